@@ -1,0 +1,374 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/snapshot"
+	"github.com/okrd/okrd/store"
+	okrweb "github.com/okrd/okrd/web"
+)
+
+// App is a running okrd.
+type App struct {
+	opts    Options
+	logger  *slog.Logger
+	store   store.Store
+	reg     *prometheus.Registry
+	metrics *selfMetrics
+	srcMet  *collectors.Metrics
+	hist    *history
+
+	cfg  atomic.Pointer[config.Config]
+	snap atomic.Pointer[snapshot.Snapshot]
+	gen  atomic.Uint64
+
+	evalMu sync.Mutex // one evaluation at a time
+
+	runMu   sync.Mutex
+	runners map[string]*runner
+	runCtx  context.Context // parent of the runners; set by Run
+	wg      sync.WaitGroup
+
+	reloadMu sync.Mutex
+	ready    atomic.Bool
+
+	listeners []net.Listener
+	server    *http.Server
+}
+
+// New loads the configuration, opens the store and applies its migrations,
+// and builds every source. Nothing runs until Run.
+func New(ctx context.Context, opts Options) (*App, error) {
+	if opts.ShutdownTimeout == 0 {
+		opts.ShutdownTimeout = 15 * time.Second
+	}
+	a := &App{opts: opts, logger: opts.logger(), runners: map[string]*runner{}}
+	a.reg = prometheus.NewRegistry()
+	registerRuntime(a.reg)
+	a.metrics = newSelfMetrics(a.reg)
+	a.srcMet = collectors.NewMetrics(a.reg)
+
+	cfg, err := config.Load(opts.ConfigFile)
+	if err != nil {
+		a.metrics.reloadOK.Set(0)
+		return nil, err
+	}
+	a.metrics.reloadOK.Set(1)
+	a.metrics.reloadTime.Set(float64(time.Now().Unix()))
+	a.cfg.Store(cfg)
+
+	st, err := OpenStore(ctx, cfg.Storage, a.logger)
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+	a.hist = newHistory(st)
+	return a, nil
+}
+
+// Store returns the app's store (for tests and subcommands).
+func (a *App) Store() store.Store { return a.store }
+
+// Config returns the configuration in force.
+func (a *App) Config() *config.Config { return a.cfg.Load() }
+
+// Snapshot returns the newest evaluation, nil before the first one.
+func (a *App) Snapshot() *snapshot.Snapshot { return a.snap.Load() }
+
+// Ready reports whether the first evaluation has been published.
+func (a *App) Ready() bool { return a.ready.Load() }
+
+// Registry is the registry of okrd's own metrics.
+func (a *App) Registry() *prometheus.Registry { return a.reg }
+
+// Addr returns the address of the first listener once Run has started it.
+func (a *App) Addr() string {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	if len(a.listeners) == 0 {
+		return ""
+	}
+	return a.listeners[0].Addr().String()
+}
+
+// Listen opens the HTTP listeners. Run calls it when the caller has not, so
+// a test can listen on 127.0.0.1:0 and learn the port before Run.
+func (a *App) Listen() error {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	if len(a.listeners) > 0 {
+		return nil
+	}
+	addrs := a.opts.ListenAddresses
+	if len(addrs) == 0 {
+		addrs = []string{a.cfg.Load().Server.ListenAddress}
+	}
+	for _, addr := range addrs {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, o := range a.listeners {
+				o.Close()
+			}
+			a.listeners = nil
+			return fmt.Errorf("listening on %s: %w", addr, err)
+		}
+		a.listeners = append(a.listeners, l)
+	}
+	return nil
+}
+
+// Run serves HTTP, polls every source and evaluates on a timer until ctx is
+// cancelled, then shuts down: in-flight requests and store writes finish
+// (bounded by Options.ShutdownTimeout) and the store is closed.
+func (a *App) Run(ctx context.Context) error {
+	defer a.store.Close()
+	if err := a.Listen(); err != nil {
+		return err
+	}
+	if err := a.hist.refresh(ctx); err != nil {
+		return err
+	}
+	a.evaluate(ctx)
+
+	handler := okrweb.NewHandler(a, a.logger.With("component", "web"))
+	a.server = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	webCfg := a.opts.WebConfigFile
+	flags := &web.FlagConfig{WebConfigFile: &webCfg, WebListenAddresses: &[]string{}, WebSystemdSocket: new(bool)}
+	serveErr := make(chan error, len(a.listeners))
+	for _, l := range a.listeners {
+		a.logger.Info("listening", "address", l.Addr().String(), "web_config_file", webCfg)
+		go func() {
+			if err := web.Serve(l, a.server, flags, a.logger.With("component", "web")); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- fmt.Errorf("serving HTTP on %s: %w", l.Addr(), err)
+			}
+		}()
+	}
+
+	runCtx, cancelRunners := context.WithCancel(ctx)
+	defer cancelRunners()
+	a.runMu.Lock()
+	a.runCtx = runCtx
+	a.runMu.Unlock()
+	a.applySources(a.cfg.Load())
+
+	var runErr error
+	ticker := time.NewTicker(time.Duration(a.cfg.Load().Global.EvaluationInterval))
+	defer ticker.Stop()
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-serveErr:
+			runErr = err
+			break loop
+		case <-ticker.C:
+			a.evaluate(ctx)
+			ticker.Reset(time.Duration(a.cfg.Load().Global.EvaluationInterval))
+		}
+	}
+
+	a.logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
+	defer cancel()
+	if err := a.server.Shutdown(shutdownCtx); err != nil {
+		a.logger.Warn("HTTP shutdown did not finish in time", "err", err)
+	}
+	cancelRunners()
+	a.wg.Wait()
+	return runErr
+}
+
+// applySources starts, restarts or stops the source runners to match cfg.
+// A source whose configuration did not change keeps running undisturbed.
+func (a *App) applySources(cfg *config.Config) {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	if a.runCtx == nil {
+		return
+	}
+	for name, r := range a.runners {
+		if nc, ok := cfg.Sources[name]; ok && sameSource(r.cfg, nc) {
+			continue
+		}
+		r.cancel()
+		<-r.done
+		delete(a.runners, name)
+		a.logger.Info("source stopped", "source", name)
+	}
+	names := make([]string, 0, len(cfg.Sources))
+	for name := range cfg.Sources {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if _, running := a.runners[name]; running {
+			continue
+		}
+		sc := cfg.Sources[name]
+		logger := a.logger.With("source", name)
+		src, err := collectors.New(sc, collectors.Deps{Store: graceStore{a.store, a.opts.ShutdownTimeout}, Logger: a.logger, Metrics: a.srcMet})
+		if err != nil {
+			logger.Error("source cannot start", "err", err)
+			a.metrics.up.WithLabelValues(name, sc.Type).Set(0)
+			continue
+		}
+		ctx, cancel := context.WithCancel(a.runCtx)
+		r := &runner{cfg: sc, src: src, logger: logger, cancel: cancel, done: make(chan struct{}),
+			health: collectors.Health{Name: name, Type: sc.Type}}
+		a.runners[name] = r
+		a.metrics.up.WithLabelValues(name, sc.Type).Set(0)
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.runSource(ctx, r)
+		}()
+		logger.Info("source started", "type", sc.Type, "interval", time.Duration(sc.Interval).String())
+	}
+}
+
+// Sources returns the health of every source, sorted by name.
+func (a *App) Sources() []collectors.Health {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	out := make([]collectors.Health, 0, len(a.runners))
+	for _, r := range a.runners {
+		out = append(out, r.snapshotHealth())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// evaluate reads new values and publishes a fresh snapshot.
+func (a *App) evaluate(ctx context.Context) {
+	a.evalMu.Lock()
+	defer a.evalMu.Unlock()
+	start := time.Now()
+	if err := a.hist.refresh(ctx); err != nil {
+		if ctx.Err() == nil {
+			a.logger.Error("evaluation skipped: cannot read history", "err", err)
+		}
+		return
+	}
+	cfg := a.cfg.Load()
+	now := a.opts.now()
+	snap := a.hist.evaluate(cfg, now, a.gen.Add(1))
+	a.snap.Store(snap)
+	a.ready.Store(true)
+	n := 0
+	for _, o := range cfg.Objectives {
+		n += len(o.KeyResults)
+	}
+	a.metrics.keyResults.Set(float64(n))
+	a.metrics.evalDuration.Set(time.Since(start).Seconds())
+	a.metrics.evalTime.Set(float64(now.UnixMilli()) / 1000)
+}
+
+// Evaluate runs one evaluation now (for subcommands and tests).
+func (a *App) Evaluate(ctx context.Context) { a.evaluate(ctx) }
+
+// valueRefresh is how long an unchanged measurement is not written again:
+// a source polled every five minutes would otherwise add 288 identical
+// points a day to every key result's history.
+const valueRefresh = time.Hour
+
+// measure asks a source for the values of the key results bound to it and
+// records the ones that changed.
+func (a *App) measure(ctx context.Context, r *runner, now time.Time) error {
+	cfg := a.cfg.Load()
+	var bindings []collectors.Binding
+	for _, o := range cfg.Objectives {
+		for _, kr := range o.KeyResults {
+			if kr.Source == r.cfg.Name {
+				bindings = append(bindings, collectors.Binding{Objective: o, KeyResult: kr})
+			}
+		}
+	}
+	if len(bindings) == 0 {
+		return nil
+	}
+	ms := r.src.Measure(ctx, bindings, now)
+	var vals []store.Value
+	for i, m := range ms {
+		if i >= len(bindings) {
+			break
+		}
+		b := bindings[i]
+		if m.Err != nil {
+			a.metrics.measureErrors.WithLabelValues(b.Objective.ID, b.KeyResult.ID, r.cfg.Name).Inc()
+			r.logger.Warn("cannot measure key result; keeping its last value",
+				"objective", b.Objective.ID, "key_result", b.KeyResult.ID, "err", m.Err)
+			continue
+		}
+		if !m.OK {
+			continue
+		}
+		if last, ok := a.hist.latest(krKey{b.Objective.ID, b.KeyResult.ID}); ok && last.Value == m.Value && now.Sub(last.At) < valueRefresh {
+			continue
+		}
+		vals = append(vals, store.Value{ObjectiveID: b.Objective.ID, KeyResultID: b.KeyResult.ID, At: now, Value: m.Value, Origin: "source:" + r.cfg.Name})
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	return graceStore{a.store, a.opts.ShutdownTimeout}.AppendValues(ctx, vals...)
+}
+
+func (a *App) updateRecordCounts(ctx context.Context) {
+	counts, err := a.store.CountRecords(ctx)
+	if err != nil {
+		a.logger.Warn("cannot count stored records", "err", err)
+		return
+	}
+	for src, kinds := range counts {
+		for kind, n := range kinds {
+			a.metrics.records.WithLabelValues(src, kind).Set(float64(n))
+		}
+	}
+}
+
+// Reload reads the configuration file again. A configuration that does not
+// load leaves the running one in force; either way the outcome is exported
+// as okrd_config_last_reload_successful.
+func (a *App) Reload(ctx context.Context) error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	cfg, err := config.Load(a.opts.ConfigFile)
+	if err != nil {
+		a.metrics.reloadOK.Set(0)
+		a.logger.Error("configuration reload failed; keeping the running configuration", "err", err)
+		return err
+	}
+	old := a.cfg.Load()
+	if old.Storage.Driver != cfg.Storage.Driver || old.Storage.DSN.Value() != cfg.Storage.DSN.Value() {
+		a.logger.Warn("storage settings changed; they take effect after a restart")
+	}
+	if old.Server.ListenAddress != cfg.Server.ListenAddress {
+		a.logger.Warn("server.listen_address changed; it takes effect after a restart")
+	}
+	a.cfg.Store(cfg)
+	a.metrics.reloadOK.Set(1)
+	a.metrics.reloadTime.Set(float64(time.Now().Unix()))
+	a.applySources(cfg)
+	a.evaluate(ctx)
+	a.logger.Info("configuration reloaded", "file", a.opts.ConfigFile, "objectives", len(cfg.Objectives), "sources", len(cfg.Sources))
+	return nil
+}

@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
+)
+
+// runner polls one source in its own goroutine, so that a failing or slow
+// source never holds up another.
+type runner struct {
+	cfg    *config.Source
+	src    collectors.Source
+	logger *slog.Logger
+
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu     sync.Mutex
+	health collectors.Health
+}
+
+func (r *runner) snapshotHealth() collectors.Health {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.health
+}
+
+// Backoff bounds. A failed poll is retried after minBackoff, doubling up to
+// the poll interval; a permanent error (bad credentials) waits at least
+// permanentBackoff, so a misconfigured source does not hammer its API.
+var (
+	minBackoff       = 5 * time.Second
+	permanentBackoff = 10 * time.Minute
+)
+
+// nextDelay decides when to poll again. failures counts consecutive failed
+// polls (0 after a success).
+func nextDelay(interval time.Duration, failures int, err error, now time.Time, rnd func() float64) time.Duration {
+	if failures == 0 {
+		// ±10% jitter spreads sources that share an interval.
+		return time.Duration(float64(interval) * (0.9 + 0.2*rnd()))
+	}
+	d := minBackoff
+	for i := 1; i < failures && d < interval; i++ {
+		d *= 2
+	}
+	if d > interval {
+		d = interval
+	}
+	// Full jitter in [d/2, d].
+	d = time.Duration(float64(d) * (0.5 + 0.5*rnd()))
+	if collectors.IsPermanent(err) && d < permanentBackoff {
+		d = permanentBackoff
+	}
+	var ra *collectors.RetryAfterError
+	if errors.As(err, &ra) {
+		if wait := ra.Until.Sub(now); wait > d {
+			d = wait + time.Duration(float64(time.Second)*rnd())
+		}
+	}
+	return d
+}
+
+// runSource polls until ctx is done.
+func (a *App) runSource(ctx context.Context, r *runner) {
+	defer close(r.done)
+	// A short random start delay keeps a restart from hitting every API at
+	// the same instant.
+	first := time.Duration(rand.Float64() * float64(min(time.Duration(r.cfg.Interval), 5*time.Second)))
+	timer := time.NewTimer(first)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		err := a.pollOnce(ctx, r)
+		if ctx.Err() != nil {
+			return
+		}
+		r.mu.Lock()
+		d := nextDelay(time.Duration(r.cfg.Interval), r.health.ConsecutiveFailures, err, a.opts.now(), rand.Float64)
+		r.health.NextPoll = a.opts.now().Add(d)
+		r.mu.Unlock()
+		if err != nil {
+			r.logger.Warn("poll failed; retrying later", "err", err, "retry_in", d.Round(time.Second).String(),
+				"permanent", collectors.IsPermanent(err))
+		}
+		timer.Reset(d)
+	}
+}
+
+// pollOnce runs one poll of a source with its timeout, records the outcome,
+// measures the key results bound to it and re-evaluates.
+func (a *App) pollOnce(ctx context.Context, r *runner) error {
+	pctx, cancel := context.WithTimeout(ctx, time.Duration(r.cfg.Timeout))
+	defer cancel()
+	start := time.Now()
+	err := r.src.Poll(pctx)
+	dur := time.Since(start)
+	if err != nil && pctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		err = errors.Join(errors.New("poll timed out after "+time.Duration(r.cfg.Timeout).String()), err)
+	}
+	now := a.opts.now()
+
+	a.metrics.pollDuration.WithLabelValues(r.cfg.Name).Set(dur.Seconds())
+	r.mu.Lock()
+	r.health.Polls++
+	r.health.LastPoll = now
+	r.health.LastDuration = dur.Seconds()
+	if err != nil {
+		r.health.Up = false
+		r.health.LastError = err.Error()
+		r.health.ConsecutiveFailures++
+	} else {
+		r.health.Up = true
+		r.health.LastError = ""
+		r.health.LastSuccess = now
+		r.health.ConsecutiveFailures = 0
+	}
+	r.mu.Unlock()
+	if err != nil {
+		if ctx.Err() != nil {
+			return err // shutting down: not the source's fault
+		}
+		a.metrics.up.WithLabelValues(r.cfg.Name, r.cfg.Type).Set(0)
+		a.metrics.polls.WithLabelValues(r.cfg.Name, "failure").Inc()
+		return err
+	}
+	a.metrics.up.WithLabelValues(r.cfg.Name, r.cfg.Type).Set(1)
+	a.metrics.polls.WithLabelValues(r.cfg.Name, "success").Inc()
+	a.metrics.lastSuccess.WithLabelValues(r.cfg.Name).Set(float64(now.UnixMilli()) / 1000)
+	r.logger.Debug("poll finished", "duration", dur)
+
+	if err := a.measure(ctx, r, now); err != nil {
+		r.logger.Warn("measuring key results failed", "err", err)
+	}
+	a.updateRecordCounts(ctx)
+	a.evaluate(ctx)
+	return nil
+}
+
+// sameSource reports whether a reload left a source's configuration as it
+// was, in which case its runner keeps going undisturbed.
+func sameSource(a, b *config.Source) bool {
+	return reflect.DeepEqual(a, b)
+}

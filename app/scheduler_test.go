@@ -1,0 +1,232 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/okrd/okrd/collectors"
+)
+
+func TestNextDelay(t *testing.T) {
+	now := fixedNow
+	half := func() float64 { return 0.5 }
+	top := func() float64 { return 1 }
+	for _, tc := range []struct {
+		name     string
+		interval time.Duration
+		failures int
+		err      error
+		rnd      func() float64
+		want     time.Duration
+	}{
+		{"after a success the interval is kept, with jitter of up to 10%", 5 * time.Minute, 0, nil, half, 5 * time.Minute},
+		{"the jitter reaches +10% at most", 5 * time.Minute, 0, nil, top, 330 * time.Second},
+		{"the first failure retries after 5s at most", 5 * time.Minute, 1, errors.New("503"), top, 5 * time.Second},
+		{"the backoff doubles", 5 * time.Minute, 3, errors.New("503"), top, 20 * time.Second},
+		{"full jitter halves the delay at worst", 5 * time.Minute, 3, errors.New("503"), func() float64 { return 0 }, 10 * time.Second},
+		{"the backoff never exceeds the interval", 5 * time.Minute, 30, errors.New("503"), top, 5 * time.Minute},
+		{"a permanent error waits at least ten minutes", time.Minute, 1, collectors.Permanent(errors.New("401")), top, 10 * time.Minute},
+		{"a retry-after beyond the backoff is honoured", 5 * time.Minute, 1,
+			&collectors.RetryAfterError{Until: now.Add(90 * time.Second), Err: errors.New("429")}, func() float64 { return 0 }, 90 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := nextDelay(tc.interval, tc.failures, tc.err, now, tc.rnd); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func metricValue(t *testing.T, body, series string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func TestAFailingSourceIsReportedAndDoesNotHoldUpTheOthers(t *testing.T) {
+	fakes.reset()
+	fakes.setFail("broken", errors.New("HTTP 503 from the API"))
+	defer fakes.reset()
+	cfg := baseConfig + `
+[sources.broken]
+type = "fake"
+interval = "1h"
+
+[sources.slow]
+type = "fake"
+interval = "1h"
+delay = "3s"
+timeout = "1s"
+
+[sources.good]
+type = "fake"
+interval = "1h"
+value = 7
+
+[[objectives]]
+id = "measured"
+title = "Measured by sources"
+period = "2026-Q4"
+  [[objectives.key_results]]
+  id = "good-kr"
+  title = "From the good source"
+  source = "good"
+  baseline = 0
+  target = 10
+  [[objectives.key_results]]
+  id = "broken-kr"
+  title = "From the good source, but the metric fails"
+  source = "good"
+  metric = "broken"
+  baseline = 0
+  target = 10
+`
+	ta := startApp(t, "", cfg, fixedClock)
+	waitFor(t, func() bool {
+		return fakes.counter("good").Load() >= 1 && fakes.counter("broken").Load() >= 1
+	})
+	waitFor(t, func() bool {
+		body := do(t, "GET", ta.url+"/metrics", "", "").body
+		return metricValue(t, body, `okrd_source_up{source="good",type="fake"}`) == "1" &&
+			metricValue(t, body, `okrd_source_up{source="broken",type="fake"}`) == "0" &&
+			metricValue(t, body, `okr_key_result_value{key_result="good-kr",objective="measured"}`) == "7"
+	})
+	// The slow source times out after 1s and is down; the good one was
+	// measured long before.
+	waitFor(t, func() bool {
+		body := do(t, "GET", ta.url+"/metrics", "", "").body
+		return metricValue(t, body, `okrd_source_polls_total{result="failure",source="slow"}`) == "1"
+	})
+	for _, h := range ta.Sources() {
+		switch h.Name {
+		case "broken":
+			if h.Up || h.LastError != "HTTP 503 from the API" || h.ConsecutiveFailures < 1 {
+				t.Errorf("broken health: %+v", h)
+			}
+		case "slow":
+			if h.Up || !strings.Contains(h.LastError, "poll timed out after 1s") {
+				t.Errorf("slow health: %+v", h)
+			}
+		case "good":
+			if !h.Up || h.LastSuccess.IsZero() {
+				t.Errorf("good health: %+v", h)
+			}
+		}
+	}
+	body := do(t, "GET", ta.url+"/metrics", "", "").body
+	if v := metricValue(t, body, `okrd_key_result_measure_errors_total{key_result="broken-kr",objective="measured",source="good"}`); v != "1" {
+		t.Errorf("measure errors = %q, want 1", v)
+	}
+	if v := metricValue(t, body, `okrd_source_records{kind="item",source="good"}`); v != "1" {
+		t.Errorf("records = %q, want 1", v)
+	}
+	// The sources endpoint shows the same.
+	r := do(t, "GET", ta.url+"/api/v1/sources", "", "")
+	if !strings.Contains(r.body, `"last_error": "HTTP 503 from the API"`) {
+		t.Errorf("/api/v1/sources: %s", r.body)
+	}
+}
+
+func TestAFailedSourceIsRetriedWithBackoffAndRecovers(t *testing.T) {
+	fakes.reset()
+	defer fakes.reset()
+	old := minBackoff
+	minBackoff = 50 * time.Millisecond
+	defer func() { minBackoff = old }()
+	fakes.setFail("flaky", errors.New("connection refused"))
+	ta := startApp(t, "", baseConfig+`
+[sources.flaky]
+type = "fake"
+interval = "1h"
+`, fixedClock)
+	waitFor(t, func() bool { return fakes.counter("flaky").Load() >= 3 })
+	fakes.setFail("flaky", nil)
+	waitFor(t, func() bool {
+		hs := ta.Sources()
+		return len(hs) == 1 && hs[0].Up
+	})
+	if n := fakes.counter("flaky").Load(); n > 12 {
+		t.Errorf("%d polls in a few hundred milliseconds: the backoff does not back off", n)
+	}
+}
+
+func TestReloadRestartsOnlyChangedSources(t *testing.T) {
+	fakes.reset()
+	defer fakes.reset()
+	src := func(b string) string {
+		return baseConfig + fmt.Sprintf(`
+[sources.a]
+type = "fake"
+interval = "1h"
+
+[sources.b]
+type = "fake"
+interval = "1h"
+value = %s
+`, b)
+	}
+	ta := startApp(t, "", src("1"), fixedClock)
+	waitFor(t, func() bool { return fakes.counter("a").Load() == 1 && fakes.counter("b").Load() == 1 })
+	writeConfig(t, ta.dir, src("2"))
+	if err := ta.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// b changed and polls again at once; a kept its runner and its schedule.
+	waitFor(t, func() bool { return fakes.counter("b").Load() == 2 })
+	time.Sleep(100 * time.Millisecond)
+	if n := fakes.counter("a").Load(); n != 1 {
+		t.Errorf("unchanged source a polled %d times, want 1", n)
+	}
+}
+
+func TestSyncOncePollsEverySourceAndRecordsValues(t *testing.T) {
+	fakes.reset()
+	defer fakes.reset()
+	dir := t.TempDir()
+	path := writeConfig(t, dir, baseConfig+`
+[sources.a]
+type = "fake"
+value = 4
+
+[sources.b]
+type = "fake"
+
+[[objectives]]
+id = "measured"
+title = "Measured"
+period = "2026-Q4"
+  [[objectives.key_results]]
+  id = "a-kr"
+  title = "From a"
+  source = "a"
+  baseline = 0
+  target = 8
+`)
+	fakes.setFail("b", errors.New("bad token"))
+	logger, _ := testLogger(t)
+	a, err := New(context.Background(), Options{ConfigFile: path, Logger: logger, Now: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	err = a.SyncOnce(context.Background(), func(s string, err error) { seen = append(seen, s) })
+	if err == nil || !strings.Contains(err.Error(), `source "b": bad token`) {
+		t.Errorf("SyncOnce error = %v", err)
+	}
+	if len(seen) != 2 {
+		t.Errorf("progress callbacks for %v", seen)
+	}
+	snap := a.Snapshot()
+	kr := snap.Objective("measured").KeyResult("a-kr")
+	if !kr.Result.HasValue || kr.Result.Value != 4 || kr.Result.Progress != 0.5 {
+		t.Errorf("a-kr = %+v", kr.Result)
+	}
+}

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/common/version"
+
+	"github.com/okrd/okrd/app"
+	"github.com/okrd/okrd/checkins"
+	"github.com/okrd/okrd/config"
+)
+
+const usage = `okrd turns objectives and key results into live, measured numbers.
+
+Usage:
+  okrd run      [--config FILE] [--web.listen-address ADDR]... [--web.config.file FILE]
+  okrd check    [--config FILE]
+  okrd sync     [--config FILE]
+  okrd checkin  [--config FILE] OBJECTIVE/KEY_RESULT VALUE [--note TEXT] [--at TIME] [--author NAME]
+  okrd version
+
+Common flags:
+  --config FILE        configuration file (default okrd.toml)
+  --log.level LEVEL    debug, info, warn or error (default info)
+  --log.format FORMAT  logfmt or json (default logfmt)
+
+Run "okrd COMMAND --help" for the flags of a command.
+`
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return cmdRun(rest, stdout, stderr)
+	case "check":
+		return cmdCheck(rest, stdout, stderr)
+	case "sync":
+		return cmdSync(rest, stdout, stderr)
+	case "checkin":
+		return cmdCheckin(rest, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, version.Print("okrd"))
+		return exitOK
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "okrd: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+}
+
+// common holds the flags every command has.
+type common struct {
+	config    string
+	logLevel  string
+	logFormat string
+}
+
+func newFlagSet(name string, stderr io.Writer, c *common) *flag.FlagSet {
+	fs := flag.NewFlagSet("okrd "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.config, "config", "okrd.toml", "configuration file")
+	fs.StringVar(&c.config, "config.file", "okrd.toml", "configuration file (alias of --config)")
+	fs.StringVar(&c.logLevel, "log.level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log.format", "logfmt", "log format: logfmt or json")
+	return fs
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// positional arguments (`okrd checkin obj/kr 42 --note "..."`). A
+// negative number is a positional argument, not a flag.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+		for len(args) > 0 && isNumber(args[0]) {
+			pos = append(pos, args[0])
+			args = args[1:]
+		}
+	}
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+func newLogger(c *common, stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log.level: %q is not one of debug, info, warn, error", c.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "logfmt", "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log.format: %q is not logfmt or json", c.logFormat)
+	}
+}
+
+// signalContext is cancelled on SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	var c common
+	var listen stringList
+	var webConfig string
+	fs := newFlagSet("run", stderr, &c)
+	fs.Var(&listen, "web.listen-address", "address to listen on (repeatable; default server.listen_address of the config)")
+	fs.StringVar(&webConfig, "web.config.file", "", "exporter-toolkit web configuration file for TLS and basic auth")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "okrd run: unexpected argument %q\n", pos[0])
+		return exitUsage
+	}
+	logger, err := newLogger(&c, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "okrd run:", err)
+		return exitUsage
+	}
+	ctx, stop := signalContext()
+	defer stop()
+
+	logger.Info("starting okrd", "version", version.Info(), "config", c.config)
+	a, err := app.New(ctx, app.Options{
+		ConfigFile: c.config, ListenAddresses: listen, WebConfigFile: webConfig, Logger: logger,
+		Version: version.Version,
+	})
+	if err != nil {
+		printError(stderr, "okrd run", err)
+		return exitFailure
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				logger.Info("SIGHUP received, reloading the configuration")
+				_ = a.Reload(ctx)
+			}
+		}
+	}()
+	if err := a.Run(ctx); err != nil {
+		logger.Error("okrd stopped", "err", err)
+		return exitFailure
+	}
+	logger.Info("okrd stopped")
+	return exitOK
+}
+
+// printError prints an error; a configuration error prints one line per
+// problem.
+func printError(w io.Writer, prefix string, err error) {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		fmt.Fprintf(w, "%s: the configuration has %d error(s):\n", prefix, len(errs))
+		for _, e := range errs {
+			fmt.Fprintln(w, "  "+e.Error())
+		}
+		return
+	}
+	fmt.Fprintf(w, "%s: %v\n", prefix, err)
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	var c common
+	fs := newFlagSet("check", stderr, &c)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) == 1 {
+		c.config = pos[0] // `okrd check FILE` reads as expected too
+	} else if len(pos) > 1 {
+		fmt.Fprintf(stderr, "okrd check: unexpected argument %q\n", pos[1])
+		return exitUsage
+	}
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		printError(stderr, "okrd check", err)
+		return exitFailure
+	}
+	krs := 0
+	for _, o := range cfg.Objectives {
+		krs += len(o.KeyResults)
+	}
+	fmt.Fprintf(stdout, "%s: OK: %d objective(s), %d key result(s), %d source(s)\n", c.config, len(cfg.Objectives), krs, len(cfg.Sources))
+	return exitOK
+}
+
+func cmdCheckin(args []string, stdout, stderr io.Writer) int {
+	var c common
+	var note, at, author string
+	fs := newFlagSet("checkin", stderr, &c)
+	fs.StringVar(&note, "note", "", "a note saying where the number comes from")
+	fs.StringVar(&at, "at", "", "when the value applies: RFC 3339 time or YYYY-MM-DD (default now)")
+	fs.StringVar(&author, "author", "", "who records it (default $USER)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) != 2 {
+		fmt.Fprintln(stderr, "okrd checkin: want OBJECTIVE/KEY_RESULT VALUE, e.g. okrd checkin grow-revenue/nps 37 --note \"October survey\"")
+		return exitUsage
+	}
+	objID, krID, ok := strings.Cut(pos[0], "/")
+	if !ok || objID == "" || krID == "" {
+		fmt.Fprintf(stderr, "okrd checkin: %q is not OBJECTIVE/KEY_RESULT\n", pos[0])
+		return exitUsage
+	}
+	value, err := strconv.ParseFloat(pos[1], 64)
+	if err != nil {
+		fmt.Fprintf(stderr, "okrd checkin: value %q is not a number\n", pos[1])
+		return exitUsage
+	}
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		printError(stderr, "okrd checkin", err)
+		return exitFailure
+	}
+	var when time.Time
+	if at != "" {
+		if when, err = time.Parse(time.RFC3339, at); err != nil {
+			if when, err = time.ParseInLocation(time.DateOnly, at, cfg.Global.Location); err != nil {
+				fmt.Fprintf(stderr, "okrd checkin: --at %q is not an RFC 3339 time (2026-11-25T10:00:00Z) or a date (2026-11-25)\n", at)
+				return exitUsage
+			}
+		}
+	}
+	if author == "" {
+		author = os.Getenv("USER")
+	}
+	if author == "" {
+		author = "cli"
+	}
+	logger, err := newLogger(&c, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "okrd checkin:", err)
+		return exitUsage
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	st, err := app.OpenStore(ctx, cfg.Storage, logger)
+	if err != nil {
+		printError(stderr, "okrd checkin", err)
+		return exitFailure
+	}
+	defer st.Close()
+	ci, err := checkins.Record(ctx, cfg, st, checkins.Request{
+		ObjectiveID: objID, KeyResultID: krID, Value: value, At: when, Author: author, Note: note,
+	}, time.Now())
+	if err != nil {
+		printError(stderr, "okrd checkin", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "recorded check-in %d: %s/%s = %s at %s by %s\n", ci.ID, objID, krID,
+		strconv.FormatFloat(ci.Value, 'g', -1, 64), ci.At.Format(time.RFC3339), ci.Author)
+	return exitOK
+}

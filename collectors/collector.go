@@ -1,0 +1,157 @@
+// Package collectors owns the Source interface that every data source kind
+// implements (one folder per kind below this one), the registry that turns a
+// [sources.NAME] table into a running Source, and the instrumentation that
+// every source shares: requests by status code and rate-limit budget.
+package collectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/store"
+)
+
+// Source is one configured data source.
+//
+// Poll performs one incremental sync: it fetches what changed since the
+// cursors it stored and writes records and cursors together through
+// Store.Update, so that a poll that fails half way loses nothing and counts
+// nothing twice. It must return when ctx is done. A returned error marks the
+// source down; wrap it with Permanent for errors that retrying soon cannot
+// fix (bad credentials) and return a *RetryAfterError when the remote side
+// said when to come back.
+//
+// Measure computes the current value of every given key result bound to this
+// source, from stored records or by querying the source live. It returns one
+// Measurement per binding, in order.
+type Source interface {
+	Poll(ctx context.Context) error
+	Measure(ctx context.Context, bindings []Binding, now time.Time) []Measurement
+}
+
+// Binding is a key result bound to a source.
+type Binding struct {
+	Objective *config.Objective
+	KeyResult *config.KeyResult
+}
+
+// Period is the period of the binding's objective.
+func (b Binding) Period() okr.Period { return b.Objective.Resolved }
+
+// Measurement is the value of one key result, or why there is none.
+type Measurement struct {
+	// OK is false when there is no value (Err says why, or the metric has
+	// no value for an empty set, which is not an error).
+	OK    bool
+	Value float64
+	Err   error
+}
+
+// Deps are what a source gets from okrd when it is built.
+type Deps struct {
+	Store   store.Store
+	Logger  *slog.Logger
+	Metrics *Metrics
+}
+
+// Factory builds a Source from its configuration.
+type Factory func(src *config.Source, deps Deps) (Source, error)
+
+var (
+	mu        sync.RWMutex
+	factories = map[string]Factory{}
+)
+
+// Register makes a source type available under typ. It is called from the
+// init function of the package implementing the type, next to
+// config.RegisterSourceType.
+func Register(typ string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	factories[typ] = f
+}
+
+// Types returns the registered source types, sorted.
+func Types() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]string, 0, len(factories))
+	for t := range factories {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// New builds the Source for a configured source.
+func New(src *config.Source, deps Deps) (Source, error) {
+	mu.RLock()
+	f, ok := factories[src.Type]
+	mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("source %q: no collector for type %q", src.Name, src.Type)
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	deps.Logger = deps.Logger.With("source", src.Name)
+	return f(src, deps)
+}
+
+// permanentError marks an error that retrying soon cannot fix.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as one that retrying soon cannot fix, such as a
+// rejected credential or an unknown project: the scheduler then retries only
+// slowly and says so in the log.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
+// RetryAfterError says that the remote side asked to be left alone until
+// Until (a rate limit).
+type RetryAfterError struct {
+	Until time.Time
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("%v (retry after %s)", e.Err, e.Until.UTC().Format(time.RFC3339))
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// Health is what okrd knows about one source's polling, as shown by the API
+// and the web page.
+type Health struct {
+	Name                string    `json:"name"`
+	Type                string    `json:"type"`
+	Up                  bool      `json:"up"`
+	Polls               int64     `json:"polls"`
+	LastPoll            time.Time `json:"last_poll,omitzero"`
+	LastSuccess         time.Time `json:"last_success,omitzero"`
+	LastDuration        float64   `json:"last_duration_seconds"`
+	LastError           string    `json:"last_error,omitempty"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	NextPoll            time.Time `json:"next_poll,omitzero"`
+}
+

@@ -1,0 +1,130 @@
+package config
+
+import (
+	"time"
+
+	"github.com/okrd/okrd/okr"
+)
+
+// Config is okrd's whole configuration, as decoded from one TOML file,
+// with defaults applied and derived fields resolved by Load.
+type Config struct {
+	Global     Global             `toml:"global"`
+	Server     Server             `toml:"server"`
+	Storage    Storage            `toml:"storage"`
+	Sources    map[string]*Source `toml:"sources"`
+	Objectives []*Objective       `toml:"objectives"`
+
+	// File is the path the config was loaded from (set by Load).
+	File string `toml:"-"`
+}
+
+// Global holds settings that apply to every objective.
+type Global struct {
+	// TimeZone is the IANA zone for calendar logic (periods, weeks). Default "UTC".
+	TimeZone string `toml:"time_zone"`
+	// FiscalYearStartMonth is 1..12 (default 1). Fiscal years are named by
+	// the calendar year in which they end.
+	FiscalYearStartMonth int `toml:"fiscal_year_start_month"`
+	// EvaluationInterval is how often key results are evaluated besides
+	// after every poll. Default 1m.
+	EvaluationInterval Duration `toml:"evaluation_interval"`
+	// Tolerance is the default status tolerance. Default 0.1.
+	Tolerance *float64 `toml:"tolerance"`
+
+	Location *time.Location `toml:"-"`
+}
+
+// Server holds the HTTP server settings.
+type Server struct {
+	// ListenAddress, default ":9184".
+	ListenAddress string `toml:"listen_address"`
+	// ExternalURL is the URL under which users reach okrd (links in notifications).
+	ExternalURL string `toml:"external_url"`
+	// APIToken protects the write API (check-ins). Exclusive with APITokenFile.
+	APIToken     Secret `toml:"api_token"`
+	APITokenFile string `toml:"api_token_file"`
+}
+
+// Storage selects the database.
+type Storage struct {
+	Driver  string `toml:"driver"` // "sqlite" (default) or "postgres"
+	DSN     Secret `toml:"dsn"`    // sqlite: a file path (default "okrd.db"); postgres: a URL or key=value DSN
+	DSNFile string `toml:"dsn_file"`
+}
+
+// Source is one named data source. Type-specific settings are decoded into
+// Spec by the decoder registered for Type (see RegisterSourceType).
+type Source struct {
+	Name     string   `toml:"-"`
+	Type     string   `toml:"type"`
+	Interval Duration `toml:"interval"` // poll interval, default 5m
+	Timeout  Duration `toml:"timeout"`  // per-poll timeout, default 2m
+	// Spec is the type-specific configuration (a pointer to the struct that
+	// the source type registered), decoded strictly.
+	Spec any `toml:"-"`
+}
+
+// Objective is one objective with its key results.
+type Objective struct {
+	ID          string `toml:"id"`
+	Title       string `toml:"title"`
+	Description string `toml:"description"`
+	Owner       string `toml:"owner"`
+	Team        string `toml:"team"`
+	// Period is "2026-Q4", "2026-H1", "2026" (fiscal), or empty when Start/End are set.
+	Period     string       `toml:"period"`
+	Start      Date         `toml:"start"` // inclusive, in the configured time zone
+	End        Date         `toml:"end"`   // inclusive last day
+	KeyResults []*KeyResult `toml:"key_results"`
+
+	// Resolved is the period in absolute time (set by Load).
+	Resolved okr.Period `toml:"-"`
+}
+
+// KeyResult is one key result bound to a source (or to manual check-ins when
+// Source is empty).
+type KeyResult struct {
+	ID          string `toml:"id"`
+	Title       string `toml:"title"`
+	Description string `toml:"description"`
+	Owner       string `toml:"owner"` // defaults to the objective's owner
+	Team        string `toml:"team"`  // defaults to the objective's team
+
+	// Source names a [sources.NAME] table; empty means manual check-ins.
+	Source string `toml:"source"`
+	// Binding to the source's data; which of these apply depends on the source type.
+	Metric     string   `toml:"metric"`
+	Query      string   `toml:"query"`
+	Quantile   *float64 `toml:"quantile"`
+	Window     string   `toml:"window"` // "7d", "28d" (default), "90d", "period", or any N"d"
+	Scope      string   `toml:"scope"`
+	IssueTypes []string `toml:"issue_types"`
+
+	// Direction is "increase", "decrease" or "maintain"; inferred from
+	// baseline and target when empty, and from min/max when those are set.
+	Direction string   `toml:"direction"`
+	Baseline  *float64 `toml:"baseline"`
+	Target    *float64 `toml:"target"`
+	Min       *float64 `toml:"min"`
+	Max       *float64 `toml:"max"`
+	// Unit: "count" (default), "ratio", "percent", "duration" (seconds), "currency".
+	Unit       string      `toml:"unit"`
+	Currency   string      `toml:"currency"`  // ISO 4217 code when unit = "currency"
+	Weight     *float64    `toml:"weight"`    // default 1
+	Tolerance  *float64    `toml:"tolerance"` // default Global.Tolerance
+	Milestones []Milestone `toml:"milestones"`
+	// StaleAfter: a value older than this is stale (0 = never).
+	StaleAfter Duration `toml:"stale_after"`
+
+	// Engine is the okr view of this key result (set by Load).
+	Engine okr.KeyResult `toml:"-"`
+	// WindowDuration is the parsed Window (0 for "period").
+	WindowDuration time.Duration `toml:"-"`
+}
+
+// Milestone is an intermediate value a key result should reach by a date.
+type Milestone struct {
+	Date  Date    `toml:"date"`
+	Value float64 `toml:"value"`
+}

@@ -1,0 +1,66 @@
+// Package snapshot owns the immutable, in-memory result of one evaluation of
+// every objective and key result, and the Prometheus collector that exposes
+// it. A scrape reads the newest snapshot only: it never waits on a database
+// or an external API.
+package snapshot
+
+import (
+	"time"
+
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/okr"
+)
+
+// Snapshot is the result of one evaluation. It is never modified once
+// published; readers share it freely.
+type Snapshot struct {
+	// Generation increases with every published snapshot.
+	Generation uint64
+	// EvaluatedAt is the clock value the evaluation used.
+	EvaluatedAt time.Time
+	Objectives  []*Objective
+
+	enc encodings
+}
+
+// Objective is one evaluated objective.
+type Objective struct {
+	Config     *config.Objective
+	Result     okr.ObjectiveResult
+	KeyResults []*KeyResult
+}
+
+// KeyResult is one evaluated key result.
+type KeyResult struct {
+	Objective *config.Objective
+	Config    *config.KeyResult
+	Result    okr.Result
+	// Stale is true when the latest value is older than the key result's
+	// stale_after; the status is then no_data.
+	Stale bool
+	// Points is the number of values recorded within the period so far.
+	Points int
+}
+
+// Objective returns the objective with the given id, or nil.
+func (s *Snapshot) Objective(id string) *Objective {
+	if s == nil {
+		return nil
+	}
+	for _, o := range s.Objectives {
+		if o.Config.ID == id {
+			return o
+		}
+	}
+	return nil
+}
+
+// KeyResult returns the key result with the given id, or nil.
+func (o *Objective) KeyResult(id string) *KeyResult {
+	for _, kr := range o.KeyResults {
+		if kr.Config.ID == id {
+			return kr
+		}
+	}
+	return nil
+}

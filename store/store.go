@@ -1,0 +1,123 @@
+// Package store defines okrd's storage interface: key result value history,
+// manual check-ins, per-source sync cursors with their source records, and
+// alert state. Implementations live in store/sqlite (the default) and
+// store/postgres; store/storetest holds the conformance suite both pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a requested row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Value is one recorded value of a key result.
+type Value struct {
+	ID          int64 // assigned by the store, increasing in insertion order
+	ObjectiveID string
+	KeyResultID string
+	At          time.Time // when the value was measured (UTC)
+	Value       float64
+	Origin      string // where it came from: "checkin:42", "source:github", ...
+}
+
+// Checkin is a manual check-in of a key result value.
+type Checkin struct {
+	ID          int64
+	ObjectiveID string
+	KeyResultID string
+	At          time.Time // the time the value applies to
+	Value       float64
+	Author      string
+	Note        string
+	CreatedAt   time.Time // when it was recorded
+}
+
+// Cursor is the sync position of one source and scope (a repo, a project...).
+type Cursor struct {
+	Source    string
+	Scope     string
+	Value     string
+	UpdatedAt time.Time
+}
+
+// Record is one raw record fetched from a source (an issue, a pull request,
+// a deployment), stored as JSON. (Source, Kind, ID) is unique.
+type Record struct {
+	Source    string
+	Scope     string
+	Kind      string
+	ID        string
+	UpdatedAt time.Time
+	Data      []byte
+}
+
+// AlertState is the persisted state of one alert (see notify/).
+type AlertState struct {
+	Key       string // unique alert identity
+	State     string // "pending", "firing", "resolved"
+	Since     time.Time
+	LastSent  time.Time
+	UpdatedAt time.Time
+	Data      []byte // receiver-specific JSON
+}
+
+// Store is okrd's persistence. Every method is safe for concurrent use.
+// Times are stored and returned in UTC with at least millisecond precision.
+type Store interface {
+	// AppendValues records key result values (history) in one transaction.
+	AppendValues(ctx context.Context, vals ...Value) error
+	// History returns one key result's values with from <= At <= to,
+	// oldest first (ties by ID). A zero from or to means unbounded.
+	History(ctx context.Context, objectiveID, keyResultID string, from, to time.Time) ([]Value, error)
+	// ValuesAfter returns up to limit values with ID > afterID in ID order,
+	// so a reader can tail the history incrementally.
+	ValuesAfter(ctx context.Context, afterID int64, limit int) ([]Value, error)
+
+	// AddCheckin stores a check-in and its value (Origin "checkin:<id>") in
+	// one transaction and returns it with ID and CreatedAt set.
+	AddCheckin(ctx context.Context, c Checkin) (Checkin, error)
+	// Checkins returns a key result's check-ins, newest (by At) first, at
+	// most limit (limit <= 0 means all).
+	Checkins(ctx context.Context, objectiveID, keyResultID string, limit int) ([]Checkin, error)
+
+	// Cursor returns the cursor of a source and scope; ok is false if none.
+	Cursor(ctx context.Context, source, scope string) (value string, ok bool, err error)
+	// Cursors returns every cursor of a source.
+	Cursors(ctx context.Context, source string) ([]Cursor, error)
+	// Update runs fn in one transaction: everything fn wrote is committed
+	// together if fn returns nil, and nothing is if it returns an error or
+	// panics (the panic is re-raised after the rollback).
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Records calls fn for every record of a source and kind (kind "" = all
+	// kinds), in (Kind, ID) order; an error from fn stops the iteration.
+	Records(ctx context.Context, source, kind string, fn func(Record) error) error
+	// CountRecords returns the number of records per source and kind.
+	CountRecords(ctx context.Context) (map[string]map[string]int64, error)
+
+	// AlertStates returns every persisted alert state.
+	AlertStates(ctx context.Context) ([]AlertState, error)
+	// PutAlertState inserts or replaces an alert state by Key.
+	PutAlertState(ctx context.Context, s AlertState) error
+	// DeleteAlertState removes an alert state; no error if absent.
+	DeleteAlertState(ctx context.Context, key string) error
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// Tx is the write side of one transaction opened by Store.Update.
+type Tx interface {
+	// PutRecords inserts or replaces records by (Source, Kind, ID).
+	PutRecords(ctx context.Context, recs ...Record) error
+	// DeleteRecords removes records of a source and kind by ID.
+	DeleteRecords(ctx context.Context, source, kind string, ids ...string) error
+	// SetCursor inserts or replaces the cursor of a source and scope.
+	SetCursor(ctx context.Context, source, scope, value string) error
+	// AppendValues records key result values.
+	AppendValues(ctx context.Context, vals ...Value) error
+}

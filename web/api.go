@@ -1,0 +1,435 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/okrd/okrd/checkins"
+	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/snapshot"
+	"github.com/okrd/okrd/store"
+)
+
+// The JSON shapes of the API (docs/api.md). Optional numbers are pointers so
+// that "no value" is null, never a misleading 0.
+
+type periodJSON struct {
+	Name  string    `json:"name"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+type forecastJSON struct {
+	Value    float64 `json:"value"`
+	Progress float64 `json:"progress"`
+}
+
+type keyResultJSON struct {
+	ID               string        `json:"id"`
+	Objective        string        `json:"objective"`
+	Title            string        `json:"title"`
+	Description      string        `json:"description,omitempty"`
+	Owner            string        `json:"owner,omitempty"`
+	Team             string        `json:"team,omitempty"`
+	Source           string        `json:"source"`
+	Metric           string        `json:"metric,omitempty"`
+	Unit             string        `json:"unit"`
+	Currency         string        `json:"currency,omitempty"`
+	Direction        string        `json:"direction"`
+	Baseline         *float64      `json:"baseline,omitempty"`
+	Target           *float64      `json:"target,omitempty"`
+	Min              *float64      `json:"min,omitempty"`
+	Max              *float64      `json:"max,omitempty"`
+	Weight           float64       `json:"weight"`
+	Tolerance        float64       `json:"tolerance"`
+	Value            *float64      `json:"value"`
+	ValueAt          *time.Time    `json:"value_at"`
+	Stale            bool          `json:"stale"`
+	Progress         *float64      `json:"progress"`
+	ExpectedProgress float64       `json:"expected_progress"`
+	Gap              *float64      `json:"gap"`
+	Status           okr.Status    `json:"status"`
+	Forecast         *forecastJSON `json:"forecast"`
+	Score            *float64      `json:"score"`
+	Points           int           `json:"points_in_period"`
+}
+
+type objectiveJSON struct {
+	ID          string          `json:"id"`
+	Title       string          `json:"title"`
+	Description string          `json:"description,omitempty"`
+	Owner       string          `json:"owner,omitempty"`
+	Team        string          `json:"team,omitempty"`
+	Period      periodJSON      `json:"period"`
+	Progress    float64         `json:"progress"`
+	Status      okr.Status      `json:"status"`
+	Score       *float64        `json:"score"`
+	KeyResults  []keyResultJSON `json:"key_results"`
+}
+
+func fp(v float64) *float64 { return &v }
+
+func krJSON(kr *snapshot.KeyResult) keyResultJSON {
+	c, r := kr.Config, kr.Result
+	source := c.Source
+	if source == "" {
+		source = "manual"
+	}
+	out := keyResultJSON{
+		ID: c.ID, Objective: kr.Objective.ID, Title: c.Title, Description: c.Description, Owner: c.Owner, Team: c.Team,
+		Source: source, Metric: c.Metric, Unit: c.Unit, Currency: c.Currency, Direction: string(c.Engine.Direction),
+		Weight: c.Engine.Weight, Tolerance: c.Engine.Tolerance, Stale: kr.Stale,
+		ExpectedProgress: r.Expected, Status: r.Status, Points: kr.Points,
+	}
+	if c.Engine.Direction == okr.Maintain {
+		out.Min, out.Max = fp(c.Engine.Min), fp(c.Engine.Max)
+	} else {
+		out.Baseline, out.Target = fp(c.Engine.Baseline), fp(c.Engine.Target)
+	}
+	if r.HasValue {
+		at := r.ValueAt.UTC()
+		out.Value, out.ValueAt, out.Progress, out.Gap = fp(r.Value), &at, fp(r.Progress), fp(r.Gap)
+	}
+	if r.HasForecast {
+		out.Forecast = &forecastJSON{Value: r.Forecast, Progress: r.ForecastProgress}
+	}
+	if r.HasScore {
+		out.Score = fp(r.Score)
+	}
+	return out
+}
+
+func objJSON(o *snapshot.Objective) objectiveJSON {
+	c := o.Config
+	out := objectiveJSON{
+		ID: c.ID, Title: c.Title, Description: c.Description, Owner: c.Owner, Team: c.Team,
+		Period:   periodJSON{Name: c.Resolved.Name, Start: c.Resolved.Start.UTC(), End: c.Resolved.End.UTC()},
+		Progress: o.Result.Progress, Status: o.Result.Status, KeyResults: make([]keyResultJSON, 0, len(o.KeyResults)),
+	}
+	if o.Result.HasScore {
+		out.Score = fp(o.Result.Score)
+	}
+	for _, kr := range o.KeyResults {
+		out.KeyResults = append(out.KeyResults, krJSON(kr))
+	}
+	return out
+}
+
+// snapshotOr503 returns the current snapshot, or answers 503 before the
+// first evaluation.
+func (h *Handler) snapshotOr503(w http.ResponseWriter) *snapshot.Snapshot {
+	s := h.b.Snapshot()
+	if s == nil {
+		writeError(w, http.StatusServiceUnavailable, "not ready: the first evaluation has not finished")
+	}
+	return s
+}
+
+// lookup finds the objective and key result named in the path, answering 404
+// with the ids that do exist when they do not.
+func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, wantKR bool) (*snapshot.Snapshot, *snapshot.Objective, *snapshot.KeyResult) {
+	s := h.snapshotOr503(w)
+	if s == nil {
+		return nil, nil, nil
+	}
+	oid := r.PathValue("objective")
+	o := s.Objective(oid)
+	if o == nil {
+		ids := make([]string, 0, len(s.Objectives))
+		for _, o := range s.Objectives {
+			ids = append(ids, o.Config.ID)
+		}
+		writeError(w, http.StatusNotFound, fmt.Sprintf("objective %q does not exist (objectives: %s)", oid, strings.Join(ids, ", ")))
+		return nil, nil, nil
+	}
+	if !wantKR {
+		return s, o, nil
+	}
+	kid := r.PathValue("key_result")
+	kr := o.KeyResult(kid)
+	if kr == nil {
+		ids := make([]string, 0, len(o.KeyResults))
+		for _, k := range o.KeyResults {
+			ids = append(ids, k.Config.ID)
+		}
+		writeError(w, http.StatusNotFound, fmt.Sprintf("key result %q does not exist in objective %q (key results: %s)", kid, oid, strings.Join(ids, ", ")))
+		return nil, nil, nil
+	}
+	return s, o, kr
+}
+
+func (h *Handler) objectives(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	s := h.snapshotOr503(w)
+	if s == nil {
+		return
+	}
+	q := r.URL.Query()
+	team, owner := q.Get("team"), q.Get("owner")
+	out := struct {
+		EvaluatedAt time.Time       `json:"evaluated_at"`
+		Objectives  []objectiveJSON `json:"objectives"`
+	}{EvaluatedAt: s.EvaluatedAt.UTC(), Objectives: []objectiveJSON{}}
+	for _, o := range s.Objectives {
+		if (team != "" && o.Config.Team != team) || (owner != "" && o.Config.Owner != owner) {
+			continue
+		}
+		out.Objectives = append(out.Objectives, objJSON(o))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) objective(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	if _, o, _ := h.lookup(w, r, false); o != nil {
+		writeJSON(w, http.StatusOK, objJSON(o))
+	}
+}
+
+func (h *Handler) keyResult(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	if _, _, kr := h.lookup(w, r, true); kr != nil {
+		writeJSON(w, http.StatusOK, krJSON(kr))
+	}
+}
+
+type valueJSON struct {
+	At     time.Time `json:"at"`
+	Value  float64   `json:"value"`
+	Origin string    `json:"origin"`
+}
+
+// parseTimeParam reads an RFC 3339 time or a YYYY-MM-DD date (midnight in
+// loc) from the query.
+func parseTimeParam(q, name string, loc *time.Location) (time.Time, error) {
+	if q == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, q); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, q, loc); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time (2026-11-25T10:00:00Z) or a date (2026-11-25)", name, q)
+}
+
+func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	s, o, kr := h.lookup(w, r, true)
+	if kr == nil {
+		return
+	}
+	loc := h.b.Config().Global.Location
+	q := r.URL.Query()
+	from, err := parseTimeParam(q.Get("from"), "from", loc)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	to, err := parseTimeParam(q.Get("to"), "to", loc)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if from.IsZero() {
+		from = o.Config.Resolved.Start
+	}
+	if to.IsZero() {
+		to = s.EvaluatedAt
+	}
+	if to.Before(from) {
+		writeError(w, http.StatusBadRequest, "to is before from")
+		return
+	}
+	vals, err := h.b.Store().History(r.Context(), o.Config.ID, kr.Config.ID, from, to)
+	if err != nil {
+		h.logger.Error("reading history failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "reading history failed")
+		return
+	}
+	out := struct {
+		Objective string      `json:"objective"`
+		KeyResult string      `json:"key_result"`
+		From      time.Time   `json:"from"`
+		To        time.Time   `json:"to"`
+		Values    []valueJSON `json:"values"`
+	}{Objective: o.Config.ID, KeyResult: kr.Config.ID, From: from.UTC(), To: to.UTC(), Values: make([]valueJSON, 0, len(vals))}
+	for _, v := range vals {
+		out.Values = append(out.Values, valueJSON{At: v.At.UTC(), Value: v.Value, Origin: v.Origin})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type checkinJSON struct {
+	ID          int64     `json:"id"`
+	Objective   string    `json:"objective"`
+	KeyResult   string    `json:"key_result"`
+	At          time.Time `json:"at"`
+	Value       float64   `json:"value"`
+	Author      string    `json:"author"`
+	Note        string    `json:"note"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func toCheckinJSON(c store.Checkin) checkinJSON {
+	return checkinJSON{ID: c.ID, Objective: c.ObjectiveID, KeyResult: c.KeyResultID, At: c.At.UTC(), Value: c.Value,
+		Author: c.Author, Note: c.Note, CreatedAt: c.CreatedAt.UTC()}
+}
+
+// checkinBody is the POST body. Value is a pointer so that a missing value
+// is told apart from 0.
+type checkinBody struct {
+	Value  *float64 `json:"value"`
+	At     string   `json:"at"`
+	Author string   `json:"author"`
+	Note   string   `json:"note"`
+}
+
+const maxBody = 64 << 10
+
+func (h *Handler) checkins(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet, http.MethodPost) {
+		return
+	}
+	if r.Method == http.MethodPost {
+		h.postCheckin(w, r)
+		return
+	}
+	_, o, kr := h.lookup(w, r, true)
+	if kr == nil {
+		return
+	}
+	limit := 100
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 10000 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a number from 1 to 10000", l))
+			return
+		}
+		limit = n
+	}
+	cs, err := h.b.Store().Checkins(r.Context(), o.Config.ID, kr.Config.ID, limit)
+	if err != nil {
+		h.logger.Error("reading check-ins failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "reading check-ins failed")
+		return
+	}
+	out := struct {
+		Checkins []checkinJSON `json:"checkins"`
+	}{Checkins: make([]checkinJSON, 0, len(cs))}
+	for _, c := range cs {
+		out.Checkins = append(out.Checkins, toCheckinJSON(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) postCheckin(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(w, r) {
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", maxBody))
+		return
+	}
+	var in checkinBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, "body: "+jsonErrorMessage(err))
+		return
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "body: unexpected data after the JSON object")
+		return
+	}
+	if in.Value == nil {
+		writeError(w, http.StatusBadRequest, `body: "value" is required (a number)`)
+		return
+	}
+	if math.IsNaN(*in.Value) || math.IsInf(*in.Value, 0) {
+		writeError(w, http.StatusBadRequest, `body: "value" must be a finite number`)
+		return
+	}
+	at, err := parseTimeParam(in.At, `body: "at"`, h.b.Config().Global.Location)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	author := in.Author
+	if author == "" {
+		author = "api"
+	}
+	c, err := h.b.AddCheckin(r.Context(), checkins.Request{
+		ObjectiveID: r.PathValue("objective"), KeyResultID: r.PathValue("key_result"),
+		Value: *in.Value, At: at, Author: author, Note: in.Note,
+	})
+	if err != nil {
+		code := checkinStatus(err)
+		if code == http.StatusInternalServerError {
+			h.logger.Error("recording a check-in failed", "err", err)
+			writeError(w, code, "recording the check-in failed")
+			return
+		}
+		writeError(w, code, err.Error())
+		return
+	}
+	resp := struct {
+		Checkin   checkinJSON    `json:"checkin"`
+		KeyResult *keyResultJSON `json:"key_result,omitempty"`
+	}{Checkin: toCheckinJSON(c)}
+	if s := h.b.Snapshot(); s != nil {
+		if o := s.Objective(c.ObjectiveID); o != nil {
+			if kr := o.KeyResult(c.KeyResultID); kr != nil {
+				j := krJSON(kr)
+				resp.KeyResult = &j
+			}
+		}
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// jsonErrorMessage turns a decoding error into a message that names the
+// field when it can.
+func jsonErrorMessage(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "empty; want a JSON object such as {\"value\": 42}"
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d: %v", syn.Offset, syn)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%q must be a %s, not a JSON %s", typ.Field, typ.Type.String(), typ.Value)
+	default:
+		return err.Error()
+	}
+}
+
+func (h *Handler) sources(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sources": h.b.Sources()})
+}

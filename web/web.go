@@ -1,0 +1,228 @@
+// Package web owns okrd's HTTP interface: /metrics, the health and reload
+// endpoints, the JSON API under /api/v1 and the read-only page at /.
+package web
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/okrd/okrd/checkins"
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/snapshot"
+	"github.com/okrd/okrd/store"
+)
+
+// Backend is what the handlers need from the running okrd.
+type Backend interface {
+	Config() *config.Config
+	Snapshot() *snapshot.Snapshot
+	Store() store.Store
+	Ready() bool
+	Reload(ctx context.Context) error
+	AddCheckin(ctx context.Context, req checkins.Request) (store.Checkin, error)
+	Sources() []collectors.Health
+	Registry() *prometheus.Registry
+}
+
+// Handler serves every okrd endpoint.
+type Handler struct {
+	b      Backend
+	logger *slog.Logger
+	mux    *http.ServeMux
+}
+
+// NewHandler builds the HTTP handler.
+func NewHandler(b Backend, logger *slog.Logger) *Handler {
+	h := &Handler{b: b, logger: logger, mux: http.NewServeMux()}
+	h.mux.HandleFunc("/metrics", h.metrics)
+	h.mux.HandleFunc("/-/healthy", h.healthy)
+	h.mux.HandleFunc("/-/ready", h.readyz)
+	h.mux.HandleFunc("/-/reload", h.reload)
+	h.mux.HandleFunc("/api/v1/objectives", h.objectives)
+	h.mux.HandleFunc("/api/v1/objectives/{objective}", h.objective)
+	h.mux.HandleFunc("/api/v1/objectives/{objective}/key_results/{key_result}", h.keyResult)
+	h.mux.HandleFunc("/api/v1/objectives/{objective}/key_results/{key_result}/history", h.history)
+	h.mux.HandleFunc("/api/v1/objectives/{objective}/key_results/{key_result}/checkins", h.checkins)
+	h.mux.HandleFunc("/api/v1/sources", h.sources)
+	h.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no API endpoint at "+r.URL.Path)
+	})
+	h.mux.HandleFunc("/{$}", h.page)
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// allow answers 405 unless r uses one of methods.
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m || (m == http.MethodGet && r.Method == http.MethodHead) {
+			return true
+		}
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use "+strings.Join(methods, " or "))
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func (h *Handler) healthy(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("okrd is Healthy.\n"))
+}
+
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !h.b.Ready() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("okrd is not ready: the first evaluation has not finished.\n"))
+		return
+	}
+	_, _ = w.Write([]byte("okrd is Ready.\n"))
+}
+
+func (h *Handler) reload(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodPost, http.MethodPut) {
+		return
+	}
+	if err := h.b.Reload(r.Context()); err != nil {
+		writeError(w, http.StatusInternalServerError, "reload failed, the running configuration is kept: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
+}
+
+// metrics writes okrd's own series from its registry followed by the okr_*
+// series of the current snapshot, which are encoded once per snapshot and
+// format and then only copied, so a scrape costs almost nothing even with
+// tens of thousands of key results.
+func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	format := expfmt.NegotiateAccept(r.Header, expfmt.NewFormat(expfmt.TypeProtoDelim), expfmt.NewFormat(expfmt.TypeTextPlain))
+	gz := acceptsGzip(r)
+	mfs, err := h.b.Registry().Gather()
+	if err != nil {
+		h.logger.Error("gathering okrd's own metrics failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "gathering metrics: "+err.Error())
+		return
+	}
+	var okrPart []byte
+	if snap := h.b.Snapshot(); snap != nil {
+		if okrPart, err = snap.Encoded(format, gz); err != nil {
+			h.logger.Error("encoding the OKR series failed", "err", err)
+			writeError(w, http.StatusInternalServerError, "encoding metrics: "+err.Error())
+			return
+		}
+	}
+	w.Header().Set("Content-Type", string(format))
+	if gz {
+		w.Header().Set("Content-Encoding", "gzip")
+	}
+	w.Header().Set("Vary", "Accept-Encoding")
+	if r.Method == http.MethodHead {
+		return
+	}
+	// The response is two gzip members when compressed: okrd's own series,
+	// then the cached OKR series (RFC 1952 allows several members).
+	var zw *gzip.Writer
+	var out interface{ Write([]byte) (int, error) } = w
+	if gz {
+		zw = gzip.NewWriter(w)
+		out = zw
+	}
+	enc := expfmt.NewEncoder(out, format)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			h.logger.Warn("writing metrics failed", "err", err)
+			return
+		}
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return
+		}
+	}
+	_, _ = w.Write(okrPart)
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			continue
+		}
+		if qs, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
+			if q, err := strconv.ParseFloat(qs, 64); err == nil && q <= 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// authorized checks the bearer token of a write request in constant time.
+// The write API is off when no token is configured.
+func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
+	want := h.b.Config().Server.APIToken.Value()
+	if want == "" {
+		writeError(w, http.StatusForbidden, "the write API is disabled: set server.api_token or server.api_token_file in the configuration")
+		return false
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	// Comparing hashes keeps the comparison constant-time whatever the
+	// lengths of the two tokens.
+	gh, wh := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	if !ok || subtle.ConstantTimeCompare(gh[:], wh[:]) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="okrd"`)
+		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+		return false
+	}
+	return true
+}
+
+// checkinError maps a check-in error to its status code.
+func checkinStatus(err error) int {
+	switch {
+	case errors.Is(err, checkins.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, checkins.ErrNotManual):
+		return http.StatusConflict
+	case errors.Is(err, checkins.ErrBadCheckin):
+		return http.StatusBadRequest
+	default:
+		return http.StatusInternalServerError
+	}
+}
