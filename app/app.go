@@ -211,6 +211,9 @@ func (a *App) applySources(cfg *config.Config) {
 		}
 		r.cancel()
 		<-r.done
+		if c, ok := r.src.(prometheus.Collector); ok {
+			a.reg.Unregister(c)
+		}
 		delete(a.runners, name)
 		a.logger.Info("source stopped", "source", name)
 	}
@@ -230,6 +233,13 @@ func (a *App) applySources(cfg *config.Config) {
 			logger.Error("source cannot start", "err", err)
 			a.metrics.up.WithLabelValues(name, sc.Type).Set(0)
 			continue
+		}
+		// A source that exposes delivery series is a prometheus.Collector
+		// reading what its last poll computed.
+		if c, ok := src.(prometheus.Collector); ok {
+			if err := a.reg.Register(c); err != nil {
+				logger.Error("source metrics cannot be registered", "err", err)
+			}
 		}
 		ctx, cancel := context.WithCancel(a.runCtx)
 		r := &runner{cfg: sc, src: src, logger: logger, cancel: cancel, done: make(chan struct{}),
@@ -273,6 +283,9 @@ func (a *App) evaluate(ctx context.Context) {
 	snap := a.hist.evaluate(cfg, now, a.gen.Add(1))
 	a.snap.Store(snap)
 	a.ready.Store(true)
+	// Encode the exposition now, in the background, so that no scrape pays
+	// for it.
+	go snap.Warm()
 	n := 0
 	for _, o := range cfg.Objectives {
 		n += len(o.KeyResults)

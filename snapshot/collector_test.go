@@ -1,0 +1,121 @@
+package snapshot
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/okr"
+)
+
+func trickySnapshot() *Snapshot {
+	p := okr.Period{Name: "2026-Q4", Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
+	oc := &config.Objective{ID: "grow", Title: `Grow "fast" \ now` + "\nreally", Owner: "ana", Team: "zeta", Resolved: p}
+	kcs := []*config.KeyResult{
+		{ID: "b", Title: "Ünïcode ✓", Unit: "ratio", Engine: okr.KeyResult{Direction: okr.Increase, Baseline: 0.31, Target: 0.4, Tolerance: 0.1}},
+		{ID: "a", Title: "Band", Unit: "duration", Source: "prom", Engine: okr.KeyResult{Direction: okr.Maintain, Min: 0, Max: 0.3, Tolerance: 0.25}},
+		{ID: "c", Title: "Nothing yet", Engine: okr.KeyResult{Direction: okr.Decrease, Baseline: 120, Target: 80, Tolerance: 0.1}},
+	}
+	oc.KeyResults = kcs
+	o := &Objective{Config: oc, Result: okr.ObjectiveResult{Progress: 1.0 / 3, Status: okr.StatusAtRisk, HasScore: true, Score: 0.3}}
+	o.KeyResults = []*KeyResult{
+		{Objective: oc, Config: kcs[0], Result: okr.Result{HasValue: true, Value: 0.355, ValueAt: time.Date(2026, 11, 1, 0, 0, 0, 123e6, time.UTC),
+			Progress: 0.5, Expected: 0.7, Gap: -0.2, Status: okr.StatusAtRisk, HasForecast: true, Forecast: 1e-7, ForecastProgress: 0, HasScore: true, Score: 0.5}},
+		{Objective: oc, Config: kcs[1], Stale: true, Result: okr.Result{HasValue: true, Value: 12345678912345, ValueAt: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC),
+			Progress: 1, Expected: 1, Status: okr.StatusNoData}},
+		{Objective: oc, Config: kcs[2], Result: okr.Result{Expected: 0.7, Status: okr.StatusNoData}},
+	}
+	return &Snapshot{Objectives: []*Objective{o}}
+}
+
+func sortedLines(s string) []string {
+	ls := strings.Split(strings.TrimSpace(s), "\n")
+	sort.Strings(ls)
+	return ls
+}
+
+func TestTheFastTextEncoderPrintsWhatClientGolangPrints(t *testing.T) {
+	s := trickySnapshot()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(Collector{Snapshot: s})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&want, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := string(s.AppendText(nil))
+	g, w := sortedLines(got), sortedLines(want.String())
+	if strings.Join(g, "\n") != strings.Join(w, "\n") {
+		t.Errorf("fast encoder differs:\n--- got\n%s\n--- want\n%s", got, want.String())
+	}
+	// The escaping was exercised.
+	if !strings.Contains(got, `title="Grow \"fast\" \\ now\nreally"`) {
+		t.Errorf("label escaping missing:\n%s", got)
+	}
+}
+
+func TestSeriesThatHaveNoValueAreAbsentNotZero(t *testing.T) {
+	s := trickySnapshot()
+	got := string(s.AppendText(nil))
+	for _, absent := range []string{
+		`okr_key_result_value{key_result="c"`, `okr_key_result_progress_ratio{key_result="c"`,
+		`okr_key_result_forecast_value{key_result="a"`, `okr_key_result_baseline{key_result="a"`,
+		`okr_key_result_band_min{key_result="b"`, `okr_key_result_stale{key_result="c"`,
+	} {
+		if strings.Contains(got, absent) {
+			t.Errorf("%s... should be absent", absent)
+		}
+	}
+	for _, present := range []string{
+		`okr_key_result_expected_progress_ratio{key_result="c",objective="grow"} 0.7`,
+		`okr_key_result_status{key_result="c",objective="grow",status="no_data"} 1`,
+		`okr_key_result_stale{key_result="a",objective="grow"} 1`,
+		`okr_key_result_value{key_result="a",objective="grow"} 1.2345678912345e+13`,
+		`okr_key_result_last_updated_timestamp_seconds{key_result="b",objective="grow"} 1.793491200123e+09`,
+		`okr_key_result_info{direction="maintain",key_result="a",objective="grow",owner="",source="prom",team="",title="Band",unit="duration"} 1`,
+		`okr_objective_score{objective="grow"} 0.3`,
+	} {
+		if !strings.Contains(got, present) {
+			t.Errorf("missing %s", present)
+		}
+	}
+}
+
+func TestCollectorLintsClean(t *testing.T) {
+	problems, err := testutil.CollectAndLint(Collector{Snapshot: trickySnapshot()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+func TestEncodedIsCachedPerFormat(t *testing.T) {
+	s := trickySnapshot()
+	text := expfmt.NewFormat(expfmt.TypeTextPlain)
+	a, err := s.Encoded(text, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.Encoded(text, false)
+	if &a[0] != &b[0] {
+		t.Error("second call re-encoded instead of using the cache")
+	}
+	proto, err := s.Encoded(expfmt.NewFormat(expfmt.TypeProtoDelim), false)
+	if err != nil || len(proto) == 0 || bytes.Equal(proto, a) {
+		t.Errorf("protobuf encoding: %v %d bytes", err, len(proto))
+	}
+}
