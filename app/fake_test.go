@@ -17,6 +17,9 @@ import (
 type fakeSpec struct {
 	Value float64         `toml:"value"`
 	Delay config.Duration `toml:"delay"`
+	// WritePause pauses inside the write transaction, between the records
+	// and the cursor, to test a shutdown that arrives mid-write.
+	WritePause config.Duration `toml:"write_pause"`
 }
 
 // fakeControl lets a test change what a fake source does at run time.
@@ -87,6 +90,15 @@ func (s *fakeSource) Poll(ctx context.Context) error {
 		n := fakes.counter(s.name).Load()
 		if err := tx.PutRecords(ctx, store.Record{Source: s.name, Scope: "all", Kind: "item", ID: "1", UpdatedAt: time.Now(), Data: []byte(`{}`)}); err != nil {
 			return err
+		}
+		if p := time.Duration(s.spec.WritePause); p > 0 {
+			fakes.mu.Lock()
+			ch := fakes.started[s.name]
+			fakes.mu.Unlock()
+			if ch != nil {
+				close(ch)
+			}
+			time.Sleep(p)
 		}
 		return tx.SetCursor(ctx, s.name, "all", time.Unix(n, 0).UTC().Format(time.RFC3339))
 	})

@@ -2,6 +2,8 @@ package app
 
 import (
 	"io"
+	"os"
+	"testing"
 	"sync"
 	"time"
 
@@ -22,4 +24,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func storeCheckin(obj, kr string, v float64) store.Checkin {
 	return store.Checkin{ObjectiveID: obj, KeyResultID: kr, Value: v, At: fixedNow.Add(-time.Hour), Author: "cli"}
+}
+
+func TestMain(m *testing.M) {
+	// Sources start polling at once in tests.
+	startJitter = 10 * time.Millisecond
+	os.Exit(m.Run())
 }

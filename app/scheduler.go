@@ -39,6 +39,8 @@ func (r *runner) snapshotHealth() collectors.Health {
 var (
 	minBackoff       = 5 * time.Second
 	permanentBackoff = 10 * time.Minute
+	// startJitter bounds the random delay before a source's first poll.
+	startJitter = 5 * time.Second
 )
 
 // nextDelay decides when to poll again. failures counts consecutive failed
@@ -74,7 +76,7 @@ func (a *App) runSource(ctx context.Context, r *runner) {
 	defer close(r.done)
 	// A short random start delay keeps a restart from hitting every API at
 	// the same instant.
-	first := time.Duration(rand.Float64() * float64(min(time.Duration(r.cfg.Interval), 5*time.Second)))
+	first := time.Duration(rand.Float64() * float64(min(time.Duration(r.cfg.Interval), startJitter)))
 	timer := time.NewTimer(first)
 	defer timer.Stop()
 	for {
