@@ -3,8 +3,8 @@ package app
 import (
 	"io"
 	"os"
-	"testing"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/okrd/okrd/store"

@@ -278,14 +278,14 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 }
 
 type checkinJSON struct {
-	ID          int64     `json:"id"`
-	Objective   string    `json:"objective"`
-	KeyResult   string    `json:"key_result"`
-	At          time.Time `json:"at"`
-	Value       float64   `json:"value"`
-	Author      string    `json:"author"`
-	Note        string    `json:"note"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID        int64     `json:"id"`
+	Objective string    `json:"objective"`
+	KeyResult string    `json:"key_result"`
+	At        time.Time `json:"at"`
+	Value     float64   `json:"value"`
+	Author    string    `json:"author"`
+	Note      string    `json:"note"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 func toCheckinJSON(c store.Checkin) checkinJSON {
