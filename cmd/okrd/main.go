@@ -5,6 +5,9 @@ package main
 
 import (
 	"os"
+
+	// Every built-in source type.
+	_ "github.com/okrd/okrd/collectors/all"
 )
 
 func main() {
