@@ -68,16 +68,21 @@ type AlertState struct {
 // Times are stored and returned in UTC with at least millisecond precision.
 type Store interface {
 	// AppendValues records key result values (history) in one transaction.
+	// Every value needs ObjectiveID, KeyResultID and a non-zero At, and must
+	// not be NaN; one invalid value rejects the whole call. ID is ignored.
 	AppendValues(ctx context.Context, vals ...Value) error
 	// History returns one key result's values with from <= At <= to,
 	// oldest first (ties by ID). A zero from or to means unbounded.
 	History(ctx context.Context, objectiveID, keyResultID string, from, to time.Time) ([]Value, error)
 	// ValuesAfter returns up to limit values with ID > afterID in ID order,
-	// so a reader can tail the history incrementally.
+	// so a reader can tail the history incrementally (limit <= 0 means no
+	// limit). IDs become visible in increasing order, even with concurrent
+	// writers, so a reader that remembers the last ID it saw skips nothing.
 	ValuesAfter(ctx context.Context, afterID int64, limit int) ([]Value, error)
 
 	// AddCheckin stores a check-in and its value (Origin "checkin:<id>") in
-	// one transaction and returns it with ID and CreatedAt set.
+	// one transaction and returns it with ID and CreatedAt set. A zero At
+	// means the check-in applies now.
 	AddCheckin(ctx context.Context, c Checkin) (Checkin, error)
 	// Checkins returns a key result's check-ins, newest (by At) first, at
 	// most limit (limit <= 0 means all).
@@ -89,17 +94,21 @@ type Store interface {
 	Cursors(ctx context.Context, source string) ([]Cursor, error)
 	// Update runs fn in one transaction: everything fn wrote is committed
 	// together if fn returns nil, and nothing is if it returns an error or
-	// panics (the panic is re-raised after the rollback).
+	// panics (the panic is re-raised after the rollback). fn must write
+	// only through tx: with SQLite, a call to the Store's own write methods
+	// from inside fn waits for the transaction it is part of.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Records calls fn for every record of a source and kind (kind "" = all
-	// kinds), in (Kind, ID) order; an error from fn stops the iteration.
+	// kinds), in (Kind, ID) byte order; an error from fn stops the
+	// iteration and is returned as is. fn may use the Store.
 	Records(ctx context.Context, source, kind string, fn func(Record) error) error
 	// CountRecords returns the number of records per source and kind.
 	CountRecords(ctx context.Context) (map[string]map[string]int64, error)
 
 	// AlertStates returns every persisted alert state.
 	AlertStates(ctx context.Context) ([]AlertState, error)
-	// PutAlertState inserts or replaces an alert state by Key.
+	// PutAlertState inserts or replaces an alert state by Key. Zero Since
+	// and LastSent read back as zero; a zero UpdatedAt is set to now.
 	PutAlertState(ctx context.Context, s AlertState) error
 	// DeleteAlertState removes an alert state; no error if absent.
 	DeleteAlertState(ctx context.Context, key string) error
@@ -112,11 +121,14 @@ type Store interface {
 
 // Tx is the write side of one transaction opened by Store.Update.
 type Tx interface {
-	// PutRecords inserts or replaces records by (Source, Kind, ID).
+	// PutRecords inserts or replaces records by (Source, Kind, ID), which
+	// must not be empty; of two records with one key in a call, the later
+	// wins. Data is stored byte for byte (empty Data reads back as nil).
 	PutRecords(ctx context.Context, recs ...Record) error
 	// DeleteRecords removes records of a source and kind by ID.
 	DeleteRecords(ctx context.Context, source, kind string, ids ...string) error
-	// SetCursor inserts or replaces the cursor of a source and scope.
+	// SetCursor inserts or replaces the cursor of a source and scope, and
+	// sets its UpdatedAt to now.
 	SetCursor(ctx context.Context, source, scope, value string) error
 	// AppendValues records key result values.
 	AppendValues(ctx context.Context, vals ...Value) error

@@ -1,0 +1,128 @@
+package sqlstore
+
+import (
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// queries holds every statement, already rebound for the dialect, so the
+// per-call cost is one map-free field read.
+type queries struct {
+	bindType int
+
+	history          string
+	valuesAfter      string
+	valuesAfterAll   string
+	insertCheckin    string
+	checkins         string
+	checkinsAll      string
+	cursor           string
+	cursors          string
+	setCursor        string
+	recordsPage      string
+	recordsKindPage  string
+	countRecords     string
+	alertStates      string
+	putAlertState    string
+	deleteAlertState string
+
+	// The full-batch forms of the multi-row statements are built once;
+	// only the last, shorter batch of a call builds its own.
+	insertValuesBatch  string
+	putRecordsBatch    string
+	deleteRecordsBatch string
+}
+
+const valueColumns = "id, objective_id, key_result_id, at, value, origin"
+
+const recordColumns = "source, scope, kind, id, updated_at, data"
+
+func buildQueries(bindType int) queries {
+	r := func(q string) string { return sqlx.Rebind(bindType, q) }
+	q := queries{
+		bindType: bindType,
+		// History filters on the (objective_id, key_result_id, at) index
+		// with an inclusive range; the caller turns zero bounds into the
+		// extreme int64 values so one statement serves every case.
+		history: r(`SELECT ` + valueColumns + ` FROM kr_values
+			WHERE objective_id = ? AND key_result_id = ? AND at >= ? AND at <= ?
+			ORDER BY at, id`),
+		valuesAfter:    r(`SELECT ` + valueColumns + ` FROM kr_values WHERE id > ? ORDER BY id LIMIT ?`),
+		valuesAfterAll: r(`SELECT ` + valueColumns + ` FROM kr_values WHERE id > ? ORDER BY id`),
+		insertCheckin: r(`INSERT INTO checkins
+			(objective_id, key_result_id, at, value, author, note, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		checkins: r(`SELECT id, objective_id, key_result_id, at, value, author, note, created_at
+			FROM checkins WHERE objective_id = ? AND key_result_id = ?
+			ORDER BY at DESC, id DESC LIMIT ?`),
+		checkinsAll: r(`SELECT id, objective_id, key_result_id, at, value, author, note, created_at
+			FROM checkins WHERE objective_id = ? AND key_result_id = ?
+			ORDER BY at DESC, id DESC`),
+		cursor:  r(`SELECT value FROM sync_cursors WHERE source = ? AND scope = ?`),
+		cursors: r(`SELECT source, scope, value, updated_at FROM sync_cursors WHERE source = ? ORDER BY scope`),
+		setCursor: r(`INSERT INTO sync_cursors (source, scope, value, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (source, scope) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+		// Records are read in keyset pages over the primary key, so a
+		// long iteration holds no connection while the callback runs.
+		recordsPage: r(`SELECT ` + recordColumns + ` FROM source_records
+			WHERE source = ? AND (kind, id) > (?, ?) ORDER BY kind, id LIMIT ?`),
+		recordsKindPage: r(`SELECT ` + recordColumns + ` FROM source_records
+			WHERE source = ? AND kind = ? AND id > ? ORDER BY id LIMIT ?`),
+		countRecords: `SELECT source, kind, COUNT(*) FROM source_records GROUP BY source, kind`,
+		alertStates:  `SELECT key, state, since, last_sent, updated_at, data FROM alert_states ORDER BY key`,
+		putAlertState: r(`INSERT INTO alert_states (key, state, since, last_sent, updated_at, data)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET state = excluded.state, since = excluded.since,
+			last_sent = excluded.last_sent, updated_at = excluded.updated_at, data = excluded.data`),
+		deleteAlertState: r(`DELETE FROM alert_states WHERE key = ?`),
+	}
+	q.insertValuesBatch = q.insertValues(batchRows)
+	q.putRecordsBatch = q.putRecords(batchRows)
+	q.deleteRecordsBatch = q.deleteRecords(batchRows)
+	return q
+}
+
+// insertValues returns a multi-row INSERT of n values.
+func (q *queries) insertValues(n int) string {
+	if n == batchRows && q.insertValuesBatch != "" {
+		return q.insertValuesBatch
+	}
+	return sqlx.Rebind(q.bindType, `INSERT INTO kr_values (objective_id, key_result_id, at, value, origin) VALUES `+
+		rows(n, "(?, ?, ?, ?, ?)"))
+}
+
+// putRecords returns a multi-row upsert of n records. The rows of one
+// statement must have distinct keys: PostgreSQL refuses to update the same
+// row twice in one INSERT ... ON CONFLICT.
+func (q *queries) putRecords(n int) string {
+	if n == batchRows && q.putRecordsBatch != "" {
+		return q.putRecordsBatch
+	}
+	return sqlx.Rebind(q.bindType, `INSERT INTO source_records (source, scope, kind, id, updated_at, data) VALUES `+
+		rows(n, "(?, ?, ?, ?, ?, ?)")+
+		` ON CONFLICT (source, kind, id) DO UPDATE SET scope = excluded.scope,
+		updated_at = excluded.updated_at, data = excluded.data`)
+}
+
+// deleteRecords returns a DELETE of n record ids of one source and kind.
+func (q *queries) deleteRecords(n int) string {
+	if n == batchRows && q.deleteRecordsBatch != "" {
+		return q.deleteRecordsBatch
+	}
+	return sqlx.Rebind(q.bindType, `DELETE FROM source_records WHERE source = ? AND kind = ? AND id IN (`+
+		rows(n, "?")+`)`)
+}
+
+// rows repeats one row of placeholders n times, comma separated.
+func rows(n int, row string) string {
+	var b strings.Builder
+	b.Grow(n * (len(row) + 2))
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}

@@ -1,0 +1,64 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/okrd/okrd/store"
+)
+
+var t0 = time.Date(2026, 10, 1, 9, 30, 0, 0, time.UTC)
+
+// BenchmarkAppendValues measures one AppendValues call of 1,000 values.
+func BenchmarkAppendValues(b *testing.B) {
+	ctx := context.Background()
+	dsn, _ := freshSchema(b)
+	s := openSchema(b, dsn)
+	batch := make([]store.Value, 1000)
+	for i := range batch {
+		batch[i] = store.Value{ObjectiveID: "o" + strconv.Itoa(i%10), KeyResultID: "kr" + strconv.Itoa(i%100),
+			At: t0.Add(time.Duration(i) * time.Second), Value: float64(i), Origin: "source:bench"}
+	}
+	for b.Loop() {
+		if err := s.AppendValues(ctx, batch...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "values/s")
+}
+
+// BenchmarkHistory reads the 1,000 points of one key result out of 100,000
+// rows spread over 100 key results.
+func BenchmarkHistory(b *testing.B) {
+	ctx := context.Background()
+	dsn, _ := freshSchema(b)
+	s := openSchema(b, dsn)
+	const keyResults, points = 100, 1000
+	batch := make([]store.Value, 0, keyResults*100)
+	for p := 0; p < points; p += 100 {
+		batch = batch[:0]
+		for q := p; q < p+100; q++ {
+			for k := range keyResults {
+				batch = append(batch, store.Value{ObjectiveID: "o", KeyResultID: "kr" + strconv.Itoa(k),
+					At: t0.Add(time.Duration(q) * time.Hour), Value: float64(q)})
+			}
+		}
+		if err := s.AppendValues(ctx, batch...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := s.SQL().ExecContext(ctx, "ANALYZE kr_values"); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		vals, err := s.History(ctx, "o", "kr42", time.Time{}, time.Time{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(vals) != points {
+			b.Fatalf("got %d points, want %d", len(vals), points)
+		}
+	}
+}
