@@ -58,7 +58,7 @@ func Record(ctx context.Context, cfg *config.Config, st store.Store, req Request
 		sort.Strings(ids)
 		return store.Checkin{}, fmt.Errorf("%w: key result %q does not exist in objective %q (key results: %s)", ErrNotFound, req.KeyResultID, o.ID, strings.Join(ids, ", "))
 	}
-	if kr.Source != "" {
+	if kr.Source != "" && (cfg.Sources[kr.Source] == nil || cfg.Sources[kr.Source].Type != "manual") {
 		return store.Checkin{}, fmt.Errorf("%w: %s/%s is measured by source %q; check-ins apply to key results without a source", ErrNotManual, o.ID, kr.ID, kr.Source)
 	}
 	if math.IsNaN(req.Value) || math.IsInf(req.Value, 0) {

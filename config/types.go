@@ -32,6 +32,7 @@ type Global struct {
 	// Tolerance is the default status tolerance. Default 0.1.
 	Tolerance *float64 `toml:"tolerance"`
 
+	// Location is TimeZone resolved (set by Load); calendar logic uses it.
 	Location *time.Location `toml:"-"`
 }
 
@@ -72,7 +73,8 @@ type Objective struct {
 	Description string `toml:"description"`
 	Owner       string `toml:"owner"`
 	Team        string `toml:"team"`
-	// Period is "2026-Q4", "2026-H1", "2026" (fiscal), or empty when Start/End are set.
+	// Period is "2026-Q4", "2026-H1", "2026" (fiscal), "2026-11" (month),
+	// "2026-W48" (ISO week), or empty when Start/End are set.
 	Period     string       `toml:"period"`
 	Start      Date         `toml:"start"` // inclusive, in the configured time zone
 	End        Date         `toml:"end"`   // inclusive last day
