@@ -155,7 +155,6 @@ type Health struct {
 	NextPoll            time.Time `json:"next_poll,omitzero"`
 }
 
-
 // A Source may also implement prometheus.Collector to expose its delivery
 // series (DORA keys, flow metrics): okrd registers it while the source runs.
 // Its Collect must only read values computed by the last Poll, never call an
