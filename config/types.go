@@ -102,6 +102,23 @@ type KeyResult struct {
 	Window     string   `toml:"window"` // "7d", "28d" (default), "90d", "period", or any N"d"
 	Scope      string   `toml:"scope"`
 	IssueTypes []string `toml:"issue_types"`
+	// By is "count" (default) or "points": Jira epic progress and sprint
+	// metrics by issue count or by story points.
+	By string `toml:"by"`
+	// Epic is the epic key of Jira's epic_progress metric.
+	Epic string `toml:"epic"`
+	// Sprints is how many of a board's latest closed sprints Jira's sprint
+	// metrics cover (0 = the source's default, 6).
+	Sprints int `toml:"sprints"`
+	// Path, Method, Body and JSONPath bind a key result to an http_json
+	// source: the request (Path is appended to the source's url; Path and
+	// Body are Go templates with the dates of the window) and where the
+	// number is in the JSON answer (an RFC 9535 JSONPath). Query holds the
+	// SQL or PromQL of sql and prometheus sources.
+	Path     string `toml:"path"`
+	Method   string `toml:"method"`
+	Body     string `toml:"body"`
+	JSONPath string `toml:"json_path"`
 
 	// Direction is "increase", "decrease" or "maintain"; inferred from
 	// baseline and target when empty, and from min/max when those are set.

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what okrd's tests need on a fresh Debian machine: promtool (from
-# the prometheus package) for the exposition and rules checks, and makes
-# sure PostgreSQL is running for the store conformance suite.
+# the prometheus package) for the exposition and rules checks, the
+# prometheus server (same package) for the prometheus source's tests, and
+# makes sure PostgreSQL is running for the store conformance suite.
 set -euo pipefail
 
 need_apt=()
-command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -5,5 +5,8 @@ package all
 
 import (
 	// Each source type registers itself; add new ones here.
+	_ "github.com/okrd/okrd/collectors/httpjson"
 	_ "github.com/okrd/okrd/collectors/manual"
+	_ "github.com/okrd/okrd/collectors/promql"
+	_ "github.com/okrd/okrd/collectors/sql"
 )
