@@ -366,8 +366,15 @@ func (v *validator) binding(kp string, kr *KeyResult) {
 			"quantile":    kr.Quantile != nil,
 			"scope":       kr.Scope != "",
 			"issue_types": len(kr.IssueTypes) > 0,
+			"by":          kr.By != "",
+			"epic":        kr.Epic != "",
+			"sprints":     kr.Sprints != 0,
+			"path":        kr.Path != "",
+			"method":      kr.Method != "",
+			"body":        kr.Body != "",
+			"json_path":   kr.JSONPath != "",
 		}
-		for _, k := range []string{"metric", "query", "quantile", "scope", "issue_types"} {
+		for _, k := range []string{"metric", "query", "quantile", "scope", "issue_types", "by", "epic", "sprints", "path", "method", "body", "json_path"} {
 			if set[k] {
 				v.check(kp+"."+k, "applies only to a key result with a source (without one, values come from manual check-ins)")
 			}

@@ -259,6 +259,14 @@ var validationCases = []struct {
 		},
 	},
 	{
+		name: "Request keys of an http_json binding on a manual key result are a forgotten source too.",
+		doc:  krDoc(`path = "/api/stats"`, `json_path = "$.value"`, `baseline = 1`, `target = 2`),
+		want: []string{
+			`okrd.toml:8: objectives[0].key_results[0].path: applies only to a key result with a source (without one, values come from manual check-ins)`,
+			`okrd.toml:9: objectives[0].key_results[0].json_path: applies only to a key result with a source (without one, values come from manual check-ins)`,
+		},
+	},
+	{
 		name: "A quantile of 1 is rejected.",
 		doc:  fakeSource + krDoc(`source = "s"`, `metric = "lead_time"`, `quantile = 1`, `baseline = 1`, `target = 2`),
 		want: []string{`okrd.toml:13: objectives[0].key_results[0].quantile: must be between 0 and 1 (exclusive), like 0.5 or 0.95, not 1`},
