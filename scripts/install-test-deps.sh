@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
 # Installs what okrd's tests need on a fresh Debian machine: promtool (from
 # the prometheus package) for the exposition and rules checks, the
-# prometheus server (same package) for the prometheus source's tests, and
+# prometheus server (same package) for the prometheus source's tests and
+# the end-to-end alerting test, Alertmanager for the latter, headless
+# chromium for the web page's browser test, and
 # makes sure PostgreSQL is running for the store conformance suite.
 set -euo pipefail
 
 need_apt=()
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || need_apt+=(prometheus)
+# Headless Chromium renders the web page in app/page_chromium_test.go.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# A real Alertmanager receives alerts in app/alerting_e2e_test.go.
+command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # The prometheus and alertmanager packages start their services on the
+  # default ports when they can; the tests start their own instances on
+  # free ports, so the packages' services are kept from starting at all.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi

@@ -1,71 +1,734 @@
 package web
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"html/template"
+	"io/fs"
 	"math"
 	"net/http"
+	"net/url"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/report/format"
 	"github.com/okrd/okrd/snapshot"
+	"github.com/okrd/okrd/store"
 )
+
+// The read-only page: the index of objectives and key results at /, one
+// objective at /objectives/{objective}, one key result with its history and
+// check-ins at /objectives/{objective}/key_results/{key_result}, and an
+// HTML 404 page that lists what exists. Everything is rendered on the
+// server; the page has no JavaScript, and its only other resources are a
+// stylesheet and an icon under /static/.
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-var pageTmpl = template.Must(template.New("index.html").Funcs(template.FuncMap{
-	"pct":    func(f float64) string { return strconv.FormatFloat(math.Round(f*100), 'f', 0, 64) + "%" },
-	"width":  func(f float64) string { return strconv.FormatFloat(math.Max(0, math.Min(100, f*100)), 'f', 1, 64) },
-	"status": func(s okr.Status) string { return strings.ReplaceAll(string(s), "_", " ") },
-	"value":  formatValue,
-	"time":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-}).ParseFS(templateFS, "templates/index.html"))
+//go:embed static
+var staticFS embed.FS
 
-// formatValue shows a key result value in its unit.
-func formatValue(kr *snapshot.KeyResult, v float64) string {
-	switch kr.Config.Unit {
-	case "ratio":
-		return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
-	case "percent":
-		return strconv.FormatFloat(v, 'f', 1, 64) + "%"
-	case "duration":
-		d := time.Duration(v * float64(time.Second))
-		switch {
-		case d >= 48*time.Hour:
-			return strconv.FormatFloat(d.Hours()/24, 'f', 1, 64) + " d"
-		case d >= 2*time.Hour:
-			return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + " h"
-		case d >= time.Second:
-			return d.Round(time.Second / 10).String()
-		default:
-			return strconv.FormatFloat(v*1000, 'f', 0, 64) + " ms"
-		}
-	case "currency":
-		return strconv.FormatFloat(v, 'f', 0, 64) + " " + kr.Config.Currency
-	default:
-		return strconv.FormatFloat(v, 'g', 6, 64)
-	}
+var funcs = template.FuncMap{
+	"pct":          format.Percent,
+	"statusLabel":  statusLabel,
+	"width":        func(f float64) float64 { return round2(math.Max(0, math.Min(100, f*100))) },
+	"value":        func(kr *config.KeyResult, v float64) string { return format.Value(kr, v) },
+	"static":       staticURL,
+	"barOf":        barOf,
+	"objectiveBar": objectiveBar,
+	"add":          func(a, b float64) float64 { return round2(a + b) },
+	"sub":          func(a, b float64) float64 { return round2(a - b) },
+	"plotRight":    func(c *chart) float64 { return round2(c.Plot.X + c.Plot.W) },
+	"plotBottom":   func(c *chart) float64 { return round2(c.Plot.Y + c.Plot.H) },
 }
 
-func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet) {
+// bar is a progress bar: the fill is the progress, the mark the expected
+// progress. Label is its text alternative.
+type bar struct {
+	Label    string
+	Status   okr.Status
+	Progress float64
+	Mark     bool
+	MarkX    float64
+}
+
+func barOf(kv *krView) bar {
+	r := kv.Result
+	b := bar{Status: r.Status, Progress: r.Progress}
+	switch {
+	case !r.HasValue:
+		b.Label = "No progress: no value yet"
+	case kv.Config.Engine.Direction == okr.Maintain:
+		// Expected progress is always 1 for a band: a mark would say nothing.
+		if r.Progress >= 1 {
+			b.Label = "Progress 100%: inside the band"
+		} else {
+			b.Label = "Progress 0%: outside the band"
+		}
+	default:
+		b.Label = "Progress " + format.Percent(r.Progress) + ", expected by now " + format.Percent(r.Expected)
+		b.Mark = true
+		// Keep the 1.6-unit mark inside the 100-unit track.
+		b.MarkX = round2(math.Max(0, math.Min(100-1.6, r.Expected*100-0.8)))
+	}
+	return b
+}
+
+func objectiveBar(ov *objectiveView) bar {
+	return bar{Label: "Objective progress " + format.Percent(ov.Progress), Status: ov.Status, Progress: ov.Progress}
+}
+
+// pages holds one template set per page, each made of layout.html (the
+// frame, the shared partials) and the page's own file.
+var pages = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, name := range []string{"index.html", "keyresult.html", "notfound.html"} {
+		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name))
+	}
+	return m
+}()
+
+// staticVersions maps each static file to a hash of its content. Pages link
+// to static/NAME?v=HASH, so the files can be cached for a year and a new
+// release is fetched at once.
+var staticVersions = func() map[string]string {
+	m := map[string]string{}
+	_ = fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		m[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	return m
+}()
+
+func staticURL(root, name string) string {
+	return root + "static/" + name + "?v=" + staticVersions[name]
+}
+
+// contentSecurityPolicy allows nothing but the page's own stylesheet and
+// icon: the page has no script, no inline style and no form.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+func setPageHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	// The page changes with every evaluation.
+	h.Set("Cache-Control", "no-cache")
+}
+
+// rootOf is the relative path from the page at urlPath back to the root,
+// so that links keep working when okrd is served under a path prefix by a
+// reverse proxy.
+func rootOf(urlPath string) string {
+	n := strings.Count(urlPath, "/") - 1
+	if n <= 0 {
+		return "./"
+	}
+	return strings.Repeat("../", n)
+}
+
+func statusLabel(s okr.Status) string {
+	switch s {
+	case okr.StatusOnTrack:
+		return "On track"
+	case okr.StatusAtRisk:
+		return "At risk"
+	case okr.StatusOffTrack:
+		return "Off track"
+	case okr.StatusAchieved:
+		return "Achieved"
+	case okr.StatusMissed:
+		return "Missed"
+	case okr.StatusNoData:
+		return "No data"
+	}
+	return string(s)
+}
+
+// view is what every page's layout needs.
+type view struct {
+	Root    string
+	Title   string
+	Now     string
+	Message string
+}
+
+type filterLink struct {
+	Label, URL string
+	Current    bool
+}
+
+type statusCount struct {
+	Status okr.Status
+	Count  int
+}
+
+type objectiveView struct {
+	ID, Title, Description string
+	Owner, Team, Period    string
+	URL                    string
+	Status                 okr.Status
+	Progress               float64
+	HasScore               bool
+	Score                  float64
+	KeyResults             []*krView
+}
+
+type krView struct {
+	ID, Title, URL string
+	Config         *config.KeyResult
+	Result         okr.Result
+	Stale          bool
+	Goal           string
+	Spark          *sparkline
+}
+
+type indexView struct {
+	view
+	Heading     string
+	Objective   string // set on the page of one objective
+	Teams       []filterLink
+	Owners      []filterLink
+	Filtered    bool
+	Summary     []statusCount
+	KeyResults  int
+	Objectives  []*objectiveView
+	Sources     []sourceView
+	HasSources  bool
+	SparkFailed bool
+}
+
+type sourceView struct {
+	Name, Type, State, LastSuccess, NextPoll, LastError string
+	Up                                                  bool
+	Failures                                            int
+}
+
+// timeFormatter shows instants in the configured time zone.
+type timeFormatter struct{ loc *time.Location }
+
+func (f timeFormatter) at(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(f.loc).Format("2006-01-02 15:04 MST")
+}
+
+func (f timeFormatter) day(t time.Time) string { return t.In(f.loc).Format("2006-01-02") }
+
+func (h *Handler) location() *time.Location {
+	if cfg := h.b.Config(); cfg != nil && cfg.Global.Location != nil {
+		return cfg.Global.Location
+	}
+	return time.UTC
+}
+
+// goal says in words what a key result aims for.
+func goal(kr *config.KeyResult) string {
+	e := kr.Engine
+	if e.Direction == okr.Maintain {
+		return "between " + format.Value(kr, e.Min) + " and " + format.Value(kr, e.Max)
+	}
+	return "from " + format.Value(kr, e.Baseline) + " to " + format.Value(kr, e.Target)
+}
+
+func krURL(root string, kr *snapshot.KeyResult) string {
+	return root + "objectives/" + pathEscape(kr.Objective.ID) + "/key_results/" + pathEscape(kr.Config.ID)
+}
+
+func objURL(root, id string) string { return root + "objectives/" + pathEscape(id) }
+
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// render writes a page, buffered so that a template error becomes a 500
+// instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, code int, name string, data any) {
+	var buf bytes.Buffer
+	if err := pages[name].Execute(&buf, data); err != nil {
+		h.logger.Error("rendering the page failed", "page", name, "err", err)
+		http.Error(w, "rendering the page failed; see okrd's log", http.StatusInternalServerError)
 		return
 	}
+	setPageHeaders(w)
+	w.WriteHeader(code)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// snapshotOrStarting returns the snapshot, or answers 503 before the first
+// evaluation.
+func (h *Handler) snapshotOrStarting(w http.ResponseWriter) *snapshot.Snapshot {
 	s := h.b.Snapshot()
 	if s == nil {
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "okrd is starting: the first evaluation has not finished.", http.StatusServiceUnavailable)
+	}
+	return s
+}
+
+// page serves the index of every objective, optionally filtered by team or
+// owner (?team=growth&owner=alice, the same filters as the API).
+func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	data := struct {
-		Snapshot *snapshot.Snapshot
-		Sources  any
-	}{s, h.b.Sources()}
-	if err := pageTmpl.Execute(w, data); err != nil {
-		h.logger.Warn("rendering the page failed", "err", err)
+	s := h.snapshotOrStarting(w)
+	if s == nil {
+		return
 	}
+	q := r.URL.Query()
+	h.index(w, r, s, nil, q.Get("team"), q.Get("owner"))
+}
+
+// objectivePage serves the index reduced to one objective.
+func (h *Handler) objectivePage(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	s := h.snapshotOrStarting(w)
+	if s == nil {
+		return
+	}
+	o := s.Objective(r.PathValue("objective"))
+	if o == nil {
+		h.notFound(w, r, s, "There is no objective "+strconv.Quote(r.PathValue("objective"))+".")
+		return
+	}
+	h.index(w, r, s, o, "", "")
+}
+
+func (h *Handler) index(w http.ResponseWriter, r *http.Request, s *snapshot.Snapshot, only *snapshot.Objective, team, owner string) {
+	loc := h.location()
+	tf := timeFormatter{loc}
+	root := rootOf(r.URL.Path)
+	v := &indexView{view: view{Root: root, Title: "Objectives and key results", Now: tf.at(s.EvaluatedAt)}, Heading: "Objectives and key results"}
+	if only != nil {
+		v.Title, v.Heading, v.Objective = only.Config.Title, only.Config.Title, only.Config.ID
+	}
+	v.Filtered = team != "" || owner != ""
+	v.Teams, v.Owners = filterLinks(root, s, team, owner)
+
+	counts := map[okr.Status]int{}
+	sparkErr := false
+	for _, o := range s.Objectives {
+		if only != nil && o != only {
+			continue
+		}
+		if (team != "" && o.Config.Team != team) || (owner != "" && o.Config.Owner != owner) {
+			continue
+		}
+		ov := &objectiveView{
+			ID: o.Config.ID, Title: o.Config.Title, Description: o.Config.Description, Owner: o.Config.Owner, Team: o.Config.Team,
+			Period: o.Config.Resolved.Name, URL: objURL(root, o.Config.ID), Status: o.Result.Status, Progress: o.Result.Progress,
+			HasScore: o.Result.HasScore, Score: o.Result.Score,
+		}
+		for _, kr := range o.KeyResults {
+			kv := &krView{ID: kr.Config.ID, Title: kr.Config.Title, URL: krURL(root, kr), Config: kr.Config, Result: kr.Result,
+				Stale: kr.Stale, Goal: goal(kr.Config)}
+			if !sparkErr {
+				pts, err := h.periodPoints(r.Context(), o.Config, kr.Config, s.EvaluatedAt)
+				if err != nil {
+					// The numbers are in the snapshot; only the trends
+					// are missing, so the page is still worth showing.
+					h.logger.Warn("reading history for the sparklines failed", "err", err)
+					sparkErr = true
+				} else if pts != nil {
+					kv.Spark = newSparkline(kr.Config, o.Config.Resolved, s.EvaluatedAt, pts, loc)
+				}
+			}
+			counts[kr.Result.Status]++
+			v.KeyResults++
+			ov.KeyResults = append(ov.KeyResults, kv)
+		}
+		v.Objectives = append(v.Objectives, ov)
+	}
+	v.SparkFailed = sparkErr
+	for _, st := range okr.Statuses {
+		if counts[st] > 0 {
+			v.Summary = append(v.Summary, statusCount{st, counts[st]})
+		}
+	}
+	if only == nil && !v.Filtered {
+		for _, src := range h.b.Sources() {
+			sv := sourceView{Name: src.Name, Type: src.Type, Up: src.Up, Failures: src.ConsecutiveFailures, LastError: src.LastError,
+				LastSuccess: tf.at(src.LastSuccess), NextPoll: tf.at(src.NextPoll)}
+			switch {
+			case src.Up:
+				sv.State = "Up"
+			case src.Polls == 0:
+				sv.State = "Not polled yet"
+			default:
+				sv.State = "Down"
+			}
+			v.Sources = append(v.Sources, sv)
+		}
+		v.HasSources = true
+	}
+	h.render(w, http.StatusOK, "index.html", v)
+}
+
+// filterLinks lists the teams and owners of the objectives as links that
+// filter the index; the current choice is marked.
+func filterLinks(root string, s *snapshot.Snapshot, team, owner string) (teams, owners []filterLink) {
+	var ts, ows []string
+	for _, o := range s.Objectives {
+		if o.Config.Team != "" && !slices.Contains(ts, o.Config.Team) {
+			ts = append(ts, o.Config.Team)
+		}
+		if o.Config.Owner != "" && !slices.Contains(ows, o.Config.Owner) {
+			ows = append(ows, o.Config.Owner)
+		}
+	}
+	slices.Sort(ts)
+	slices.Sort(ows)
+	link := func(team, owner string) string {
+		var q []string
+		if team != "" {
+			q = append(q, "team="+template.URLQueryEscaper(team))
+		}
+		if owner != "" {
+			q = append(q, "owner="+template.URLQueryEscaper(owner))
+		}
+		if len(q) == 0 {
+			return root
+		}
+		return root + "?" + strings.Join(q, "&")
+	}
+	if len(ts) > 0 {
+		teams = append(teams, filterLink{"All teams", link("", owner), team == ""})
+		for _, t := range ts {
+			teams = append(teams, filterLink{t, link(t, owner), t == team})
+		}
+	}
+	if len(ows) > 0 {
+		owners = append(owners, filterLink{"All owners", link(team, ""), owner == ""})
+		for _, o := range ows {
+			owners = append(owners, filterLink{o, link(team, o), o == owner})
+		}
+	}
+	return teams, owners
+}
+
+// PointsReader is an optional extension of Backend. A backend that keeps
+// the key results' history in memory (the daemon does, to evaluate) can
+// implement it, and the index then draws its sparklines without one
+// database query per key result, which is most of the index's cost with
+// hundreds of key results. Points returns the values recorded with
+// from <= At <= to, oldest first; the caller does not modify them.
+type PointsReader interface {
+	Points(objectiveID, keyResultID string, from, to time.Time) []okr.Point
+}
+
+// periodPoints is the history of a key result inside its period up to
+// now, for the sparklines: from memory when the backend offers it, else
+// from the store. It returns nil without error when there is neither.
+func (h *Handler) periodPoints(ctx context.Context, o *config.Objective, kr *config.KeyResult, now time.Time) ([]okr.Point, error) {
+	if pr, ok := h.b.(PointsReader); ok {
+		to := now
+		if to.After(o.Resolved.End) {
+			to = o.Resolved.End
+		}
+		if to.Before(o.Resolved.Start) {
+			return []okr.Point{}, nil
+		}
+		pts := pr.Points(o.ID, kr.ID, o.Resolved.Start, to)
+		if pts == nil {
+			pts = []okr.Point{}
+		}
+		return pts, nil
+	}
+	vals, err := h.periodHistory(ctx, o, kr, now)
+	if vals == nil || err != nil {
+		return nil, err
+	}
+	return okrPoints(vals), nil
+}
+
+// periodHistory reads a key result's values inside its period up to now.
+// It returns nil without error when the backend has no store.
+func (h *Handler) periodHistory(ctx context.Context, o *config.Objective, kr *config.KeyResult, now time.Time) ([]store.Value, error) {
+	st := h.b.Store()
+	if st == nil {
+		return nil, nil
+	}
+	to := now
+	if to.After(o.Resolved.End) {
+		to = o.Resolved.End
+	}
+	if to.Before(o.Resolved.Start) {
+		return []store.Value{}, nil
+	}
+	vals, err := st.History(ctx, o.ID, kr.ID, o.Resolved.Start, to)
+	if vals == nil && err == nil {
+		vals = []store.Value{}
+	}
+	return vals, err
+}
+
+func okrPoints(vals []store.Value) []okr.Point {
+	out := make([]okr.Point, len(vals))
+	for i, v := range vals {
+		out[i] = okr.Point{At: v.At, Value: v.Value}
+	}
+	return out
+}
+
+// maxValueRows bounds the table of values on a key result page; the JSON
+// history endpoint has them all.
+const maxValueRows = 200
+
+type valueRow struct {
+	At, Value, Origin string
+}
+
+type checkinRow struct {
+	At, Value, Author, Note, Recorded string
+}
+
+type fact struct {
+	Term, Detail string
+}
+
+type krPageView struct {
+	view
+	Objective     *snapshot.Objective
+	ObjectiveURL  string
+	KR            *krView
+	Facts         []fact
+	Chart         *chart
+	Values        []valueRow
+	ValuesTotal   int
+	ValuesShown   int
+	HistoryFailed bool
+	HistoryURL    string
+	Checkins      []checkinRow
+	CheckinsURL   string
+	CheckinsError bool
+	Manual        bool
+}
+
+func (h *Handler) keyResultPage(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	s := h.snapshotOrStarting(w)
+	if s == nil {
+		return
+	}
+	o := s.Objective(r.PathValue("objective"))
+	if o == nil {
+		h.notFound(w, r, s, "There is no objective "+strconv.Quote(r.PathValue("objective"))+".")
+		return
+	}
+	kr := o.KeyResult(r.PathValue("key_result"))
+	if kr == nil {
+		h.notFound(w, r, s, "Objective "+strconv.Quote(o.Config.ID)+" has no key result "+strconv.Quote(r.PathValue("key_result"))+".")
+		return
+	}
+	loc := h.location()
+	tf := timeFormatter{loc}
+	root := rootOf(r.URL.Path)
+	kc, res, p := kr.Config, kr.Result, o.Config.Resolved
+	v := &krPageView{
+		view:         view{Root: root, Title: kc.Title, Now: tf.at(s.EvaluatedAt)},
+		Objective:    o,
+		ObjectiveURL: objURL(root, o.Config.ID),
+		KR:           &krView{ID: kc.ID, Title: kc.Title, URL: krURL(root, kr), Config: kc, Result: res, Stale: kr.Stale, Goal: goal(kc)},
+		HistoryURL:   root + "api/v1/objectives/" + pathEscape(o.Config.ID) + "/key_results/" + pathEscape(kc.ID) + "/history",
+		CheckinsURL:  root + "api/v1/objectives/" + pathEscape(o.Config.ID) + "/key_results/" + pathEscape(kc.ID) + "/checkins",
+	}
+	v.Facts = h.facts(kr, p, s.EvaluatedAt, tf)
+
+	vals, err := h.periodHistory(r.Context(), o.Config, kc, s.EvaluatedAt)
+	if err != nil {
+		h.logger.Warn("reading history for the key result page failed", "objective", o.Config.ID, "key_result", kc.ID, "err", err)
+		v.HistoryFailed = true
+	}
+	v.Chart = newChart(kc, res, p, s.EvaluatedAt, okrPoints(vals), loc)
+	v.ValuesTotal = len(vals)
+	for i := len(vals) - 1; i >= 0 && len(v.Values) < maxValueRows; i-- {
+		v.Values = append(v.Values, valueRow{At: tf.at(vals[i].At), Value: format.Value(kc, vals[i].Value), Origin: vals[i].Origin})
+	}
+	v.ValuesShown = len(v.Values)
+
+	v.Manual = kc.Source == ""
+	if cfg := h.b.Config(); cfg != nil && kc.Source != "" {
+		if src := cfg.Sources[kc.Source]; src != nil && src.Type == "manual" {
+			v.Manual = true
+		}
+	}
+	if st := h.b.Store(); st != nil {
+		cs, err := st.Checkins(r.Context(), o.Config.ID, kc.ID, 50)
+		if err != nil {
+			h.logger.Warn("reading check-ins for the key result page failed", "objective", o.Config.ID, "key_result", kc.ID, "err", err)
+			v.CheckinsError = true
+		}
+		for _, c := range cs {
+			v.Checkins = append(v.Checkins, checkinRow{At: tf.at(c.At), Value: format.Value(kc, c.Value), Author: c.Author, Note: c.Note, Recorded: tf.at(c.CreatedAt)})
+		}
+	}
+	h.render(w, http.StatusOK, "keyresult.html", v)
+}
+
+// facts is the summary list of a key result page.
+func (h *Handler) facts(kr *snapshot.KeyResult, p okr.Period, now time.Time, tf timeFormatter) []fact {
+	kc, r := kr.Config, kr.Result
+	var fs []fact
+	add := func(term, detail string) { fs = append(fs, fact{term, detail}) }
+	if r.HasValue {
+		d := format.Value(kc, r.Value) + ", recorded " + tf.at(r.ValueAt) + " (" + ago(now.Sub(r.ValueAt)) + ")"
+		if kr.Stale {
+			d += "; stale: older than " + time.Duration(kc.StaleAfter).String() + ", so the status is no data"
+		}
+		add("Current value", d)
+	} else {
+		add("Current value", "no value recorded yet")
+	}
+	add("Goal", goal(kc))
+	if kc.Engine.Direction == okr.Maintain {
+		add("Progress", format.Percent(r.Progress)+" (1 inside the band, 0 outside)")
+	} else {
+		add("Progress", format.Percent(r.Progress)+"; expected by now "+format.Percent(r.Expected)+"; gap "+format.Points(r.Expected, r.Progress))
+		e := kc.Engine
+		add("Expected value by now", format.Value(kc, e.Baseline+r.Expected*(e.Target-e.Baseline)))
+	}
+	switch {
+	case r.HasForecast:
+		add("Forecast at period end", format.Value(kc, r.Forecast)+" ("+format.Percent(r.ForecastProgress)+" progress)")
+	case !p.Ended(now):
+		add("Forecast at period end", "not enough data: the trend needs at least 3 values spanning a day in the period")
+	}
+	if r.HasScore {
+		add("Score", strconv.FormatFloat(r.Score, 'f', 1, 64))
+	}
+	add("Period", p.Name+": "+tf.day(p.Start)+" to "+tf.day(p.End.Add(-time.Nanosecond)))
+	for _, m := range kc.Milestones {
+		add("Milestone", format.Value(kc, m.Value)+" by "+m.Date.String())
+	}
+	if kc.Owner != "" {
+		add("Owner", kc.Owner)
+	}
+	if kc.Team != "" {
+		add("Team", kc.Team)
+	}
+	src := "manual check-ins"
+	if kc.Source != "" {
+		src = kc.Source
+		if cfg := h.b.Config(); cfg != nil && cfg.Sources[kc.Source] != nil {
+			src += " (" + cfg.Sources[kc.Source].Type + ")"
+		}
+		if kc.Metric != "" {
+			src += ", metric " + kc.Metric
+		}
+	}
+	add("Source", src)
+	add("Values in the period", strconv.Itoa(kr.Points))
+	add("Weight and tolerance", "weight "+strconv.FormatFloat(kc.Engine.Weight, 'g', -1, 64)+", tolerance "+format.Percent(kc.Engine.Tolerance))
+	return fs
+}
+
+// ago says how long ago something happened, roughly.
+func ago(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "in the future"
+	case d < 2*time.Minute:
+		return "just now"
+	case d < 2*time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + " minutes ago"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d.Hours())) + " hours ago"
+	default:
+		return strconv.Itoa(int(d.Hours()/24)) + " days ago"
+	}
+}
+
+type notFoundView struct {
+	view
+	Objectives []notFoundObjective
+}
+
+type notFoundObjective struct {
+	Title, URL string
+	KeyResults []filterLink
+}
+
+// notFound answers 404 with a page that lists what does exist.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, s *snapshot.Snapshot, msg string) {
+	root := rootOf(r.URL.Path)
+	v := &notFoundView{view: view{Root: root, Title: "Not found", Message: msg}}
+	if s != nil {
+		v.Now = timeFormatter{h.location()}.at(s.EvaluatedAt)
+		for _, o := range s.Objectives {
+			no := notFoundObjective{Title: o.Config.Title, URL: objURL(root, o.Config.ID)}
+			for _, kr := range o.KeyResults {
+				no.KeyResults = append(no.KeyResults, filterLink{Label: kr.Config.Title, URL: krURL(root, kr)})
+			}
+			v.Objectives = append(v.Objectives, no)
+		}
+	}
+	h.render(w, http.StatusNotFound, "notfound.html", v)
+}
+
+// unknownPage answers every path no other handler serves.
+func (h *Handler) unknownPage(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	h.notFound(w, r, h.b.Snapshot(), "There is no page at "+r.URL.Path+".")
+}
+
+// static serves the embedded stylesheet and icon. A request that names
+// the current version (?v=HASH, as the pages link) may be cached for a
+// year; any other is revalidated with the ETag.
+func (h *Handler) static(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	name := r.PathValue("file")
+	ver, ok := staticVersions[name]
+	if !ok {
+		h.notFound(w, r, h.b.Snapshot(), "There is no static file "+strconv.Quote(name)+".")
+		return
+	}
+	b, err := staticFS.ReadFile("static/" + name)
+	if err != nil {
+		http.Error(w, "reading the static file failed", http.StatusInternalServerError)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("ETag", `"`+ver+`"`)
+	if r.URL.Query().Get("v") == ver {
+		hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		hdr.Set("Cache-Control", "public, max-age=300")
+	}
+	switch path.Ext(name) {
+	case ".css":
+		hdr.Set("Content-Type", "text/css; charset=utf-8")
+	case ".svg":
+		hdr.Set("Content-Type", "image/svg+xml")
+		hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	}
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 }

@@ -60,6 +60,10 @@ func NewHandler(b Backend, logger *slog.Logger) *Handler {
 		writeError(w, http.StatusNotFound, "no API endpoint at "+r.URL.Path)
 	})
 	h.mux.HandleFunc("/{$}", h.page)
+	h.mux.HandleFunc("/objectives/{objective}", h.objectivePage)
+	h.mux.HandleFunc("/objectives/{objective}/key_results/{key_result}", h.keyResultPage)
+	h.mux.HandleFunc("/static/{file}", h.static)
+	h.mux.HandleFunc("/", h.unknownPage) // an HTML 404 that lists what exists
 	return h
 }
 

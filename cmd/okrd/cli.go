@@ -28,6 +28,7 @@ Usage:
   okrd check    [--config FILE]
   okrd sync     [--config FILE]
   okrd checkin  [--config FILE] OBJECTIVE/KEY_RESULT VALUE [--note TEXT] [--at TIME] [--author NAME]
+  okrd report   [--config FILE] [--format markdown|html] [--period PERIOD] [--at TIME] [--out FILE]
   okrd version
 
 Common flags:
@@ -60,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdSync(rest, stdout, stderr)
 	case "checkin":
 		return cmdCheckin(rest, stdout, stderr)
+	case "report":
+		return cmdReport(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, version.Print("okrd"))
 		return exitOK

@@ -1,0 +1,477 @@
+// Package report builds the product manager's weekly stakeholder update
+// (`okrd report`): per objective its progress, status and what changed
+// since a week before; the key results at risk with their forecast; a
+// delivery summary; and the check-in notes of the week. It reads the
+// configuration and the stored history, evaluates with package okr at the
+// report's instant and a week before, and renders the same data as Markdown
+// or as a self-contained HTML page. It never writes and never reads the
+// clock: the instant is a parameter.
+package report
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/report/format"
+	"github.com/okrd/okrd/store"
+)
+
+// Week is how far back "what changed" looks.
+const Week = 7 * 24 * time.Hour
+
+// DeliverySourceTypes are the source types whose key results the delivery
+// summary lists: the ones that measure how the team ships.
+var DeliverySourceTypes = []string{"jira", "github"}
+
+// Reader is what the report reads from the store (a store.Store is one).
+type Reader interface {
+	History(ctx context.Context, objectiveID, keyResultID string, from, to time.Time) ([]store.Value, error)
+	Checkins(ctx context.Context, objectiveID, keyResultID string, limit int) ([]store.Checkin, error)
+}
+
+// Options say what to report on.
+type Options struct {
+	Config *config.Config
+	Store  Reader
+	// Now is the instant of the report. Each objective is evaluated at
+	// Now, or at its period end when that is earlier (a past period is
+	// reported as it ended), and compared with a week before that.
+	Now time.Time
+	// Period, when set, keeps only the objectives of that period
+	// ("2026-Q4", any form okr.ParsePeriod accepts, or the explicit
+	// "2026-10-01..2026-12-31" name), whatever their dates. When empty,
+	// the report covers the objectives under way at Now and those that
+	// ended within the week before (their final numbers are news); past
+	// and future periods are left out.
+	Period string
+}
+
+// Report is everything the templates show.
+type Report struct {
+	// Generated is Options.Now. Now is the instant reported on: the same,
+	// or the end of the period asked for when it is over; Since is a week
+	// before Now.
+	Generated time.Time
+	Now       time.Time
+	Since     time.Time
+	Period    string // the --period filter, canonical; empty for all
+	Location  *time.Location
+
+	Objectives []*Objective
+	KeyResults int
+	Summary    []StatusCount
+	// StatusChanges counts the key results whose status differs from a
+	// week before.
+	StatusChanges int
+
+	AtRisk   []*KeyResult
+	NoData   []*KeyResult
+	Delivery Delivery
+	Checkins []Checkin
+}
+
+// StatusCount is how many key results have a status.
+type StatusCount struct {
+	Status okr.Status
+	Count  int
+}
+
+// Objective is one objective now and a week before.
+type Objective struct {
+	Config *config.Objective
+	// At is the instant it is evaluated at: the report's, or the period end.
+	At         time.Time
+	Ended      bool
+	Now, Week  okr.ObjectiveResult
+	KeyResults []*KeyResult
+}
+
+// KeyResult is one key result now and a week before.
+type KeyResult struct {
+	Objective           *Objective
+	Config              *config.KeyResult
+	Now, Week           okr.Result
+	StaleNow, StaleWeek bool
+	Source, SourceType  string
+}
+
+// Delivery is the delivery summary: the key results measured by delivery
+// sources.
+type Delivery struct {
+	Sources    []string // "github (github)", the configured delivery sources
+	KeyResults []*KeyResult
+}
+
+// Checkin is a check-in of the week.
+type Checkin struct {
+	KeyResult *KeyResult
+	store.Checkin
+}
+
+// Build evaluates the objectives and reads the week's check-ins.
+func Build(ctx context.Context, o Options) (*Report, error) {
+	cfg := o.Config
+	loc := cfg.Global.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	r := &Report{Generated: o.Now, Now: o.Now, Location: loc}
+	if o.Period != "" {
+		p, err := canonicalPeriod(cfg, o.Period)
+		if err != nil {
+			return nil, err
+		}
+		r.Period = p.Name
+		if p.End.Before(r.Now) {
+			r.Now = p.End
+		}
+	}
+	r.Since = r.Now.Add(-Week)
+	counts := map[okr.Status]int{}
+	for _, oc := range cfg.Objectives {
+		if r.Period != "" && oc.Resolved.Name != r.Period {
+			continue
+		}
+		if r.Period == "" && (o.Now.Before(oc.Resolved.Start) || !oc.Resolved.End.After(r.Since)) {
+			continue
+		}
+		ob := &Objective{Config: oc, At: r.Now}
+		if oc.Resolved.End.Before(r.Now) {
+			ob.At = oc.Resolved.End
+		}
+		ob.Ended = oc.Resolved.Ended(ob.At)
+		weekAgo := ob.At.Add(-Week)
+		engines := make([]okr.KeyResult, 0, len(oc.KeyResults))
+		var now, before []okr.Result
+		for _, kc := range oc.KeyResults {
+			vals, err := o.Store.History(ctx, oc.ID, kc.ID, time.Time{}, ob.At)
+			if err != nil {
+				return nil, fmt.Errorf("reading the history of %s/%s: %w", oc.ID, kc.ID, err)
+			}
+			pts := make([]okr.Point, len(vals))
+			for i, v := range vals {
+				pts[i] = okr.Point{At: v.At, Value: v.Value}
+			}
+			kr := &KeyResult{Objective: ob, Config: kc, Source: kc.Source}
+			if src := cfg.Sources[kc.Source]; src != nil {
+				kr.SourceType = src.Type
+			}
+			kr.Now, kr.StaleNow = evaluate(kc, oc.Resolved, pts, ob.At)
+			kr.Week, kr.StaleWeek = evaluate(kc, oc.Resolved, pts, weekAgo)
+			engines = append(engines, kc.Engine)
+			now, before = append(now, kr.Now), append(before, kr.Week)
+			ob.KeyResults = append(ob.KeyResults, kr)
+
+			counts[kr.Now.Status]++
+			r.KeyResults++
+			if kr.Now.Status != kr.Week.Status {
+				r.StatusChanges++
+			}
+			switch kr.Now.Status {
+			case okr.StatusAtRisk, okr.StatusOffTrack, okr.StatusMissed:
+				r.AtRisk = append(r.AtRisk, kr)
+			case okr.StatusNoData:
+				r.NoData = append(r.NoData, kr)
+			}
+			if slices.Contains(DeliverySourceTypes, kr.SourceType) {
+				r.Delivery.KeyResults = append(r.Delivery.KeyResults, kr)
+			}
+
+			cs, err := o.Store.Checkins(ctx, oc.ID, kc.ID, 0)
+			if err != nil {
+				return nil, fmt.Errorf("reading the check-ins of %s/%s: %w", oc.ID, kc.ID, err)
+			}
+			for _, c := range cs {
+				if c.At.After(weekAgo) && !c.At.After(ob.At) {
+					r.Checkins = append(r.Checkins, Checkin{KeyResult: kr, Checkin: c})
+				}
+			}
+		}
+		ob.Now = okr.EvaluateObjective(engines, now)
+		ob.Week = okr.EvaluateObjective(engines, before)
+		r.Objectives = append(r.Objectives, ob)
+	}
+	if r.Period != "" && len(r.Objectives) == 0 {
+		return nil, fmt.Errorf("no objective has the period %s (%s)", r.Period, periodsOf(cfg))
+	}
+	for _, s := range okr.Statuses {
+		if counts[s] > 0 {
+			r.Summary = append(r.Summary, StatusCount{s, counts[s]})
+		}
+	}
+	// The worst first; among equals, the furthest behind.
+	slices.SortStableFunc(r.AtRisk, func(a, b *KeyResult) int {
+		if d := okr.Severity(b.Now.Status) - okr.Severity(a.Now.Status); d != 0 {
+			return d
+		}
+		switch {
+		case a.Now.Gap < b.Now.Gap:
+			return -1
+		case a.Now.Gap > b.Now.Gap:
+			return 1
+		}
+		return 0
+	})
+	// Newest first, as people read a log; ties in configuration order.
+	slices.SortStableFunc(r.Checkins, func(a, b Checkin) int { return b.At.Compare(a.At) })
+	for _, name := range sortedKeys(cfg.Sources) {
+		if src := cfg.Sources[name]; slices.Contains(DeliverySourceTypes, src.Type) {
+			r.Delivery.Sources = append(r.Delivery.Sources, name+" ("+src.Type+")")
+		}
+	}
+	return r, nil
+}
+
+// evaluate is okr.Evaluate with okrd's stale rule (as the daemon applies
+// it): a value older than stale_after is shown but its status is no_data.
+func evaluate(kc *config.KeyResult, p okr.Period, pts []okr.Point, at time.Time) (okr.Result, bool) {
+	r := okr.Evaluate(kc.Engine, p, pts, at)
+	if r.HasValue && kc.StaleAfter > 0 && at.Sub(r.ValueAt) > time.Duration(kc.StaleAfter) {
+		r.Status = okr.StatusNoData
+		return r, true
+	}
+	return r, false
+}
+
+// canonicalPeriod resolves the --period argument: "2026-q4" is "2026-Q4";
+// an explicit "2026-10-01..2026-12-31" is the period of those dates.
+func canonicalPeriod(cfg *config.Config, s string) (okr.Period, error) {
+	if from, to, ok := strings.Cut(s, ".."); ok {
+		start, err1 := time.Parse(time.DateOnly, from)
+		end, err2 := time.Parse(time.DateOnly, to)
+		if err1 != nil || err2 != nil {
+			return okr.Period{}, fmt.Errorf("--period: %q is not YYYY-MM-DD..YYYY-MM-DD", s)
+		}
+		p, err := okr.DatesPeriod(start, end, cfg.Global.Location)
+		if err != nil {
+			return okr.Period{}, fmt.Errorf("--period: %w", err)
+		}
+		return p, nil
+	}
+	p, err := okr.ParsePeriod(s, cfg.Global.Location, time.Month(cfg.Global.FiscalYearStartMonth))
+	if err != nil {
+		return okr.Period{}, fmt.Errorf("--period: %w", err)
+	}
+	return p, nil
+}
+
+func periodsOf(cfg *config.Config) string {
+	var names []string
+	for _, o := range cfg.Objectives {
+		if !slices.Contains(names, o.Resolved.Name) {
+			names = append(names, o.Resolved.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "the configuration has no objectives"
+	}
+	return "the objectives' periods: " + strings.Join(names, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// The methods below phrase the numbers for both templates, so that the
+// Markdown and the HTML say exactly the same thing.
+
+// StatusText is a status in words: "on track".
+func StatusText(s okr.Status) string { return strings.ReplaceAll(string(s), "_", " ") }
+
+// Day shows the civil date of t in the report's time zone.
+func (r *Report) Day(t time.Time) string { return t.In(r.Location).Format("2006-01-02") }
+
+// Ended reports whether the report is on a period that is over.
+func (r *Report) Ended() bool { return !r.Now.Equal(r.Generated) }
+
+// LastDay is the last day the report covers.
+func (r *Report) LastDay() string { return r.Day(r.Now.Add(-time.Nanosecond)) }
+
+// Time shows t in the report's time zone.
+func (r *Report) Time(t time.Time) string { return t.In(r.Location).Format("2006-01-02 15:04 MST") }
+
+// Scope says which objectives the report covers.
+func (r *Report) Scope() string {
+	if r.Period != "" {
+		return "the objectives of " + r.Period
+	}
+	return "the objectives under way"
+}
+
+// SummaryText is the status counts in a sentence: "3 on track, 1 at risk".
+func (r *Report) SummaryText() string {
+	parts := make([]string, 0, len(r.Summary))
+	for _, c := range r.Summary {
+		parts = append(parts, fmt.Sprintf("%d %s", c.Count, StatusText(c.Status)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Headline is the objective's state in one line: its progress against a
+// week before and its status, or its final score once the period is over.
+func (o *Objective) Headline() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Progress %s", format.Percent(o.Now.Progress))
+	if o.Now.Progress != o.Week.Progress {
+		fmt.Fprintf(&b, " (%s since %s)", format.Points(o.Week.Progress, o.Now.Progress), o.WeekAgo())
+	} else {
+		b.WriteString(" (unchanged in the week)")
+	}
+	fmt.Fprintf(&b, "; %s", StatusText(o.Now.Status))
+	if o.Now.Status != o.Week.Status {
+		fmt.Fprintf(&b, ", was %s a week before", StatusText(o.Week.Status))
+	}
+	if o.Now.HasScore {
+		fmt.Fprintf(&b, "; final score %.1f", o.Now.Score)
+	}
+	return b.String() + "."
+}
+
+// WeekAgo is the date a week before the objective's instant.
+func (o *Objective) WeekAgo() string {
+	return o.At.Add(-Week).In(o.Config.Resolved.Start.Location()).Format("2006-01-02")
+}
+
+// Meta is the objective's owner, team and period.
+func (o *Objective) Meta() string {
+	var parts []string
+	if o.Config.Owner != "" {
+		parts = append(parts, "owner "+o.Config.Owner)
+	}
+	if o.Config.Team != "" {
+		parts = append(parts, "team "+o.Config.Team)
+	}
+	p := o.Config.Resolved
+	loc := p.Start.Location()
+	ps := p.Name + ", " + p.Start.Format("2006-01-02") + " to " + p.End.Add(-time.Nanosecond).In(loc).Format("2006-01-02")
+	if o.Ended {
+		ps += " (ended; final numbers)"
+	}
+	return strings.Join(append(parts, ps), " · ")
+}
+
+// Title is the key result's title.
+func (k *KeyResult) Title() string { return k.Config.Title }
+
+// Value is the current value in its unit, or "no data".
+func (k *KeyResult) Value() string {
+	if !k.Now.HasValue {
+		return "no data"
+	}
+	s := format.Value(k.Config, k.Now.Value)
+	if k.StaleNow {
+		s += " (stale)"
+	}
+	return s
+}
+
+// Change says how the value moved in the week: "+2 (34 to 36)", "first
+// value", "unchanged".
+func (k *KeyResult) Change() string {
+	switch {
+	case !k.Now.HasValue:
+		return "–"
+	case !k.Week.HasValue:
+		return "first value"
+	case k.Now.Value == k.Week.Value:
+		return "unchanged"
+	}
+	return format.Delta(k.Config, k.Week.Value, k.Now.Value) + " (from " + format.Value(k.Config, k.Week.Value) + ")"
+}
+
+// Progress is the progress against where it should be by now.
+func (k *KeyResult) Progress() string {
+	if k.Config.Engine.Direction == okr.Maintain {
+		if k.Now.Progress >= 1 {
+			return "inside the band"
+		}
+		if k.Now.HasValue {
+			return "outside the band"
+		}
+		return "–"
+	}
+	return format.Percent(k.Now.Progress) + " (expected " + format.Percent(k.Now.Expected) + ")"
+}
+
+// Status is the status, with the one of a week before when it changed.
+func (k *KeyResult) Status() string {
+	s := StatusText(k.Now.Status)
+	if k.Now.Status != k.Week.Status {
+		s += " (was " + StatusText(k.Week.Status) + ")"
+	}
+	return s
+}
+
+// StatusChanged reports whether the status differs from a week before.
+func (k *KeyResult) StatusChanged() bool { return k.Now.Status != k.Week.Status }
+
+// Goal says what the key result aims for.
+func (k *KeyResult) Goal() string {
+	e := k.Config.Engine
+	if e.Direction == okr.Maintain {
+		return "between " + format.Value(k.Config, e.Min) + " and " + format.Value(k.Config, e.Max)
+	}
+	return "from " + format.Value(k.Config, e.Baseline) + " to " + format.Value(k.Config, e.Target)
+}
+
+// Forecast is where the trend lands at the period end (nothing once the
+// period is over: the numbers are final).
+func (k *KeyResult) Forecast() string {
+	if !k.Now.HasForecast || k.Objective.Ended {
+		return "–"
+	}
+	return format.Value(k.Config, k.Now.Forecast) + " (" + format.Percent(k.Now.ForecastProgress) + ")"
+}
+
+// Risk explains a key result at risk in one sentence: where it is, where
+// it should be, and where its trend lands.
+func (k *KeyResult) Risk() string {
+	var b strings.Builder
+	e, r := k.Config.Engine, k.Now
+	if e.Direction == okr.Maintain {
+		fmt.Fprintf(&b, "%s at %s, outside %s", StatusText(r.Status), format.Value(k.Config, r.Value), k.Goal())
+	} else {
+		expected := e.Baseline + r.Expected*(e.Target-e.Baseline)
+		fmt.Fprintf(&b, "%s at %s (%s progress) where %s was expected by now, on the way %s",
+			StatusText(r.Status), format.Value(k.Config, r.Value), format.Percent(r.Progress), format.Value(k.Config, expected), k.Goal())
+	}
+	end := k.Objective.Config.Resolved.End.Add(-time.Nanosecond)
+	switch {
+	case k.Objective.Ended:
+		fmt.Fprintf(&b, "; the period ended on %s", end.In(k.Objective.Config.Resolved.Start.Location()).Format("2006-01-02"))
+	case r.HasForecast:
+		fmt.Fprintf(&b, "; the trend forecasts %s by %s (%s of the way)", format.Value(k.Config, r.Forecast),
+			end.In(k.Objective.Config.Resolved.Start.Location()).Format("2006-01-02"), format.Percent(r.ForecastProgress))
+	default:
+		b.WriteString("; no forecast yet (it needs 3 values spanning a day in the period)")
+	}
+	return b.String() + "."
+}
+
+// SourceText names where the value comes from.
+func (k *KeyResult) SourceText() string {
+	if k.Source == "" {
+		return "manual check-ins"
+	}
+	s := k.Source
+	if k.SourceType != "" && k.SourceType != k.Source {
+		s += " (" + k.SourceType + ")"
+	}
+	if k.Config.Metric != "" {
+		s += ", " + k.Config.Metric
+	}
+	return s
+}
+
+// ValueText is the check-in's value in the key result's unit.
+func (c Checkin) ValueText() string { return format.Value(c.KeyResult.Config, c.Value) }

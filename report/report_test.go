@@ -1,0 +1,286 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/store"
+	"github.com/okrd/okrd/store/sqlite"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// now is the report's clock: 45.5 of 2026-Q4's 92 days have passed, so
+// expected progress is 45.5/92 = 0.4946 (49%); a week before, on
+// 2026-11-08 12:00, it was 38.5/92 = 0.4185 (42%).
+var now = time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+
+func at(m time.Month, d, h int) time.Time { return time.Date(2026, m, d, h, 0, 0, 0, time.UTC) }
+
+// loadConfig loads testdata/okrd.toml and binds lead-time to a GitHub
+// source named gh.
+func loadConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Load("testdata/okrd.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sources = map[string]*config.Source{"gh": {Name: "gh", Type: "github"}}
+	lt := cfg.Objective("ship").KeyResult("lead-time")
+	lt.Source, lt.Metric = "gh", "lead_time_for_changes"
+	return cfg
+}
+
+// seed records the history the golden files show. Evaluated now and a
+// week before (2026-11-08 12:00):
+//
+//	nps (31 to 40): 37 now, progress 6/9 = 0.667, gap +0.17: on track;
+//	  34 a week before, 3/9 = 0.333, gap 0.333-0.418 = -0.085: on track.
+//	  Forecast through the 5 points at Jan 1: 42.5 (progress clamped to 1).
+//	tickets (120 to 80): 106 now, 14/40 = 0.35, gap -0.145: at risk;
+//	  112 before, 8/40 = 0.2, gap -0.218: off track. Forecast 92.91
+//	  (progress 27.09/40 = 0.677, 68%).
+//	activation (31% to 40%): 32% now, 0.01/0.09 = 0.111, gap -0.383:
+//	  off track; 31.5% before, 0.056, gap -0.363: off track. Expected by
+//	  now 0.31 + 0.4946*0.09 = 0.3545 (35.5%); forecast 0.3339 (33.4%,
+//	  progress 0.0239/0.09 = 0.266, 27%).
+//	lead-time (4 d to 2 d, from gh): 3 d now, 86400/172800 = 0.5, gap
+//	  +0.005: on track; 3.5 d before, 0.25, gap -0.168: at risk. Change
+//	  259200-302400 = -43200 s = -12.0 h. The points fall by 2160 s a day;
+//	  Jan 1 00:00 is 47.625 days after Nov 14 09:00, so the forecast is
+//	  259200 - 102870 = 156330 s = 43.4 h (progress clamped to 1).
+//	uptime (99.5% to 100%, stale after 72h): 99.7% on Nov 7 12:00 is 8
+//	  days old now (stale, so no data) and 1 day old a week before (inside
+//	  the band: on track).
+//	grow: progress (0.667+0.35+0.111)/3 = 0.376 (38%), a week before
+//	  (0.333+0.2+0.056)/3 = 0.196 (20%): +17.96, "+18 pts"; off track.
+//	ship: (0.5+1)/2 = 0.75 (75%), before (0.25+1)/2 = 0.625 (63%):
+//	  +12.5, "+13 pts"; on track (the stale value counts for progress
+//	  but its no_data status ranks lowest), was at risk.
+//	partner-api (2026-Q3, ended Oct 1): 8 at the end, 0.8: missed, score
+//	  0.8; on Sep 24 5, 0.5 against 85/92 = 0.924 expected: off track.
+func seed(t *testing.T) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "okrd.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	checkins := []store.Checkin{
+		{ObjectiveID: "grow", KeyResultID: "nps", At: at(10, 1, 9), Value: 31, Author: "alice", Note: "baseline survey"},
+		{ObjectiveID: "grow", KeyResultID: "nps", At: at(10, 15, 9), Value: 33, Author: "alice"},
+		{ObjectiveID: "grow", KeyResultID: "nps", At: at(11, 1, 9), Value: 34, Author: "alice"},
+		{ObjectiveID: "grow", KeyResultID: "nps", At: at(11, 10, 9), Value: 36, Author: "alice", Note: "survey of 412 customers"},
+		{ObjectiveID: "grow", KeyResultID: "nps", At: at(11, 14, 9), Value: 37, Author: "alice", Note: "in-app survey,\nn=380"},
+		{ObjectiveID: "grow", KeyResultID: "tickets", At: at(10, 1, 9), Value: 120, Author: "dan"},
+		{ObjectiveID: "grow", KeyResultID: "tickets", At: at(11, 5, 9), Value: 112, Author: "dan"},
+		{ObjectiveID: "grow", KeyResultID: "tickets", At: at(11, 12, 9), Value: 106, Author: "dan", Note: "Zendesk export | after the *FAQ* launch <b>"},
+		{ObjectiveID: "partner-api", KeyResultID: "partners", At: at(7, 15, 9), Value: 2, Author: "carol"},
+		{ObjectiveID: "partner-api", KeyResultID: "partners", At: at(8, 20, 9), Value: 5, Author: "carol"},
+		{ObjectiveID: "partner-api", KeyResultID: "partners", At: at(9, 25, 9), Value: 8, Author: "carol", Note: "two more signed, contracts pending"},
+		// After the end of 2026-Q3: it never changes that period's result.
+		{ObjectiveID: "partner-api", KeyResultID: "partners", At: at(10, 10, 9), Value: 9, Author: "carol", Note: "late signature"},
+	}
+	for _, c := range checkins {
+		if _, err := st.AddCheckin(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	values := []store.Value{
+		{ObjectiveID: "grow", KeyResultID: "activation", At: at(10, 2, 9), Value: 0.31, Origin: "source:warehouse"},
+		{ObjectiveID: "grow", KeyResultID: "activation", At: at(10, 20, 9), Value: 0.315, Origin: "source:warehouse"},
+		{ObjectiveID: "grow", KeyResultID: "activation", At: at(11, 9, 9), Value: 0.32, Origin: "source:warehouse"},
+		{ObjectiveID: "ship", KeyResultID: "lead-time", At: at(10, 5, 9), Value: 345600, Origin: "source:gh"},
+		{ObjectiveID: "ship", KeyResultID: "lead-time", At: at(10, 25, 9), Value: 302400, Origin: "source:gh"},
+		{ObjectiveID: "ship", KeyResultID: "lead-time", At: at(11, 14, 9), Value: 259200, Origin: "source:gh"},
+		{ObjectiveID: "ship", KeyResultID: "uptime", At: at(10, 1, 9), Value: 0.999, Origin: "source:probe"},
+		{ObjectiveID: "ship", KeyResultID: "uptime", At: at(11, 7, 12), Value: 0.997, Origin: "source:probe"},
+	}
+	if err := st.AppendValues(ctx, values...); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report/ -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the output (run go test ./report/ -update and review the diff):\n%s", path, got)
+	}
+}
+
+func TestTheReportMatchesTheGoldenFiles(t *testing.T) {
+	cfg := loadConfig(t)
+	st := seed(t)
+	for _, tc := range []struct {
+		name, period string
+	}{
+		{"weekly", ""},
+		{"past-period", "2026-q3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Build(context.Background(), Options{Config: cfg, Store: st, Now: now, Period: tc.period})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var md, html bytes.Buffer
+			if err := r.Markdown(&md); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.HTML(&html); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name+".md", md.Bytes())
+			golden(t, tc.name+".html", html.Bytes())
+		})
+	}
+}
+
+func TestTheReportEvaluatesNowAndAWeekBefore(t *testing.T) {
+	r, err := Build(context.Background(), Options{Config: loadConfig(t), Store: seed(t), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The weekly report covers the objectives under way: 2026-Q3 ended
+	// more than a week ago and 2027-Q1 has not started.
+	var ids []string
+	for _, o := range r.Objectives {
+		ids = append(ids, o.Config.ID)
+	}
+	if got := strings.Join(ids, ","); got != "grow,ship" {
+		t.Fatalf("objectives %s, want grow,ship", got)
+	}
+	grow, ship := r.Objectives[0], r.Objectives[1]
+	for _, tc := range []struct {
+		name      string
+		kr        *KeyResult
+		now, week okr.Status
+		value     float64
+		change    string
+	}{
+		{"nps rose from 34 to 37 and stays on track", grow.KeyResults[0], okr.StatusOnTrack, okr.StatusOnTrack, 37, "+3 (from 34)"},
+		{"tickets fell from 112 to 106 and came back to at risk", grow.KeyResults[1], okr.StatusAtRisk, okr.StatusOffTrack, 106, "-6 (from 112)"},
+		{"activation crept from 31.5% to 32%", grow.KeyResults[2], okr.StatusOffTrack, okr.StatusOffTrack, 0.32, "+0.5 pts (from 31.5%)"},
+		{"lead time fell by 12 hours to 3 days", ship.KeyResults[0], okr.StatusOnTrack, okr.StatusAtRisk, 259200, "-12.0 h (from 3.5 d)"},
+		{"uptime went stale", ship.KeyResults[1], okr.StatusNoData, okr.StatusOnTrack, 0.997, "unchanged"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.kr.Now.Status != tc.now || tc.kr.Week.Status != tc.week {
+				t.Errorf("status %s (a week before %s), want %s (%s)", tc.kr.Now.Status, tc.kr.Week.Status, tc.now, tc.week)
+			}
+			if tc.kr.Now.Value != tc.value {
+				t.Errorf("value %v, want %v", tc.kr.Now.Value, tc.value)
+			}
+			if got := tc.kr.Change(); got != tc.change {
+				t.Errorf("change %q, want %q", got, tc.change)
+			}
+		})
+	}
+	if got := grow.Headline(); got != "Progress 38% (+18 pts since 2026-11-08); off track." {
+		t.Errorf("grow: %q", got)
+	}
+	if got := ship.Headline(); got != "Progress 75% (+13 pts since 2026-11-08); on track, was at risk a week before." {
+		t.Errorf("ship: %q", got)
+	}
+	// Off track before at risk; stale and valueless key results apart.
+	if len(r.AtRisk) != 2 || r.AtRisk[0].Config.ID != "activation" || r.AtRisk[1].Config.ID != "tickets" {
+		t.Errorf("at risk: %v", krIDs(r.AtRisk))
+	}
+	if len(r.NoData) != 1 || r.NoData[0].Config.ID != "uptime" || !r.NoData[0].StaleNow {
+		t.Errorf("no data: %v", krIDs(r.NoData))
+	}
+	if len(r.Delivery.KeyResults) != 1 || r.Delivery.KeyResults[0].Config.ID != "lead-time" {
+		t.Errorf("delivery: %v", krIDs(r.Delivery.KeyResults))
+	}
+	// The week is (Nov 8 12:00, Nov 15 12:00]: three check-ins, newest
+	// first; the tickets check-in of Nov 5 is older.
+	var cs []string
+	for _, c := range r.Checkins {
+		cs = append(cs, c.KeyResultID+"@"+c.At.Format("01-02"))
+	}
+	if got := strings.Join(cs, ","); got != "nps@11-14,tickets@11-12,nps@11-10" {
+		t.Errorf("check-ins %s", got)
+	}
+	if r.StatusChanges != 3 { // tickets, lead-time, uptime
+		t.Errorf("status changes %d, want 3", r.StatusChanges)
+	}
+}
+
+func krIDs(krs []*KeyResult) []string {
+	var out []string
+	for _, k := range krs {
+		out = append(out, k.Objective.Config.ID+"/"+k.Config.ID)
+	}
+	return out
+}
+
+func TestAPastPeriodIsReportedAsItEnded(t *testing.T) {
+	r, err := Build(context.Background(), Options{Config: loadConfig(t), Store: seed(t), Now: now, Period: "2026-Q3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Objectives) != 1 {
+		t.Fatalf("%d objectives, want partner-api only", len(r.Objectives))
+	}
+	o := r.Objectives[0]
+	kr := o.KeyResults[0]
+	// The Oct 10 check-in came after the end and does not count.
+	if !o.Ended || !o.At.Equal(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)) || kr.Now.Value != 8 || kr.Now.Status != okr.StatusMissed || kr.Now.Score != 0.8 {
+		t.Errorf("ended %v at %v: value %v status %s score %v", o.Ended, o.At, kr.Now.Value, kr.Now.Status, kr.Now.Score)
+	}
+	if kr.Week.Value != 5 || kr.Week.Status != okr.StatusOffTrack {
+		t.Errorf("a week before the end: %v %s, want 5 off_track", kr.Week.Value, kr.Week.Status)
+	}
+	if len(r.Checkins) != 1 || r.Checkins[0].Note != "two more signed, contracts pending" {
+		t.Errorf("check-ins of the last week of the period: %+v", r.Checkins)
+	}
+}
+
+func TestABadPeriodIsAnError(t *testing.T) {
+	cfg := loadConfig(t)
+	st := seed(t)
+	for _, tc := range []struct{ period, want string }{
+		{"2026-Q5", `--period: period "2026-Q5": quarter must be 1..4`},
+		{"2025-Q4", "no objective has the period 2025-Q4 (the objectives' periods: 2026-Q4, 2026-Q3, 2027-Q1)"},
+	} {
+		_, err := Build(context.Background(), Options{Config: cfg, Store: st, Now: now, Period: tc.period})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("period %s: error %v, want %s", tc.period, err, tc.want)
+		}
+	}
+}
+
+func TestEscapeKeepsTextFromBecomingMarkdown(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"NPS from 31 to 40", "NPS from 31 to 40"},
+		{"a | b", `a \| b`},
+		{"*bold* and _it_", `\*bold\* and \_it\_`},
+		{"[link](http://x)", `\[link\](http://x)`},
+		{"<script>", `\<script\>`},
+		{"`code`", "\\`code\\`"},
+		{`back\slash`, `back\\slash`},
+	} {
+		if got := Escape(tc.in); got != tc.want {
+			t.Errorf("Escape(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,602 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/snapshot"
+	"github.com/okrd/okrd/store"
+	"github.com/okrd/okrd/store/sqlite"
+)
+
+// pageBackend is a fakeBackend with a store and source health, for the
+// page's handlers.
+type pageBackend struct {
+	*fakeBackend
+	st      store.Store
+	sources []collectors.Health
+}
+
+func (p *pageBackend) Store() store.Store           { return p.st }
+func (p *pageBackend) Sources() []collectors.Health { return p.sources }
+
+// memBackend also keeps the history in memory, as the daemon does.
+type memBackend struct {
+	*pageBackend
+	points map[string][]okr.Point
+}
+
+func (m *memBackend) Points(obj, kr string, from, to time.Time) []okr.Point {
+	var out []okr.Point
+	for _, p := range m.points[obj+"/"+kr] {
+		if !p.At.Before(from) && !p.At.After(to) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// inMemory copies every key result's history out of the store.
+func inMemory(t testing.TB, b *pageBackend) *memBackend {
+	m := &memBackend{pageBackend: b, points: map[string][]okr.Point{}}
+	vals, err := b.st.ValuesAfter(context.Background(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vals {
+		k := v.ObjectiveID + "/" + v.KeyResultID
+		m.points[k] = append(m.points[k], okr.Point{At: v.At, Value: v.Value})
+	}
+	return m
+}
+
+// failingStore fails every read.
+type failingStore struct{ store.Store }
+
+func (failingStore) History(context.Context, string, string, time.Time, time.Time) ([]store.Value, error) {
+	return nil, errors.New("database is locked")
+}
+
+const pageTestConfig = `
+[global]
+time_zone = "UTC"
+
+[[objectives]]
+id = "grow"
+title = "Grow <the> product"
+owner = "alice"
+team = "growth"
+period = "2026-Q4"
+
+  [[objectives.key_results]]
+  id = "nps"
+  title = "NPS from 31 to 40"
+  baseline = 31
+  target = 40
+
+  [[objectives.key_results]]
+  id = "latency"
+  title = "p95 latency stays under 300 ms"
+  direction = "maintain"
+  min = 0
+  max = 0.3
+  unit = "duration"
+
+[[objectives]]
+id = "ship"
+title = "Ship faster"
+owner = "bob"
+team = "platform"
+period = "2026-Q4"
+
+  [[objectives.key_results]]
+  id = "deploys"
+  title = "Deploys per week"
+  baseline = 2
+  target = 10
+`
+
+// newPageHandler loads pageTestConfig, records history and evaluates it at
+// benchNow (2026-11-15 12:00, expected progress 45.5/92 = 0.4946) the way
+// the daemon does.
+func newPageHandler(t testing.TB) (*Handler, *pageBackend) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "okrd.toml")
+	if err := os.WriteFile(path, []byte(pageTestConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "okrd.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 9, 0, 0, 0, time.UTC) }
+	for i, v := range []float64{31, 33, 34, 36} {
+		if _, err := st.AddCheckin(ctx, store.Checkin{ObjectiveID: "grow", KeyResultID: "nps", At: day(10, 1).AddDate(0, 0, 14*i), Value: v, Author: "alice", Note: fmt.Sprintf("survey <%d>", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.AppendValues(ctx, store.Value{ObjectiveID: "grow", KeyResultID: "latency", At: day(11, 14), Value: 0.25, Origin: "source:prom"}); err != nil {
+		t.Fatal(err)
+	}
+	b := &pageBackend{
+		fakeBackend: &fakeBackend{cfg: cfg, snap: evaluateForTest(t, cfg, st, benchNow), reg: prometheus.NewRegistry()},
+		st:          st,
+		sources: []collectors.Health{
+			{Name: "prom", Type: "prometheus", Up: true, Polls: 3, LastSuccess: benchNow.Add(-time.Minute)},
+			{Name: "jira", Type: "jira", Polls: 2, ConsecutiveFailures: 2, LastError: "HTTP 401: check <the> token"},
+		},
+	}
+	return NewHandler(b, slog.New(slog.DiscardHandler)), b
+}
+
+func evaluateForTest(t testing.TB, cfg *config.Config, st store.Store, now time.Time) *snapshot.Snapshot {
+	t.Helper()
+	s := &snapshot.Snapshot{Generation: 1, EvaluatedAt: now}
+	for _, oc := range cfg.Objectives {
+		o := &snapshot.Objective{Config: oc}
+		var engines []okr.KeyResult
+		var results []okr.Result
+		for _, kc := range oc.KeyResults {
+			vals, err := st.History(context.Background(), oc.ID, kc.ID, time.Time{}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pts := make([]okr.Point, len(vals))
+			for i, v := range vals {
+				pts[i] = okr.Point{At: v.At, Value: v.Value}
+			}
+			r := okr.Evaluate(kc.Engine, oc.Resolved, pts, now)
+			o.KeyResults = append(o.KeyResults, &snapshot.KeyResult{Objective: oc, Config: kc, Result: r, Points: len(pts)})
+			engines, results = append(engines, kc.Engine), append(results, r)
+		}
+		o.Result = okr.EvaluateObjective(engines, results)
+		s.Objectives = append(s.Objectives, o)
+	}
+	return s
+}
+
+func get(t *testing.T, h http.Handler, method, path string, hdr ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestThePagesAnswerWithTheirContent(t *testing.T) {
+	h, _ := newPageHandler(t)
+	for _, tc := range []struct {
+		name, path string
+		code       int
+		want       []string
+		not        []string
+	}{
+		{
+			"the index shows every objective, key result, trend and source", "/", 200,
+			[]string{
+				// Titles are escaped: "<the>" is text.
+				`<h2 id="obj-grow"><a href="./objectives/grow">Grow &lt;the&gt; product</a></h2>`,
+				`<a href="./objectives/ship/key_results/deploys">Deploys per week</a>`,
+				// nps 36: progress (36-31)/9 = 0.5556, gap +0.06: on track.
+				`<td class="num">36</td>`,
+				`aria-label="Progress 56%, expected by now 49%"`,
+				`<span class="status status-on_track">On track</span>`,
+				// latency 0.25 s is inside [0, 0.3].
+				`<td class="num">250 ms</td>`,
+				`aria-label="Progress 100%: inside the band"`,
+				`<span class="status status-no_data">No data</span>`,
+				`<svg class="spark" viewBox="0 0 120 28" width="120" height="28" role="img" aria-label="Trend in 2026-Q4: 4 values, from 31 on Oct 1 to 36 on Nov 12.">`,
+				`<rect class="spark-band"`,
+				`<th scope="row">jira</th><td>jira</td><td><span class="health health-down">Down</span>`,
+				`HTTP 401: check &lt;the&gt; token`,
+				`<a href="./?team=platform">platform</a>`,
+				`<a href="./" aria-current="page">All teams</a>`,
+				`<link rel="stylesheet" href="./static/style.css?v=` + staticVersions["style.css"] + `">`,
+			},
+			[]string{"<script", "style=\""},
+		},
+		{
+			"a team filter keeps that team's objectives", "/?team=platform", 200,
+			[]string{`<a href="./?team=platform" aria-current="page">platform</a>`, "Ship faster", "1 key result in 1 objective"},
+			[]string{"Grow &lt;the&gt; product", `id="sources"`},
+		},
+		{
+			"a filter that matches nothing says so", "/?owner=nobody", 200,
+			[]string{"No objectives match this filter."}, nil,
+		},
+		{
+			"an objective page shows that objective", "/objectives/ship", 200,
+			[]string{`<h1>Ship faster</h1>`, `<a href="../objectives/ship/key_results/deploys">Deploys per week</a>`, `href="../static/style.css?v=`},
+			[]string{"NPS from 31 to 40"},
+		},
+		{
+			"a key result page shows the chart, values and check-ins", "/objectives/grow/key_results/nps", 200,
+			[]string{
+				`<h1>NPS from 31 to 40</h1>`,
+				`<li><a href="../../../objectives/grow">Grow &lt;the&gt; product</a></li>`,
+				`<title id="chart-title">History of NPS from 31 to 40 in 2026-Q4</title>`,
+				// Expected by now: 31 + 0.4946*9 = 35.45.
+				`Expected by now: 35.45, on the way from 31 to 40 by Dec 31.`,
+				`<polyline class="chart-expected"`,
+				`<td>2026-11-12 09:00 UTC</td><td class="num">36</td><td>checkin:4</td>`,
+				`<td class="note">survey &lt;4&gt;</td>`,
+				`4 values, newest first.`,
+				`<dt>Source</dt><dd>manual check-ins</dd>`,
+			},
+			nil,
+		},
+		{
+			"a key result without values says so", "/objectives/ship/key_results/deploys", 200,
+			[]string{`No values recorded in this period yet.`, `No check-ins yet. Record one with <code>okrd checkin ship/deploys VALUE`},
+			[]string{`<polyline class="chart-line"`},
+		},
+		{
+			"an unknown key result lists those that exist", "/objectives/grow/key_results/nope", 404,
+			[]string{`<h1>Not found</h1>`, `Objective &#34;grow&#34; has no key result &#34;nope&#34;.`, `<a href="../../../objectives/grow/key_results/latency">p95 latency stays under 300 ms</a>`}, nil,
+		},
+		{
+			"an unknown objective lists those that exist", "/objectives/nope", 404,
+			[]string{`There is no objective &#34;nope&#34;.`, `<a href="../objectives/ship">Ship faster</a>`}, nil,
+		},
+		{
+			"an unknown path is an HTML 404", "/nope/deeper", 404,
+			[]string{`There is no page at /nope/deeper.`, `<a href="../objectives/grow">`}, nil,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := get(t, h, "GET", tc.path)
+			body := rec.Body.String()
+			if rec.Code != tc.code {
+				t.Fatalf("code %d, want %d\n%s", rec.Code, tc.code, body)
+			}
+			if got := rec.Header().Get("Content-Type"); got != "text/html; charset=utf-8" {
+				t.Errorf("Content-Type %q", got)
+			}
+			if got := rec.Header().Get("Content-Security-Policy"); got != contentSecurityPolicy {
+				t.Errorf("Content-Security-Policy %q", got)
+			}
+			if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options %q", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("the page lacks %s", w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(body, n) {
+					t.Errorf("the page has %s", n)
+				}
+			}
+			if t.Failed() {
+				t.Logf("page:\n%s", body)
+			}
+		})
+	}
+}
+
+func TestTheIndexDrawsTrendsFromMemoryWhenTheBackendKeepsThem(t *testing.T) {
+	_, b := newPageHandler(t)
+	mem := inMemory(t, b)
+	b.st = failingStore{b.st}
+	want := `aria-label="Trend in 2026-Q4: 4 values, from 31 on Oct 1 to 36 on Nov 12."`
+
+	// Without the points in memory, a failing store costs the trends but
+	// not the page.
+	rec := get(t, NewHandler(b, slog.New(slog.DiscardHandler)), "GET", "/")
+	if rec.Code != 200 || strings.Contains(rec.Body.String(), want) || !strings.Contains(rec.Body.String(), "The history could not be read, so the trends are missing") {
+		t.Errorf("from the failing store: %d\n%s", rec.Code, rec.Body.String())
+	}
+	rec = get(t, NewHandler(mem, slog.New(slog.DiscardHandler)), "GET", "/")
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) || strings.Contains(rec.Body.String(), "could not be read") {
+		t.Errorf("from memory: %d\n%s", rec.Code, rec.Body.String())
+	}
+}
+
+func TestTheAPIKeepsItsJSON404(t *testing.T) {
+	h, _ := newPageHandler(t)
+	rec := get(t, h, "GET", "/api/v2/nope")
+	if rec.Code != 404 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		t.Errorf("%d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+func TestThePageRefusesWrites(t *testing.T) {
+	h, _ := newPageHandler(t)
+	for _, path := range []string{"/", "/objectives/grow", "/objectives/grow/key_results/nps", "/static/style.css"} {
+		if rec := get(t, h, "POST", path); rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET" {
+			t.Errorf("POST %s: %d, Allow %q", path, rec.Code, rec.Header().Get("Allow"))
+		}
+	}
+}
+
+func TestStaticFilesAreCachedByVersion(t *testing.T) {
+	h, _ := newPageHandler(t)
+	v := staticVersions["style.css"]
+	for _, tc := range []struct {
+		name, path, ifNoneMatch string
+		code                    int
+		cache                   string
+	}{
+		{"the current version is immutable", "/static/style.css?v=" + v, "", 200, "public, max-age=31536000, immutable"},
+		{"another version is revalidated soon", "/static/style.css?v=old", "", 200, "public, max-age=300"},
+		{"a matching ETag is not sent again", "/static/style.css", `"` + v + `"`, 304, "public, max-age=300"},
+		{"the icon", "/static/favicon.svg?v=" + staticVersions["favicon.svg"], "", 200, "public, max-age=31536000, immutable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rec *httptest.ResponseRecorder
+			if tc.ifNoneMatch != "" {
+				rec = get(t, h, "GET", tc.path, "If-None-Match", tc.ifNoneMatch)
+			} else {
+				rec = get(t, h, "GET", tc.path)
+			}
+			if rec.Code != tc.code || rec.Header().Get("Cache-Control") != tc.cache || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("%d, Cache-Control %q, nosniff %q", rec.Code, rec.Header().Get("Cache-Control"), rec.Header().Get("X-Content-Type-Options"))
+			}
+		})
+	}
+	if rec := get(t, h, "GET", "/static/style.css"); rec.Header().Get("Content-Type") != "text/css; charset=utf-8" || !strings.Contains(rec.Body.String(), ".status-on_track") {
+		t.Errorf("style.css: %q", rec.Header().Get("Content-Type"))
+	}
+	if rec := get(t, h, "GET", "/static/nope.js"); rec.Code != 404 {
+		t.Errorf("unknown static file: %d", rec.Code)
+	}
+}
+
+func TestRootOfLinksBackFromAnyDepth(t *testing.T) {
+	for in, want := range map[string]string{
+		"/":                              "./",
+		"/nope":                          "./",
+		"/objectives/grow":               "../",
+		"/objectives/grow/key_results/x": "../../../",
+		"/a/b/":                          "../../",
+	} {
+		if got := rootOf(in); got != want {
+			t.Errorf("rootOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The colours of style.css, checked against WCAG 2.2: 4.5:1 for text
+// (1.4.3) and 3:1 for the parts of graphics that carry meaning (1.4.11).
+func TestColoursMeetWCAGContrast(t *testing.T) {
+	css, err := staticFS.ReadFile("static/style.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := parseCSS(string(css))
+	colour := func(selector, prop string) string {
+		c, ok := rules[selector][prop]
+		if !ok {
+			t.Fatalf("style.css has no %s { %s }", selector, prop)
+		}
+		return c
+	}
+	const white = "#ffffff"
+	type pair struct {
+		name    string
+		fg, bg  string
+		minimum float64
+	}
+	pairs := []pair{
+		{"body text", colour("body", "color"), colour("body", "background"), 4.5},
+		{"links", colour("a", "color"), white, 4.5},
+		{"muted text", colour(".muted", "color"), white, 4.5},
+		{"muted text on a table header", colour(".muted", "color"), colour("thead th", "background"), 4.5},
+		{"table headers", colour("thead th", "color"), colour("thead th", "background"), 4.5},
+		{"links on the site header", colour("a", "color"), colour("header.site", "background"), 4.5},
+		{"warnings", colour(".warning", "color"), colour(".warning", "background"), 4.5},
+		{"source up", colour(".health-up", "color"), white, 4.5},
+		{"source down", colour(".health-down", "color"), white, 4.5},
+		{"focus outline", colour(":focus-visible", "outline"), white, 3},
+		{"axis labels", colour(".axis-label", "fill"), white, 4.5},
+		{"expected mark on the track", colour(".bar-mark", "fill"), colour(".bar-track", "fill"), 3},
+		{"sparkline on the page", colour(".spark-line", "stroke"), white, 3},
+		{"sparkline in a band", colour(".spark-line", "stroke"), colour(".spark-band", "fill"), 3},
+		{"expected path", colour(".spark-expected", "stroke"), white, 3},
+		{"chart line", colour(".chart-line", "stroke"), white, 3},
+		{"chart line in a band", colour(".chart-line", "stroke"), colour(".chart-band", "fill"), 3},
+		{"chart expected path", colour(".chart-expected", "stroke"), white, 3},
+		{"chart forecast", colour(".chart-forecast", "stroke"), white, 3},
+	}
+	for _, s := range okr.Statuses {
+		sel := ".status-" + string(s)
+		pairs = append(pairs,
+			pair{"status " + string(s), colour(sel, "color"), colour(sel, "background"), 4.5},
+			pair{"bar of " + string(s) + " on the track", colour(".fill-"+string(s), "fill"), colour(".bar-track", "fill"), 3},
+			pair{"bar of " + string(s) + " on the page", colour(".fill-"+string(s), "fill"), white, 3},
+			pair{"expected mark's halo on the bar of " + string(s), colour(".bar-halo", "fill"), colour(".fill-"+string(s), "fill"), 3},
+		)
+	}
+	for _, p := range pairs {
+		if got := contrast(p.fg, p.bg); got < p.minimum {
+			t.Errorf("%s: %s on %s has contrast %.2f, want at least %.1f", p.name, p.fg, p.bg, got, p.minimum)
+		}
+	}
+}
+
+func TestContrastMatchesTheWCAGFormula(t *testing.T) {
+	// Black on white is (1.05)/(0.05) = 21; #767676 on white is the
+	// well-known 4.54.
+	for _, tc := range []struct {
+		fg, bg string
+		want   float64
+	}{
+		{"#000000", "#ffffff", 21},
+		{"#ffffff", "#ffffff", 1},
+		{"#767676", "#ffffff", 4.54},
+	} {
+		if got := contrast(tc.fg, tc.bg); math.Abs(got-tc.want) > 0.005 {
+			t.Errorf("contrast(%s, %s) = %.3f, want %.2f", tc.fg, tc.bg, got, tc.want)
+		}
+	}
+}
+
+var (
+	cssRule   = regexp.MustCompile(`([^{}]+)\{([^}]*)\}`)
+	cssColour = regexp.MustCompile(`#[0-9a-fA-F]{6}\b`)
+)
+
+// parseCSS maps each selector of a flat stylesheet to the first hex colour
+// of each of its properties (a selector list gives each selector the
+// properties; later rules add to earlier ones).
+func parseCSS(css string) map[string]map[string]string {
+	css = regexp.MustCompile(`(?s)/\*.*?\*/`).ReplaceAllString(css, "")
+	out := map[string]map[string]string{}
+	for _, m := range cssRule.FindAllStringSubmatch(css, -1) {
+		for _, sel := range strings.Split(m[1], ",") {
+			sel = strings.TrimSpace(sel)
+			if strings.HasPrefix(sel, "@") {
+				continue
+			}
+			if out[sel] == nil {
+				out[sel] = map[string]string{}
+			}
+			for _, decl := range strings.Split(m[2], ";") {
+				prop, val, ok := strings.Cut(decl, ":")
+				if !ok {
+					continue
+				}
+				if c := cssColour.FindString(val); c != "" {
+					out[sel][strings.TrimSpace(prop)] = strings.ToLower(c)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// contrast is the WCAG contrast ratio of two #rrggbb colours.
+func contrast(a, b string) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// luminance is the WCAG relative luminance of a #rrggbb colour.
+func luminance(hex string) float64 {
+	ch := func(i int) float64 {
+		v, _ := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
+		c := float64(v) / 255
+		if c <= 0.04045 {
+			return c / 12.92
+		}
+		return math.Pow((c+0.055)/1.055, 2.4)
+	}
+	return 0.2126*ch(0) + 0.7152*ch(1) + 0.0722*ch(2)
+}
+
+// newBigPageHandler builds a page of nObj objectives with three key
+// results each, every key result with perKR values spread over the first
+// half of 2026-Q4 (as a source polled every few hours would leave).
+func newBigPageBackend(b *testing.B, nObj, perKR int) *pageBackend {
+	b.Helper()
+	dir := b.TempDir()
+	var cfgText strings.Builder
+	cfgText.WriteString("[global]\ntime_zone = \"UTC\"\n")
+	for o := 0; o < nObj; o++ {
+		fmt.Fprintf(&cfgText, "[[objectives]]\nid = \"o%d\"\ntitle = \"Objective %d\"\nteam = \"t%d\"\nperiod = \"2026-Q4\"\n", o, o, o%5)
+		for k := 0; k < 3; k++ {
+			fmt.Fprintf(&cfgText, "  [[objectives.key_results]]\n  id = \"k%d\"\n  title = \"Key result %d\"\n  baseline = 0\n  target = 100\n", k, k)
+		}
+	}
+	path := filepath.Join(dir, "okrd.toml")
+	if err := os.WriteFile(path, []byte(cfgText.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "okrd.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	step := benchNow.Sub(q4.Start) / time.Duration(perKR)
+	for o := 0; o < nObj; o++ {
+		var vals []store.Value
+		for k := 0; k < 3; k++ {
+			for i := 0; i < perKR; i++ {
+				vals = append(vals, store.Value{ObjectiveID: fmt.Sprintf("o%d", o), KeyResultID: fmt.Sprintf("k%d", k),
+					At: q4.Start.Add(time.Duration(i) * step), Value: float64(i) * 50 / float64(perKR), Origin: "source:bench"})
+			}
+		}
+		if err := st.AppendValues(ctx, vals...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return &pageBackend{fakeBackend: &fakeBackend{cfg: cfg, snap: evaluateForTest(b, cfg, st, benchNow), reg: prometheus.NewRegistry()}, st: st}
+}
+
+// BenchmarkIndexPage renders the index of 300 key results with 500 values
+// each, downsampled to 60 points a sparkline: with one history query per
+// key result, and with the history in memory (PointsReader).
+func BenchmarkIndexPage(b *testing.B) {
+	pb := newBigPageBackend(b, 100, 500)
+	for _, tc := range []struct {
+		name string
+		b    Backend
+	}{{"store", pb}, {"memory", inMemory(b, pb)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := NewHandler(tc.b, slog.New(slog.DiscardHandler))
+			req := httptest.NewRequest("GET", "/", nil)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatal(rec.Code)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkKeyResultPage renders one key result page with 5,000 values in
+// the period (a source polled hourly for seven weeks), downsampled to 360
+// points in the chart and 200 rows in the table.
+func BenchmarkKeyResultPage(b *testing.B) {
+	h := NewHandler(newBigPageBackend(b, 1, 5000), slog.New(slog.DiscardHandler))
+	req := httptest.NewRequest("GET", "/objectives/o0/key_results/k0", nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
