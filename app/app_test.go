@@ -604,3 +604,23 @@ func TestMetricsAreGzippedAndNegotiated(t *testing.T) {
 		t.Errorf("protobuf negotiation gave %q", ct)
 	}
 }
+
+func TestPointsReturnsACopyOfTheHistoryInRange(t *testing.T) {
+	ta := startApp(t, "", baseConfig, fixedClock)
+	seed(t, ta)
+	from := time.Date(2026, 10, 10, 0, 0, 0, 0, time.UTC)
+	to := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	pts := ta.Points("grow", "nps", from, to)
+	// The nps check-ins are 31 (10-01), 33 (10-15), 35 (11-01), 36 (11-15):
+	// 10-15 and 11-01 fall in [10-10, 11-01].
+	if len(pts) != 2 || pts[0].Value != 33 || pts[1].Value != 35 {
+		t.Fatalf("points = %+v", pts)
+	}
+	pts[0].Value = 999
+	if again := ta.Points("grow", "nps", from, to); again[0].Value != 33 {
+		t.Error("Points returned the history itself, not a copy")
+	}
+	if none := ta.Points("grow", "nope", from, to); none != nil {
+		t.Errorf("unknown key result: %+v", none)
+	}
+}
