@@ -6,6 +6,7 @@ package all
 import (
 	// Each source type registers itself; add new ones here.
 	_ "github.com/okrd/okrd/collectors/httpjson"
+	_ "github.com/okrd/okrd/collectors/jira"
 	_ "github.com/okrd/okrd/collectors/manual"
 	_ "github.com/okrd/okrd/collectors/promql"
 	_ "github.com/okrd/okrd/collectors/sql"

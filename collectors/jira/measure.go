@@ -1,0 +1,210 @@
+package jira
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
+	jm "github.com/okrd/okrd/metrics/jira"
+)
+
+// Measure computes each key result from the model (or, for jql_count and
+// epic progress over a JQL, from a live query).
+func (s *Source) Measure(ctx context.Context, bs []collectors.Binding, now time.Time) []collectors.Measurement {
+	out := make([]collectors.Measurement, len(bs))
+	if err := s.load(ctx); err != nil {
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
+	}
+	for i, b := range bs {
+		v, ok, err := s.measure(ctx, b, now)
+		if err != nil {
+			if !strings.Contains(err.Error(), "jira source ") {
+				err = fmt.Errorf("jira source %q: %w", s.name, err)
+			}
+			out[i].Err = fmt.Errorf("%s: %w", b.KeyResult.Metric, err)
+			continue
+		}
+		out[i] = collectors.Measurement{OK: ok, Value: v}
+	}
+	return out
+}
+
+func (s *Source) measure(ctx context.Context, b collectors.Binding, now time.Time) (float64, bool, error) {
+	kr := b.KeyResult
+	byPoints := kr.By == "points"
+	switch {
+	case kr.Metric == jm.MetricJQLCount:
+		return s.liveCount(ctx, kr.Query)
+	case kr.Metric == jm.MetricEpicProgress && strings.TrimSpace(kr.Query) != "":
+		return s.liveProgress(ctx, kr.Query, byPoints)
+	}
+	q := jm.Query{
+		Metric:   kr.Metric,
+		Filter:   jm.Filter{Scope: kr.Scope, IssueTypes: kr.IssueTypes},
+		ByPoints: byPoints,
+		Epic:     kr.Epic,
+		Sprints:  kr.Sprints,
+	}
+	if kr.Quantile != nil {
+		q.Quantile = *kr.Quantile
+	}
+	switch {
+	case kr.Window == config.WindowPeriod:
+		p := b.Period()
+		end := now
+		if p.End.Before(end) {
+			end = p.End
+		}
+		q.Window = jm.Window{From: p.Start, To: end}
+	case kr.WindowDuration > 0:
+		q.Window = jm.LastDays(now, kr.WindowDuration)
+	default:
+		q.Window = jm.LastDays(now, 28*24*time.Hour)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if jm.IsSprintMetric(kr.Metric) {
+		board, err := s.sprintBoard(kr.Scope)
+		if err != nil {
+			return 0, false, err
+		}
+		q.Board = board
+	}
+	if q.Metric == jm.MetricEpicProgress && byPoints {
+		f, err := s.pointsField()
+		if err != nil {
+			return 0, false, err
+		}
+		q.PointsField = f
+	}
+	return s.model.Value(q, now)
+}
+
+// sprintBoard resolves the board of a sprint metric: scope "board:<id>",
+// or the source's only scrum board.
+func (s *Source) sprintBoard(scope string) (int, error) {
+	if id, ok := jm.ParseBoardScope(scope); ok {
+		return id, nil
+	}
+	var scrum []string
+	id := 0
+	for _, b := range s.model.Boards() {
+		if b.Type == "scrum" {
+			scrum = append(scrum, strconv.Itoa(b.ID))
+			id = b.ID
+		}
+	}
+	if len(scrum) == 1 {
+		return id, nil
+	}
+	if len(scrum) == 0 {
+		return 0, errors.New("the source has no scrum board (yet): sprint metrics need one")
+	}
+	return 0, fmt.Errorf("the source has several scrum boards (%s): choose one with scope = \"board:<id>\"", strings.Join(scrum, ", "))
+}
+
+// pointsField is the story-point field of the whole source: the
+// configured one, or the one every board estimates in.
+func (s *Source) pointsField() (string, error) {
+	if s.spec.StoryPointsField != "" {
+		return s.spec.StoryPointsField, nil
+	}
+	fields := map[string]bool{}
+	for _, b := range s.model.Boards() {
+		if b.PointsField != "" {
+			fields[b.PointsField] = true
+		}
+	}
+	if len(fields) == 1 {
+		for f := range fields {
+			return f, nil
+		}
+	}
+	if len(fields) == 0 {
+		return "", errors.New("no board estimates in story points: set story_points_field on the source")
+	}
+	list := make([]string, 0, len(fields))
+	for f := range fields {
+		list = append(list, f)
+	}
+	sort.Strings(list)
+	return "", fmt.Errorf("the boards estimate in different fields (%s): set story_points_field on the source", strings.Join(list, ", "))
+}
+
+// liveCount counts the issues matching a JQL now.
+func (s *Source) liveCount(ctx context.Context, jql string) (float64, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	st, err := s.ensureSite(ctx, false)
+	if err != nil {
+		return 0, false, err
+	}
+	n, err := s.c.countJQL(ctx, st.cloud, jql)
+	if err != nil {
+		return 0, false, err
+	}
+	return float64(n), true, nil
+}
+
+// liveProgress is done / all over the issues a JQL matches now, by count
+// or by story points.
+func (s *Source) liveProgress(ctx context.Context, jql string, byPoints bool) (float64, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	st, err := s.ensureSite(ctx, false)
+	if err != nil {
+		return 0, false, err
+	}
+	fields := []string{"status"}
+	field := ""
+	if byPoints {
+		s.mu.RLock()
+		field, err = s.pointsField()
+		s.mu.RUnlock()
+		if err != nil {
+			return 0, false, err
+		}
+		fields = append(fields, field)
+	}
+	p := &pager{c: s.c, cloud: st.cloud, jql: jql, fields: fields, pageSize: s.spec.PageSize}
+	var done, all float64
+	for !p.done {
+		raws, err := p.next(ctx)
+		if err != nil {
+			return 0, false, err
+		}
+		for _, r := range raws {
+			var status statusJSON
+			if err := json.Unmarshal(r.Fields["status"], &status); err != nil {
+				return 0, false, fmt.Errorf("issue %s: malformed status: %w", r.Key, err)
+			}
+			w := 1.0
+			if byPoints {
+				w = 0
+				if raw, ok := r.Fields[field]; ok && string(raw) != "null" {
+					if err := json.Unmarshal(raw, &w); err != nil {
+						return 0, false, fmt.Errorf("issue %s: malformed %s: %w", r.Key, field, err)
+					}
+				}
+			}
+			all += w
+			if s.cats.Of(jm.Status{ID: status.ID, Name: status.Name, Category: status.StatusCategory.Key}) == jm.CategoryDone {
+				done += w
+			}
+		}
+	}
+	if all == 0 {
+		return 0, false, nil
+	}
+	return done / all, true, nil
+}

@@ -1,0 +1,342 @@
+// Package jira owns the "jira" source type: it syncs the issues of Jira
+// Cloud or Data Center projects (or a JQL scope) incrementally, with their
+// changelogs, plus the agile boards and sprints, into normalized records;
+// keeps them in memory as a metrics/jira Model; and answers key results
+// bound to the flow and sprint metrics of METRICS.md, which it also
+// exports as okrd_jira_* series. It is built on go-jira v1.17.0. See
+// docs/sources/jira.md.
+package jira
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
+	jm "github.com/okrd/okrd/metrics/jira"
+	"github.com/okrd/okrd/store"
+)
+
+// Record kinds the source stores.
+const (
+	KindIssue  = "issue"
+	KindBoard  = "board"
+	KindSprint = "sprint"
+)
+
+// Cursor scopes.
+const (
+	cursorIssues    = "issues"
+	cursorIncidents = "incidents"
+)
+
+func init() {
+	config.RegisterSourceType("jira", config.SourceType{
+		NewSpec:           func() any { return &Spec{} },
+		ValidateKeyResult: validateKeyResult,
+	})
+	collectors.Register("jira", func(src *config.Source, deps collectors.Deps) (collectors.Source, error) {
+		return New(src, deps, nil)
+	})
+}
+
+var (
+	_ collectors.Source    = (*Source)(nil)
+	_ prometheus.Collector = (*Source)(nil)
+)
+
+// Source is a Jira source. Poll syncs; Measure and Collect compute from
+// the in-memory model only (except jql_count and epic progress over a JQL,
+// which ask Jira live).
+type Source struct {
+	name    string
+	spec    *Spec
+	timeout time.Duration
+	st      store.Store
+	log     *slog.Logger
+	c       *client
+	exp     *jm.Exporter
+	cats    jm.Categories
+	now     func() time.Time
+
+	// pollMu serializes polls; mu guards the model and loaded; siteMu
+	// guards site.
+	pollMu  sync.Mutex
+	mu      sync.RWMutex
+	model   *jm.Model
+	loaded  bool
+	cursors map[string]cursorState
+	siteMu  sync.Mutex
+	site    *site
+	// boardsDiscovered is set once the boards were read this process.
+	boardsDiscovered bool
+	resync           atomic.Bool
+}
+
+// New builds a Jira source. base is the HTTP transport under the
+// authentication and request counting (nil: http.DefaultTransport); tests
+// pass their own.
+func New(src *config.Source, deps collectors.Deps, base http.RoundTripper) (*Source, error) {
+	spec, ok := src.Spec.(*Spec)
+	if !ok || spec == nil {
+		return nil, fmt.Errorf("jira source %q: configuration is %T, not *jira.Spec", src.Name, src.Spec)
+	}
+	if deps.Store == nil {
+		return nil, fmt.Errorf("jira source %q: no store", src.Name)
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c, err := newClient(src.Name, spec, deps.Metrics, base)
+	if err != nil {
+		return nil, err
+	}
+	cats := jm.Categories{Start: spec.StartStatuses, Done: spec.DoneStatuses}
+	timeout := time.Duration(src.Timeout)
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	return &Source{
+		name: src.Name, spec: spec, timeout: timeout, st: deps.Store, log: logger, c: c,
+		exp: jm.NewExporter(src.Name), cats: cats, now: time.Now,
+		model: jm.NewModel(cats), cursors: map[string]cursorState{},
+	}, nil
+}
+
+// Resync makes the next poll re-read the whole history (and the boards).
+// Nothing served is removed: records are upserted over the existing ones
+// and the cursor moves only when the re-read is complete.
+func (s *Source) Resync() { s.resync.Store(true) }
+
+// Describe implements prometheus.Collector.
+func (s *Source) Describe(ch chan<- *prometheus.Desc) { s.exp.Describe(ch) }
+
+// Collect implements prometheus.Collector with the series of the last poll.
+func (s *Source) Collect(ch chan<- prometheus.Metric) { s.exp.Collect(ch) }
+
+// load reads the records and cursors into memory, once.
+func (s *Source) load(ctx context.Context) error {
+	s.mu.RLock()
+	loaded := s.loaded
+	s.mu.RUnlock()
+	if loaded {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loaded {
+		return nil
+	}
+	m := jm.NewModel(s.cats)
+	skipped := 0
+	err := s.st.Records(ctx, s.name, "", func(r store.Record) error {
+		var err error
+		switch r.Kind {
+		case KindIssue:
+			var is jm.Issue
+			if err = json.Unmarshal(r.Data, &is); err == nil {
+				m.PutIssue(&is)
+			}
+		case KindBoard:
+			var b jm.Board
+			if err = json.Unmarshal(r.Data, &b); err == nil {
+				m.PutBoard(&b)
+			}
+		case KindSprint:
+			var sp jm.Sprint
+			if err = json.Unmarshal(r.Data, &sp); err == nil {
+				m.PutSprint(&sp)
+			}
+		}
+		if err != nil {
+			skipped++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("jira source %q: reading stored records: %w", s.name, err)
+	}
+	if skipped > 0 {
+		s.log.Warn("stored records that do not decode were skipped; a resync rewrites them", "count", skipped)
+	}
+	curs, err := s.st.Cursors(ctx, s.name)
+	if err != nil {
+		return fmt.Errorf("jira source %q: reading cursors: %w", s.name, err)
+	}
+	for _, c := range curs {
+		var cs cursorState
+		if err := json.Unmarshal([]byte(c.Value), &cs); err != nil {
+			s.log.Warn("a stored cursor does not decode; that scope starts over", "scope", c.Scope, "err", err)
+			continue
+		}
+		s.cursors[c.Scope] = cs
+	}
+	s.model = m
+	s.loaded = true
+	s.exp.Update(m, s.now(), s.exportOptions())
+	return nil
+}
+
+func (s *Source) exportOptions() jm.ExportOptions {
+	o := jm.DefaultExportOptions()
+	o.Sprints = s.spec.Sprints
+	return o
+}
+
+// Poll syncs issues, boards, sprints and incidents, then recomputes the
+// exported series.
+func (s *Source) Poll(ctx context.Context) error {
+	s.pollMu.Lock()
+	defer s.pollMu.Unlock()
+	if err := s.load(ctx); err != nil {
+		return err
+	}
+	full := s.resync.Swap(false)
+	err := s.poll(ctx, full)
+	if err != nil && full {
+		// The re-sync did not finish; the next poll asks again.
+		s.resync.Store(true)
+	}
+	s.mu.RLock()
+	s.exp.Update(s.model, s.now(), s.exportOptions())
+	s.mu.RUnlock()
+	return err
+}
+
+func (s *Source) poll(ctx context.Context, full bool) error {
+	st, err := s.ensureSite(ctx, full)
+	if err != nil {
+		return err
+	}
+	if !s.boardsDiscovered || full {
+		if err := s.discoverBoards(ctx, st); err != nil {
+			return err
+		}
+		s.boardsDiscovered = true
+	}
+	if err := s.syncScope(ctx, st, cursorIssues, s.scopeJQL(), st.searchFields(), full); err != nil {
+		return err
+	}
+	if err := s.syncBoardMembership(ctx, st, full); err != nil {
+		return err
+	}
+	if err := s.syncSprints(ctx, st); err != nil {
+		return err
+	}
+	if s.spec.IncidentsJQL != "" {
+		if err := s.syncScope(ctx, st, cursorIncidents, s.spec.IncidentsJQL, st.searchFields("summary"), full); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scopeJQL is the source's scope as JQL.
+func (s *Source) scopeJQL() string {
+	if q := strings.TrimSpace(s.spec.JQL); q != "" {
+		return q
+	}
+	keys := make([]string, len(s.spec.Projects))
+	for i, p := range s.spec.Projects {
+		keys[i] = strconv.Quote(p)
+	}
+	return "project in (" + strings.Join(keys, ", ") + ")"
+}
+
+// ensureSite reads the site's metadata once per process (and again on a
+// re-sync): flavour, time zone, statuses and fields.
+func (s *Source) ensureSite(ctx context.Context, refresh bool) (*site, error) {
+	s.siteMu.Lock()
+	defer s.siteMu.Unlock()
+	if s.site != nil && !refresh {
+		return s.site, nil
+	}
+	st := &site{pointsFields: map[string]string{}}
+	switch s.spec.Flavor {
+	case FlavorCloud:
+		st.cloud = true
+	case FlavorServer:
+	default:
+		var info serverInfo
+		if err := s.c.get(ctx, pathServerInfo, nil, &info); err != nil {
+			return nil, err
+		}
+		st.cloud = strings.EqualFold(info.DeploymentType, "Cloud")
+	}
+	var me myself
+	if err := s.c.get(ctx, pathMyself, nil, &me); err != nil {
+		return nil, err
+	}
+	st.loc = time.UTC
+	if me.TimeZone != "" {
+		if loc, err := time.LoadLocation(me.TimeZone); err == nil {
+			st.loc = loc
+		} else {
+			s.log.Warn("the Jira user's time zone is unknown here; JQL dates are read as UTC, which the overlap must absorb", "time_zone", me.TimeZone)
+		}
+	}
+	if err := s.loadStatuses(ctx, st); err != nil {
+		return nil, err
+	}
+	var fields []fieldJSON
+	if err := s.c.get(ctx, pathField, nil, &fields); err != nil {
+		return nil, err
+	}
+	st.fieldNames = map[string]string{}
+	for _, f := range fields {
+		st.fieldNames[f.ID] = f.Name
+		switch f.Schema.Custom {
+		case schemaSprint:
+			if st.sprintField == "" {
+				st.sprintField = f.ID
+			}
+		case schemaEpicLink:
+			if st.epicField == "" {
+				st.epicField = f.ID
+			}
+		}
+	}
+	if s.spec.SprintField != "" {
+		st.sprintField = s.spec.SprintField
+	}
+	if st.sprintField == "" {
+		s.log.Warn("no Sprint field found; sprint membership comes from the sprints' issue lists only")
+	}
+	if s.spec.StoryPointsField != "" {
+		st.pointsFields[s.spec.StoryPointsField] = st.fieldNames[s.spec.StoryPointsField]
+	}
+	// Keep the points fields of boards already known from the store, so
+	// that a restart keeps asking for the same fields.
+	s.mu.RLock()
+	for _, b := range s.model.Boards() {
+		if b.PointsField != "" {
+			st.pointsFields[b.PointsField] = st.fieldNames[b.PointsField]
+		}
+	}
+	s.mu.RUnlock()
+	s.site = st
+	return st, nil
+}
+
+func (s *Source) loadStatuses(ctx context.Context, st *site) error {
+	var statuses []statusJSON
+	if err := s.c.get(ctx, pathStatus, nil, &statuses); err != nil {
+		return err
+	}
+	st.statuses = make(map[string]jm.Status, len(statuses))
+	for _, x := range statuses {
+		st.statuses[x.ID] = jm.Status{ID: x.ID, Name: x.Name, Category: x.StatusCategory.Key}
+	}
+	return nil
+}

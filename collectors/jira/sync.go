@@ -1,0 +1,228 @@
+package jira
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/okrd/okrd/collectors"
+	jm "github.com/okrd/okrd/metrics/jira"
+	"github.com/okrd/okrd/store"
+)
+
+// cursorState is the JSON value of a cursor.
+type cursorState struct {
+	// Fingerprint identifies the scope (JQL and fields) the cursor is
+	// for; a change starts a full pass.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Since is when the last complete pass started: the next pass asks
+	// for issues updated since then, minus the overlap.
+	Since time.Time `json:"since,omitzero"`
+	// LastFull is when the last complete full pass started.
+	LastFull time.Time `json:"last_full,omitzero"`
+	// Pass is the pass in progress, if a poll stopped in the middle.
+	Pass *passState `json:"pass,omitempty"`
+}
+
+// passState is one pass over a scope, committed page by page.
+type passState struct {
+	Full        bool      `json:"full,omitempty"`
+	From        time.Time `json:"from"`    // updated lower bound
+	Started     time.Time `json:"started"` // becomes Since when complete
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	// After is the created time of the last issue committed: issues are
+	// read in created order, so a pass resumes from there.
+	After time.Time `json:"after,omitzero"`
+}
+
+// jqlTime formats a time as a JQL date literal in the user's time zone
+// (minute precision, so the literal is at or before t).
+func jqlTime(t time.Time, loc *time.Location) string {
+	return strconv.Quote(t.In(loc).Format("2006-01-02 15:04"))
+}
+
+// passJQL is the JQL of one pass. A full pass also takes every issue in
+// progress, however old its last update, so that work in progress is
+// complete. Issues come in created order so that a pass can resume.
+func passJQL(base string, p *passState, loc *time.Location) string {
+	var b strings.Builder
+	b.WriteString("(" + base + ") AND (updated >= " + jqlTime(p.From, loc))
+	if p.Full {
+		b.WriteString(` OR statusCategory = "In Progress"`)
+	}
+	b.WriteString(")")
+	if !p.After.IsZero() {
+		b.WriteString(" AND created >= " + jqlTime(p.After, loc))
+	}
+	b.WriteString(" ORDER BY created ASC, key ASC")
+	return b.String()
+}
+
+func fingerprint(base string, fields []string) string {
+	return base + "|" + strings.Join(fields, ",")
+}
+
+// syncScope runs (or resumes) one pass over a scope. Each page is written
+// with the cursor in one transaction: the records are upserts by key, so
+// a page replayed after a crash changes nothing, and the cursor never
+// claims more than what was written.
+func (s *Source) syncScope(ctx context.Context, st *site, scope, base string, fields []string, forceFull bool) error {
+	fp := fingerprint(base, fields)
+	cur := s.cursors[scope]
+	now := s.now()
+	pass := cur.Pass
+	if pass != nil && (pass.Fingerprint != fp || (forceFull && !pass.Full)) {
+		pass = nil
+	}
+	if pass == nil {
+		full := forceFull || cur.Since.IsZero() || cur.Fingerprint != fp ||
+			(s.spec.ResyncInterval > 0 && now.Sub(cur.LastFull) >= time.Duration(s.spec.ResyncInterval))
+		pass = &passState{Full: full, Started: now, Fingerprint: fp, From: cur.Since.Add(-time.Duration(s.spec.Overlap))}
+		if full {
+			pass.From = now.Add(-time.Duration(s.spec.History))
+		}
+	}
+	p := &pager{c: s.c, cloud: st.cloud, jql: passJQL(base, pass, st.loc), fields: fields, expand: true, pageSize: s.spec.PageSize}
+	statusesRefreshed := false
+	pages, issues, changelogs := 0, 0, 0
+	for !p.done {
+		raws, err := p.next(ctx)
+		if err != nil {
+			return fmt.Errorf("syncing %s: %w", scope, err)
+		}
+		pages++
+		for i := range raws {
+			cl := raws[i].Changelog
+			if cl == nil || cl.Total <= len(cl.Histories) {
+				continue
+			}
+			// The inlined changelog is truncated (newest first): read the
+			// whole history instead.
+			hs, err := s.c.fullChangelog(ctx, raws[i].Key)
+			if err != nil {
+				return fmt.Errorf("syncing %s: changelog of %s: %w", scope, raws[i].Key, err)
+			}
+			cl.Histories = hs
+			changelogs++
+		}
+		norm, unknown, err := s.normalizeAll(st, raws)
+		if err == nil && unknown && !statusesRefreshed {
+			// A status created since okrd read the list: read it again
+			// once, to learn its category.
+			statusesRefreshed = true
+			if err := s.loadStatuses(ctx, st); err != nil {
+				return err
+			}
+			norm, _, err = s.normalizeAll(st, raws)
+		}
+		if err != nil {
+			return fmt.Errorf("jira source %q: syncing %s: malformed answer: %w", s.name, scope, err)
+		}
+		next := *pass
+		for _, is := range norm {
+			if is.Created.After(next.After) {
+				next.After = is.Created
+			}
+		}
+		newCur := cur
+		newCur.Pass = &next
+		if p.done {
+			newCur = cursorState{Fingerprint: fp, Since: pass.Started, LastFull: cur.LastFull}
+			if pass.Full {
+				newCur.LastFull = pass.Started
+			}
+		}
+		recs, err := s.records(scope, norm)
+		if err != nil {
+			return err
+		}
+		val, _ := json.Marshal(newCur)
+		err = s.st.Update(ctx, func(tx store.Tx) error {
+			if len(recs) > 0 {
+				if err := tx.PutRecords(ctx, recs...); err != nil {
+					return err
+				}
+			}
+			return tx.SetCursor(ctx, s.name, scope, string(val))
+		})
+		if err != nil {
+			return fmt.Errorf("jira source %q: storing %s: %w", s.name, scope, err)
+		}
+		cur = newCur
+		s.cursors[scope] = cur
+		pass = &next
+		if scope == cursorIssues {
+			s.mu.Lock()
+			for _, is := range norm {
+				s.model.PutIssue(is)
+			}
+			s.mu.Unlock()
+		}
+		issues += len(norm)
+	}
+	s.log.Debug("scope synced", "scope", scope, "full", pass.Full, "pages", pages, "issues", issues, "changelog_requests", changelogs)
+	return nil
+}
+
+func (s *Source) normalizeAll(st *site, raws []rawIssue) ([]*jm.Issue, bool, error) {
+	out := make([]*jm.Issue, 0, len(raws))
+	anyUnknown := false
+	for _, r := range raws {
+		is, unknown, err := st.normalize(r)
+		if err != nil {
+			return nil, false, err
+		}
+		anyUnknown = anyUnknown || unknown
+		out = append(out, is)
+	}
+	return out, anyUnknown, nil
+}
+
+// records turns normalized issues into the records of a scope: issues
+// (keeping the board memberships okrd tracks separately) or incidents.
+func (s *Source) records(scope string, issues []*jm.Issue) ([]store.Record, error) {
+	recs := make([]store.Record, 0, len(issues))
+	if scope == cursorIncidents {
+		for _, is := range issues {
+			inc := collectors.Incident{ID: is.Key, Scope: is.Project, OpenedAt: is.Created, Title: is.Summary}
+			if done, ok := s.cats.DoneTime(is); ok {
+				inc.ClosedAt = &done
+			}
+			if s.spec.URL != "" {
+				inc.URL = strings.TrimRight(s.spec.URL, "/") + "/browse/" + is.Key
+			}
+			data, err := json.Marshal(inc)
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, store.Record{Source: s.name, Scope: is.Project, Kind: collectors.IncidentKind, ID: is.Key, UpdatedAt: is.Updated, Data: data})
+		}
+		return recs, nil
+	}
+	s.mu.RLock()
+	for _, is := range issues {
+		if old, ok := s.model.Issue(is.Key); ok {
+			is.Boards = old.Boards
+		}
+	}
+	s.mu.RUnlock()
+	for _, is := range issues {
+		rec, err := issueRecord(s.name, is)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
+}
+
+func issueRecord(source string, is *jm.Issue) (store.Record, error) {
+	data, err := json.Marshal(is)
+	if err != nil {
+		return store.Record{}, err
+	}
+	return store.Record{Source: source, Scope: is.Project, Kind: KindIssue, ID: is.Key, UpdatedAt: is.Updated, Data: data}, nil
+}

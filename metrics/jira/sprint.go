@@ -1,0 +1,177 @@
+package jira
+
+import (
+	"slices"
+	"sort"
+	"time"
+)
+
+// SprintReport holds the commitment figures of one closed sprint, as
+// METRICS.md defines them. Points figures are valid only when HasPoints
+// (the board estimates in a story-point field).
+type SprintReport struct {
+	Sprint *Sprint
+
+	// Committed counts the issues in the sprint at its start.
+	Committed int
+	// Completed counts the committed issues still in the sprint and done
+	// at its completion.
+	Completed int
+	// Added counts the issues that joined after the start (and by the
+	// completion), whether or not they stayed.
+	Added int
+	// Removed counts the committed issues no longer in the sprint at its
+	// completion (Jira's "punted" issues).
+	Removed int
+
+	HasPoints bool
+	// CommittedPoints uses the estimates as of the start; the others the
+	// estimates at completion. Unestimated issues count 0 points.
+	CommittedPoints float64
+	CompletedPoints float64
+	AddedPoints     float64
+	// Velocity is the points completed in the sprint, committed or added.
+	Velocity float64
+}
+
+// SayDo is completed / committed issues; ok is false without commitment.
+func (r SprintReport) SayDo() (float64, bool) {
+	if r.Committed == 0 {
+		return 0, false
+	}
+	return float64(r.Completed) / float64(r.Committed), true
+}
+
+// SayDoPoints is completed / committed points.
+func (r SprintReport) SayDoPoints() (float64, bool) {
+	if !r.HasPoints || r.CommittedPoints == 0 {
+		return 0, false
+	}
+	return r.CompletedPoints / r.CommittedPoints, true
+}
+
+// ClosedSprints returns the latest n closed sprints of a board (n <= 0:
+// all), latest first by completion date.
+func (m *Model) ClosedSprints(board, n int) []*Sprint {
+	var out []*Sprint
+	for _, s := range m.sprints {
+		if s.Board == board && s.State == "closed" && s.Start != nil && s.Complete != nil {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Complete.Equal(*out[j].Complete) {
+			return out[i].Complete.After(*out[j].Complete)
+		}
+		return out[i].ID > out[j].ID
+	})
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// SprintReports computes the reports of the given closed sprints in one
+// pass over the issues, in the order given.
+//
+// Membership at a time t comes from the Sprint field's current value and
+// its changelog; an issue created into the sprint joined at its creation. An
+// issue that the sprint's closing issue list names but whose Sprint field
+// history never mentions the sprint (a site whose Sprint field okrd could
+// not find) is taken to have been in the sprint since its creation.
+// Sub-tasks are left out, as in Jira's sprint report.
+func (m *Model) SprintReports(sprints []*Sprint) []SprintReport {
+	reports := make([]SprintReport, len(sprints))
+	listed := make([]map[string]bool, len(sprints))
+	for i, s := range sprints {
+		reports[i].Sprint = s
+		if b, ok := m.boards[s.Board]; ok && b.PointsField != "" {
+			reports[i].HasPoints = true
+		}
+		if len(s.Issues) > 0 {
+			listed[i] = make(map[string]bool, len(s.Issues))
+			for _, k := range s.Issues {
+				listed[i][k] = true
+			}
+		}
+	}
+	for fi := range m.facts {
+		is := m.facts[fi].is
+		if is.Subtask {
+			continue
+		}
+		for i, s := range sprints {
+			if s.Start == nil || s.Complete == nil {
+				continue
+			}
+			mentioned := is.mentionsSprint(s.ID)
+			if !mentioned && !listed[i][is.Key] {
+				continue
+			}
+			m.addToReport(&reports[i], is, s, mentioned)
+		}
+	}
+	return reports
+}
+
+// addToReport counts one issue that was (or may have been) in sprint s.
+func (m *Model) addToReport(r *SprintReport, is *Issue, s *Sprint, mentioned bool) {
+	start, end := *s.Start, *s.Complete
+	in := func(t time.Time) bool {
+		if t.Before(is.Created) {
+			return false
+		}
+		if !mentioned {
+			return true // named by the closing issue list; see SprintReports
+		}
+		return slices.Contains(is.sprintsAt(t), s.ID)
+	}
+	committed := in(start)
+	added := false
+	if !committed {
+		// Joined after the start: created into the sprint, or a Sprint
+		// field change that put it in, by the completion.
+		if is.Created.After(start) && !is.Created.After(end) && in(is.Created) {
+			added = true
+		}
+		for _, c := range is.SprintChanges {
+			if c.At.After(start) && !c.At.After(end) && slices.Contains(c.To, s.ID) {
+				added = true
+				break
+			}
+		}
+	}
+	if !committed && !added {
+		return
+	}
+	atEnd := in(end)
+	doneAtEnd := atEnd && m.cats.of(is.statusAt(end)) == CategoryDone
+	field := ""
+	if b, ok := m.boards[s.Board]; ok {
+		field = b.PointsField
+	}
+	pointsAtEnd := 0.0
+	if field != "" {
+		pointsAtEnd, _ = is.pointsAt(field, end)
+	}
+	if committed {
+		r.Committed++
+		if field != "" {
+			p, _ := is.pointsAt(field, start)
+			r.CommittedPoints += p
+		}
+		if doneAtEnd {
+			r.Completed++
+			r.CompletedPoints += pointsAtEnd
+		}
+		if !atEnd {
+			r.Removed++
+		}
+	} else {
+		r.Added++
+		r.AddedPoints += pointsAtEnd
+	}
+	if doneAtEnd {
+		r.Velocity += pointsAtEnd
+	}
+}
