@@ -5,6 +5,7 @@ package all
 
 import (
 	// Each source type registers itself; add new ones here.
+	_ "github.com/okrd/okrd/collectors/github"
 	_ "github.com/okrd/okrd/collectors/httpjson"
 	_ "github.com/okrd/okrd/collectors/jira"
 	_ "github.com/okrd/okrd/collectors/manual"

@@ -1,0 +1,150 @@
+package github
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/sandbox/githubfake"
+	"github.com/okrd/okrd/store"
+	"github.com/okrd/okrd/store/sqlite"
+)
+
+const testToken = "ghp_TESTtoken0000000000000000000000000000"
+
+// clock is a settable time shared by the fake and the source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// env is one test's fake GitHub, store and source.
+type env struct {
+	t       testing.TB
+	clock   *clock
+	fake    *githubfake.Server
+	srv     *httptest.Server
+	st      store.Store
+	metrics *collectors.Metrics
+	reg     *prometheus.Registry
+	logs    *bytes.Buffer
+	spec    *Spec
+	src     *Source
+	// sleeps records every wait the source asked for, which the tests
+	// skip instead of waiting (the clock moves on instead).
+	sleepMu sync.Mutex
+	sleeps  []time.Duration
+}
+
+// testNow is the fixed time of most tests: 2026-03-01T00:00:00Z.
+var testNow = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// newEnv starts a fake GitHub (served below /gh/, as api.github.com is
+// below its root) and a store; configure adjusts the spec before the
+// source is built by start.
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	e := &env{t: t, clock: &clock{t: testNow}, logs: &bytes.Buffer{}}
+	e.fake = githubfake.New(testToken)
+	e.fake.Now = e.clock.now
+	e.srv = httptest.NewServer(http.StripPrefix("/gh", e.fake))
+	t.Cleanup(e.srv.Close)
+	st, err := sqlite.Open(context.Background(), ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.st = st
+	e.spec = &Spec{}
+	e.spec.Defaults()
+	e.spec.URL = e.srv.URL + "/gh/"
+	e.spec.Token = testToken
+	e.spec.Repos = []string{"acme/web"}
+	return e
+}
+
+// start builds the source (again: a restart keeps the store).
+func (e *env) start() *Source {
+	e.t.Helper()
+	if err := e.spec.Validate(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.reg = prometheus.NewRegistry()
+	e.metrics = collectors.NewMetrics(e.reg)
+	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	src, err := newSource(&config.Source{Name: "gh", Type: "github", Spec: e.spec},
+		collectors.Deps{Store: e.st, Metrics: e.metrics, Logger: logger},
+		options{now: e.clock.now, sleep: e.sleep, retryBase: time.Millisecond})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.src = src
+	return src
+}
+
+func (e *env) sleep(ctx context.Context, d time.Duration) error {
+	e.sleepMu.Lock()
+	e.sleeps = append(e.sleeps, d)
+	e.sleepMu.Unlock()
+	// Time passes for the fake and the source alike.
+	e.clock.advance(d)
+	return ctx.Err()
+}
+
+func (e *env) poll() error {
+	e.t.Helper()
+	return e.src.Poll(context.Background())
+}
+
+func (e *env) mustPoll() {
+	e.t.Helper()
+	if err := e.poll(); err != nil {
+		for _, r := range e.fake.Requests() {
+			e.t.Logf("%s %s -> %d", r.Method, r.Path, r.Status)
+		}
+		e.t.Fatalf("poll: %v", err)
+	}
+}
+
+// requests counts the fake's answered requests by resource.
+func (e *env) requests() (rest, graphql int) {
+	for _, r := range e.fake.Requests() {
+		if r.Path == "/graphql" {
+			graphql++
+		} else {
+			rest++
+		}
+	}
+	return rest, graphql
+}
+
+func tp(s string) *time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return &t
+}
+
+func tv(s string) time.Time { return *tp(s) }

@@ -1,0 +1,612 @@
+// Package github owns the "github" source type: it syncs pull requests,
+// the deployment signal (GitHub deployments, releases or the runs of a
+// deployment workflow) and incidents from GitHub or GitHub Enterprise
+// Server at minimal API cost, and computes the DORA four keys and the
+// pull-request flow metrics of metrics/github over them, for key results
+// and as okrd_github_* series.
+//
+// Cost model: bulk reads go through GraphQL (one request returns 100 pull
+// requests with their oldest commit and first reviews, or 100 deployments
+// with their statuses); a merged pull request is immutable and never
+// written twice; every poll starts with conditional REST requests (ETag,
+// If-None-Match) whose ETags are stored in the cursors, so an unchanged
+// repository costs 304 answers, which GitHub does not charge. See
+// docs/sources/github.md.
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
+	mg "github.com/okrd/okrd/metrics/github"
+	"github.com/okrd/okrd/store"
+)
+
+// Source is a running github source.
+type Source struct {
+	name string
+	spec *Spec
+	st   store.Store
+	log  *slog.Logger
+	c    *client
+	now  func() time.Time
+	// lookback is how long a deployment or run that has not settled
+	// (queued, in progress, failed and perhaps retried) is checked again.
+	lookback time.Duration
+
+	pollMu sync.Mutex // one poll at a time; guards everything below
+	loaded bool
+	// cursors are this source's cursors by scope, as stored.
+	cursors map[string]string
+	// The in-memory model, loaded from the store once and then updated
+	// with what each poll writes.
+	prs       map[string]*prRecord
+	deploys   map[string]deployEntry // by kind + ":" + record id
+	incidents map[string]collectors.Incident
+	external  []collectors.Incident // from incidents_source, re-read every poll
+	repos     []string              // the repositories of the last poll
+	dirty     bool                  // the model changed since the index was built
+
+	view atomic.Pointer[view]
+
+	descOnce sync.Once
+	desc     *descs
+}
+
+// deployEntry is one stored deployment signal record, as the metrics see
+// it, with what decides whether it still counts under the current config.
+type deployEntry struct {
+	kind string
+	env  string // deployments: the environment
+	wf   string // workflow runs: the workflow
+	d    mg.Deployment
+}
+
+// view is what Measure and Collect read: computed at the end of a poll,
+// immutable.
+type view struct {
+	ix        *mg.Index
+	at        time.Time
+	summaries []mg.Summary
+}
+
+// exportWindows are the windows of the exported series.
+var exportWindows = []time.Duration{7 * 24 * time.Hour, 28 * 24 * time.Hour, 90 * 24 * time.Hour}
+
+// exportQuantiles are the quantiles of the exported distributions.
+var exportQuantiles = []float64{0.5, 0.85, 0.95}
+
+// options are test hooks.
+type options struct {
+	transport     http.RoundTripper // below the request counter; default http.DefaultTransport
+	now           func() time.Time
+	sleep         func(ctx context.Context, d time.Duration) error
+	retryBase     time.Duration
+	maxInlineWait time.Duration
+}
+
+// New builds a github source.
+func New(src *config.Source, deps collectors.Deps) (collectors.Source, error) {
+	return newSource(src, deps, options{})
+}
+
+func newSource(src *config.Source, deps collectors.Deps, o options) (*Source, error) {
+	spec, ok := src.Spec.(*Spec)
+	if !ok || spec == nil {
+		return nil, fmt.Errorf("github source %q: no github configuration", src.Name)
+	}
+	if spec.restURL == "" {
+		// Built without config.Load (tests): validate now.
+		if err := spec.Validate(); err != nil {
+			return nil, fmt.Errorf("github source %q: %w", src.Name, err)
+		}
+	}
+	if deps.Store == nil {
+		return nil, fmt.Errorf("github source %q: no store", src.Name)
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.sleep == nil {
+		o.sleep = sleepCtx
+	}
+	if o.retryBase == 0 {
+		o.retryBase = 500 * time.Millisecond
+	}
+	if o.maxInlineWait == 0 {
+		o.maxInlineWait = 5 * time.Second
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	lim := &limiter{
+		base:          deps.Metrics.Transport(src.Name, o.transport),
+		source:        src.Name,
+		reserve:       spec.RateLimitReserve,
+		now:           o.now,
+		sleep:         o.sleep,
+		maxInlineWait: o.maxInlineWait,
+		budgets:       map[string]*budget{},
+	}
+	if deps.Metrics != nil {
+		lim.remainingGauge, lim.limitGauge = deps.Metrics.RateLimitRemaining, deps.Metrics.RateLimitLimit
+	}
+	var tokens tokenSource = staticToken(spec.Token.Value())
+	if spec.privateKey != nil {
+		tokens = &appToken{
+			appID: spec.AppID, installationID: spec.InstallationID, key: spec.privateKey,
+			tokenURL: spec.restURL + "app/installations/" + itoa64(spec.InstallationID) + "/access_tokens",
+			client:   &http.Client{Transport: lim}, now: o.now, source: src.Name,
+		}
+	}
+	httpClient := &http.Client{Transport: &authTransport{src: tokens, base: lim}}
+	ghc := gh.NewClient(httpClient)
+	base, err := url.Parse(spec.restURL)
+	if err != nil {
+		return nil, fmt.Errorf("github source %q: url: %w", src.Name, err)
+	}
+	ghc.BaseURL = base
+	ghc.UserAgent = "okrd"
+	s := &Source{
+		name: src.Name, spec: spec, st: deps.Store, log: logger, now: o.now, lookback: 72 * time.Hour,
+		c: &client{gh: ghc, http: httpClient, graphqlURL: spec.graphqlURL, lim: lim, source: src.Name,
+			now: o.now, sleep: o.sleep, attempts: 4, retryBase: o.retryBase},
+	}
+	return s, nil
+}
+
+func init() {
+	collectors.Register("github", New)
+}
+
+// load reads this source's records and cursors into memory, once.
+func (s *Source) load(ctx context.Context) error {
+	s.cursors = map[string]string{}
+	s.prs = map[string]*prRecord{}
+	s.deploys = map[string]deployEntry{}
+	s.incidents = map[string]collectors.Incident{}
+	cs, err := s.st.Cursors(ctx, s.name)
+	if err != nil {
+		return fmt.Errorf("github source %q: read cursors: %w", s.name, err)
+	}
+	for _, c := range cs {
+		s.cursors[c.Scope] = c.Value
+	}
+	err = s.st.Records(ctx, s.name, "", func(r store.Record) error {
+		s.apply(r)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("github source %q: read records: %w", s.name, err)
+	}
+	s.loaded, s.dirty = true, true
+	return nil
+}
+
+// apply puts one stored record into the model.
+func (s *Source) apply(r store.Record) {
+	switch r.Kind {
+	case KindPullRequest:
+		var p prRecord
+		if json.Unmarshal(r.Data, &p) == nil {
+			s.prs[r.ID] = &p
+		}
+	case KindDeployment:
+		var d deploymentRecord
+		if json.Unmarshal(r.Data, &d) == nil {
+			s.deploys[r.Kind+":"+r.ID] = deployEntry{kind: r.Kind, env: d.Environment, d: d.metric()}
+		}
+	case KindRelease:
+		var rel releaseRecord
+		if json.Unmarshal(r.Data, &rel) == nil {
+			s.deploys[r.Kind+":"+r.ID] = deployEntry{kind: r.Kind, d: rel.metric()}
+		}
+	case KindWorkflowRun:
+		var run runRecord
+		if json.Unmarshal(r.Data, &run) == nil {
+			s.deploys[r.Kind+":"+r.ID] = deployEntry{kind: r.Kind, wf: run.Workflow, d: run.metric()}
+		}
+	case collectors.IncidentKind:
+		var in collectors.Incident
+		if json.Unmarshal(r.Data, &in) == nil {
+			s.incidents[r.ID] = in
+		}
+	}
+	s.dirty = true
+}
+
+// cursor decodes the cursor of scope into v; it reports whether there was
+// one.
+func (s *Source) cursor(scope string, v any) bool {
+	raw, ok := s.cursors[scope]
+	if !ok {
+		return false
+	}
+	if err := json.Unmarshal([]byte(raw), v); err != nil {
+		s.log.Warn("ignoring an unreadable sync cursor; that part is synced again", "scope", scope, "err", err)
+		return false
+	}
+	return true
+}
+
+// write stores records and a cursor in one transaction, then applies them
+// to the model: a poll that fails half way keeps what it wrote and resumes
+// from the cursor that came with it.
+func (s *Source) write(ctx context.Context, recs []store.Record, scope string, cursor any) error {
+	val := string(marshal(cursor))
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		if err := tx.PutRecords(ctx, recs...); err != nil {
+			return err
+		}
+		return tx.SetCursor(ctx, s.name, scope, val)
+	})
+	if err != nil {
+		return fmt.Errorf("github source %q: store %s: %w", s.name, scope, err)
+	}
+	s.cursors[scope] = val
+	for _, r := range recs {
+		s.apply(r)
+	}
+	return nil
+}
+
+func cursorScope(repo, kind string) string { return strings.ToLower(repo) + ":" + kind }
+
+// Poll syncs every repository: what changed since the stored cursors, at
+// the lowest API cost. A rate limit ends the poll with a RetryAfterError
+// (what was synced stays synced); a failing repository does not stop the
+// others.
+func (s *Source) Poll(ctx context.Context) error {
+	s.pollMu.Lock()
+	defer s.pollMu.Unlock()
+	if !s.loaded {
+		if err := s.load(ctx); err != nil {
+			return err
+		}
+	}
+	defer s.publish()
+
+	repos, err := s.resolveRepos(ctx)
+	if err != nil {
+		var ra *collectors.RetryAfterError
+		if errors.As(err, &ra) || collectors.IsPermanent(err) {
+			return err
+		}
+		return fmt.Errorf("github source %q: %w", s.name, err)
+	}
+	if len(repos) == 0 {
+		s.log.Warn("no repository matches the configured repos; check the owners and patterns", "repos", strings.Join(s.spec.Repos, ", "))
+	}
+	s.repos = repos
+	var errs []error
+	notFound := 0
+	fatal := func(err error) bool {
+		var ra *collectors.RetryAfterError
+		return errors.As(err, &ra) || collectors.IsPermanent(err) || ctx.Err() != nil
+	}
+	for _, repo := range repos {
+		err := s.syncRepo(ctx, repo)
+		if err == nil {
+			continue
+		}
+		if fatal(err) {
+			return err
+		}
+		if errors.Is(err, errNotFound) {
+			notFound++
+		}
+		s.log.Warn("repository sync failed; the others go on", "repo", repo, "err", err)
+		errs = append(errs, fmt.Errorf("%s: %w", repo, err))
+	}
+	if s.spec.IncidentsRepo != "" {
+		if err := s.syncIncidents(ctx, s.spec.IncidentsRepo); err != nil {
+			if fatal(err) {
+				return err
+			}
+			errs = append(errs, fmt.Errorf("incidents_repo %s: %w", s.spec.IncidentsRepo, err))
+		}
+	}
+	if s.spec.IncidentsSource != "" {
+		if err := s.loadExternalIncidents(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	err = fmt.Errorf("github source %q: %w", s.name, errors.Join(errs...))
+	if notFound == len(repos) && len(repos) > 0 {
+		// Nothing the source names can be seen: a configuration or
+		// permission problem that retrying soon does not fix.
+		return collectors.Permanent(err)
+	}
+	return err
+}
+
+// syncRepo syncs one repository's pull requests, deployment signal and
+// (with the default incident mode) labelled incidents.
+func (s *Source) syncRepo(ctx context.Context, repo string) error {
+	if err := s.syncPullRequests(ctx, repo); err != nil {
+		return err
+	}
+	var err error
+	switch s.spec.Deployments {
+	case SignalDeployments:
+		err = s.syncDeployments(ctx, repo)
+	case SignalReleases:
+		err = s.syncReleases(ctx, repo)
+	case SignalWorkflowRuns:
+		err = s.syncWorkflowRuns(ctx, repo)
+	}
+	if err != nil {
+		return err
+	}
+	if s.spec.IncidentsRepo == "" && s.spec.IncidentsSource == "" {
+		return s.syncIncidents(ctx, repo)
+	}
+	return nil
+}
+
+// loadExternalIncidents reads the incident records another source (Jira)
+// keeps. They are few, so they are read again every poll.
+func (s *Source) loadExternalIncidents(ctx context.Context) error {
+	var ins []collectors.Incident
+	err := s.st.Records(ctx, s.spec.IncidentsSource, collectors.IncidentKind, func(r store.Record) error {
+		var in collectors.Incident
+		if err := json.Unmarshal(r.Data, &in); err != nil {
+			return fmt.Errorf("incident record %s of source %q: %w", r.ID, s.spec.IncidentsSource, err)
+		}
+		ins = append(ins, in)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read incidents of incidents_source %q: %w", s.spec.IncidentsSource, err)
+	}
+	if !slices.EqualFunc(ins, s.external, func(a, b collectors.Incident) bool {
+		return a.ID == b.ID && a.OpenedAt.Equal(b.OpenedAt) && (a.ClosedAt == nil) == (b.ClosedAt == nil) && (a.ClosedAt == nil || a.ClosedAt.Equal(*b.ClosedAt))
+	}) {
+		s.external, s.dirty = ins, true
+	}
+	return nil
+}
+
+// publish rebuilds the index from the model when it changed, and the
+// exported summaries every time (the windows move with the clock).
+func (s *Source) publish() {
+	now := s.now()
+	v := s.view.Load()
+	var ix *mg.Index
+	if v != nil && !s.dirty {
+		ix = v.ix
+	} else {
+		ix = mg.NewIndex(s.data())
+		s.dirty = false
+	}
+	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows)})
+}
+
+// data gathers the model's records that count under the current
+// configuration: the repositories of the last poll, the configured
+// deployment signal and environment, and the incident mode.
+func (s *Source) data() mg.Data {
+	inRepos := make(map[string]string, len(s.repos))
+	for _, r := range s.repos {
+		inRepos[strings.ToLower(r)] = r
+	}
+	canon := func(repo string) (string, bool) {
+		r, ok := inRepos[strings.ToLower(repo)]
+		return r, ok
+	}
+	d := mg.Data{Repos: s.repos, Attribution: s.spec.attribution()}
+	for _, p := range s.prs {
+		if r, ok := canon(p.Repo); ok {
+			m := p.metric()
+			m.Repo = r
+			d.PullRequests = append(d.PullRequests, m)
+		}
+	}
+	kind := map[string]string{SignalDeployments: KindDeployment, SignalReleases: KindRelease, SignalWorkflowRuns: KindWorkflowRun}[s.spec.Deployments]
+	for _, e := range s.deploys {
+		if e.kind != kind {
+			continue
+		}
+		if kind == KindDeployment && !envMatches(s.spec.Environment, e.env) {
+			continue
+		}
+		if kind == KindWorkflowRun && e.wf != s.spec.Workflow {
+			continue
+		}
+		if r, ok := canon(e.d.Repo); ok {
+			m := e.d
+			m.Repo = r
+			d.Deployments = append(d.Deployments, m)
+		}
+	}
+	switch {
+	case s.spec.IncidentsSource != "":
+		for _, in := range s.external {
+			d.Incidents = append(d.Incidents, incidentMetric(in, true))
+		}
+	case s.spec.IncidentsRepo != "":
+		for _, in := range s.incidents {
+			if strings.EqualFold(in.Scope, s.spec.IncidentsRepo) {
+				d.Incidents = append(d.Incidents, incidentMetric(in, true))
+			}
+		}
+	default:
+		for _, in := range s.incidents {
+			if r, ok := canon(in.Scope); ok {
+				m := incidentMetric(in, false)
+				m.Repo = r
+				d.Incidents = append(d.Incidents, m)
+			}
+		}
+	}
+	return d
+}
+
+// envMatches reports whether a deployment environment is the configured
+// production environment (a name, or a glob).
+func envMatches(pattern, env string) bool {
+	if pattern == env {
+		return true
+	}
+	ok, _ := path.Match(pattern, env)
+	return ok
+}
+
+// isGlob reports whether s has glob characters.
+func isGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+// resolveRepos lists the repositories of the source: the names listed,
+// and for each owner/pattern entry the owner's repositories whose name
+// matches (forks and archived ones excluded).
+func (s *Source) resolveRepos(ctx context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	add := func(r string) {
+		if k := strings.ToLower(r); !seen[k] {
+			seen[k] = true
+			out = append(out, r)
+		}
+	}
+	for _, rs := range s.spec.repos {
+		if !rs.pattern {
+			add(rs.String())
+			continue
+		}
+		names, err := s.ownerRepos(ctx, rs.owner)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if ok, _ := path.Match(strings.ToLower(rs.name), strings.ToLower(n)); ok {
+				add(rs.owner + "/" + n)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
+	return out, nil
+}
+
+// listingCursor remembers an owner's repository listing page by page, with
+// each page's ETag, so that an unchanged listing costs only 304s.
+type listingCursor struct {
+	Path  string        `json:"path"` // "orgs/NAME/repos" or "users/NAME/repos"
+	Pages []listingPage `json:"pages"`
+}
+
+type listingPage struct {
+	ETag  string   `json:"etag"`
+	Repos []string `json:"repos"` // names, forks and archived ones left out
+	Next  bool     `json:"next"`
+}
+
+// ownerRepos lists the repository names of an organisation (or, when no
+// organisation has that name, of a user).
+func (s *Source) ownerRepos(ctx context.Context, owner string) ([]string, error) {
+	scope := "owner:" + strings.ToLower(owner)
+	var cur listingCursor
+	s.cursor(scope, &cur)
+	if cur.Path == "" {
+		cur.Path = "orgs/" + owner + "/repos"
+	}
+	var pages []listingPage
+	for page := 1; ; page++ {
+		etag := ""
+		if page <= len(cur.Pages) {
+			etag = cur.Pages[page-1].ETag
+		}
+		var repos []*gh.Repository
+		q := url.Values{"per_page": {"100"}, "page": {itoa(page)}}
+		resp, notModified, err := s.c.getRetry(ctx, cur.Path, q, etag, &repos)
+		if errors.Is(err, errNotFound) && page == 1 && strings.HasPrefix(cur.Path, "orgs/") {
+			// Not an organisation: a user.
+			cur = listingCursor{Path: "users/" + owner + "/repos"}
+			page = 0
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list the repositories of %s: %w", owner, err)
+		}
+		var p listingPage
+		if notModified {
+			p = cur.Pages[page-1]
+		} else {
+			p = listingPage{ETag: resp.Header.Get("ETag"), Next: resp.NextPage != 0, Repos: []string{}}
+			for _, r := range repos {
+				if !r.GetFork() && !r.GetArchived() {
+					p.Repos = append(p.Repos, r.GetName())
+				}
+			}
+		}
+		pages = append(pages, p)
+		if !p.Next {
+			break
+		}
+	}
+	next := listingCursor{Path: cur.Path, Pages: pages}
+	if string(marshal(next)) != s.cursors[scope] {
+		if err := s.write(ctx, nil, scope, next); err != nil {
+			return nil, err
+		}
+	}
+	var names []string
+	for _, p := range pages {
+		names = append(names, p.Repos...)
+	}
+	return names, nil
+}
+
+// Measure computes each bound key result's metric from the index the last
+// poll built.
+func (s *Source) Measure(_ context.Context, bs []collectors.Binding, now time.Time) []collectors.Measurement {
+	out := make([]collectors.Measurement, len(bs))
+	v := s.view.Load()
+	if v == nil {
+		return out
+	}
+	for i, b := range bs {
+		kr := b.KeyResult
+		q := mg.DefaultQuantile
+		if kr.Quantile != nil {
+			q = *kr.Quantile
+		}
+		w := mg.Last(28*24*time.Hour, now)
+		switch {
+		case kr.Window == config.WindowPeriod:
+			p := b.Period()
+			end := p.End
+			if now.Before(end) {
+				end = now
+			}
+			w = mg.Window{From: p.Start, To: end}
+		case kr.WindowDuration > 0:
+			w = mg.Last(kr.WindowDuration, now)
+		}
+		val, ok, err := v.ix.Value(kr.Metric, kr.Scope, w, q, now)
+		if err != nil {
+			out[i] = collectors.Measurement{Err: fmt.Errorf("github source %q: %w", s.name, err)}
+			continue
+		}
+		out[i] = collectors.Measurement{OK: ok, Value: val}
+	}
+	return out
+}

@@ -1,0 +1,768 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/okrd/okrd/collectors"
+	mg "github.com/okrd/okrd/metrics/github"
+	"github.com/okrd/okrd/store"
+)
+
+// Every kind is synced the same way: a conditional REST request (the
+// probe) whose ETag is stored in the kind's cursor tells for free whether
+// anything changed; if it did, the changed items are read newest first
+// (GraphQL for pull requests and deployments, REST for the rest) until the
+// cursor's watermark, and written with the new cursor in one transaction.
+
+// pageInfo is a GraphQL connection's paging.
+type pageInfo struct {
+	HasNextPage bool   `json:"hasNextPage"`
+	EndCursor   string `json:"endCursor"`
+}
+
+type login struct {
+	Login string `json:"login"`
+}
+
+func (l *login) name() string {
+	if l == nil {
+		return ""
+	}
+	return l.Login
+}
+
+// splitRepo splits "owner/name".
+func splitRepo(repo string) (string, string) {
+	o, n, _ := strings.Cut(repo, "/")
+	return o, n
+}
+
+// ---- pull requests ----
+
+// prCursor is the sync position of a repository's pull requests.
+type prCursor struct {
+	// ETag of the probe (the most recently updated pull request).
+	ETag string `json:"etag,omitempty"`
+	// Watermark is the newest updatedAt synced: the next sync reads
+	// pull requests updated at or after it.
+	Watermark     time.Time `json:"watermark,omitzero"`
+	DefaultBranch string    `json:"default_branch,omitempty"`
+	// Resume is set while a sync is unfinished (a rate limit ended the
+	// poll): the next poll goes on from After.
+	Resume *resume `json:"resume,omitempty"`
+}
+
+// resume is where an unfinished newest-first sync goes on.
+type resume struct {
+	After     string    `json:"after"`
+	Watermark time.Time `json:"watermark,omitzero"`
+	ETag      string    `json:"etag,omitempty"`
+}
+
+// reviewStates are the review states that count as a review: PENDING
+// reviews are unsubmitted drafts.
+const reviewStates = "[APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED]"
+
+// prQuery reads 100 pull requests, most recently updated first, each with
+// its oldest commit and its first reviews: one request, about 2 points.
+const prQuery = `query PullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {
+  rateLimit { cost limit remaining resetAt }
+  repository(owner: $owner, name: $name) {
+    defaultBranchRef { name }
+    pullRequests(first: $first, after: $after, orderBy: {field: UPDATED_AT, direction: DESC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        number state isDraft createdAt updatedAt mergedAt closedAt baseRefName additions deletions
+        author { login }
+        commits(first: 1) { nodes { commit { authoredDate } } }
+        reviews(first: 20, states: ` + reviewStates + `) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          nodes { author { login } state submittedAt }
+        }
+      }
+    }
+  }
+}`
+
+// reviewsQuery reads further reviews of one pull request, for the rare one
+// whose first 20 reviews are all by its author.
+const reviewsQuery = `query Reviews($owner: String!, $name: String!, $number: Int!, $after: String) {
+  rateLimit { cost limit remaining resetAt }
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviews(first: 100, after: $after, states: ` + reviewStates + `) {
+        pageInfo { hasNextPage endCursor }
+        nodes { author { login } state submittedAt }
+      }
+    }
+  }
+}`
+
+type reviewNode struct {
+	Author      *login     `json:"author"`
+	State       string     `json:"state"`
+	SubmittedAt *time.Time `json:"submittedAt"`
+}
+
+type reviewConn struct {
+	TotalCount int          `json:"totalCount"`
+	PageInfo   pageInfo     `json:"pageInfo"`
+	Nodes      []reviewNode `json:"nodes"`
+}
+
+type prNode struct {
+	Number      int        `json:"number"`
+	State       string     `json:"state"`
+	IsDraft     bool       `json:"isDraft"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	MergedAt    *time.Time `json:"mergedAt"`
+	ClosedAt    *time.Time `json:"closedAt"`
+	BaseRefName string     `json:"baseRefName"`
+	Additions   int        `json:"additions"`
+	Deletions   int        `json:"deletions"`
+	Author      *login     `json:"author"`
+	Commits     struct {
+		Nodes []struct {
+			Commit struct {
+				AuthoredDate *time.Time `json:"authoredDate"`
+			} `json:"commit"`
+		} `json:"nodes"`
+	} `json:"commits"`
+	Reviews reviewConn `json:"reviews"`
+}
+
+type prPage struct {
+	Repository *struct {
+		DefaultBranchRef *struct {
+			Name string `json:"name"`
+		} `json:"defaultBranchRef"`
+		PullRequests struct {
+			PageInfo pageInfo `json:"pageInfo"`
+			Nodes    []prNode `json:"nodes"`
+		} `json:"pullRequests"`
+	} `json:"repository"`
+}
+
+// syncPullRequests syncs a repository's pull requests: every state, so
+// that open ones (open count, oldest age, reviews) are known too.
+func (s *Source) syncPullRequests(ctx context.Context, repo string) error {
+	owner, name := splitRepo(repo)
+	scope := cursorScope(repo, KindPullRequest)
+	var cur prCursor
+	s.cursor(scope, &cur)
+	after, maxSeen, etag := "", cur.Watermark, ""
+	if cur.Resume != nil {
+		after, maxSeen, etag = cur.Resume.After, cur.Resume.Watermark, cur.Resume.ETag
+	} else {
+		var probe []*gh.PullRequest
+		q := url.Values{"state": {"all"}, "sort": {"updated"}, "direction": {"desc"}, "per_page": {"1"}}
+		prev := cur.ETag
+		if cur.DefaultBranch == "" {
+			prev = "" // never synced: read at least once
+		}
+		resp, notModified, err := s.c.getRetry(ctx, "repos/"+repo+"/pulls", q, prev, &probe)
+		if err != nil {
+			return fmt.Errorf("pull requests: %w", err)
+		}
+		if notModified {
+			return nil
+		}
+		etag = resp.Header.Get("ETag")
+	}
+	first := 100
+	for {
+		var page prPage
+		vars := map[string]any{"owner": owner, "name": name, "first": first, "after": nil}
+		if after != "" {
+			vars["after"] = after
+		}
+		err := s.c.graphqlRetry(ctx, "pull requests of "+repo, prQuery, vars, &page)
+		if errors.Is(err, errInvalidCursor) && cur.Resume != nil {
+			// The unfinished sync's position expired: start over.
+			s.log.Info("resuming the pull request sync failed; starting it over", "repo", repo)
+			cur.Resume = nil
+			if err := s.write(ctx, nil, scope, cur); err != nil {
+				return err
+			}
+			return s.syncPullRequests(ctx, repo)
+		}
+		if err != nil {
+			return fmt.Errorf("pull requests: %w", err)
+		}
+		if page.Repository == nil {
+			return fmt.Errorf("pull requests: repository %s: %w", repo, errNotFound)
+		}
+		if ref := page.Repository.DefaultBranchRef; ref != nil {
+			cur.DefaultBranch = ref.Name
+		}
+		conn := page.Repository.PullRequests
+		var recs []store.Record
+		stop := false
+		for _, n := range conn.Nodes {
+			if !cur.Watermark.IsZero() && n.UpdatedAt.Before(cur.Watermark) {
+				stop = true
+				break
+			}
+			if n.UpdatedAt.After(maxSeen) {
+				maxSeen = n.UpdatedAt
+			}
+			id := repo + "#" + itoa(n.Number)
+			if old, ok := s.prs[id]; ok && old.State == "merged" {
+				continue // a merged pull request does not change
+			}
+			rec, err := s.prRecord(ctx, repo, cur.DefaultBranch, n)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, store.Record{Source: s.name, Scope: repo, Kind: KindPullRequest, ID: id, UpdatedAt: n.UpdatedAt, Data: marshal(rec)})
+		}
+		more := conn.PageInfo.HasNextPage && !stop && conn.PageInfo.EndCursor != ""
+		next := prCursor{DefaultBranch: cur.DefaultBranch}
+		if more {
+			next.ETag, next.Watermark = cur.ETag, cur.Watermark
+			next.Resume = &resume{After: conn.PageInfo.EndCursor, Watermark: maxSeen, ETag: etag}
+		} else {
+			next.ETag, next.Watermark = etag, maxSeen
+		}
+		if err := s.write(ctx, recs, scope, next); err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		after = conn.PageInfo.EndCursor
+	}
+}
+
+// prRecord normalizes one pull request.
+func (s *Source) prRecord(ctx context.Context, repo, defaultBranch string, n prNode) (*prRecord, error) {
+	author := n.Author.name()
+	rec := &prRecord{
+		Repo: repo, Number: n.Number, Draft: n.IsDraft, Author: author, Base: n.BaseRefName,
+		IntoDefault: defaultBranch != "" && n.BaseRefName == defaultBranch,
+		CreatedAt:   n.CreatedAt.UTC(), UpdatedAt: n.UpdatedAt.UTC(), Additions: n.Additions, Deletions: n.Deletions,
+	}
+	switch n.State {
+	case "MERGED":
+		rec.State = "merged"
+	case "CLOSED":
+		rec.State = "closed"
+	default:
+		rec.State = "open"
+	}
+	if n.MergedAt != nil {
+		rec.MergedAt = timePtr(*n.MergedAt)
+	}
+	if n.ClosedAt != nil {
+		rec.ClosedAt = timePtr(*n.ClosedAt)
+	}
+	if len(n.Commits.Nodes) > 0 && n.Commits.Nodes[0].Commit.AuthoredDate != nil {
+		rec.FirstCommitAt = timePtr(*n.Commits.Nodes[0].Commit.AuthoredDate)
+	}
+	reviews := reviewList(n.Reviews.Nodes)
+	first := mg.FirstReview(author, reviews)
+	// Only when every review read so far is the author's can a later page
+	// hold the first review by someone else.
+	for pi := n.Reviews.PageInfo; first.IsZero() && pi.HasNextPage && pi.EndCursor != ""; {
+		owner, name := splitRepo(repo)
+		var more struct {
+			Repository *struct {
+				PullRequest *struct {
+					Reviews reviewConn `json:"reviews"`
+				} `json:"pullRequest"`
+			} `json:"repository"`
+		}
+		vars := map[string]any{"owner": owner, "name": name, "number": n.Number, "after": pi.EndCursor}
+		if err := s.c.graphqlRetry(ctx, fmt.Sprintf("reviews of %s#%d", repo, n.Number), reviewsQuery, vars, &more); err != nil {
+			return nil, fmt.Errorf("reviews of #%d: %w", n.Number, err)
+		}
+		if more.Repository == nil || more.Repository.PullRequest == nil {
+			break
+		}
+		conn := more.Repository.PullRequest.Reviews
+		first = mg.FirstReview(author, reviewList(conn.Nodes))
+		pi = conn.PageInfo
+	}
+	rec.FirstReviewAt = timePtr(first)
+	return rec, nil
+}
+
+func reviewList(nodes []reviewNode) []mg.Review {
+	out := make([]mg.Review, 0, len(nodes))
+	for _, r := range nodes {
+		rv := mg.Review{Author: r.Author.name(), State: r.State}
+		if r.SubmittedAt != nil {
+			rv.SubmittedAt = *r.SubmittedAt
+		}
+		out = append(out, rv)
+	}
+	return out
+}
+
+// ---- deployments ----
+
+// deployCursor is the sync position of a repository's GitHub deployments.
+type deployCursor struct {
+	// Filter is the environment setting the records were read with; a
+	// new setting syncs from scratch.
+	Filter string `json:"filter"`
+	// ETag of the probe (the newest deployment).
+	ETag string `json:"etag,omitempty"`
+	// Newest is the creation time of the newest deployment synced.
+	Newest time.Time `json:"newest,omitzero"`
+	// Pending are recent deployments that have not succeeded yet, with
+	// the ETag of their newest status: they may still change.
+	Pending []pendingItem `json:"pending,omitempty"`
+	Resume  *resume       `json:"resume,omitempty"`
+}
+
+type pendingItem struct {
+	ID        int64     `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	ETag      string    `json:"etag,omitempty"`
+}
+
+// deploymentsQuery reads 100 deployments, newest first, with their
+// statuses: one request, 1 point.
+func deploymentsQuery(filtered bool) string {
+	envArg, envVar := "", ""
+	if filtered {
+		envArg, envVar = ", $environments: [String!]", ", environments: $environments"
+	}
+	return `query Deployments($owner: String!, $name: String!, $after: String` + envArg + `) {
+  rateLimit { cost limit remaining resetAt }
+  repository(owner: $owner, name: $name) {
+    deployments(first: 100, after: $after` + envVar + `, orderBy: {field: CREATED_AT, direction: DESC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        databaseId createdAt environment
+        latestStatus { state createdAt }
+        statuses(first: 100) { totalCount nodes { state createdAt } }
+      }
+    }
+  }
+}`
+}
+
+type statusNode struct {
+	State     string    `json:"state"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+type deploymentNode struct {
+	DatabaseID   int64       `json:"databaseId"`
+	CreatedAt    time.Time   `json:"createdAt"`
+	Environment  string      `json:"environment"`
+	LatestStatus *statusNode `json:"latestStatus"`
+	Statuses     struct {
+		TotalCount int          `json:"totalCount"`
+		Nodes      []statusNode `json:"nodes"`
+	} `json:"statuses"`
+}
+
+type deploymentPage struct {
+	Repository *struct {
+		Deployments struct {
+			PageInfo pageInfo         `json:"pageInfo"`
+			Nodes    []deploymentNode `json:"nodes"`
+		} `json:"deployments"`
+	} `json:"repository"`
+}
+
+// syncDeployments syncs a repository's deployments to the production
+// environment.
+func (s *Source) syncDeployments(ctx context.Context, repo string) error {
+	owner, name := splitRepo(repo)
+	scope := cursorScope(repo, KindDeployment)
+	env := s.spec.Environment
+	var cur deployCursor
+	if !s.cursor(scope, &cur) || cur.Filter != env {
+		cur = deployCursor{Filter: env}
+	}
+	now := s.now()
+	after, newest, etag := "", cur.Newest, ""
+	if cur.Resume != nil {
+		after, newest, etag = cur.Resume.After, cur.Resume.Watermark, cur.Resume.ETag
+	} else {
+		q := url.Values{"per_page": {"1"}}
+		if !isGlob(env) {
+			q.Set("environment", env)
+		}
+		var probe []*gh.Deployment
+		resp, notModified, err := s.c.getRetry(ctx, "repos/"+repo+"/deployments", q, cur.ETag, &probe)
+		if err != nil {
+			return fmt.Errorf("deployments: %w", err)
+		}
+		changed := !notModified
+		if !notModified {
+			etag = resp.Header.Get("ETag")
+		} else {
+			etag = cur.ETag
+		}
+		// A deployment that has not settled changes by getting a status,
+		// which its statuses list's ETag shows. One that stayed unsettled
+		// longer than the lookback is no longer watched.
+		watched := cur.Pending[:0:0]
+		for _, p := range cur.Pending {
+			if now.Sub(p.CreatedAt) > s.lookback {
+				continue
+			}
+			watched = append(watched, p)
+			var sts []*gh.DeploymentStatus
+			_, nm, err := s.c.getRetry(ctx, fmt.Sprintf("repos/%s/deployments/%d/statuses", repo, p.ID), url.Values{"per_page": {"1"}}, p.ETag, &sts)
+			if err != nil && !errors.Is(err, errNotFound) {
+				return fmt.Errorf("deployment statuses: %w", err)
+			}
+			if !nm {
+				changed = true
+			}
+		}
+		if !changed {
+			if len(watched) != len(cur.Pending) {
+				cur.Pending = watched
+				return s.write(ctx, nil, scope, cur)
+			}
+			return nil
+		}
+		cur.Pending = watched
+	}
+	// Read down to the oldest deployment that may have changed.
+	floor := cur.Newest
+	for _, p := range cur.Pending {
+		if p.CreatedAt.Before(floor) {
+			floor = p.CreatedAt
+		}
+	}
+	pending := map[int64]pendingItem{}
+	if cur.Resume != nil {
+		for _, p := range cur.Pending {
+			pending[p.ID] = p
+		}
+	}
+	filtered := !isGlob(env)
+	query := deploymentsQuery(filtered)
+	for {
+		vars := map[string]any{"owner": owner, "name": name, "after": nil}
+		if after != "" {
+			vars["after"] = after
+		}
+		if filtered {
+			vars["environments"] = []string{env}
+		}
+		var page deploymentPage
+		err := s.c.graphqlRetry(ctx, "deployments of "+repo, query, vars, &page)
+		if errors.Is(err, errInvalidCursor) && cur.Resume != nil {
+			cur.Resume = nil
+			if err := s.write(ctx, nil, scope, cur); err != nil {
+				return err
+			}
+			return s.syncDeployments(ctx, repo)
+		}
+		if err != nil {
+			return fmt.Errorf("deployments: %w", err)
+		}
+		if page.Repository == nil {
+			return fmt.Errorf("deployments: repository %s: %w", repo, errNotFound)
+		}
+		conn := page.Repository.Deployments
+		var recs []store.Record
+		stop := false
+		for _, n := range conn.Nodes {
+			if !floor.IsZero() && n.CreatedAt.Before(floor) {
+				stop = true
+				break
+			}
+			if n.CreatedAt.After(newest) {
+				newest = n.CreatedAt
+			}
+			if !envMatches(env, n.Environment) {
+				continue
+			}
+			rec := deploymentRecord{Repo: repo, ID: n.DatabaseID, Environment: n.Environment, CreatedAt: n.CreatedAt.UTC(), Statuses: statusesOldestFirst(n)}
+			m := rec.metric()
+			if m.Outcome != mg.Succeeded && now.Sub(n.CreatedAt) <= s.lookback {
+				pending[n.DatabaseID] = pendingItem{ID: n.DatabaseID, CreatedAt: n.CreatedAt.UTC()}
+			} else {
+				delete(pending, n.DatabaseID)
+			}
+			recs = append(recs, store.Record{Source: s.name, Scope: repo, Kind: KindDeployment, ID: rec.id(), UpdatedAt: rec.CreatedAt, Data: marshal(rec)})
+		}
+		more := conn.PageInfo.HasNextPage && !stop && conn.PageInfo.EndCursor != ""
+		next := deployCursor{Filter: env, Pending: sortedPending(pending)}
+		if more {
+			next.ETag, next.Newest = cur.ETag, cur.Newest
+			next.Resume = &resume{After: conn.PageInfo.EndCursor, Watermark: newest, ETag: etag}
+		} else {
+			next.ETag, next.Newest = etag, newest
+			// Remember the ETag of each pending deployment's statuses, so
+			// that the next poll sees for free whether it changed.
+			for i, p := range next.Pending {
+				var sts []*gh.DeploymentStatus
+				resp, _, err := s.c.getRetry(ctx, fmt.Sprintf("repos/%s/deployments/%d/statuses", repo, p.ID), url.Values{"per_page": {"1"}}, "", &sts)
+				if err != nil && !errors.Is(err, errNotFound) {
+					return fmt.Errorf("deployment statuses: %w", err)
+				}
+				if resp != nil {
+					next.Pending[i].ETag = resp.Header.Get("ETag")
+				}
+			}
+		}
+		if err := s.write(ctx, recs, scope, next); err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		after = conn.PageInfo.EndCursor
+	}
+}
+
+func sortedPending(m map[int64]pendingItem) []pendingItem {
+	out := make([]pendingItem, 0, len(m))
+	for _, p := range m {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b pendingItem) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return int(a.ID - b.ID)
+	})
+	return out
+}
+
+// statusesOldestFirst orders a deployment's statuses oldest first whatever
+// order the API used, and makes sure the latest status is among them (a
+// deployment with more than 100 statuses).
+func statusesOldestFirst(n deploymentNode) []statusRecord {
+	nodes := slices.Clone(n.Statuses.Nodes)
+	if n.LatestStatus != nil && !slices.ContainsFunc(nodes, func(s statusNode) bool {
+		return s.State == n.LatestStatus.State && s.CreatedAt.Equal(n.LatestStatus.CreatedAt)
+	}) {
+		nodes = append(nodes, *n.LatestStatus)
+	}
+	// GitHub lists statuses newest first; reversed, a stable sort keeps
+	// same-second statuses in creation order.
+	if len(nodes) > 1 && nodes[0].CreatedAt.After(nodes[len(nodes)-1].CreatedAt) {
+		slices.Reverse(nodes)
+	}
+	slices.SortStableFunc(nodes, func(a, b statusNode) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	out := make([]statusRecord, len(nodes))
+	for i, st := range nodes {
+		out[i] = statusRecord{State: strings.ToLower(st.State), CreatedAt: st.CreatedAt.UTC()}
+	}
+	return out
+}
+
+// ---- releases and workflow runs (REST) ----
+
+// listCursor is the sync position of a REST list read newest first.
+type listCursor struct {
+	Filter  string        `json:"filter,omitempty"` // the workflow of runs
+	ETag    string        `json:"etag,omitempty"`   // of the first page
+	Newest  time.Time     `json:"newest,omitzero"`
+	Pending []pendingItem `json:"pending,omitempty"`
+}
+
+// listItem is one release or run: its record, creation time and whether
+// it may still change.
+type listItem struct {
+	rec     store.Record
+	created time.Time
+	id      int64
+	settled bool
+}
+
+// syncList syncs a REST list that GitHub serves newest first: the first
+// page is a conditional request; on a change, pages are read until they
+// reach items older than both the newest item synced and every recent
+// item that had not settled.
+func (s *Source) syncList(ctx context.Context, repo, kind, path string, q url.Values, filter string,
+	decode func(page int) (any, func() []listItem)) error {
+	scope := cursorScope(repo, kind)
+	var cur listCursor
+	if !s.cursor(scope, &cur) || cur.Filter != filter {
+		cur = listCursor{Filter: filter}
+	}
+	floor := cur.Newest
+	for _, p := range cur.Pending {
+		if p.CreatedAt.Before(floor) {
+			floor = p.CreatedAt
+		}
+	}
+	now := s.now()
+	next := listCursor{Filter: filter, Newest: cur.Newest}
+	pending := map[int64]pendingItem{}
+	var recs []store.Record
+	for page := 1; ; page++ {
+		pq := url.Values{}
+		for k, v := range q {
+			pq[k] = v
+		}
+		pq.Set("per_page", "100")
+		pq.Set("page", itoa(page))
+		etag := ""
+		if page == 1 {
+			etag = cur.ETag
+		}
+		v, items := decode(page)
+		resp, notModified, err := s.c.getRetry(ctx, path, pq, etag, v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		if notModified {
+			return nil
+		}
+		if page == 1 {
+			next.ETag = resp.Header.Get("ETag")
+		}
+		stop := false
+		for _, it := range items() {
+			if !floor.IsZero() && it.created.Before(floor) {
+				stop = true
+				break
+			}
+			if it.created.After(next.Newest) {
+				next.Newest = it.created
+			}
+			if !it.settled && now.Sub(it.created) <= s.lookback {
+				pending[it.id] = pendingItem{ID: it.id, CreatedAt: it.created}
+			}
+			if it.rec.Data != nil {
+				recs = append(recs, it.rec)
+			}
+		}
+		if stop || resp.NextPage == 0 {
+			break
+		}
+	}
+	next.Pending = sortedPending(pending)
+	return s.write(ctx, recs, scope, next)
+}
+
+// syncReleases syncs a repository's releases.
+func (s *Source) syncReleases(ctx context.Context, repo string) error {
+	var rels []*gh.RepositoryRelease
+	return s.syncList(ctx, repo, KindRelease, "repos/"+repo+"/releases", nil, "", func(int) (any, func() []listItem) {
+		rels = nil
+		return &rels, func() []listItem {
+			out := make([]listItem, 0, len(rels))
+			for _, r := range rels {
+				rec := releaseRecord{Repo: repo, ID: r.GetID(), Tag: r.GetTagName(), Draft: r.GetDraft(), Prerelease: r.GetPrerelease(),
+					CreatedAt: r.GetCreatedAt().Time.UTC()}
+				if r.PublishedAt != nil {
+					rec.PublishedAt = timePtr(r.PublishedAt.Time)
+				}
+				out = append(out, listItem{id: rec.ID, created: rec.CreatedAt, settled: !rec.Draft,
+					rec: store.Record{Source: s.name, Scope: repo, Kind: KindRelease, ID: rec.id(), UpdatedAt: rec.CreatedAt, Data: marshal(rec)}})
+			}
+			return out
+		}
+	})
+}
+
+// syncWorkflowRuns syncs the runs of the deployment workflow on the default
+// branch. The list is read without filters: GitHub caps a filtered search
+// (branch, status, ...) at 1,000 runs.
+func (s *Source) syncWorkflowRuns(ctx context.Context, repo string) error {
+	var cur prCursor
+	s.cursor(cursorScope(repo, KindPullRequest), &cur)
+	branch := cur.DefaultBranch
+	wf := s.spec.Workflow
+	var runs gh.WorkflowRuns
+	return s.syncList(ctx, repo, KindWorkflowRun, "repos/"+repo+"/actions/workflows/"+url.PathEscape(wf)+"/runs", nil, wf, func(int) (any, func() []listItem) {
+		runs = gh.WorkflowRuns{}
+		return &runs, func() []listItem {
+			out := make([]listItem, 0, len(runs.WorkflowRuns))
+			for _, r := range runs.WorkflowRuns {
+				rec := runRecord{Repo: repo, ID: r.GetID(), Workflow: wf, Branch: r.GetHeadBranch(), OnDefault: r.GetHeadBranch() == branch,
+					Status: r.GetStatus(), Conclusion: r.GetConclusion(), CreatedAt: r.GetCreatedAt().Time.UTC(), UpdatedAt: r.GetUpdatedAt().Time.UTC()}
+				it := listItem{id: rec.ID, created: rec.CreatedAt, settled: rec.Status == "completed"}
+				// Runs on other branches (pull request builds) are not
+				// deployments and are not stored.
+				if rec.OnDefault {
+					it.rec = store.Record{Source: s.name, Scope: repo, Kind: KindWorkflowRun, ID: rec.id(), UpdatedAt: rec.UpdatedAt, Data: marshal(rec)}
+				} else {
+					it.settled = true
+				}
+				out = append(out, it)
+			}
+			return out
+		}
+	})
+}
+
+// ---- incidents ----
+
+// incidentCursor is the sync position of a repository's incident issues.
+type incidentCursor struct {
+	Label     string    `json:"label"`
+	ETag      string    `json:"etag,omitempty"` // of the first page
+	Watermark time.Time `json:"watermark,omitzero"`
+}
+
+// syncIncidents syncs the issues with the incident label of a repository,
+// most recently updated first, down to the watermark.
+func (s *Source) syncIncidents(ctx context.Context, repo string) error {
+	scope := cursorScope(repo, collectors.IncidentKind)
+	label := s.spec.IncidentLabel
+	var cur incidentCursor
+	if !s.cursor(scope, &cur) || cur.Label != label {
+		cur = incidentCursor{Label: label}
+	}
+	next := incidentCursor{Label: label, Watermark: cur.Watermark}
+	var recs []store.Record
+	for page := 1; ; page++ {
+		q := url.Values{"labels": {label}, "state": {"all"}, "sort": {"updated"}, "direction": {"desc"},
+			"per_page": {"100"}, "page": {itoa(page)}}
+		etag := ""
+		if page == 1 {
+			etag = cur.ETag
+		}
+		var issues []*gh.Issue
+		resp, notModified, err := s.c.getRetry(ctx, "repos/"+repo+"/issues", q, etag, &issues)
+		if err != nil {
+			return fmt.Errorf("incidents: %w", err)
+		}
+		if notModified {
+			return nil
+		}
+		if page == 1 {
+			next.ETag = resp.Header.Get("ETag")
+		}
+		stop := false
+		for _, is := range issues {
+			updated := is.GetUpdatedAt().Time
+			if !cur.Watermark.IsZero() && updated.Before(cur.Watermark) {
+				stop = true
+				break
+			}
+			if updated.After(next.Watermark) {
+				next.Watermark = updated
+			}
+			if is.IsPullRequest() {
+				continue // the issues list includes pull requests
+			}
+			in := collectors.Incident{ID: repo + "#" + itoa(is.GetNumber()), Title: is.GetTitle(), Scope: repo,
+				OpenedAt: is.GetCreatedAt().Time.UTC(), URL: is.GetHTMLURL()}
+			if is.ClosedAt != nil {
+				in.ClosedAt = timePtr(is.ClosedAt.Time)
+			}
+			recs = append(recs, store.Record{Source: s.name, Scope: repo, Kind: collectors.IncidentKind, ID: in.ID, UpdatedAt: updated, Data: marshal(in)})
+		}
+		if stop || resp.NextPage == 0 {
+			break
+		}
+	}
+	return s.write(ctx, recs, scope, next)
+}

@@ -1,0 +1,405 @@
+package github
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DefaultAttributionWindow is how long after a successful deployment an
+// incident opened is blamed on it, unless configured otherwise.
+const DefaultAttributionWindow = 7 * 24 * time.Hour
+
+// Window is the half-open time interval (From, To]: an event at t is in the
+// window when From < t <= To, as METRICS.md's "now - window < t <= now".
+type Window struct {
+	From, To time.Time
+}
+
+// Last returns the window of the last d before now.
+func Last(d time.Duration, now time.Time) Window { return Window{From: now.Add(-d), To: now} }
+
+// Days is the length of the window in days (fractional).
+func (w Window) Days() float64 { return w.To.Sub(w.From).Hours() / 24 }
+
+// Data is every record of one source.
+type Data struct {
+	// Repos are the repositories of the source, so that a repository
+	// without any record yet still has figures (no deployments is a
+	// frequency of 0, not an unknown one).
+	Repos        []string
+	PullRequests []PullRequest
+	Deployments  []Deployment
+	Incidents    []Incident
+	// Attribution is the change failure attribution window; zero means
+	// DefaultAttributionWindow.
+	Attribution time.Duration
+}
+
+// point is one timed value: an event at t (Unix nanoseconds) with a value.
+type point struct {
+	t int64
+	v float64
+}
+
+// mergedPoint is one merged pull request: merged at t.
+type mergedPoint struct {
+	t     int64
+	cycle float64 // merged_at - created_at, seconds
+	size  float64 // additions + deletions
+}
+
+// deployPoint is one counted (successful or failed) deployment.
+type deployPoint struct {
+	t       int64
+	outcome Outcome
+	// blamed is set on a successful deployment that an incident was
+	// attributed to: a failed change.
+	blamed bool
+}
+
+// Scope is the index of one repository or of the whole source: every
+// record arranged by the time that puts it in a window, so that a window
+// is two binary searches.
+type Scope struct {
+	name    string
+	deploys []deployPoint // by t
+	// Prefix counts over deploys: succ[i] successful deployments among
+	// deploys[:i], and so on, so that counting a window is O(log n).
+	succ, fail, changeFail []int32
+	lead                   []point       // by deploy time
+	merged                 []mergedPoint // by merge time
+	review                 []point       // by first review time
+	restore                []point       // by incident close time
+	open                   int
+	oldestOpen             time.Time
+}
+
+// Index holds one source's records arranged for windowed queries, per
+// repository and for the whole source. It is immutable once built, so it
+// can be read concurrently.
+type Index struct {
+	all   *Scope
+	repos map[string]*Scope // by lower-case name
+	names []string          // canonical names, sorted
+}
+
+// NewIndex arranges data for queries. It costs O(n log n) in the number of
+// records; queries on the result cost O(log n) plus, for quantiles, the
+// sorting of the values in the window.
+func NewIndex(data Data) *Index {
+	attribution := data.Attribution
+	if attribution <= 0 {
+		attribution = DefaultAttributionWindow
+	}
+	ix := &Index{all: &Scope{name: ""}, repos: map[string]*Scope{}}
+	scope := func(repo string) *Scope {
+		key := strings.ToLower(repo)
+		s, ok := ix.repos[key]
+		if !ok {
+			s = &Scope{name: repo}
+			ix.repos[key] = s
+			ix.names = append(ix.names, repo)
+		}
+		return s
+	}
+	for _, r := range data.Repos {
+		scope(r)
+	}
+
+	// Deployments, per repository, sorted by time.
+	for _, d := range data.Deployments {
+		if d.Outcome != Succeeded && d.Outcome != Failed {
+			continue
+		}
+		s := scope(d.Repo)
+		s.deploys = append(s.deploys, deployPoint{t: d.At.UnixNano(), outcome: d.Outcome})
+	}
+	// The successful deployments of each repository and of the whole
+	// source, by time, for attribution and lead time.
+	succ := map[*Scope][]*deployPoint{}
+	var allSucc []*deployPoint
+	for _, s := range ix.repos {
+		slices.SortFunc(s.deploys, func(a, b deployPoint) int { return cmp.Compare(a.t, b.t) })
+		for i := range s.deploys {
+			if s.deploys[i].outcome == Succeeded {
+				succ[s] = append(succ[s], &s.deploys[i])
+			}
+		}
+		allSucc = append(allSucc, succ[s]...)
+	}
+	slices.SortFunc(allSucc, func(a, b *deployPoint) int { return cmp.Compare(a.t, b.t) })
+
+	// Change failure attribution: an incident blames the latest successful
+	// deployment strictly before it was opened, in its repository (or in
+	// any repository for an incident of the whole source), provided it
+	// opened within the attribution window after that deployment. A
+	// deployment blamed by several incidents is still one failed change.
+	for _, inc := range data.Incidents {
+		opened := inc.OpenedAt.UnixNano()
+		cands := allSucc
+		if inc.Repo != "" {
+			cands = succ[ix.repos[strings.ToLower(inc.Repo)]]
+		}
+		i := sort.Search(len(cands), func(i int) bool { return cands[i].t >= opened })
+		if i == 0 {
+			continue
+		}
+		if d := cands[i-1]; opened-d.t <= int64(attribution) {
+			d.blamed = true
+		}
+	}
+
+	for _, pr := range data.PullRequests {
+		s := scope(pr.Repo)
+		created := pr.CreatedAt.UnixNano()
+		if pr.State == PRMerged && !pr.MergedAt.IsZero() && pr.IntoDefault {
+			// Lead time for changes: a pull request merged into the
+			// default branch is deployed by the first successful
+			// deployment of its repository at or after its merge.
+			if p, ok := leadTime(pr, succ[s]); ok {
+				s.lead = append(s.lead, p)
+			}
+		}
+		if pr.State == PRMerged && !pr.MergedAt.IsZero() {
+			m := mergedPoint{t: pr.MergedAt.UnixNano(), cycle: seconds(pr.MergedAt.Sub(pr.CreatedAt)), size: float64(pr.Additions + pr.Deletions)}
+			s.merged = append(s.merged, m)
+			ix.all.merged = append(ix.all.merged, m)
+		}
+		if !pr.FirstReviewAt.IsZero() {
+			p := point{t: pr.FirstReviewAt.UnixNano(), v: seconds(pr.FirstReviewAt.Sub(pr.CreatedAt))}
+			s.review = append(s.review, p)
+			ix.all.review = append(ix.all.review, p)
+		}
+		if pr.State == PROpen {
+			for _, sc := range []*Scope{s, ix.all} {
+				if sc.open == 0 || created < sc.oldestOpen.UnixNano() {
+					sc.oldestOpen = pr.CreatedAt
+				}
+				sc.open++
+			}
+		}
+	}
+
+	for _, inc := range data.Incidents {
+		if inc.Repo != "" {
+			scope(inc.Repo)
+		}
+	}
+	for _, inc := range data.Incidents {
+		if inc.ClosedAt.IsZero() {
+			continue
+		}
+		p := point{t: inc.ClosedAt.UnixNano(), v: seconds(inc.ClosedAt.Sub(inc.OpenedAt))}
+		ix.all.restore = append(ix.all.restore, p)
+		if inc.Repo == "" {
+			// An incident of the whole source is an outage of the service
+			// every repository belongs to.
+			for _, s := range ix.repos {
+				s.restore = append(s.restore, p)
+			}
+		} else {
+			s := scope(inc.Repo)
+			s.restore = append(s.restore, p)
+		}
+	}
+
+	for _, s := range ix.repos {
+		ix.all.deploys = append(ix.all.deploys, s.deploys...)
+		ix.all.lead = append(ix.all.lead, s.lead...)
+	}
+	slices.SortFunc(ix.all.deploys, func(a, b deployPoint) int { return cmp.Compare(a.t, b.t) })
+	for _, s := range ix.repos {
+		s.finish()
+	}
+	ix.all.finish()
+	sort.Strings(ix.names)
+	return ix
+}
+
+// leadTime returns the lead time of a merged pull request, at the deploy
+// time of the first of the successful deployments succ (by time) at or
+// after its merge; ok is false while it is not deployed.
+func leadTime(pr PullRequest, succ []*deployPoint) (point, bool) {
+	merged := pr.MergedAt.UnixNano()
+	i := sort.Search(len(succ), func(i int) bool { return succ[i].t >= merged })
+	if i == len(succ) {
+		return point{}, false
+	}
+	start := pr.FirstCommitAt
+	if start.IsZero() {
+		start = pr.CreatedAt
+	}
+	lead := float64(succ[i].t-start.UnixNano()) / 1e9
+	if lead < 0 {
+		lead = 0
+	}
+	return point{t: succ[i].t, v: lead}, true
+}
+
+// finish sorts the scope's series and computes its prefix counts.
+func (s *Scope) finish() {
+	byT := func(p []point) {
+		slices.SortFunc(p, func(a, b point) int { return cmp.Compare(a.t, b.t) })
+	}
+	byT(s.lead)
+	byT(s.review)
+	byT(s.restore)
+	slices.SortFunc(s.merged, func(a, b mergedPoint) int { return cmp.Compare(a.t, b.t) })
+	n := len(s.deploys)
+	s.succ, s.fail, s.changeFail = make([]int32, n+1), make([]int32, n+1), make([]int32, n+1)
+	for i, d := range s.deploys {
+		s.succ[i+1], s.fail[i+1], s.changeFail[i+1] = s.succ[i], s.fail[i], s.changeFail[i]
+		switch {
+		case d.outcome == Failed:
+			s.fail[i+1]++
+			s.changeFail[i+1]++
+		case d.blamed:
+			s.succ[i+1]++
+			s.changeFail[i+1]++
+		default:
+			s.succ[i+1]++
+		}
+	}
+}
+
+func seconds(d time.Duration) float64 {
+	if d < 0 {
+		return 0
+	}
+	return d.Seconds()
+}
+
+// Repos returns the canonical names of the repositories in the index,
+// sorted.
+func (ix *Index) Repos() []string { return ix.names }
+
+// Scope returns the index of one repository (matched case-insensitively,
+// as GitHub matches names), or of the whole source for "". It returns nil
+// for an unknown repository.
+func (ix *Index) Scope(repo string) *Scope {
+	if repo == "" {
+		return ix.all
+	}
+	return ix.repos[strings.ToLower(repo)]
+}
+
+// Name is the repository of the scope, "" for the whole source.
+func (s *Scope) Name() string { return s.name }
+
+// bounds returns the index range [lo, hi) of the events in w among n events
+// whose times t(i) ascend.
+func bounds(n int, t func(int) int64, w Window) (int, int) {
+	from, to := w.From.UnixNano(), w.To.UnixNano()
+	lo := sort.Search(n, func(i int) bool { return t(i) > from })
+	hi := sort.Search(n, func(i int) bool { return t(i) > to })
+	if hi < lo {
+		hi = lo
+	}
+	return lo, hi
+}
+
+func values(p []point, w Window) Distribution {
+	lo, hi := bounds(len(p), func(i int) int64 { return p[i].t }, w)
+	out := make([]float64, hi-lo)
+	for i := lo; i < hi; i++ {
+		out[i-lo] = p[i].v
+	}
+	return newDistribution(out)
+}
+
+// DeploymentCounts are the deployments whose deploy time is in a window.
+type DeploymentCounts struct {
+	Succeeded int // successful deployments (the count behind frequency)
+	Failed    int // failed deployments
+	// ChangeFailures are failed deployments plus successful deployments
+	// an incident was attributed to.
+	ChangeFailures int
+}
+
+// ChangeFailureRate is failed changes / (successful + failed deployments);
+// there is none without deployments.
+func (c DeploymentCounts) ChangeFailureRate() (float64, bool) {
+	n := c.Succeeded + c.Failed
+	if n == 0 {
+		return 0, false
+	}
+	return float64(c.ChangeFailures) / float64(n), true
+}
+
+// Deployments counts the deployments in w.
+func (s *Scope) Deployments(w Window) DeploymentCounts {
+	lo, hi := bounds(len(s.deploys), func(i int) int64 { return s.deploys[i].t }, w)
+	return DeploymentCounts{
+		Succeeded:      int(s.succ[hi] - s.succ[lo]),
+		Failed:         int(s.fail[hi] - s.fail[lo]),
+		ChangeFailures: int(s.changeFail[hi] - s.changeFail[lo]),
+	}
+}
+
+// DeploymentFrequency is successful deployments in w per day of w; a
+// window of no length has none.
+func (s *Scope) DeploymentFrequency(w Window) (float64, bool) {
+	days := w.Days()
+	if days <= 0 {
+		return 0, false
+	}
+	return float64(s.Deployments(w).Succeeded) / days, true
+}
+
+// LeadTimes are the lead times for changes (seconds) of the pull requests
+// whose deploy time is in w.
+func (s *Scope) LeadTimes(w Window) Distribution { return values(s.lead, w) }
+
+// RestoreTimes are the times to restore (seconds) of incidents closed in w.
+func (s *Scope) RestoreTimes(w Window) Distribution { return values(s.restore, w) }
+
+// FirstReviewTimes are the times to first review (seconds) of the pull
+// requests, merged or not, whose first review was submitted in w.
+func (s *Scope) FirstReviewTimes(w Window) Distribution { return values(s.review, w) }
+
+func (s *Scope) mergedRange(w Window) (int, int) {
+	return bounds(len(s.merged), func(i int) int64 { return s.merged[i].t }, w)
+}
+
+// Merged is the number of pull requests merged in w into any branch (the
+// throughput).
+func (s *Scope) Merged(w Window) int {
+	lo, hi := s.mergedRange(w)
+	return hi - lo
+}
+
+// CycleTimes are merged_at - created_at (seconds) of the pull requests
+// merged in w.
+func (s *Scope) CycleTimes(w Window) Distribution {
+	lo, hi := s.mergedRange(w)
+	out := make([]float64, hi-lo)
+	for i := lo; i < hi; i++ {
+		out[i-lo] = s.merged[i].cycle
+	}
+	return newDistribution(out)
+}
+
+// Sizes are additions + deletions of the pull requests merged in w.
+func (s *Scope) Sizes(w Window) Distribution {
+	lo, hi := s.mergedRange(w)
+	out := make([]float64, hi-lo)
+	for i := lo; i < hi; i++ {
+		out[i-lo] = s.merged[i].size
+	}
+	return newDistribution(out)
+}
+
+// OpenPullRequests is the number of open pull requests, drafts included.
+func (s *Scope) OpenPullRequests() int { return s.open }
+
+// OldestOpenAge is the age at now (seconds) of the oldest open pull
+// request; there is none without open pull requests.
+func (s *Scope) OldestOpenAge(now time.Time) (float64, bool) {
+	if s.open == 0 {
+		return 0, false
+	}
+	return seconds(now.Sub(s.oldestOpen)), true
+}

@@ -1,0 +1,189 @@
+// Package github computes the DORA four keys and the pull-request flow
+// metrics that METRICS.md defines under "GitHub: DORA four keys and
+// pull-request flow", from normalized records: pull requests, deployments
+// (whatever the deployment signal) and incidents. It does no I/O and reads
+// no clock: the collector in collectors/github turns API answers into these
+// records, builds an Index once per poll, and every value it exports or
+// binds to a key result is a pure function of that Index and a window.
+package github
+
+import (
+	"strings"
+	"time"
+)
+
+// PRState is the state of a pull request.
+type PRState uint8
+
+// The states of a pull request. A merged pull request is closed too, but is
+// told apart because it is immutable.
+const (
+	PROpen PRState = iota
+	PRClosed
+	PRMerged
+)
+
+// PullRequest is what the metrics need of one pull request.
+type PullRequest struct {
+	Repo   string // "owner/name"
+	Number int
+	State  PRState
+	// CreatedAt is when the pull request was opened.
+	CreatedAt time.Time
+	// MergedAt is when it was merged; zero unless State is PRMerged.
+	MergedAt time.Time
+	// IntoDefault is true when its base branch was the repository's
+	// default branch: only those count for lead time for changes.
+	IntoDefault bool
+	// FirstCommitAt is the author date of its oldest commit; zero when
+	// unknown (lead time then falls back to CreatedAt).
+	FirstCommitAt time.Time
+	// FirstReviewAt is when the first review by someone other than the
+	// author was submitted (pending reviews ignored); zero if none.
+	FirstReviewAt time.Time
+	// Additions and Deletions are changed lines; their sum is the size.
+	Additions, Deletions int
+}
+
+// Outcome is how a deployment counts for the DORA keys.
+type Outcome uint8
+
+// The outcomes of a deployment.
+const (
+	// Ignored deployments (queued, pending, in progress, inactive without a
+	// success, cancelled runs, drafts) count for nothing.
+	Ignored Outcome = iota
+	// Succeeded deployments count for frequency and lead time, and are the
+	// ones an incident is attributed to.
+	Succeeded
+	// Failed deployments are failed changes.
+	Failed
+)
+
+// String returns "ignored", "succeeded" or "failed".
+func (o Outcome) String() string {
+	switch o {
+	case Succeeded:
+		return "succeeded"
+	case Failed:
+		return "failed"
+	}
+	return "ignored"
+}
+
+// Deployment is one deployment with its outcome, whatever the deployment
+// signal (GitHub deployments, releases or workflow runs).
+type Deployment struct {
+	Repo    string
+	ID      string
+	Outcome Outcome
+	// At is the deploy time of a successful deployment, or the time of the
+	// newest (failing) status of a failed one.
+	At time.Time
+}
+
+// Incident is one incident (a labelled GitHub issue or a Jira issue).
+type Incident struct {
+	ID string
+	// Repo is the repository the incident belongs to, or "" for an incident
+	// of the whole source (kept in a central repository or in Jira): such an
+	// incident is attributed to the latest successful deployment of any
+	// repository, and counts for the time to restore of every repository.
+	Repo     string
+	OpenedAt time.Time
+	// ClosedAt is zero while the incident is open.
+	ClosedAt time.Time
+}
+
+// DeploymentStatus is one status of a GitHub deployment. State is one of
+// error, failure, inactive, in_progress, queued, pending, success, waiting,
+// in the REST API's lower case or GraphQL's upper case.
+type DeploymentStatus struct {
+	State     string
+	CreatedAt time.Time
+}
+
+// DeploymentOutcome applies METRICS.md to the statuses of a GitHub
+// deployment (oldest first): it is successful when any status is success,
+// deployed at the first success status; it is failed when its newest status
+// is failure or error and it never succeeded, dated at that status;
+// anything else (queued, pending, in progress, waiting, inactive without a
+// success, no status at all) is ignored.
+func DeploymentOutcome(statuses []DeploymentStatus) (Outcome, time.Time) {
+	var firstSuccess, newest time.Time
+	newestState := ""
+	for _, s := range statuses {
+		state := strings.ToLower(s.State)
+		if state == "success" && (firstSuccess.IsZero() || s.CreatedAt.Before(firstSuccess)) {
+			firstSuccess = s.CreatedAt
+		}
+		// GitHub timestamps have one-second resolution: of two statuses
+		// created in the same second, the later one in the slice is taken
+		// as the newer, so callers pass statuses oldest first.
+		if newestState == "" || !s.CreatedAt.Before(newest) {
+			newest, newestState = s.CreatedAt, state
+		}
+	}
+	switch {
+	case !firstSuccess.IsZero():
+		return Succeeded, firstSuccess
+	case newestState == "failure" || newestState == "error":
+		return Failed, newest
+	}
+	return Ignored, time.Time{}
+}
+
+// ReleaseOutcome applies METRICS.md to a release: a published release that
+// is neither a draft nor a prerelease is a successful deployment at its
+// publication time; anything else is ignored.
+func ReleaseOutcome(draft, prerelease bool, publishedAt time.Time) (Outcome, time.Time) {
+	if draft || prerelease || publishedAt.IsZero() {
+		return Ignored, time.Time{}
+	}
+	return Succeeded, publishedAt
+}
+
+// WorkflowRunOutcome applies METRICS.md to a run of the deployment workflow
+// on the default branch (the caller checks the branch): a completed run
+// deploys at its updated_at; conclusion success is a success, failure,
+// timed_out and startup_failure are failures, anything else (cancelled,
+// skipped, neutral, ...) and runs not completed are ignored.
+func WorkflowRunOutcome(status, conclusion string, updatedAt time.Time) (Outcome, time.Time) {
+	if status != "completed" {
+		return Ignored, time.Time{}
+	}
+	switch conclusion {
+	case "success":
+		return Succeeded, updatedAt
+	case "failure", "timed_out", "startup_failure":
+		return Failed, updatedAt
+	}
+	return Ignored, time.Time{}
+}
+
+// Review is one review of a pull request.
+type Review struct {
+	Author      string // login; "" for a deleted account
+	State       string // APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING
+	SubmittedAt time.Time
+}
+
+// FirstReview returns when the first review by someone other than the pull
+// request's author was submitted, ignoring pending (unsubmitted) reviews;
+// zero if there is none. Logins compare case-insensitively, as GitHub's do.
+// A review by a deleted account (no login) counts: it was not the author.
+func FirstReview(author string, reviews []Review) time.Time {
+	var first time.Time
+	for _, r := range reviews {
+		if r.SubmittedAt.IsZero() || strings.EqualFold(r.State, "PENDING") {
+			continue
+		}
+		if author != "" && strings.EqualFold(r.Author, author) {
+			continue
+		}
+		if first.IsZero() || r.SubmittedAt.Before(first) {
+			first = r.SubmittedAt
+		}
+	}
+	return first
+}
