@@ -31,6 +31,7 @@ type App struct {
 	metrics *selfMetrics
 	srcMet  *collectors.Metrics
 	hist    *history
+	alerts  *alerter
 
 	cfg  atomic.Pointer[config.Config]
 	snap atomic.Pointer[snapshot.Snapshot]
@@ -77,6 +78,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.store = st
 	a.hist = newHistory(st)
+	a.alerts = newAlerter(a, cfg)
 	return a, nil
 }
 
@@ -168,6 +170,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.runCtx = runCtx
 	a.runMu.Unlock()
 	a.applySources(a.cfg.Load())
+	a.startAlerting(runCtx)
 
 	var runErr error
 	ticker := time.NewTicker(time.Duration(a.cfg.Load().Global.EvaluationInterval))
@@ -283,6 +286,7 @@ func (a *App) evaluate(ctx context.Context) {
 	snap := a.hist.evaluate(cfg, now, a.gen.Add(1))
 	a.snap.Store(snap)
 	a.ready.Store(true)
+	a.wakeAlerting()
 	// Encode the exposition now, in the background, so that no scrape pays
 	// for it.
 	go snap.Warm()
@@ -378,6 +382,7 @@ func (a *App) Reload(ctx context.Context) error {
 		a.logger.Warn("server.listen_address changed; it takes effect after a restart")
 	}
 	a.cfg.Store(cfg)
+	a.configureAlerting(cfg)
 	a.metrics.reloadOK.Set(1)
 	a.metrics.reloadTime.Set(float64(time.Now().Unix()))
 	a.applySources(cfg)

@@ -74,6 +74,7 @@ func parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Co
 	}
 	resolveSecretFiles(c, dir, "server", &cfg.Server)
 	resolveSecretFiles(c, dir, "storage", &cfg.Storage)
+	resolveSecretFiles(c, dir, "alerting", &cfg.Alerting)
 	for name, src := range cfg.Sources {
 		if src.Spec != nil {
 			resolveSecretFiles(c, dir, joinPath("sources", name), src.Spec)
@@ -117,16 +118,21 @@ func (c *Config) String() string {
 		Global     Global         `toml:"global"`
 		Server     Server         `toml:"server"`
 		Storage    Storage        `toml:"storage"`
+		Alerting   Alerting       `toml:"alerting"`
 		Sources    map[string]any `toml:"sources,omitempty"`
 		Objectives []*Objective   `toml:"objectives"`
 	}{
 		Global:     c.Global,
 		Server:     redactedCopy(reflect.ValueOf(c.Server)).Interface().(Server),
 		Storage:    redactedCopy(reflect.ValueOf(c.Storage)).Interface().(Storage),
+		Alerting:   redactedCopy(reflect.ValueOf(c.Alerting)).Interface().(Alerting),
 		Objectives: c.Objectives,
 	}
 	hideFileSecrets(reflect.ValueOf(&p.Server).Elem())
 	hideFileSecrets(reflect.ValueOf(&p.Storage).Elem())
+	for _, r := range p.Alerting.Receivers {
+		hideFileSecrets(reflect.ValueOf(r).Elem())
+	}
 	if len(c.Sources) > 0 {
 		p.Sources = make(map[string]any, len(c.Sources))
 		for name, src := range c.Sources {

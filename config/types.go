@@ -12,6 +12,7 @@ type Config struct {
 	Global     Global             `toml:"global"`
 	Server     Server             `toml:"server"`
 	Storage    Storage            `toml:"storage"`
+	Alerting   Alerting           `toml:"alerting"`
 	Sources    map[string]*Source `toml:"sources"`
 	Objectives []*Objective       `toml:"objectives"`
 
@@ -146,4 +147,67 @@ type KeyResult struct {
 type Milestone struct {
 	Date  Date    `toml:"date"`
 	Value float64 `toml:"value"`
+}
+
+// Alerting configures the built-in alerting (conditions, timing, receivers
+// and routes) and the Prometheus rules `okrd rules` generates from the same
+// settings. Defaults and rules are in config/alerting.go and
+// docs/alerting.md. Without receivers the built-in alerting is off.
+type Alerting struct {
+	// For is how long a key-result condition must hold before its alert
+	// fires. Default 1h.
+	For Duration `toml:"for"`
+	// KeepFiringFor is how long a firing alert keeps firing after its
+	// condition stopped holding, so that flapping does not spam. Default 1h.
+	KeepFiringFor Duration `toml:"keep_firing_for"`
+	// RepeatInterval is how often a firing alert is notified again ("0s":
+	// never). Default 24h.
+	RepeatInterval Duration `toml:"repeat_interval"`
+	// SourceDownAfter is how long a source must fail before source_down
+	// fires. Default 30m.
+	SourceDownAfter Duration `toml:"source_down_after"`
+	// PeriodEndWindow bounds how long after a period ended missed and
+	// achieved may still be notified. Default 7d.
+	PeriodEndWindow Duration `toml:"period_end_window"`
+	// Conditions lists the conditions alerted on. Default every condition
+	// but at_risk.
+	Conditions []string `toml:"conditions"`
+	// DefaultReceiver gets the alerts no route matches.
+	DefaultReceiver string        `toml:"default_receiver"`
+	Receivers       []*Receiver   `toml:"receivers"`
+	Routes          []*AlertRoute `toml:"routes"`
+}
+
+// Receiver is one destination of notifications.
+type Receiver struct {
+	Name string `toml:"name"`
+	// Type is "slack", "webhook" or "alertmanager".
+	Type string `toml:"type"`
+	// URL is the Slack incoming-webhook URL, the webhook endpoint or
+	// Alertmanager's base URL. A secret (a Slack webhook URL is a
+	// credential); exclusive with URLFile.
+	URL     Secret `toml:"url"`
+	URLFile string `toml:"url_file"`
+	// HMACSecret signs webhook requests (type webhook only); exclusive with
+	// HMACSecretFile.
+	HMACSecret     Secret `toml:"hmac_secret"`
+	HMACSecretFile string `toml:"hmac_secret_file"`
+	// Headers are added to every request (webhook and alertmanager); their
+	// values are secrets (an Authorization header).
+	Headers map[string]Secret `toml:"headers"`
+	// Timeout bounds one request. Default 10s.
+	Timeout Duration `toml:"timeout"`
+}
+
+// AlertRoute sends matching alerts to a receiver. Each non-empty list must
+// contain the alert's value; the first matching route wins unless it says
+// continue.
+type AlertRoute struct {
+	Receiver   string   `toml:"receiver"`
+	Objectives []string `toml:"objectives"`
+	Owners     []string `toml:"owners"`
+	Teams      []string `toml:"teams"`
+	Severities []string `toml:"severities"`
+	Conditions []string `toml:"conditions"`
+	Continue   bool     `toml:"continue"`
 }

@@ -70,6 +70,7 @@ func validate(c *collector, cfg *Config) {
 	v.storage()
 	v.sources()
 	v.objectives()
+	v.alerting() // after objectives: routes refer to objective ids
 }
 
 func (v *validator) global() {

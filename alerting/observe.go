@@ -1,0 +1,223 @@
+package alerting
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/notify"
+	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/snapshot"
+)
+
+// Observation says that a condition holds now (or that okrd cannot tell),
+// with the labels and annotations its alert carries. A condition that is
+// not observed does not hold.
+type Observation struct {
+	Key       string
+	Condition Condition
+	// Unknown means okrd cannot tell whether the condition holds (a source
+	// not polled since the restart); its alert's state is left alone.
+	Unknown      bool
+	Labels       map[string]string
+	Annotations  map[string]string
+	GeneratorURL string
+}
+
+// Input is what the conditions are judged from.
+type Input struct {
+	// Snapshot is the newest evaluation; its EvaluatedAt is "now".
+	Snapshot *snapshot.Snapshot
+	// Sources is the health of every configured source. A source with no
+	// poll yet (Polls == 0) is Unknown; a source missing from the list is
+	// not configured (any alert of it resolves).
+	Sources []collectors.Health
+}
+
+// Key returns the identity of an alert: the condition and what it is about.
+// Ids are restricted to [a-z0-9_-], so "/" separates them unambiguously.
+func Key(c Condition, ids ...string) string {
+	return string(c) + "/" + strings.Join(ids, "/")
+}
+
+// Observe judges every enabled condition at now (the snapshot's evaluation
+// time) and returns the observations keyed by alert key. It is pure.
+func Observe(in Input, p *Policy) map[string]*Observation {
+	out := map[string]*Observation{}
+	if in.Snapshot != nil {
+		now := in.Snapshot.EvaluatedAt
+		for _, o := range in.Snapshot.Objectives {
+			for _, kr := range o.KeyResults {
+				for _, c := range keyResultConditions(kr, now, p) {
+					obs := keyResultObservation(c, kr, p)
+					out[obs.Key] = obs
+				}
+			}
+		}
+	}
+	if p.Enabled[SourceDown] {
+		for _, h := range in.Sources {
+			if h.Polls > 0 && h.Up {
+				continue
+			}
+			obs := &Observation{
+				Key: Key(SourceDown, h.Name), Condition: SourceDown, Unknown: h.Polls == 0,
+				Labels: labels(SourceDown, notify.LabelSource, h.Name, notify.LabelType, h.Type),
+				Annotations: map[string]string{
+					notify.AnnotationSummary:     fmt.Sprintf("Source %s is down", h.Name),
+					notify.AnnotationDescription: fmt.Sprintf("Polls of source %s (%s) have failed for longer than %s.", h.Name, h.Type, FormatDuration(p.SourceDownAfter)),
+				},
+				GeneratorURL: link(p.ExternalURL, ""),
+			}
+			if u := link(p.ExternalURL, ""); u != "" {
+				obs.Annotations[notify.AnnotationDashboard] = u
+			}
+			out[obs.Key] = obs
+		}
+	}
+	return out
+}
+
+// keyResultConditions returns the enabled conditions a key result is in.
+func keyResultConditions(kr *snapshot.KeyResult, now time.Time, p *Policy) []Condition {
+	r := kr.Result
+	period := kr.Objective.Resolved
+	var cs []Condition
+	add := func(c Condition, holds bool) {
+		if holds && p.Enabled[c] {
+			cs = append(cs, c)
+		}
+	}
+	if !now.Before(period.End) {
+		// The period is over: only its final result is news, and only
+		// while the end is recent.
+		recent := now.Sub(period.End) < p.PeriodEndWindow
+		add(Missed, recent && r.Status == okr.StatusMissed)
+		add(Achieved, recent && r.Status == okr.StatusAchieved)
+		return cs
+	}
+	if now.Before(period.Start) {
+		return nil
+	}
+	add(OffTrack, r.Status == okr.StatusOffTrack)
+	add(AtRisk, r.Status == okr.StatusAtRisk || r.Status == okr.StatusOffTrack)
+	add(ForecastMiss, r.HasForecast && !kr.Stale && r.Status != okr.StatusAchieved &&
+		r.ForecastProgress < 1-tolerance(kr))
+	add(NoData, !r.HasValue)
+	add(Stale, kr.Stale)
+	return cs
+}
+
+// tolerance is the key result's status tolerance, as the okr engine uses it.
+func tolerance(kr *snapshot.KeyResult) float64 {
+	if t := kr.Config.Engine.Tolerance; t > 0 {
+		return t
+	}
+	return okr.DefaultTolerance
+}
+
+func keyResultObservation(c Condition, kr *snapshot.KeyResult, p *Policy) *Observation {
+	oc, kc, r := kr.Objective, kr.Config, kr.Result
+	obs := &Observation{
+		Key:       Key(c, oc.ID, kc.ID),
+		Condition: c,
+		Labels: labels(c, notify.LabelObjective, oc.ID, notify.LabelKeyResult, kc.ID,
+			notify.LabelOwner, kc.Owner, notify.LabelTeam, kc.Team),
+		GeneratorURL: link(p.ExternalURL, oc.ID),
+	}
+	a := map[string]string{
+		notify.AnnotationTitle:    kc.Title,
+		notify.AnnotationSummary:  Summary(c, kc.Title),
+		notify.AnnotationStatus:   string(r.Status),
+		notify.AnnotationExpected: Percent(r.Expected),
+	}
+	if r.HasValue {
+		a[notify.AnnotationProgress] = Percent(r.Progress)
+	}
+	if r.HasForecast {
+		a[notify.AnnotationForecast] = Percent(r.ForecastProgress)
+	}
+	if obs.GeneratorURL != "" {
+		a[notify.AnnotationDashboard] = obs.GeneratorURL
+	}
+	switch c {
+	case OffTrack, AtRisk:
+		a[notify.AnnotationDescription] = fmt.Sprintf("Progress is %s where %s was expected by now.", Percent(r.Progress), Percent(r.Expected))
+	case ForecastMiss:
+		a[notify.AnnotationDescription] = fmt.Sprintf("At its current pace the key result ends the period at %s progress; %s is needed.",
+			Percent(r.ForecastProgress), Percent(1-tolerance(kr)))
+	case Missed:
+		a[notify.AnnotationDescription] = fmt.Sprintf("The period ended with progress %s.", Percent(r.Progress))
+	case Achieved:
+		a[notify.AnnotationDescription] = "The period ended with the target reached."
+	case NoData:
+		a[notify.AnnotationDescription] = "No value has been recorded for this key result yet."
+	case Stale:
+		a[notify.AnnotationDescription] = "The latest value is older than the key result's stale_after; its status is no_data until a new value arrives."
+	}
+	obs.Annotations = a
+	return obs
+}
+
+// Summary is the one-line summary of a key result's alert.
+func Summary(c Condition, title string) string {
+	q := `Key result "` + title + `" `
+	switch c {
+	case OffTrack:
+		return q + "is off track"
+	case AtRisk:
+		return q + "is at risk"
+	case ForecastMiss:
+		return q + "is forecast to miss its target"
+	case Missed:
+		return q + "missed its target"
+	case Achieved:
+		return q + "achieved its target"
+	case NoData:
+		return q + "has no data"
+	case Stale:
+		return q + "has stale data"
+	}
+	return q + string(c)
+}
+
+// labels builds an alert's labels from name/value pairs, leaving out empty
+// values (Prometheus drops empty labels too, so both paths agree).
+func labels(c Condition, kv ...string) map[string]string {
+	m := map[string]string{
+		notify.LabelAlertName: c.AlertName(),
+		notify.LabelSeverity:  string(c.Severity()),
+		notify.LabelOrigin:    OriginOkrd,
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			m[kv[i]] = kv[i+1]
+		}
+	}
+	return m
+}
+
+// Link is the page of okrd showing an objective ("" for the page itself),
+// or "" when no external URL is configured.
+func link(externalURL, objective string) string {
+	if externalURL == "" {
+		return ""
+	}
+	u := strings.TrimRight(externalURL, "/") + "/"
+	if objective != "" {
+		u += "#obj-" + objective
+	}
+	return u
+}
+
+// Percent formats a ratio the way Prometheus's humanizePercentage template
+// function does, so that the annotations of both alerting paths read the
+// same: 0.3246 → "32.46%".
+func Percent(v float64) string { return fmt.Sprintf("%.4g%%", v*100) }
+
+// FormatDuration prints a duration the way the configuration writes it
+// ("30m", "1h30m", "1d"), in Prometheus notation.
+func FormatDuration(d time.Duration) string { return model.Duration(d).String() }

@@ -1,0 +1,245 @@
+package alerting
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/snapshot"
+)
+
+// quarter is 2026-Q4 in UTC.
+var quarter = okr.Period{Name: "2026-Q4", Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
+
+func testSnapshot(now time.Time, r okr.Result, stale bool) *snapshot.Snapshot {
+	oc := &config.Objective{ID: "grow", Title: "Grow", Owner: "growth", Team: "web", Resolved: quarter}
+	kc := &config.KeyResult{ID: "nps", Title: "NPS at 40", Owner: "growth", Team: "web", Engine: okr.KeyResult{Tolerance: 0.1}}
+	oc.KeyResults = []*config.KeyResult{kc}
+	kr := &snapshot.KeyResult{Objective: oc, Config: kc, Result: r, Stale: stale}
+	return &snapshot.Snapshot{EvaluatedAt: now, Objectives: []*snapshot.Objective{{Config: oc, KeyResults: []*snapshot.KeyResult{kr}}}}
+}
+
+func allEnabled() Policy {
+	p := DefaultPolicy()
+	for _, c := range Conditions {
+		p.Enabled[c] = true
+	}
+	p.ExternalURL = "https://okrd.example.com/"
+	return p
+}
+
+func TestObserveKeyResultConditions(t *testing.T) {
+	mid := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	after := quarter.End.Add(2 * 24 * time.Hour)
+	value := func(progress, expected float64, st okr.Status) okr.Result {
+		return okr.Result{HasValue: true, ValueAt: mid, Progress: progress, Expected: expected, Gap: progress - expected, Status: st}
+	}
+	withForecast := func(r okr.Result, fp float64) okr.Result {
+		r.HasForecast, r.ForecastProgress = true, fp
+		return r
+	}
+	tests := []struct {
+		name   string
+		now    time.Time
+		result okr.Result
+		stale  bool
+		policy func(p *Policy)
+		want   string // the conditions that hold, sorted, comma-separated
+	}{
+		{"on track: nothing", mid, value(0.5, 0.5, okr.StatusOnTrack), false, nil, ""},
+		{"at risk: only at_risk", mid, value(0.35, 0.5, okr.StatusAtRisk), false, nil, "at_risk"},
+		{"off track: off_track and at_risk (it is at least at risk)", mid, value(0.2, 0.5, okr.StatusOffTrack), false, nil, "at_risk,off_track"},
+		{"off track with at_risk disabled (the default): off_track", mid, value(0.2, 0.5, okr.StatusOffTrack), false,
+			func(p *Policy) { p.Enabled[AtRisk] = false }, "off_track"},
+		// 0.85 < 1 - 0.1
+		{"forecast below 1 - tolerance: forecast_miss", mid, withForecast(value(0.5, 0.5, okr.StatusOnTrack), 0.85), false, nil, "forecast_miss"},
+		// 0.9 is not below 1 - 0.1 = 0.9
+		{"forecast exactly 1 - tolerance: nothing", mid, withForecast(value(0.5, 0.5, okr.StatusOnTrack), 0.9), false, nil, ""},
+		{"forecast low but already achieved: nothing", mid, withForecast(value(1, 0.5, okr.StatusAchieved), 0.5), false, nil, ""},
+		{"no value yet: no_data", mid, okr.Result{Expected: 0.5, Status: okr.StatusNoData}, false, nil, "no_data"},
+		{"stale value: stale only (the status is no_data, the forecast is not trusted)", mid,
+			withForecast(value(0.2, 0.5, okr.StatusNoData), 0.3), true, nil, "stale"},
+		{"before the period: nothing", quarter.Start.Add(-time.Hour), okr.Result{Status: okr.StatusNoData}, false, nil, ""},
+		{"period ended short of the target: missed", after, value(0.4, 1, okr.StatusMissed), false, nil, "missed"},
+		{"period ended with the target: achieved", after, value(1, 1, okr.StatusAchieved), false, nil, "achieved"},
+		{"period ended longer ago than period_end_window: nothing", quarter.End.Add(8 * 24 * time.Hour), value(0.4, 1, okr.StatusMissed), false, nil, ""},
+		{"the instant the period ends counts as ended", quarter.End, value(0.4, 1, okr.StatusMissed), false, nil, "missed"},
+		{"a disabled condition is not observed", after, value(0.4, 1, okr.StatusMissed), false,
+			func(p *Policy) { p.Enabled[Missed] = false }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := allEnabled()
+			if tt.policy != nil {
+				tt.policy(&p)
+			}
+			obs := Observe(Input{Snapshot: testSnapshot(tt.now, tt.result, tt.stale)}, &p)
+			var got []string
+			for _, o := range obs {
+				got = append(got, string(o.Condition))
+			}
+			slices.Sort(got)
+			if strings.Join(got, ",") != tt.want {
+				t.Errorf("conditions = %v, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestObserveLabelsAndAnnotations(t *testing.T) {
+	mid := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	r := okr.Result{HasValue: true, ValueAt: mid, Progress: 0.25, Expected: 0.5, Gap: -0.25, Status: okr.StatusOffTrack,
+		HasForecast: true, ForecastProgress: 0.625}
+	p := DefaultPolicy()
+	p.ExternalURL = "https://okrd.example.com"
+	obs := Observe(Input{Snapshot: testSnapshot(mid, r, false)}, &p)
+	o := obs["off_track/grow/nps"]
+	if o == nil {
+		t.Fatalf("no off_track observation in %v", slices.Collect(maps.Keys(obs)))
+	}
+	wantLabels := map[string]string{"alertname": "OKRKeyResultOffTrack", "objective": "grow", "key_result": "nps",
+		"owner": "growth", "team": "web", "severity": "critical", "origin": "okrd"}
+	if !maps.Equal(o.Labels, wantLabels) {
+		t.Errorf("labels = %v, want %v", o.Labels, wantLabels)
+	}
+	// 0.625 → "62.5%" (humanizePercentage: %.4g of 62.5).
+	wantAnn := map[string]string{
+		"title": "NPS at 40", "summary": `Key result "NPS at 40" is off track`, "status": "off_track",
+		"progress": "25%", "expected": "50%", "forecast": "62.5%",
+		"description": "Progress is 25% where 50% was expected by now.",
+		"dashboard":   "https://okrd.example.com/#obj-grow",
+	}
+	if !maps.Equal(o.Annotations, wantAnn) {
+		t.Errorf("annotations = %v, want %v", o.Annotations, wantAnn)
+	}
+	// forecast_miss: 0.625 < 0.9 also holds.
+	if f := obs["forecast_miss/grow/nps"]; f == nil ||
+		f.Annotations["description"] != "At its current pace the key result ends the period at 62.5% progress; 90% is needed." {
+		t.Errorf("forecast_miss observation = %+v", f)
+	}
+}
+
+func TestObserveSources(t *testing.T) {
+	p := DefaultPolicy()
+	in := Input{Sources: []collectors.Health{
+		{Name: "github", Type: "github", Up: true, Polls: 3},
+		{Name: "jira", Type: "jira", Up: false, Polls: 4, ConsecutiveFailures: 2},
+		{Name: "warehouse", Type: "sql", Polls: 0}, // not polled since the start
+	}}
+	obs := Observe(in, &p)
+	if len(obs) != 2 {
+		t.Fatalf("observations = %v, want jira (down) and warehouse (unknown)", slices.Collect(maps.Keys(obs)))
+	}
+	j := obs["source_down/jira"]
+	if j == nil || j.Unknown || j.Labels["source"] != "jira" || j.Labels["type"] != "jira" || j.Labels["alertname"] != "OKRSourceDown" ||
+		j.Annotations["description"] != "Polls of source jira (jira) have failed for longer than 30m." {
+		t.Errorf("jira observation = %+v", j)
+	}
+	if w := obs["source_down/warehouse"]; w == nil || !w.Unknown {
+		t.Errorf("warehouse observation = %+v, want unknown", w)
+	}
+	p.Enabled[SourceDown] = false
+	if obs := Observe(in, &p); len(obs) != 0 {
+		t.Errorf("source_down disabled, observations = %v", obs)
+	}
+}
+
+func TestPercentMatchesHumanizePercentage(t *testing.T) {
+	// Prometheus: fmt.Sprintf("%.4g%%", v*100).
+	for v, want := range map[float64]string{0: "0%", 0.25: "25%", 0.3246: "32.46%", 1: "100%", 0.005: "0.5%", 0.12345: "12.35%"} {
+		if got := Percent(v); got != want {
+			t.Errorf("Percent(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestReceivers(t *testing.T) {
+	routes := []Route{
+		{Receiver: "payments-slack", Owners: []string{"payments"}},
+		{Receiver: "pager", Severities: []Severity{Critical}, Continue: true},
+		{Receiver: "web-team", Teams: []string{"web"}},
+		{Receiver: "ops", Conditions: []Condition{SourceDown}},
+		{Receiver: "growth-okrs", Objectives: []string{"grow"}},
+	}
+	kr := func(obj, owner, team string, sev Severity) map[string]string {
+		return map[string]string{"objective": obj, "owner": owner, "team": team, "severity": string(sev)}
+	}
+	tests := []struct {
+		name   string
+		cond   Condition
+		labels map[string]string
+		def    string
+		want   string
+	}{
+		{"the first matching route decides", OffTrack, kr("pay", "payments", "web", Critical), "", "payments-slack"},
+		{"continue lets later routes match too", OffTrack, kr("grow", "growth", "web", Critical), "", "pager,web-team"},
+		{"a route that does not continue stops", ForecastMiss, kr("grow", "growth", "web", Warning), "", "web-team"},
+		{"a condition route takes source alerts, which have no owner", SourceDown,
+			map[string]string{"source": "jira", "severity": "warning"}, "", "ops"},
+		{"an objective route", NoData, kr("grow", "growth", "", Warning), "", "growth-okrs"},
+		{"no match goes to the default receiver", NoData, kr("other", "x", "", Warning), "fallback", "fallback"},
+		{"no match and no default receiver: nobody", NoData, kr("other", "x", "", Warning), "", ""},
+		{"a route list that names an absent label does not match it", Stale, map[string]string{"severity": "warning"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := strings.Join(Receivers(routes, tt.def, tt.cond, tt.labels), ",")
+			if got != tt.want {
+				t.Errorf("receivers = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// The config package names the conditions and defaults without importing
+// this package; they must agree.
+func TestConfigAgreesWithTheConditions(t *testing.T) {
+	var names, defaults []string
+	for _, c := range Conditions {
+		names = append(names, string(c))
+	}
+	for _, c := range DefaultConditions {
+		defaults = append(defaults, string(c))
+	}
+	if !slices.Equal(names, config.AlertConditions) || !slices.Equal(defaults, config.DefaultAlertConditions) {
+		t.Errorf("config lists %v (default %v); alerting has %v (default %v)", config.AlertConditions, config.DefaultAlertConditions, names, defaults)
+	}
+	var sev []string
+	for _, s := range Severities {
+		sev = append(sev, string(s))
+	}
+	if !slices.Equal(sev, config.AlertSeverities) {
+		t.Errorf("severities: config %v, alerting %v", config.AlertSeverities, sev)
+	}
+	d := DefaultPolicy()
+	if time.Duration(config.DefaultAlertFor) != d.For || time.Duration(config.DefaultAlertKeepFiringFor) != d.KeepFiringFor ||
+		time.Duration(config.DefaultAlertRepeatInterval) != d.RepeatInterval || time.Duration(config.DefaultAlertSourceDownAfter) != d.SourceDownAfter ||
+		time.Duration(config.DefaultAlertPeriodEndWindow) != d.PeriodEndWindow {
+		t.Errorf("default durations differ: config %v %v %v %v %v, alerting %+v", config.DefaultAlertFor, config.DefaultAlertKeepFiringFor,
+			config.DefaultAlertRepeatInterval, config.DefaultAlertSourceDownAfter, config.DefaultAlertPeriodEndWindow, d)
+	}
+}
+
+func TestPolicyOfAConfig(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+[server]
+external_url = "https://okrd.example.com/"
+[alerting]
+for = "2h"
+keep_firing_for = "0s"
+conditions = ["off_track", "at_risk"]
+`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := PolicyOf(cfg)
+	if p.For != 2*time.Hour || p.KeepFiringFor != 0 || p.RepeatInterval != 24*time.Hour || p.ExternalURL != "https://okrd.example.com/" ||
+		len(p.Enabled) != 2 || !p.Enabled[OffTrack] || !p.Enabled[AtRisk] {
+		t.Errorf("policy = %+v", p)
+	}
+}

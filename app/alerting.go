@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/okrd/okrd/alerting"
+	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/notify"
+	"github.com/okrd/okrd/notify/alertmanager"
+	"github.com/okrd/okrd/notify/slack"
+	"github.com/okrd/okrd/notify/webhook"
+	"github.com/okrd/okrd/snapshot"
+)
+
+// minAlertmanagerRefresh is the shortest interval at which firing alerts
+// are posted to Alertmanager again (Prometheus's resend delay); they are
+// given an expiry of four intervals, so that Alertmanager resolves them by
+// itself only when okrd has stopped sending.
+const minAlertmanagerRefresh = time.Minute
+
+// alerter connects the alerting engine to the app: it builds the
+// receivers from the configuration, hands every evaluation to the engine
+// and runs the engine's dispatcher while the app runs.
+//
+// The engine judges snapshots in a goroutine of its own, woken after each
+// evaluation, rather than inside evaluate: judging reads the sources'
+// health under runMu, and applySources holds runMu while it waits for a
+// stopping runner, whose last poll may be evaluating at that moment.
+type alerter struct {
+	engine  *alerting.Engine
+	running atomic.Bool
+	wake    chan struct{}
+	// judged is the generation of the newest snapshot the engine has
+	// judged (for tests).
+	judged atomic.Uint64
+}
+
+func newAlerter(a *App, cfg *config.Config) *alerter {
+	sender := notify.NewSender(notify.NewMetrics(a.reg), a.logger.With("component", "notify"))
+	// Writes go through graceStore so that a state decided during shutdown
+	// is still recorded.
+	engine := alerting.NewEngine(graceStore{a.store, a.opts.ShutdownTimeout}, sender,
+		a.logger.With("component", "alerting"), a.reg, a.opts.now)
+	al := &alerter{engine: engine, wake: make(chan struct{}, 1)}
+	engine.Configure(alertingConfig(a, cfg))
+	return al
+}
+
+// configureAlerting applies a (re)loaded configuration.
+func (a *App) configureAlerting(cfg *config.Config) {
+	a.alerts.engine.Configure(alertingConfig(a, cfg))
+}
+
+// startAlerting judges every new snapshot and runs the dispatcher until
+// ctx is done, starting with the newest snapshot. Alert state advances only
+// in a running daemon, so that `okrd sync` or a test's Evaluate never
+// notifies anybody.
+func (a *App) startAlerting(ctx context.Context) {
+	a.alerts.running.Store(true)
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		a.alerts.engine.Run(ctx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		for {
+			if snap := a.snap.Load(); snap != nil {
+				a.judge(ctx, snap)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.alerts.wake:
+			}
+		}
+	}()
+}
+
+// wakeAlerting wakes the alerting goroutine after an evaluation. It never
+// blocks: several evaluations in a row are judged once, from the newest.
+func (a *App) wakeAlerting() {
+	if a.alerts == nil || !a.alerts.running.Load() {
+		return
+	}
+	select {
+	case a.alerts.wake <- struct{}{}:
+	default:
+	}
+}
+
+// judge hands one snapshot to the engine.
+func (a *App) judge(ctx context.Context, snap *snapshot.Snapshot) {
+	defer a.alerts.judged.Store(snap.Generation)
+	if !a.alerts.engine.Active() {
+		return
+	}
+	in := alerting.Input{Snapshot: snap, Sources: a.sourcesForAlerting(a.cfg.Load())}
+	if err := a.alerts.engine.Process(ctx, in); err != nil && ctx.Err() == nil {
+		a.logger.Error("alerting: cannot record alert state; notifications may repeat after a restart", "err", err)
+	}
+}
+
+// sourcesForAlerting returns the health of every configured source. A
+// source without a runner (being restarted by a reload, or refused at
+// start, which the log and okrd_source_up report) counts as not polled yet:
+// its alert state is left alone.
+func (a *App) sourcesForAlerting(cfg *config.Config) []collectors.Health {
+	running := map[string]collectors.Health{}
+	for _, h := range a.Sources() {
+		running[h.Name] = h
+	}
+	out := make([]collectors.Health, 0, len(cfg.Sources))
+	for name, sc := range cfg.Sources {
+		h, ok := running[name]
+		if !ok {
+			h = collectors.Health{Name: name, Type: sc.Type}
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// alertingConfig turns the [alerting] section into the engine's
+// configuration, building one notifier per receiver.
+func alertingConfig(a *App, cfg *config.Config) alerting.Config {
+	ac := cfg.Alerting
+	out := alerting.Config{Policy: alerting.PolicyOf(cfg), DefaultReceiver: ac.DefaultReceiver}
+	refresh := max(minAlertmanagerRefresh, time.Duration(cfg.Global.EvaluationInterval))
+	for _, r := range ac.Receivers {
+		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		header := http.Header{}
+		for k, v := range r.Headers {
+			header.Set(k, v.Value())
+		}
+		rc := alerting.Receiver{Integration: notify.Integration{Receiver: r.Name, Type: r.Type, Timeout: time.Duration(r.Timeout)}}
+		switch r.Type {
+		case "slack":
+			rc.Notifier = slack.New(r.URL.Value(), client)
+		case "webhook":
+			rc.Notifier = webhook.New(webhook.Config{Receiver: r.Name, URL: r.URL.Value(), Secret: []byte(r.HMACSecret.Value()),
+				Header: header, ExternalURL: cfg.Server.ExternalURL, Now: a.opts.now}, client)
+		case "alertmanager":
+			rc.Notifier = alertmanager.New(alertmanager.Config{URL: r.URL.Value(), Header: header,
+				ExpireAfter: 4 * refresh, Now: a.opts.now}, client)
+			rc.Refresh = refresh
+		default:
+			continue // refused by config validation
+		}
+		out.Receivers = append(out.Receivers, rc)
+	}
+	for _, r := range ac.Routes {
+		rt := alerting.Route{Receiver: r.Receiver, Objectives: r.Objectives, Owners: r.Owners, Teams: r.Teams, Continue: r.Continue}
+		for _, s := range r.Severities {
+			rt.Severities = append(rt.Severities, alerting.Severity(s))
+		}
+		for _, c := range r.Conditions {
+			rt.Conditions = append(rt.Conditions, alerting.Condition(c))
+		}
+		out.Routes = append(out.Routes, rt)
+	}
+	return out
+}

@@ -1,0 +1,99 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/common/version"
+)
+
+// maxErrorBody bounds how much of a failed response is read for the error
+// message: enough for Slack's "invalid_payload" or Alertmanager's
+// validation message, not a whole HTML error page.
+const maxErrorBody = 1024
+
+// UserAgent is sent with every notification request.
+func UserAgent() string { return "okrd/" + version.Version }
+
+// PostJSON posts body to rawURL as JSON with the extra headers and
+// classifies the outcome by okrd's retry policy: a 2xx is success; a 5xx,
+// a 429 and a request that got no response are worth retrying (honouring
+// Retry-After); any other status is not. redacted is how the URL may
+// appear in an error (see RedactURL).
+func PostJSON(ctx context.Context, client *http.Client, rawURL, redacted string, body []byte, header http.Header) (retry bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
+	if err != nil {
+		// The URL was validated when the config was loaded; the message of
+		// this error would repeat it, so it is not used.
+		return false, &Error{Reason: ReasonOther, Err: fmt.Errorf("POST %s: cannot build the request", redacted)}
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", UserAgent())
+	resp, err := client.Do(req)
+	if err != nil {
+		return true, requestError(http.MethodPost, redacted, err)
+	}
+	defer resp.Body.Close()
+	return CheckResponse(resp, http.MethodPost, redacted, time.Now())
+}
+
+// CheckResponse classifies a received response (see PostJSON) and drains
+// a bounded part of its body so that the connection can be reused.
+func CheckResponse(resp *http.Response, method, redacted string, now time.Time) (retry bool, err error) {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return false, nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	msg := fmt.Sprintf("%s %s: HTTP %d", method, redacted, resp.StatusCode)
+	if s := scrub(string(b), 200); s != "" {
+		msg += ": " + s
+	}
+	e := &Error{StatusCode: resp.StatusCode, Err: fmt.Errorf("%s", msg)}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		e.Reason = ReasonRateLimited
+		e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+		return true, e
+	case resp.StatusCode >= 500:
+		e.Reason = ReasonServerError
+		e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+		return true, e
+	default:
+		e.Reason = ReasonClientError
+		return false, e
+	}
+}
+
+// ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP
+// date (RFC 9110). It returns 0 when the header is absent, malformed or in
+// the past.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		// A day is more than any receiver means; the cap also keeps the
+		// multiplication from overflowing.
+		return time.Duration(min(n, 86400)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}

@@ -1,0 +1,249 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// httpNotifier posts to a URL with PostJSON, like the real integrations.
+type httpNotifier struct{ url string }
+
+func (n httpNotifier) Notify(ctx context.Context, alerts ...*Alert) (bool, error) {
+	return PostJSON(ctx, http.DefaultClient, n.url, RedactURL(n.url), []byte(`[]`), nil)
+}
+
+func firing() []*Alert {
+	return []*Alert{{Labels: map[string]string{"alertname": "OKRKeyResultOffTrack"}, StartsAt: time.Unix(1e9, 0)}}
+}
+
+// server answers with the given statuses in turn (the last one repeats)
+// and counts requests.
+func server(t *testing.T, statuses []int, header map[string]string, body string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		code := statuses[min(i, len(statuses)-1)]
+		for k, v := range header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(code)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(s.Close)
+	return s, &n
+}
+
+func newTestSender(reg prometheus.Registerer) *Sender {
+	s := NewSender(NewMetrics(reg), nil)
+	s.InitialBackoff, s.MaxBackoff = time.Millisecond, 4*time.Millisecond
+	s.Rand = func() float64 { return 1 }
+	return s
+}
+
+func TestSenderRetryPolicy(t *testing.T) {
+	tests := []struct {
+		name       string
+		statuses   []int
+		timeout    time.Duration
+		wantErr    bool
+		wantRetry  bool
+		wantReqs   int64
+		wantReason Reason
+	}{
+		{name: "a 5xx is retried until it succeeds", statuses: []int{503, 500, 200}, wantReqs: 3},
+		{name: "a 429 is retried", statuses: []int{429, 200}, wantReqs: 2},
+		{name: "a 400 is not retried", statuses: []int{400, 200}, wantErr: true, wantReqs: 1, wantReason: ReasonClientError},
+		{name: "a 404 is not retried", statuses: []int{404, 200}, wantErr: true, wantReqs: 1, wantReason: ReasonClientError},
+		{name: "a 401 is not retried", statuses: []int{401, 200}, wantErr: true, wantReqs: 1, wantReason: ReasonClientError},
+		{name: "a receiver that keeps failing is retried until the context ends, and stays retryable",
+			statuses: []int{502}, timeout: 30 * time.Millisecond, wantErr: true, wantRetry: true, wantReason: ReasonServerError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, n := server(t, tt.statuses, nil, "boom")
+			reg := prometheus.NewPedanticRegistry()
+			s := newTestSender(reg)
+			ctx := context.Background()
+			if tt.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			retry, err := s.Send(ctx, Integration{Receiver: "r", Type: "webhook", Notifier: httpNotifier{srv.URL}}, firing())
+			if (err != nil) != tt.wantErr || retry != tt.wantRetry {
+				t.Fatalf("Send = (%v, %v), want error %v retry %v", retry, err, tt.wantErr, tt.wantRetry)
+			}
+			if tt.wantReqs > 0 && n.Load() != tt.wantReqs {
+				t.Errorf("requests = %d, want %d", n.Load(), tt.wantReqs)
+			}
+			if got := testutil.ToFloat64(s.Metrics.notifications.WithLabelValues("r", "webhook")); got != 1 {
+				t.Errorf("okrd_notifications_total = %v, want 1 (one notification, however many requests)", got)
+			}
+			if got := testutil.ToFloat64(s.Metrics.requests.WithLabelValues("r", "webhook")); got != float64(n.Load()) {
+				t.Errorf("okrd_notification_requests_total = %v, want %d", got, n.Load())
+			}
+			failed := 0.0
+			if tt.wantErr {
+				failed = 1
+				if ReasonOf(err) != tt.wantReason {
+					t.Errorf("reason = %s, want %s", ReasonOf(err), tt.wantReason)
+				}
+				if got := testutil.ToFloat64(s.Metrics.failed.WithLabelValues("r", "webhook", string(tt.wantReason))); got != 1 {
+					t.Errorf("okrd_notifications_failed_total{reason=%s} = %v, want 1", tt.wantReason, got)
+				}
+			}
+			if got := testutil.CollectAndCount(s.Metrics.failed); tt.wantErr && got != 1 || !tt.wantErr && got != 0 {
+				t.Errorf("failed series = %v, want %v", got, failed)
+			}
+		})
+	}
+}
+
+func TestSenderHonoursRetryAfter(t *testing.T) {
+	srv, n := server(t, []int{429, 200}, map[string]string{"Retry-After": "1"}, "rate_limited")
+	s := newTestSender(nil)
+	start := time.Now()
+	if _, err := s.Send(context.Background(), Integration{Receiver: "r", Type: "slack", Notifier: httpNotifier{srv.URL}}, firing()); err != nil {
+		t.Fatal(err)
+	}
+	// The backoff alone is at most 4ms; Retry-After asked for 1s.
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("retried after %s, before the 1s the receiver asked for", d)
+	}
+	if n.Load() != 2 {
+		t.Errorf("requests = %d, want 2", n.Load())
+	}
+}
+
+func TestSenderGivesUpWhenRetryAfterExceedsTheDeadline(t *testing.T) {
+	srv, n := server(t, []int{503}, map[string]string{"Retry-After": "120"}, "")
+	s := newTestSender(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	retry, err := s.Send(ctx, Integration{Receiver: "r", Type: "alertmanager", Notifier: httpNotifier{srv.URL}}, firing())
+	if err == nil || !retry {
+		t.Fatalf("Send = (%v, %v), want a retryable error", retry, err)
+	}
+	if time.Since(start) > 2*time.Second || n.Load() != 1 {
+		t.Errorf("waited %s and made %d requests; a 120s Retry-After cannot fit in a 5s budget", time.Since(start), n.Load())
+	}
+}
+
+func TestNetworkErrorsAreRetriedAndDoNotLeakTheURL(t *testing.T) {
+	// A port nobody listens on: connection refused.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	secretURL := "http://" + addr + "/services/T000/B000/XXXXSECRETXXXX?token=abc"
+	retry, err := httpNotifier{secretURL}.Notify(context.Background(), firing()...)
+	if err == nil || !retry {
+		t.Fatalf("Notify = (%v, %v), want a retryable error", retry, err)
+	}
+	if ReasonOf(err) != ReasonNetwork {
+		t.Errorf("reason = %s, want network", ReasonOf(err))
+	}
+	if strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "token") {
+		t.Errorf("error leaks the URL: %v", err)
+	}
+	if !strings.Contains(err.Error(), "http://"+addr) {
+		t.Errorf("error should name the host: %v", err)
+	}
+}
+
+func TestTimeoutsAreRetryable(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	s := newTestSender(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	retry, err := s.Send(ctx, Integration{Receiver: "r", Type: "webhook", Notifier: httpNotifier{srv.URL}, Timeout: 20 * time.Millisecond}, firing())
+	if err == nil || !retry || ReasonOf(err) != ReasonTimeout {
+		t.Fatalf("Send = (%v, %v, reason %s), want a retryable timeout", retry, err, ReasonOf(err))
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0},
+		{"30", 30 * time.Second},
+		{"0", 0},
+		{"-5", 0},
+		{"Mon, 02 Nov 2026 09:01:30 GMT", 90 * time.Second},
+		{"Mon, 02 Nov 2026 08:00:00 GMT", 0}, // in the past
+		{"soon", 0},
+		{"99999999999999", 24 * time.Hour}, // capped, no overflow
+	}
+	for _, tt := range tests {
+		if got := ParseRetryAfter(tt.in, now); got != tt.want {
+			t.Errorf("ParseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestBackoffDoublesWithJitterUpToTheMaximum(t *testing.T) {
+	s := &Sender{InitialBackoff: time.Second, MaxBackoff: 8 * time.Second}
+	for _, tt := range []struct {
+		attempt int
+		rnd     float64
+		want    time.Duration
+	}{
+		{1, 1, time.Second},            // 1s × (0.5 + 0.5)
+		{1, 0, 500 * time.Millisecond}, // 1s × 0.5
+		{2, 1, 2 * time.Second},
+		{3, 0.5, 3 * time.Second}, // 4s × 0.75
+		{4, 1, 8 * time.Second},
+		{10, 1, 8 * time.Second}, // capped
+	} {
+		s.Rand = func() float64 { return tt.rnd }
+		if got := s.backoff(tt.attempt); got != tt.want {
+			t.Errorf("backoff(%d) with rand %v = %s, want %s", tt.attempt, tt.rnd, got, tt.want)
+		}
+	}
+}
+
+func TestReasonOf(t *testing.T) {
+	if got := ReasonOf(context.DeadlineExceeded); got != ReasonTimeout {
+		t.Errorf("deadline: %s", got)
+	}
+	if got := ReasonOf(errors.New("x")); got != ReasonOther {
+		t.Errorf("plain error: %s", got)
+	}
+	if got := ReasonOf(&Error{Reason: ReasonRateLimited, Err: errors.New("429")}); got != ReasonRateLimited {
+		t.Errorf("*Error: %s", got)
+	}
+}
+
+func TestFingerprintDependsOnLabelsOnly(t *testing.T) {
+	a := &Alert{Labels: map[string]string{"alertname": "A", "objective": "o"}, Annotations: map[string]string{"x": "1"}}
+	b := &Alert{Labels: map[string]string{"objective": "o", "alertname": "A"}, Annotations: map[string]string{"x": "2"}, EndsAt: time.Now()}
+	c := &Alert{Labels: map[string]string{"alertname": "A", "objective": "p"}}
+	if a.Fingerprint() != b.Fingerprint() || a.Fingerprint() == c.Fingerprint() || len(a.Fingerprint()) != 16 {
+		t.Errorf("fingerprints %s %s %s", a.Fingerprint(), b.Fingerprint(), c.Fingerprint())
+	}
+}

@@ -1,0 +1,208 @@
+package rules
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/okrd/okrd/alerting"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// testPolicy is the policy of the golden rule file that
+// testdata/rules_test.yml unit-tests: every condition on, durations short
+// enough that promtool's evaluation stays quick.
+func testPolicy() alerting.Policy {
+	p := alerting.Policy{
+		For:             10 * time.Minute,
+		KeepFiringFor:   5 * time.Minute,
+		SourceDownAfter: 15 * time.Minute,
+		PeriodEndWindow: 24 * time.Hour,
+		ExternalURL:     "https://okrd.example.com",
+		Enabled:         map[alerting.Condition]bool{},
+	}
+	for _, c := range alerting.Conditions {
+		p.Enabled[c] = true
+	}
+	return p
+}
+
+func TestGenerateMatchesGolden(t *testing.T) {
+	got, err := Generate(testPolicy()).Marshal("rules/testdata (testPolicy)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "rules.yml")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("generated rules differ from %s (run go test ./rules -update and review the diff):\n%s", golden, got)
+	}
+}
+
+func TestGenerate(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy func(p *alerting.Policy)
+		check  func(t *testing.T, f *File)
+	}{
+		{
+			name: "only the enabled conditions get a rule, in the order of alerting.Conditions",
+			policy: func(p *alerting.Policy) {
+				p.Enabled = map[alerting.Condition]bool{alerting.SourceDown: true, alerting.OffTrack: true}
+			},
+			check: func(t *testing.T, f *File) {
+				var names []string
+				for _, r := range f.Groups[1].Rules {
+					names = append(names, r.Alert)
+				}
+				if got := strings.Join(names, ","); got != "OKRKeyResultOffTrack,OKRSourceDown" {
+					t.Errorf("alerts = %s", got)
+				}
+			},
+		},
+		{
+			name:   "source_down waits source_down_after, key results wait for, period-end alerts fire at once",
+			policy: func(p *alerting.Policy) {},
+			check: func(t *testing.T, f *File) {
+				want := map[string]string{
+					"OKRSourceDown": "15m", "OKRKeyResultOffTrack": "10m", "OKRKeyResultStale": "10m",
+					"OKRKeyResultMissed": "", "OKRKeyResultAchieved": "",
+				}
+				for _, r := range f.Groups[1].Rules {
+					if w, ok := want[r.Alert]; ok && r.For != w {
+						t.Errorf("%s: for = %q, want %q", r.Alert, r.For, w)
+					}
+					once := r.Alert == "OKRKeyResultMissed" || r.Alert == "OKRKeyResultAchieved"
+					if once != (r.KeepFiringFor == "") {
+						t.Errorf("%s: keep_firing_for = %q", r.Alert, r.KeepFiringFor)
+					}
+				}
+			},
+		},
+		{
+			name:   "a zero keep_firing_for is left out and no external URL means no dashboard annotation",
+			policy: func(p *alerting.Policy) { p.KeepFiringFor = 0; p.ExternalURL = "" },
+			check: func(t *testing.T, f *File) {
+				for _, r := range f.Groups[1].Rules {
+					if r.KeepFiringFor != "" {
+						t.Errorf("%s: keep_firing_for = %q", r.Alert, r.KeepFiringFor)
+					}
+					if _, ok := r.Annotations["dashboard"]; ok {
+						t.Errorf("%s: has a dashboard annotation", r.Alert)
+					}
+				}
+			},
+		},
+		{
+			name:   "the period-end window is written in seconds",
+			policy: func(p *alerting.Policy) { p.PeriodEndWindow = 7 * 24 * time.Hour },
+			check: func(t *testing.T, f *File) {
+				for _, r := range f.Groups[1].Rules {
+					// 7 × 86400 = 604800
+					if r.Alert == "OKRKeyResultMissed" && !strings.Contains(r.Expr, "okr_objective_period_end_timestamp_seconds < 604800") {
+						t.Errorf("missed expr = %s", r.Expr)
+					}
+				}
+			},
+		},
+		{
+			name:   "every alert carries the severity of its condition and origin prometheus",
+			policy: func(p *alerting.Policy) {},
+			check: func(t *testing.T, f *File) {
+				for _, c := range alerting.Conditions {
+					found := false
+					for _, r := range f.Groups[1].Rules {
+						if r.Alert == c.AlertName() {
+							found = true
+							if r.Labels["severity"] != string(c.Severity()) || r.Labels["origin"] != "prometheus" {
+								t.Errorf("%s: labels %v", r.Alert, r.Labels)
+							}
+						}
+					}
+					if !found {
+						t.Errorf("no rule for %s", c)
+					}
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := testPolicy()
+			tt.policy(&p)
+			tt.check(t, Generate(p))
+		})
+	}
+}
+
+// promtool finds the promtool binary, or skips (fails in CI).
+func promtool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" {
+			t.Fatal("promtool is not installed (apt-get install prometheus) and OKRD_REQUIRE_INTEGRATION=1")
+		}
+		t.Skip("promtool is not installed (apt-get install prometheus); skipping the rule checks")
+	}
+	return p
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	bin := promtool(t)
+	out, err := exec.Command(bin, "check", "rules", filepath.Join("testdata", "rules.yml")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check rules: %v\n%s", err, out)
+	}
+}
+
+// TestPromtoolUnitTests runs testdata/rules_test.yml: for every rule, cases
+// where it must fire (after its `for`, with its labels and annotations) and
+// where it must not.
+func TestPromtoolUnitTests(t *testing.T) {
+	bin := promtool(t)
+	cmd := exec.Command(bin, "test", "rules", "rules_test.yml")
+	cmd.Dir = "testdata"
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool test rules: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "SUCCESS") {
+		t.Fatalf("promtool test rules did not report success:\n%s", out)
+	}
+}
+
+// TestUnitTestsCoverEveryRule guards the point of the unit tests: a rule
+// added to the generator without a promtool test fails here.
+func TestUnitTestsCoverEveryRule(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "rules_test.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range Generate(testPolicy()).Groups {
+		for _, r := range g.Rules {
+			name := r.Alert
+			key := "alertname: " + name
+			if r.Record != "" {
+				name, key = r.Record, "expr: "+r.Record
+			}
+			if !strings.Contains(string(b), key) {
+				t.Errorf("rules_test.yml has no test for %s", name)
+			}
+		}
+	}
+}
