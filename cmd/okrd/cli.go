@@ -30,6 +30,7 @@ Usage:
   okrd checkin  [--config FILE] OBJECTIVE/KEY_RESULT VALUE [--note TEXT] [--at TIME] [--author NAME]
   okrd report   [--config FILE] [--format markdown|html] [--period PERIOD] [--at TIME] [--out FILE]
   okrd rules    [--config FILE] [--out FILE]
+  okrd dashboards [--config FILE] --out DIR
   okrd version
 
 Common flags:
@@ -66,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReport(rest, stdout, stderr)
 	case "rules":
 		return cmdRules(rest, stdout, stderr)
+	case "dashboards":
+		return cmdDashboards(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, version.Print("okrd"))
 		return exitOK

@@ -1,0 +1,412 @@
+package dashboards
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v2"
+
+	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/okr"
+)
+
+// parseConfig loads a configuration from text.
+func parseConfig(t *testing.T, text string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(text), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestStatusCode(t *testing.T) {
+	tests := []struct {
+		name   string
+		metric string
+		by     string
+		ms     []m
+		want   string
+	}{
+		{
+			name:   "every status contributes its code while it is the current one",
+			metric: "okr_objective_status", by: "objective",
+			want: `max by (objective) (` +
+				`(okr_objective_status{status="no_data"} == 1) * 0 or ` +
+				`(okr_objective_status{status="achieved"} == 1) * 1 or ` +
+				`(okr_objective_status{status="on_track"} == 1) * 2 or ` +
+				`(okr_objective_status{status="at_risk"} == 1) * 3 or ` +
+				`(okr_objective_status{status="off_track"} == 1) * 4 or ` +
+				`(okr_objective_status{status="missed"} == 1) * 5)`,
+		},
+		{
+			name:   "the matchers of one key result come before the status",
+			metric: "okr_key_result_status", by: "objective, key_result",
+			ms: []m{eq("objective", "grow"), eq("key_result", "nps")},
+			want: `max by (objective, key_result) (` +
+				`(okr_key_result_status{objective="grow", key_result="nps", status="no_data"} == 1) * 0 or ` +
+				`(okr_key_result_status{objective="grow", key_result="nps", status="achieved"} == 1) * 1 or ` +
+				`(okr_key_result_status{objective="grow", key_result="nps", status="on_track"} == 1) * 2 or ` +
+				`(okr_key_result_status{objective="grow", key_result="nps", status="at_risk"} == 1) * 3 or ` +
+				`(okr_key_result_status{objective="grow", key_result="nps", status="off_track"} == 1) * 4 or ` +
+				`(okr_key_result_status{objective="grow", key_result="nps", status="missed"} == 1) * 5)`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := statusCode(tt.metric, tt.by, tt.ms...); got != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStatusMappingsCoverEveryStatusOnce(t *testing.T) {
+	names, codes := map[okr.Status]int{}, map[int]bool{}
+	for _, s := range statuses {
+		names[s.name]++
+		if codes[s.code] {
+			t.Errorf("code %d is used twice", s.code)
+		}
+		codes[s.code] = true
+	}
+	for _, s := range okr.Statuses {
+		if names[s] != 1 {
+			t.Errorf("status %s is mapped %d times, want once", s, names[s])
+		}
+	}
+	if len(statuses) != len(okr.Statuses) {
+		t.Errorf("%d statuses mapped, okrd has %d", len(statuses), len(okr.Statuses))
+	}
+}
+
+// term is a stand-in for a per-key-result figure, so that the expected
+// strings show the structure of the weighted mean.
+func term(ms ...m) string { return sel("x", ms...) }
+
+func TestWeightedMean(t *testing.T) {
+	objectives := func(weights ...string) string {
+		// One objective per argument; each argument lists the weights of
+		// its key results, "-" for the default.
+		var b strings.Builder
+		for i, ws := range weights {
+			fmt.Fprintf(&b, "[[objectives]]\nid = \"o%d\"\ntitle = \"O\"\nperiod = \"2026-Q4\"\n", i+1)
+			for j, w := range strings.Split(ws, ",") {
+				fmt.Fprintf(&b, "  [[objectives.key_results]]\n  id = \"k%d\"\n  title = \"K\"\n  baseline = 0\n  target = 1\n", j+1)
+				if w != "-" {
+					fmt.Fprintf(&b, "  weight = %s\n", w)
+				}
+			}
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name    string
+		weights []string
+		want    string
+	}{
+		{
+			name:    "key results of the default weight make a plain average",
+			weights: []string{"-,-"},
+			want:    `avg by (objective) (x{objective="o1"})`,
+		},
+		{
+			name:    "objectives with equal weights share one average",
+			weights: []string{"2,2", "-"},
+			want:    `avg by (objective) (x{objective=~"o1|o2"})`,
+		},
+		{
+			// (3·k1 + 1·k2) / 4
+			name:    "unequal weights make a weighted sum over the total",
+			weights: []string{"3,1"},
+			want:    `sum by (objective) ((x{objective="o1", key_result="k1"}) * 3 or (x{objective="o1", key_result="k2"}) * 1) / 4`,
+		},
+		{
+			// k2 weighs 0: (2·k1 + 0.5·k3) / 2.5
+			name:    "a key result of weight 0 is left out of the mean",
+			weights: []string{"2,0,0.5"},
+			want:    `sum by (objective) ((x{objective="o1", key_result="k1"}) * 2 or (x{objective="o1", key_result="k3"}) * 0.5) / 2.5`,
+		},
+		{
+			name:    "uniform and weighted objectives are joined with or, the average first",
+			weights: []string{"1,2", "-", "-,-"},
+			want: `(avg by (objective) (x{objective=~"o2|o3"})) or ` +
+				`(sum by (objective) ((x{objective="o1", key_result="k1"}) * 1 or (x{objective="o1", key_result="k2"}) * 2) / 3)`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := parseConfig(t, objectives(tt.weights...))
+			if got := weightedMean(cfg.Objectives, term); got != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+	t.Run("without objectives there is nothing to average", func(t *testing.T) {
+		if got := weightedMean(nil, term); got != "" {
+			t.Errorf("got %q", got)
+		}
+	})
+}
+
+func TestWeightsFollowTheRollUp(t *testing.T) {
+	tests := []struct {
+		name    string
+		weights []float64
+		want    []float64
+	}{
+		{"positive weights stay", []float64{3, 1}, []float64{3, 1}},
+		{"a zero weight stays out", []float64{2, 0}, []float64{2, 0}},
+		{"all zero: all weigh the same", []float64{0, 0}, []float64{1, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &config.Objective{}
+			for i, w := range tt.weights {
+				kr := &config.KeyResult{ID: fmt.Sprintf("k%d", i)}
+				kr.Engine.Weight = w
+				o.KeyResults = append(o.KeyResults, kr)
+			}
+			got := weights(o)
+			for i := range tt.want {
+				if got[i].weight != tt.want[i] {
+					t.Errorf("weights = %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestExpectedValue(t *testing.T) {
+	// baseline + expected × (target − baseline), per key result.
+	want := `max by (objective, key_result) (okr_key_result_baseline{objective="o", key_result="k"}) + ` +
+		`max by (objective, key_result) (okr_key_result_expected_progress_ratio{objective="o", key_result="k"}) * (` +
+		`max by (objective, key_result) (okr_key_result_target{objective="o", key_result="k"}) - ` +
+		`max by (objective, key_result) (okr_key_result_baseline{objective="o", key_result="k"}))`
+	if got := expectedValue("o", "k"); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestSelectorsQuoteValues(t *testing.T) {
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"a plain value", sel("m", eq("a", "b")), `m{a="b"}`},
+		{"quotes and backslashes are escaped", sel("m", eq("a", `say "hi" \o/`)), `m{a="say \"hi\" \\o/"}`},
+		{"no matchers, no braces", sel("m"), "m"},
+		{"regex alternatives are literal", anyOf("a.b", "c-d"), `a\.b|c-d`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %s, want %s", tt.got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeyResultUnits(t *testing.T) {
+	tests := []struct {
+		unit, currency, want string
+	}{
+		{"", "", "short"},
+		{"count", "", "short"},
+		{"ratio", "", "percentunit"},
+		{"percent", "", "percent"},
+		{"duration", "", "s"},
+		{"currency", "EUR", "currencyEUR"},
+		{"currency", "NZD", "suffix: NZD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.unit+" "+tt.currency, func(t *testing.T) {
+			if got := krUnit(&config.KeyResult{Unit: tt.unit, Currency: tt.currency}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOverviewSpansThePeriodsInTheConfiguredTimeZone(t *testing.T) {
+	ds, err := Generate(exampleConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jd := struct {
+		Time     struct{ From, To string }
+		Timezone string
+	}{}
+	if err := json.Unmarshal(ds[0].JSON, &jd); err != nil {
+		t.Fatal(err)
+	}
+	// 2026-Q4 in Europe/Berlin: 1 October 00:00 CEST (UTC+2) to
+	// 1 January 00:00 CET (UTC+1).
+	if jd.Time.From != "2026-09-30T22:00:00.000Z" || jd.Time.To != "2026-12-31T23:00:00.000Z" || jd.Timezone != "Europe/Berlin" {
+		t.Errorf("time %s to %s in %s", jd.Time.From, jd.Time.To, jd.Timezone)
+	}
+}
+
+// TestDashboardsAreWellFormed checks what Grafana relies on and what the
+// issue asks of every panel, on the dashboards of config.example.toml.
+func TestDashboardsAreWellFormed(t *testing.T) {
+	cfg := exampleConfig(t)
+	ds, err := Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{ds[0].UID, ds[1].UID, ds[2].UID}; strings.Join(got, ",") != "okrd-okr-overview,okrd-delivery,okrd-health" {
+		t.Errorf("uids %v", got)
+	}
+	for _, d := range ds {
+		jd := decodeDashboard(t, d)
+		t.Run(d.UID, func(t *testing.T) {
+			ids := map[int]bool{}
+			for _, p := range allPanels(jd) {
+				if ids[p.ID] || p.ID == 0 {
+					t.Errorf("panel %q: id %d is zero or not unique", p.Title, p.ID)
+				}
+				ids[p.ID] = true
+				if p.Type == "row" {
+					continue
+				}
+				if p.Datasource == nil || p.Datasource.UID != "${datasource}" || p.Datasource.Type != "prometheus" {
+					t.Errorf("panel %q does not query the $datasource variable", p.Title)
+				}
+				if len(p.Targets) == 0 {
+					t.Errorf("panel %q has no query", p.Title)
+				}
+				refs := map[string]bool{}
+				for _, tg := range p.Targets {
+					if tg.RefID == "" || refs[tg.RefID] {
+						t.Errorf("panel %q: refId %q is empty or not unique", p.Title, tg.RefID)
+					}
+					refs[tg.RefID] = true
+					if tg.Instant == tg.Range {
+						t.Errorf("panel %q query %s: want exactly one of instant and range", p.Title, tg.RefID)
+					}
+				}
+			}
+			// Every panel fits the 24 columns and none overlaps another.
+			ps := allPanels(jd)
+			for i, p := range ps {
+				g := p.GridPos
+				if g.W <= 0 || g.H <= 0 || g.X < 0 || g.X+g.W > fullWidth {
+					t.Errorf("panel %q: grid position %+v is off the grid", p.Title, g)
+				}
+				for _, q := range ps[:i] {
+					o := q.GridPos
+					if g.X < o.X+o.W && o.X < g.X+g.W && g.Y < o.Y+o.H && o.Y < g.Y+g.H {
+						t.Errorf("panels %q %+v and %q %+v overlap", q.Title, o, p.Title, g)
+					}
+				}
+			}
+			vars := map[string]bool{}
+			for _, v := range variablesOf(t, d) {
+				vars[v.Name] = true
+			}
+			if !vars[varDatasource] {
+				t.Error("no datasource variable")
+			}
+			for _, q := range queriesOf(t, d) {
+				for _, ref := range varRef.FindAllStringSubmatch(q.Expr, -1) {
+					if name := ref[1]; !vars[name] && builtinValues[name] == "" {
+						t.Errorf("%s uses $%s, which the dashboard does not define", q, name)
+					}
+				}
+			}
+		})
+	}
+
+	t.Run("the overview has a row per objective and four panels per key result", func(t *testing.T) {
+		jd := decodeDashboard(t, ds[0])
+		var rows []string
+		titles := map[string]int{}
+		for _, p := range jd.Panels {
+			if p.Type == "row" {
+				rows = append(rows, p.Title)
+			}
+			titles[p.Title]++
+		}
+		want := []string{
+			"Customers love the new checkout (2026-Q4)",
+			"Checkout is fast and reliable (2026-Q4)",
+			"Grow self-serve revenue (2026-Q4)",
+		}
+		if strings.Join(rows, "|") != strings.Join(want, "|") {
+			t.Errorf("rows %q, want %q", rows, want)
+		}
+		krs := 0
+		for _, o := range cfg.Objectives {
+			for _, kr := range o.KeyResults {
+				krs++
+				if titles[kr.Title] != 1 || titles[kr.Title+": trajectory"] != 1 {
+					t.Errorf("key result %s/%s: want one value panel and one trajectory panel", o.ID, kr.ID)
+				}
+			}
+		}
+		// 4 summary stats, the table, the progress graph; per objective a
+		// row and 3 panels; per key result 4 panels: 6 + 3·4 + 7·4 = 46.
+		if got, want := len(jd.Panels), 6+len(cfg.Objectives)*4+krs*4; got != want || want != 46 {
+			t.Errorf("%d panels, want %d (46)", got, want)
+		}
+	})
+
+	t.Run("every overview query is filtered by team, owner and objective", func(t *testing.T) {
+		for _, q := range queriesOf(t, ds[0]) {
+			for _, v := range []string{"$team", "$owner", "$objective"} {
+				if !strings.Contains(q.Expr, v) {
+					t.Errorf("%s does not use %s: %s", q, v, q.Expr)
+				}
+			}
+		}
+	})
+
+	t.Run("every delivery query is filtered by source", func(t *testing.T) {
+		for _, q := range queriesOf(t, ds[1]) {
+			if !strings.Contains(q.Expr, `source=~"$source"`) {
+				t.Errorf("%s does not use $source: %s", q, q.Expr)
+			}
+		}
+	})
+}
+
+func TestProvisioningExamples(t *testing.T) {
+	var ds struct {
+		APIVersion  int `yaml:"apiVersion"`
+		Datasources []struct {
+			Name, Type, UID, URL, Access string
+		} `yaml:"datasources"`
+	}
+	readYAML(t, filepath.Join("provisioning", "datasource.yaml"), &ds)
+	if ds.APIVersion != 1 || len(ds.Datasources) != 1 || ds.Datasources[0].Type != "prometheus" || ds.Datasources[0].URL == "" {
+		t.Errorf("datasource.yaml: %+v", ds)
+	}
+	var dp struct {
+		APIVersion int `yaml:"apiVersion"`
+		Providers  []struct {
+			Name, Type, Folder string
+			Options            struct{ Path string }
+		} `yaml:"providers"`
+	}
+	readYAML(t, filepath.Join("provisioning", "dashboards.yaml"), &dp)
+	if dp.APIVersion != 1 || len(dp.Providers) != 1 || dp.Providers[0].Type != "file" || dp.Providers[0].Options.Path == "" {
+		t.Errorf("dashboards.yaml: %+v", dp)
+	}
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}

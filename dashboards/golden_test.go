@@ -1,0 +1,64 @@
+package dashboards
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/okrd/okrd/config"
+)
+
+var update = flag.Bool("update", false, "rewrite the dashboards generated from config.example.toml")
+
+// exampleConfig loads the repository's config.example.toml, the config the
+// committed dashboards are generated from.
+func exampleConfig(t testing.TB) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join("..", "config.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestCommittedDashboardsMatchTheGenerator keeps dashboards/*.json in step
+// with the generator and config.example.toml. After a deliberate change,
+// run `go test ./dashboards -run TestCommittedDashboardsMatchTheGenerator -update`
+// and review the diff.
+func TestCommittedDashboardsMatchTheGenerator(t *testing.T) {
+	ds, err := Generate(exampleConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := Write(".", ds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	for _, d := range ds {
+		want = append(want, d.File)
+		committed, err := os.ReadFile(d.File)
+		if err != nil {
+			t.Errorf("%s: %v (run go test ./dashboards -update)", d.File, err)
+			continue
+		}
+		if !bytes.Equal(committed, d.JSON) {
+			t.Errorf("%s differs from what the generator makes of config.example.toml; run go test ./dashboards -run TestCommittedDashboardsMatchTheGenerator -update and review the diff", d.File)
+		}
+	}
+	// No stale dashboard lingers next to the generated ones.
+	got, err := filepath.Glob("*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("dashboards/ holds %v, the generator makes %v", got, want)
+	}
+}
