@@ -171,6 +171,11 @@ func (a *App) Run(ctx context.Context) error {
 	a.runMu.Unlock()
 	a.applySources(a.cfg.Load())
 	a.startAlerting(runCtx)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.runReports(runCtx)
+	}()
 
 	var runErr error
 	ticker := time.NewTicker(time.Duration(a.cfg.Load().Global.EvaluationInterval))

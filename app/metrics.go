@@ -21,6 +21,8 @@ type selfMetrics struct {
 	evalTime      prometheus.Gauge
 	keyResults    prometheus.Gauge
 	checkinsTotal prometheus.Counter
+	reportsSent   prometheus.Counter
+	reportsFailed prometheus.Counter
 }
 
 func newSelfMetrics(reg prometheus.Registerer) *selfMetrics {
@@ -73,7 +75,16 @@ func newSelfMetrics(reg prometheus.Registerer) *selfMetrics {
 			Name: "okrd_checkins_total",
 			Help: "Manual check-ins recorded through the API.",
 		}),
+		reportsSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "okrd_reports_sent_total",
+			Help: "Weekly reports sent to the configured receiver.",
+		}),
+		reportsFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "okrd_reports_failed_total",
+			Help: "Failed attempts to send the weekly report (retried at the next check within a day).",
+		}),
 	}
+	reg.MustRegister(m.reportsSent, m.reportsFailed)
 	reg.MustRegister(m.up, m.lastSuccess, m.pollDuration, m.polls, m.records, m.measureErrors,
 		m.reloadOK, m.reloadTime, m.evalDuration, m.evalTime, m.keyResults, m.checkinsTotal)
 	return m

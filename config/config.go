@@ -119,6 +119,7 @@ func (c *Config) String() string {
 		Server     Server         `toml:"server"`
 		Storage    Storage        `toml:"storage"`
 		Alerting   Alerting       `toml:"alerting"`
+		Report     Report         `toml:"report"`
 		Sources    map[string]any `toml:"sources,omitempty"`
 		Objectives []*Objective   `toml:"objectives"`
 	}{
@@ -126,6 +127,7 @@ func (c *Config) String() string {
 		Server:     redactedCopy(reflect.ValueOf(c.Server)).Interface().(Server),
 		Storage:    redactedCopy(reflect.ValueOf(c.Storage)).Interface().(Storage),
 		Alerting:   redactedCopy(reflect.ValueOf(c.Alerting)).Interface().(Alerting),
+		Report:     c.Report,
 		Objectives: c.Objectives,
 	}
 	hideFileSecrets(reflect.ValueOf(&p.Server).Elem())

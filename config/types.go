@@ -13,6 +13,7 @@ type Config struct {
 	Server     Server             `toml:"server"`
 	Storage    Storage            `toml:"storage"`
 	Alerting   Alerting           `toml:"alerting"`
+	Report     Report             `toml:"report"`
 	Sources    map[string]*Source `toml:"sources"`
 	Objectives []*Objective       `toml:"objectives"`
 

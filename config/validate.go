@@ -70,7 +70,8 @@ func validate(c *collector, cfg *Config) {
 	v.storage()
 	v.sources()
 	v.objectives()
-	v.alerting() // after objectives: routes refer to objective ids
+	v.alerting()      // after objectives: routes refer to objective ids
+	v.reportSection() // after alerting: it names a receiver
 }
 
 func (v *validator) global() {
