@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
 )
 
 func TestNextDelay(t *testing.T) {
@@ -228,5 +229,42 @@ period = "2026-Q4"
 	kr := snap.Objective("measured").KeyResult("a-kr")
 	if !kr.Result.HasValue || kr.Result.Value != 4 || kr.Result.Progress != 0.5 {
 		t.Errorf("a-kr = %+v", kr.Result)
+	}
+}
+
+// resyncSource records whether a full re-sync was asked for.
+type resyncSource struct {
+	fakeSource
+	asked bool
+}
+
+func (r *resyncSource) Resync() { r.asked = true }
+
+func TestResyncOnceAsksSourcesThatCanForAFullResync(t *testing.T) {
+	var made []*resyncSource
+	collectors.Register("fake-resync", func(src *config.Source, deps collectors.Deps) (collectors.Source, error) {
+		s := &resyncSource{fakeSource: fakeSource{name: src.Name, spec: src.Spec.(*fakeSpec), st: deps.Store}}
+		made = append(made, s)
+		return s, nil
+	})
+	config.RegisterSourceType("fake-resync", config.SourceType{NewSpec: func() any { return &fakeSpec{} }})
+	for _, full := range []bool{false, true} {
+		dir := t.TempDir()
+		path := writeConfig(t, dir, baseConfig+"\n[sources.r]\ntype = \"fake-resync\"\n")
+		logger, _ := testLogger(t)
+		a, err := New(context.Background(), Options{ConfigFile: path, Logger: logger, Now: fixedClock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sync := a.SyncOnce
+		if full {
+			sync = a.ResyncOnce
+		}
+		if err := sync(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := made[len(made)-1].asked; got != full {
+			t.Errorf("full=%v: Resync asked = %v", full, got)
+		}
 	}
 }

@@ -15,6 +15,23 @@ import (
 // called as each source finishes (for a progress display). The error joins
 // the failures of every source that failed; the others are still recorded.
 func (a *App) SyncOnce(ctx context.Context, done func(source string, err error)) error {
+	return a.syncOnce(ctx, false, done)
+}
+
+// Resyncer is implemented by sources that can read their whole history
+// again (the jira source). A full re-sync upserts over what is stored and
+// moves the cursor only at the end, so nothing being served disappears.
+type Resyncer interface {
+	Resync()
+}
+
+// ResyncOnce is SyncOnce with a full re-sync of every source that supports
+// one.
+func (a *App) ResyncOnce(ctx context.Context, done func(source string, err error)) error {
+	return a.syncOnce(ctx, true, done)
+}
+
+func (a *App) syncOnce(ctx context.Context, resync bool, done func(source string, err error)) error {
 	defer a.store.Close()
 	if err := a.hist.refresh(ctx); err != nil {
 		return err
@@ -41,6 +58,10 @@ func (a *App) SyncOnce(ctx context.Context, done func(source string, err error))
 				done(name, err)
 			}
 			continue
+		}
+		if rs, ok := src.(Resyncer); ok && resync {
+			logger.Info("full re-sync requested")
+			rs.Resync()
 		}
 		r := &runner{cfg: sc, src: src, logger: logger, done: make(chan struct{})}
 		wg.Add(1)

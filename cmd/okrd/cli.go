@@ -26,7 +26,7 @@ const usage = `okrd turns objectives and key results into live, measured numbers
 Usage:
   okrd run      [--config FILE] [--web.listen-address ADDR]... [--web.config.file FILE]
   okrd check    [--config FILE]
-  okrd sync     [--config FILE]
+  okrd sync     [--config FILE] [--resync]
   okrd checkin  [--config FILE] OBJECTIVE/KEY_RESULT VALUE [--note TEXT] [--at TIME] [--author NAME]
   okrd report   [--config FILE] [--format markdown|html] [--period PERIOD] [--at TIME] [--out FILE]
   okrd rules    [--config FILE] [--out FILE]

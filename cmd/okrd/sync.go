@@ -16,6 +16,8 @@ import (
 func cmdSync(args []string, stdout, stderr io.Writer) int {
 	var c common
 	fs := newFlagSet("sync", stderr, &c)
+	var resync bool
+	fs.BoolVar(&resync, "resync", false, "read the whole history again (sources that support it: jira); what is stored stays served meanwhile")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
@@ -45,7 +47,11 @@ func cmdSync(args []string, stdout, stderr io.Writer) int {
 			progressbar.OptionShowCount(),
 			progressbar.OptionClearOnFinish())
 	}
-	err = a.SyncOnce(ctx, func(source string, err error) {
+	syncFn := a.SyncOnce
+	if resync {
+		syncFn = a.ResyncOnce
+	}
+	err = syncFn(ctx, func(source string, err error) {
 		if bar != nil {
 			bar.Describe("synced " + source)
 			_ = bar.Add(1)
