@@ -18,6 +18,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/internal/dsnredact"
 )
 
 // The PostgreSQL tests need a server: OKRD_TEST_POSTGRES_DSN names it, for
@@ -42,13 +43,13 @@ func pgWarehouse(t *testing.T) (dsn, schema string) {
 	}
 	admin, err := stdsql.Open("postgres", dsn)
 	if err != nil {
-		t.Fatalf("OKRD_TEST_POSTGRES_DSN is invalid: %v", redact(err, secrets(dsn, "")))
+		t.Fatalf("OKRD_TEST_POSTGRES_DSN is invalid: %v", dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := admin.PingContext(ctx); err != nil {
 		admin.Close()
-		skipOrFail(t, "the PostgreSQL server of OKRD_TEST_POSTGRES_DSN is unreachable: %v", redact(err, secrets(dsn, "")))
+		skipOrFail(t, "the PostgreSQL server of OKRD_TEST_POSTGRES_DSN is unreachable: %v", dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -184,7 +185,7 @@ func pgWithPassword(t *testing.T, dsn string) (string, string) {
 	const pw = "hunter2-Sup3r$ecret"
 	u, err := url.Parse(dsn)
 	if err != nil {
-		t.Fatalf("OKRD_TEST_POSTGRES_DSN must be a URL for this test: %v", redact(err, secrets(dsn, "")))
+		t.Fatalf("OKRD_TEST_POSTGRES_DSN must be a URL for this test: %v", dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 	}
 	user := "postgres"
 	if u.User != nil {
@@ -245,7 +246,7 @@ func TestAMissingDatabaseIsPermanent(t *testing.T) {
 	dsn, _ := pgWarehouse(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
-		t.Fatalf("OKRD_TEST_POSTGRES_DSN must be a URL for this test: %v", redact(err, secrets(dsn, "")))
+		t.Fatalf("OKRD_TEST_POSTGRES_DSN must be a URL for this test: %v", dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 	}
 	u.Path = "/okrd_no_such_database"
 	src, _ := load(t, sourceDoc(`driver = "postgres"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/okrd/okrd/collectors/internal/livequery"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/dsnredact"
 )
 
 // Defaults, named so that the documentation and the code cannot disagree.
@@ -71,7 +72,7 @@ func (s *Spec) Validate() error {
 		// dsn_file could not be read; the loader said so.
 	case s.Driver == DriverPostgres:
 		if _, err := pq.NewConfig(s.DSN.Value()); err != nil {
-			errs = append(errs, config.FieldErrorf(dsnField(s), "not a valid PostgreSQL DSN: %v", redact(err, secrets(s.DSN.Value(), ""))))
+			errs = append(errs, config.FieldErrorf(dsnField(s), "not a valid PostgreSQL DSN: %v", dsnredact.Error(err, dsnredact.Secrets(s.DSN.Value(), ""))))
 		}
 	case s.Driver == DriverSQLite:
 		if p := s.DSN.Value(); p == ":memory:" || strings.Contains(p, "mode=memory") {

@@ -30,6 +30,7 @@ import (
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/collectors/internal/livequery"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/dsnredact"
 )
 
 func init() {
@@ -69,12 +70,12 @@ func Open(name string, spec *Spec, logger *slog.Logger) (*Querier, error) {
 		dsn := spec.DSN.Value()
 		cfg, err := pq.NewConfig(dsn)
 		if err != nil {
-			return nil, fmt.Errorf("source %q: invalid PostgreSQL DSN: %w", name, redact(err, secrets(dsn, "")))
+			return nil, fmt.Errorf("source %q: invalid PostgreSQL DSN: %w", name, dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 		}
-		q.hide = secrets(dsn, cfg.Password)
+		q.hide = dsnredact.Secrets(dsn, cfg.Password)
 		connector, err := pq.NewConnectorConfig(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("source %q: invalid PostgreSQL DSN: %w", name, redact(err, q.hide))
+			return nil, fmt.Errorf("source %q: invalid PostgreSQL DSN: %w", name, dsnredact.Error(err, q.hide))
 		}
 		q.db = stdsql.OpenDB(connector)
 	case DriverSQLite:
@@ -307,7 +308,7 @@ func (q *Querier) sanitize(err error) error {
 	if err == nil || len(q.hide) == 0 {
 		return err
 	}
-	red := redact(err, q.hide)
+	red := dsnredact.Error(err, q.hide)
 	if red == err {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/okrd/okrd/internal/dsnredact"
 	"github.com/okrd/okrd/store"
 	"github.com/okrd/okrd/store/internal/sqlstore"
 )
@@ -60,12 +61,12 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 	logger = logger.With("db", "postgres")
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: invalid DSN: %w", redact(err, secrets(dsn, "")))
+		return nil, fmt.Errorf("postgres: invalid DSN: %w", dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 	}
-	hide := secrets(dsn, cfg.Password)
+	hide := dsnredact.Secrets(dsn, cfg.Password)
 	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: invalid DSN: %w", redact(err, hide))
+		return nil, fmt.Errorf("postgres: invalid DSN: %w", dsnredact.Error(err, hide))
 	}
 	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	// A handful of connections covers okrd's collectors, evaluator and
@@ -83,7 +84,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 	}, logger)}
 	if err := s.init(ctx, logger); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("postgres: open %s: %w", describe(cfg), redact(err, hide))
+		return nil, fmt.Errorf("postgres: open %s: %w", describe(cfg), dsnredact.Error(err, hide))
 	}
 	logger.Debug("opened the database", "server", describe(cfg))
 	return s, nil

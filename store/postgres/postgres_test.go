@@ -18,6 +18,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/okrd/okrd/internal/dsnredact"
 	"github.com/okrd/okrd/store"
 	"github.com/okrd/okrd/store/storetest"
 )
@@ -49,18 +50,18 @@ func baseDSN(t testing.TB) (string, *sql.DB) {
 	}
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
-		t.Fatalf("OKRD_TEST_POSTGRES_DSN is invalid: %v", redact(err, secrets(dsn, "")))
+		t.Fatalf("OKRD_TEST_POSTGRES_DSN is invalid: %v", dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 	}
 	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
-		t.Fatalf("OKRD_TEST_POSTGRES_DSN is invalid: %v", redact(err, secrets(dsn, cfg.Password)))
+		t.Fatalf("OKRD_TEST_POSTGRES_DSN is invalid: %v", dsnredact.Error(err, dsnredact.Secrets(dsn, cfg.Password)))
 	}
 	admin := sql.OpenDB(connector)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := admin.PingContext(ctx); err != nil {
 		_ = admin.Close()
-		skipOrFail(t, "the PostgreSQL server of OKRD_TEST_POSTGRES_DSN (%s) is unreachable: %v", describe(cfg), redact(err, secrets(dsn, cfg.Password)))
+		skipOrFail(t, "the PostgreSQL server of OKRD_TEST_POSTGRES_DSN (%s) is unreachable: %v", describe(cfg), dsnredact.Error(err, dsnredact.Secrets(dsn, cfg.Password)))
 	}
 	return dsn, admin
 }
@@ -93,7 +94,7 @@ func withSearchPath(t testing.TB, dsn, schema string) string {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
 		if err != nil {
-			t.Fatalf("OKRD_TEST_POSTGRES_DSN is not a valid URL: %v", redact(err, secrets(dsn, "")))
+			t.Fatalf("OKRD_TEST_POSTGRES_DSN is not a valid URL: %v", dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 		}
 		q := u.Query()
 		q.Set("search_path", schema)

@@ -1,4 +1,7 @@
-package sql
+// Package dsnredact keeps database passwords out of errors: the store and
+// the sql source both open PostgreSQL DSNs whose password must never reach a
+// log line or an error message.
+package dsnredact
 
 import (
 	"net/url"
@@ -8,19 +11,20 @@ import (
 )
 
 // The DSN's password must never reach a log line or an error message, yet
-// lib/pq and net/url can quote the DSN (url.Parse errors include the whole
-// URL) and a driver error can carry a connection string. Errors whose text
-// contains a secret are replaced by a copy with the secret masked; the copy
-// does not unwrap, because the original would print the secret again.
+// both lib/pq and net/url can quote the DSN: url.Parse errors include the
+// whole URL. Errors whose text contains a secret are replaced by a copy with
+// the secret masked; that copy does not unwrap, because the original would
+// print the secret again.
 
-const mask = "<secret>"
+// Mask replaces a secret in a message.
+const Mask = "<secret>"
 
 type redactedError struct{ msg string }
 
 func (e *redactedError) Error() string { return e.msg }
 
-// redact returns err unchanged unless its text contains one of secrets.
-func redact(err error, secrets []string) error {
+// Error returns err unchanged unless its text contains one of secrets.
+func Error(err error, secrets []string) error {
 	if err == nil {
 		return nil
 	}
@@ -28,7 +32,7 @@ func redact(err error, secrets []string) error {
 	leaked := false
 	for _, s := range secrets {
 		if s != "" && strings.Contains(msg, s) {
-			msg = strings.ReplaceAll(msg, s, mask)
+			msg = strings.ReplaceAll(msg, s, Mask)
 			leaked = true
 		}
 	}
@@ -40,12 +44,12 @@ func redact(err error, secrets []string) error {
 
 var kvPassword = regexp.MustCompile(`(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
 
-// secrets lists every form in which the password of dsn might be quoted:
-// as written in a URL (raw and percent-decoded) or a key=value string
-// (quoted and unquoted), as parsed, and last the whole DSN, longest first
-// so that a longer form is masked before a shorter one inside it. It works
-// on DSNs that lib/pq rejects.
-func secrets(dsn, parsed string) []string {
+// Secrets lists every form in which the password of dsn might be quoted:
+// the password as written (raw and percent-decoded, quoted and unquoted) and
+// as parsed, longest first so a longer form is masked before a shorter one
+// inside it, and last the whole DSN, which is masked only if the password
+// was not found in it. It works on DSNs lib/pq rejects.
+func Secrets(dsn, parsed string) []string {
 	out := []string{parsed}
 	if i := strings.Index(dsn, "://"); i >= 0 {
 		rest := dsn[i+3:]
