@@ -23,6 +23,10 @@ type Options struct {
 	Now func() time.Time
 	// Version is reported in okrd_build_info and the API.
 	Version string
+	// NoStartJitter makes every source poll at once when okrd starts,
+	// instead of after a random delay of up to five seconds that keeps a
+	// restart from hitting every API at the same instant (okrd demo).
+	NoStartJitter bool
 	// ShutdownTimeout bounds how long in-flight requests and writes may take
 	// to finish after the context is cancelled. Default 15s.
 	ShutdownTimeout time.Duration

@@ -77,6 +77,9 @@ func (a *App) runSource(ctx context.Context, r *runner) {
 	// A short random start delay keeps a restart from hitting every API at
 	// the same instant.
 	first := time.Duration(rand.Float64() * float64(min(time.Duration(r.cfg.Interval), startJitter)))
+	if a.opts.NoStartJitter {
+		first = 0
+	}
 	timer := time.NewTimer(first)
 	defer timer.Stop()
 	for {
