@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/okrd/okrd/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -559,13 +561,7 @@ func diffLines(want, got string) string {
 }
 
 func TestMetricsPassPromtool(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" {
-			t.Fatal("promtool is not installed (apt-get install prometheus) and OKRD_REQUIRE_INTEGRATION=1")
-		}
-		t.Skip("promtool is not installed (apt-get install prometheus); skipping the exposition lint")
-	}
+	promtool := testenv.Program(t, "promtool", "prometheus")
 	ta := startApp(t, "", baseConfig+`
 [sources.flaky]
 type = "fake"

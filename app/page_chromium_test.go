@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okrd/okrd/internal/testenv"
 	"github.com/okrd/okrd/store"
 )
 
@@ -231,10 +232,7 @@ func distinctColours(img image.Image, limit int) int {
 func requireChromium(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(chromiumBin); err != nil {
-		if os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" {
-			t.Fatalf("%s is required (OKRD_REQUIRE_INTEGRATION=1): install the Debian package chromium (scripts/install-test-deps.sh)", chromiumBin)
-		}
-		t.Skipf("%s not found: install the Debian package chromium to test the page in a browser", chromiumBin)
+		testenv.Unavailable(t, "%s not found: install the Debian package chromium (scripts/install-test-deps.sh) to test the page in a browser", chromiumBin)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	_ "github.com/okrd/okrd/collectors/all"
 	_ "github.com/okrd/okrd/collectors/promql"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/testenv"
 	"github.com/okrd/okrd/sandbox/githubfake"
 	"github.com/okrd/okrd/sandbox/jirafake"
 	"github.com/okrd/okrd/store"
@@ -356,10 +357,7 @@ func prometheusPath(t *testing.T) string {
 		if _, statErr := os.Stat("/usr/bin/prometheus"); statErr == nil {
 			return "/usr/bin/prometheus"
 		}
-		if requireIntegration() {
-			t.Fatal("prometheus not found and OKRD_REQUIRE_INTEGRATION=1 (scripts/install-test-deps.sh installs it)")
-		}
-		t.Skip("prometheus not found (install the prometheus package, see scripts/install-test-deps.sh)")
+		testenv.Unavailable(t, "prometheus not found (install the prometheus package, see scripts/install-test-deps.sh)")
 	}
 	return p
 }

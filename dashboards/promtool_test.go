@@ -8,20 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/okrd/okrd/internal/testenv"
 )
 
 // promtoolPath finds promtool, or skips (fails under
 // OKRD_REQUIRE_INTEGRATION=1) without it.
 func promtoolPath(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if requireIntegration() {
-			t.Fatal("promtool not found and OKRD_REQUIRE_INTEGRATION=1 (scripts/install-test-deps.sh installs it)")
-		}
-		t.Skip("promtool not found (install the prometheus package, see scripts/install-test-deps.sh)")
-	}
-	return p
+	return testenv.Program(t, "promtool", "prometheus")
 }
 
 // TestEveryExpressionParses runs every panel expression, and the selector

@@ -3,7 +3,6 @@ package dashboards
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -189,6 +188,3 @@ func defaultValues(t testing.TB, ds ...Dashboard) map[string]string {
 
 // labelValuesQuery matches label_values(selector, label).
 var labelValuesQuery = regexp.MustCompile(`^label_values\((.+),\s*(\w+)\)$`)
-
-// requireIntegration reports whether a missing tool must fail the test.
-func requireIntegration() bool { return os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" }

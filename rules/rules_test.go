@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/okrd/okrd/alerting"
+	"github.com/okrd/okrd/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -152,14 +153,7 @@ func TestGenerate(t *testing.T) {
 // promtool finds the promtool binary, or skips (fails in CI).
 func promtool(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" {
-			t.Fatal("promtool is not installed (apt-get install prometheus) and OKRD_REQUIRE_INTEGRATION=1")
-		}
-		t.Skip("promtool is not installed (apt-get install prometheus); skipping the rule checks")
-	}
-	return p
+	return testenv.Program(t, "promtool", "prometheus")
 }
 
 func TestPromtoolCheckRules(t *testing.T) {

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/okrd/okrd/internal/testenv"
 )
 
 func TestRulesWritesTheConfiguredRules(t *testing.T) {
@@ -45,7 +46,7 @@ conditions = ["off_track", "source_down"]
 		if b, err := exec.Command(promtool, "check", "rules", file).CombinedOutput(); err != nil {
 			t.Errorf("promtool check rules: %v\n%s", err, b)
 		}
-	} else if os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" {
+	} else if testenv.Required() {
 		t.Error("promtool is not installed and OKRD_REQUIRE_INTEGRATION=1")
 	}
 }

@@ -2,13 +2,14 @@ package github
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/okrd/okrd/internal/testenv"
 )
 
 // exposition registers the source and renders its series in the text
@@ -87,13 +88,7 @@ func TestDeliverySeries(t *testing.T) {
 		}
 	}
 
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" {
-			t.Fatal("promtool is not installed (apt-get install prometheus) and OKRD_REQUIRE_INTEGRATION=1")
-		}
-		t.Skip("promtool is not installed (apt-get install prometheus); skipping the exposition lint")
-	}
+	promtool := testenv.Program(t, "promtool", "prometheus")
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(out)
 	if lint, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(lint)) > 0 {

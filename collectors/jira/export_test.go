@@ -13,6 +13,7 @@ import (
 
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/testenv"
 	"github.com/okrd/okrd/sandbox/jirafake"
 )
 
@@ -67,13 +68,7 @@ func TestExportedSeries(t *testing.T) {
 
 // TestExportedSeriesPassPromtool lints the exposition with promtool.
 func TestExportedSeriesPassPromtool(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" {
-			t.Fatal("promtool is not installed (apt-get install prometheus) and OKRD_REQUIRE_INTEGRATION=1")
-		}
-		t.Skip("promtool is not installed (apt-get install prometheus); skipping the exposition lint")
-	}
+	promtool := testenv.Program(t, "promtool", "prometheus")
 	e := fixtureEnv(t, jirafake.DataCenter, nil)
 	e.mustPoll()
 	cmd := exec.Command(promtool, "check", "metrics")

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/internal/testenv"
 )
 
 // These tests run the real Prometheus (the Debian package `prometheus`,
@@ -33,10 +34,7 @@ import (
 
 func skipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" {
-		t.Fatalf(format+" (OKRD_REQUIRE_INTEGRATION=1)", args...)
-	}
-	t.Skipf(format, args...)
+	testenv.Unavailable(t, format, args...)
 }
 
 // target is what the scraped test target exposes.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/internal/dsnredact"
+	"github.com/okrd/okrd/internal/testenv"
 )
 
 // The PostgreSQL tests need a server: OKRD_TEST_POSTGRES_DSN names it, for
@@ -27,10 +28,7 @@ import (
 
 func skipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" {
-		t.Fatalf(format+" (OKRD_REQUIRE_INTEGRATION=1)", args...)
-	}
-	t.Skipf(format, args...)
+	testenv.Unavailable(t, format, args...)
 }
 
 // pgWarehouse creates a schema with the tables the tests query, dropped

@@ -19,6 +19,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/okrd/okrd/internal/dsnredact"
+	"github.com/okrd/okrd/internal/testenv"
 	"github.com/okrd/okrd/store"
 	"github.com/okrd/okrd/store/storetest"
 )
@@ -31,10 +32,7 @@ import (
 
 func skipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("OKRD_REQUIRE_INTEGRATION") == "1" {
-		t.Fatalf(format+" (OKRD_REQUIRE_INTEGRATION=1)", args...)
-	}
-	t.Skipf(format, args...)
+	testenv.Unavailable(t, format, args...)
 }
 
 func testLogger(t testing.TB) *slog.Logger {
