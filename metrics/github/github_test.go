@@ -153,35 +153,6 @@ func TestFirstReview(t *testing.T) {
 	}
 }
 
-func TestQuantile(t *testing.T) {
-	d := Distribution{1, 2, 3, 4}
-	tests := []struct {
-		name string
-		d    Distribution
-		q    float64
-		want float64
-		ok   bool
-	}{
-		// Position q*(n-1): 0.5*3 = 1.5, between 2 and 3.
-		{"the median of an even set interpolates", d, 0.5, 2.5, true},
-		// 0.85*3 = 2.55: 3 + 0.55*(4-3).
-		{"p85 interpolates between closest ranks", d, 0.85, 3.55, true},
-		{"p0 is the minimum", d, 0, 1, true},
-		{"p100 is the maximum", d, 1, 4, true},
-		{"a single value is every quantile", Distribution{7}, 0.95, 7, true},
-		{"an empty set has no quantile", nil, 0.5, 0, false},
-		{"a quantile above 1 has no value", d, 1.5, 0, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok := tc.d.Quantile(tc.q)
-			if ok != tc.ok || math.Abs(got-tc.want) > 1e-9 {
-				t.Fatalf("Quantile(%v) = %v, %v; want %v, %v", tc.q, got, ok, tc.want, tc.ok)
-			}
-		})
-	}
-}
-
 func TestLevels(t *testing.T) {
 	const h, d = 3600.0, 86400.0
 	tests := []struct {

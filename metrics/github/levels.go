@@ -1,8 +1,9 @@
 package github
 
 import (
-	"math"
 	"slices"
+
+	"github.com/okrd/okrd/metrics/quantile"
 )
 
 // Level is a DORA performance level. Its numeric value orders the levels
@@ -109,19 +110,7 @@ func newDistribution(vals []float64) Distribution {
 	return Distribution(vals)
 }
 
-// Quantile returns the q-quantile (0 <= q <= 1), interpolating linearly
-// between the closest ranks like PostgreSQL's percentile_cont and numpy's
-// percentile(method="linear"). An empty distribution has no quantile.
-func (d Distribution) Quantile(q float64) (float64, bool) {
-	n := len(d)
-	if n == 0 || math.IsNaN(q) || q < 0 || q > 1 {
-		return 0, false
-	}
-	pos := q * float64(n-1)
-	lo := int(math.Floor(pos))
-	if lo >= n-1 {
-		return d[n-1], true
-	}
-	frac := pos - float64(lo)
-	return d[lo] + frac*(d[lo+1]-d[lo]), true
-}
+// Quantile returns the q-quantile (0 <= q <= 1) by linear interpolation
+// between the closest ranks (package quantile). An empty distribution has
+// no quantile.
+func (d Distribution) Quantile(q float64) (float64, bool) { return quantile.Sorted(d, q) }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/okrd/okrd/metrics/quantile"
 )
 
 // ExportWindow is a window of the exported windowed series.
@@ -126,7 +128,7 @@ func (e *Exporter) summary(out *[]prometheus.Metric, name string, sorted []float
 	}
 	quantiles := make(map[float64]float64, len(qs))
 	for _, q := range qs {
-		quantiles[q] = quantileSorted(sorted, q)
+		quantiles[q], _ = quantile.Sorted(sorted, q)
 	}
 	*out = append(*out, prometheus.MustNewConstSummary(e.descs[name], uint64(len(sorted)), sum, quantiles, labels...))
 }

@@ -1,8 +1,6 @@
 package jira
 
 import (
-	"math"
-	"slices"
 	"time"
 )
 
@@ -16,28 +14,6 @@ func LastDays(now time.Time, d time.Duration) Window { return Window{From: now.A
 
 // Contains reports whether t is in the window.
 func (w Window) Contains(t time.Time) bool { return t.After(w.From) && !t.After(w.To) }
-
-// Quantile returns the q-quantile of xs by linear interpolation between the
-// closest ranks (PostgreSQL percentile_cont, numpy method "linear"): with
-// the values sorted, the quantile sits at rank q*(n-1). An empty set has no
-// quantile (ok is false), never 0. xs is sorted in place.
-func Quantile(xs []float64, q float64) (v float64, ok bool) {
-	if len(xs) == 0 || math.IsNaN(q) || q < 0 || q > 1 {
-		return 0, false
-	}
-	slices.Sort(xs)
-	return quantileSorted(xs, q), true
-}
-
-func quantileSorted(xs []float64, q float64) float64 {
-	pos := q * float64(len(xs)-1)
-	lo := math.Floor(pos)
-	i := int(lo)
-	if i+1 >= len(xs) {
-		return xs[len(xs)-1]
-	}
-	return xs[i] + (pos-lo)*(xs[i+1]-xs[i])
-}
 
 // Throughput counts the issues whose done time is in the window.
 func (m *Model) Throughput(f Filter, w Window) int {

@@ -92,34 +92,6 @@ func flowModel(c Categories) *Model {
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6 }
 
-func TestQuantile(t *testing.T) {
-	tests := []struct {
-		name string
-		xs   []float64
-		q    float64
-		want float64
-		ok   bool
-	}{
-		{"an empty set has no quantile", nil, 0.5, 0, false},
-		{"one value is every quantile", []float64{7}, 0.95, 7, true},
-		// rank 0.5*(4-1) = 1.5: 2 + 0.5*(3-2)
-		{"the median of four interpolates between the middle two", []float64{4, 1, 3, 2}, 0.5, 2.5, true},
-		// rank 0.85*(5-1) = 3.4: 40 + 0.4*(50-40)
-		{"p85 of five values", []float64{10, 20, 30, 40, 50}, 0.85, 44, true},
-		{"p0 is the minimum", []float64{3, 1, 2}, 0, 1, true},
-		{"p100 is the maximum", []float64{3, 1, 2}, 1, 3, true},
-		{"a quantile above 1 has no value", []float64{1}, 1.5, 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ok := Quantile(tt.xs, tt.q)
-			if ok != tt.ok || !near(got, tt.want) {
-				t.Errorf("Quantile = %v, %v; want %v, %v", got, ok, tt.want, tt.ok)
-			}
-		})
-	}
-}
-
 func TestFlowMetrics(t *testing.T) {
 	m := flowModel(Categories{})
 	w28 := LastDays(now, 28*day)

@@ -3,6 +3,8 @@ package jira
 import (
 	"fmt"
 	"time"
+
+	"github.com/okrd/okrd/metrics/quantile"
 )
 
 // Metric names a key result may bind to (key result `metric`).
@@ -85,9 +87,9 @@ type Query struct {
 // completed over the sum of committed (a mean weighted by commitment, so
 // that a tiny sprint does not swing it).
 func (m *Model) Value(q Query, now time.Time) (v float64, ok bool, err error) {
-	quantile := q.Quantile
-	if quantile == 0 {
-		quantile = DefaultQuantile
+	qt := q.Quantile
+	if qt == 0 {
+		qt = DefaultQuantile
 	}
 	switch q.Metric {
 	case MetricThroughput:
@@ -97,16 +99,16 @@ func (m *Model) Value(q Query, now time.Time) (v float64, ok bool, err error) {
 	case MetricWIP:
 		return float64(m.WIP(q.Filter)), true, nil
 	case MetricLeadTime:
-		v, ok := Quantile(m.LeadTimes(q.Filter, q.Window), quantile)
+		v, ok := quantile.Of(m.LeadTimes(q.Filter, q.Window), qt)
 		return v, ok, nil
 	case MetricCycleTime:
-		v, ok := Quantile(m.CycleTimes(q.Filter, q.Window), quantile)
+		v, ok := quantile.Of(m.CycleTimes(q.Filter, q.Window), qt)
 		return v, ok, nil
 	case MetricWIPAge:
-		v, ok := Quantile(m.WIPAges(q.Filter, now), quantile)
+		v, ok := quantile.Of(m.WIPAges(q.Filter, now), qt)
 		return v, ok, nil
 	case MetricWIPAgeMax:
-		v, ok := Quantile(m.WIPAges(q.Filter, now), 1)
+		v, ok := quantile.Of(m.WIPAges(q.Filter, now), 1)
 		return v, ok, nil
 	case MetricEpicProgress:
 		field := ""
