@@ -25,23 +25,27 @@ type fact struct {
 //     again, and a move between two done statuses (Done -> Closed) does not
 //     move the done time.
 //   - start time: the first transition into an in-progress status; an issue
-//     created in an in-progress status started at its creation. An issue
-//     that went straight from to-do to done has none.
+//     created in an in-progress status started at its creation, even when
+//     it later moved to another in-progress status (or back to to-do and
+//     into progress again). An issue that went straight from to-do to done
+//     has none.
 func derive(is *Issue, c compiled) fact {
 	f := fact{is: is, cat: c.of(is.Status)}
-	for _, tr := range is.Transitions {
-		if c.of(tr.To) == CategoryInProgress {
-			f.start = tr.At
-			break
-		}
+	// The status it was created in comes first: an issue created in
+	// progress entered progress at its creation, whatever in-progress
+	// statuses it moved through afterwards.
+	initial := is.Status
+	if len(is.Transitions) > 0 {
+		initial = is.Transitions[0].From
 	}
-	if f.start.IsZero() {
-		initial := is.Status
-		if len(is.Transitions) > 0 {
-			initial = is.Transitions[0].From
-		}
-		if c.of(initial) == CategoryInProgress {
-			f.start = is.Created
+	if c.of(initial) == CategoryInProgress {
+		f.start = is.Created
+	} else {
+		for _, tr := range is.Transitions {
+			if c.of(tr.To) == CategoryInProgress {
+				f.start = tr.At
+				break
+			}
 		}
 	}
 	if f.cat == CategoryDone {
