@@ -17,8 +17,8 @@ const WholeSource = "all"
 // descs are the delivery series of one source. The source name is a
 // constant label, so that two github sources register side by side.
 type descs struct {
-	deployments, failedDeployments, changeFailures, frequency, leadTime, cfr, restore *prometheus.Desc
-	level, merged, cycle, size, firstReview, open, oldestOpen                         *prometheus.Desc
+	deployments, failedDeployments, changeFailures, frequency, leadTime, cfr, restore, resolved *prometheus.Desc
+	level, merged, cycle, size, firstReview, open, openDrafts, oldestOpen                       *prometheus.Desc
 }
 
 func newDescs(source string) *descs {
@@ -37,19 +37,21 @@ func newDescs(source string) *descs {
 		leadTime:          d("lead_time_for_changes_seconds", "DORA lead time for changes (first commit to deploy) of pull requests deployed in the window, by quantile.", wq),
 		cfr:               d("change_failure_ratio", "DORA change failure rate: failed changes / (successful + failed deployments) in the window.", w),
 		restore:           d("time_to_restore_seconds", "DORA time to restore service of incidents closed in the window, by quantile.", wq),
+		resolved:          d("incidents_resolved", "Incidents closed in the window (0 when none).", w),
 		level:             d("dora_level", "DORA 2023 performance level of each key (1 for the current level, 0 for the others).", []string{"repo", "window", "key", "level"}),
 		merged:            d("pull_requests_merged", "Pull requests merged into any branch in the window (throughput).", w),
 		cycle:             d("pull_request_cycle_time_seconds", "Pull request cycle time (created to merged) of pull requests merged in the window, by quantile.", wq),
 		size:              d("pull_request_size_lines", "Pull request size (additions + deletions) of pull requests merged in the window, by quantile.", wq),
 		firstReview:       d("time_to_first_review_seconds", "Time from opening to the first review by someone other than the author, for pull requests first reviewed in the window, by quantile.", wq),
 		open:              d("open_pull_requests", "Open pull requests (drafts included) at the last poll.", []string{"repo"}),
+		openDrafts:        d("open_draft_pull_requests", "Open draft pull requests at the last poll (counted in open_pull_requests too).", []string{"repo"}),
 		oldestOpen:        d("oldest_open_pull_request_age_seconds", "Age of the oldest open pull request at the last poll.", []string{"repo"}),
 	}
 }
 
 func (d *descs) all() []*prometheus.Desc {
 	return []*prometheus.Desc{d.deployments, d.failedDeployments, d.changeFailures, d.frequency, d.leadTime, d.cfr, d.restore,
-		d.level, d.merged, d.cycle, d.size, d.firstReview, d.open, d.oldestOpen}
+		d.resolved, d.level, d.merged, d.cycle, d.size, d.firstReview, d.open, d.openDrafts, d.oldestOpen}
 }
 
 // Describe sends the descriptors of the delivery series.
@@ -115,6 +117,7 @@ func (s *Source) Collect(ch chan<- prometheus.Metric) {
 		}
 		dist(d.leadTime, sum.LeadTimes, repo, window)
 		dist(d.restore, sum.RestoreTimes, repo, window)
+		gauge(d.resolved, float64(sum.IncidentsResolved), repo, window)
 		for _, key := range mg.Keys {
 			cur, ok := sum.Levels[key]
 			if !ok {
@@ -136,6 +139,7 @@ func (s *Source) Collect(ch chan<- prometheus.Metric) {
 	for _, repo := range append([]string{""}, v.ix.Repos()...) {
 		sc := v.ix.Scope(repo)
 		gauge(d.open, float64(sc.OpenPullRequests()), repoLabel(repo))
+		gauge(d.openDrafts, float64(sc.OpenDraftPullRequests()), repoLabel(repo))
 		if age, ok := sc.OldestOpenAge(v.at); ok {
 			gauge(d.oldestOpen, age, repoLabel(repo))
 		}

@@ -66,6 +66,16 @@ func TestDeliverySeries(t *testing.T) {
 		`okrd_github_time_to_first_review_seconds{repo="acme/web",source="gh",window="28d",quantile="0.5"} 64800`,
 		`okrd_github_open_pull_requests{repo="acme/web",source="gh"} 2`,
 		`okrd_github_open_pull_requests{repo="acme/api",source="gh"} 0`,
+		`okrd_github_open_draft_pull_requests{repo="acme/web",source="gh"} 1`,
+		`okrd_github_open_draft_pull_requests{repo="all",source="gh"} 1`,
+		`okrd_github_open_draft_pull_requests{repo="acme/api",source="gh"} 0`,
+		// #101, #102 and #103 closed in 28 days; none in 7; api has none:
+		// a count is 0, never absent.
+		`okrd_github_incidents_resolved{repo="acme/web",source="gh",window="28d"} 3`,
+		`okrd_github_incidents_resolved{repo="acme/web",source="gh",window="90d"} 4`,
+		`okrd_github_incidents_resolved{repo="acme/web",source="gh",window="7d"} 0`,
+		`okrd_github_incidents_resolved{repo="acme/api",source="gh",window="28d"} 0`,
+		`okrd_github_incidents_resolved{repo="all",source="gh",window="28d"} 3`,
 		`okrd_github_oldest_open_pull_request_age_seconds{repo="acme/web",source="gh"} 4.32e+06`,
 	} {
 		if !strings.Contains(out, line+"\n") {

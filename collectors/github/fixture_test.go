@@ -148,6 +148,12 @@ func TestFixtureMetricsEndToEnd(t *testing.T) {
 		// p95: 10800 + 0.9 * (86400 - 10800).
 		{"web p95 time to restore", binding("time_to_restore", "acme/web", "28d", q(0.95)), some(78840)},
 		{"api has no incident", binding("time_to_restore", "acme/api", "28d", nil), want{}},
+		// Resolved: #101, #102, #103 in 28 days; #104 (closed Jan 26)
+		// is in the period too; #105 is open.
+		{"web resolved 3 incidents", binding("incidents_resolved", "acme/web", "28d", nil), some(3)},
+		{"web resolved 4 incidents in the period", binding("incidents_resolved", "acme/web", "period", nil), some(4)},
+		{"no incident resolved in 7 days is 0", binding("incidents_resolved", "acme/web", "7d", nil), some(0)},
+		{"api resolved no incident: 0", binding("incidents_resolved", "acme/api", "28d", nil), some(0)},
 		// Merged in window into any branch: P1, P2, P3, P4, P9.
 		{"web throughput", binding("pr_throughput", "acme/web", "28d", nil), some(5)},
 		{"source throughput", binding("pr_throughput", "", "28d", nil), some(6)},
@@ -159,6 +165,10 @@ func TestFixtureMetricsEndToEnd(t *testing.T) {
 		// own), P5 86400.
 		{"web median time to first review", binding("time_to_first_review", "acme/web", "28d", nil), some(64800)},
 		{"web open pull requests", binding("open_prs", "acme/web", "28d", nil), some(2)},
+		// P5 is a draft (isDraft), P6 is not.
+		{"web open draft pull requests", binding("open_draft_prs", "acme/web", "28d", nil), some(1)},
+		{"source open draft pull requests", binding("open_draft_prs", "", "28d", nil), some(1)},
+		{"api open draft pull requests", binding("open_draft_prs", "acme/api", "28d", nil), some(0)},
 		// P6: Jan 10 to Mar 1 = 50 days.
 		{"web oldest open pull request", binding("oldest_open_pr_age", "acme/web", "28d", nil), some(50 * 86400)},
 		// 90 days add D1 (succeeded, blamed by #104): 4 + 1 deployments, 4

@@ -45,7 +45,7 @@ type prRecord struct {
 func (p *prRecord) id() string { return p.Repo + "#" + itoa(p.Number) }
 
 func (p *prRecord) metric() mg.PullRequest {
-	out := mg.PullRequest{Repo: p.Repo, Number: p.Number, CreatedAt: p.CreatedAt, IntoDefault: p.IntoDefault,
+	out := mg.PullRequest{Repo: p.Repo, Number: p.Number, Draft: p.Draft, CreatedAt: p.CreatedAt, IntoDefault: p.IntoDefault,
 		Additions: p.Additions, Deletions: p.Deletions}
 	switch p.State {
 	case "merged":

@@ -255,7 +255,7 @@ func fixture() Data {
 			pr(PullRequest{Repo: web, Number: 4, State: PRMerged, CreatedAt: at("2026-02-09T12:00:00Z"),
 				MergedAt: at("2026-02-10T00:00:00Z"), Additions: 40, Deletions: 2}, "bob"),
 			// P5: an open draft, reviewed.
-			pr(PullRequest{Repo: web, Number: 5, State: PROpen, CreatedAt: at("2026-02-25T00:00:00Z")},
+			pr(PullRequest{Repo: web, Number: 5, State: PROpen, Draft: true, CreatedAt: at("2026-02-25T00:00:00Z")},
 				"carol", rv("dave", "COMMENTED", "2026-02-26T00:00:00Z")),
 			// P6: the oldest open pull request.
 			pr(PullRequest{Repo: web, Number: 6, State: PROpen, CreatedAt: at("2026-01-10T00:00:00Z")}, "dave"),
@@ -334,6 +334,14 @@ func TestFixtureMetrics(t *testing.T) {
 		{"web p95 time to restore", MetricTimeToRestore, "acme/web", w28, 0.95, some(75060)},
 		{"api time to restore is OPS-1's", MetricTimeToRestore, "acme/api", w28, 0.5, some(7200)},
 		{"the source counts OPS-1 once", MetricTimeToRestore, "", w28, 0.5, some(9000)},
+		// Closed in 28d: web#1, web#2, web#3 and the source's OPS-1;
+		// web#4 closed on Jan 26, web#5 is open.
+		{"web resolved 4 incidents in 28 days", MetricIncidentsResolved, "acme/web", w28, 0, some(4)},
+		{"api resolved the source's incident", MetricIncidentsResolved, "acme/api", w28, 0, some(1)},
+		{"the source resolved 4 incidents, OPS-1 once", MetricIncidentsResolved, "", w28, 0, some(4)},
+		{"over 90 days web#4 counts too", MetricIncidentsResolved, "acme/web", w90, 0, some(5)},
+		// Nothing closed in (Feb 22, Mar 1]: a count of 0, not absent.
+		{"no incident resolved in 7 days is a count of 0", MetricIncidentsResolved, "acme/web", w7, 0, some(0)},
 		// Merged in 28d into any branch: P1, P2, P3, P4, P9.
 		{"web merged 5 pull requests", MetricPRThroughput, "acme/web", w28, 0, some(5)},
 		{"the source merged 6", MetricPRThroughput, "", w28, 0, some(6)},
@@ -349,6 +357,10 @@ func TestFixtureMetrics(t *testing.T) {
 		// author's own), P5 86400 -> p50 (43200+86400)/2 = 64800.
 		{"web median time to first review", MetricTimeToFirstReview, "acme/web", w28, 0.5, some(64800)},
 		{"web has two open pull requests", MetricOpenPRs, "acme/web", w28, 0, some(2)},
+		// P5 is a draft, P6 is not.
+		{"web has one open draft", MetricOpenDraftPRs, "acme/web", w28, 0, some(1)},
+		{"the source has one open draft", MetricOpenDraftPRs, "", w28, 0, some(1)},
+		{"api's open drafts are 0", MetricOpenDraftPRs, "acme/api", w28, 0, some(0)},
 		// P6: Jan 10 to Mar 1 = 50 days = 4320000.
 		{"web's oldest open pull request is 50 days old", MetricOldestOpenPRAge, "acme/web", w28, 0, some(4320000)},
 		{"api has no open pull request", MetricOldestOpenPRAge, "acme/api", w28, 0, none},

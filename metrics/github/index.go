@@ -73,7 +73,7 @@ type Scope struct {
 	merged                 []mergedPoint // by merge time
 	review                 []point       // by first review time
 	restore                []point       // by incident close time
-	open                   int
+	open, drafts           int           // open pull requests, and the drafts among them
 	oldestOpen             time.Time
 }
 
@@ -179,6 +179,9 @@ func NewIndex(data Data) *Index {
 					sc.oldestOpen = pr.CreatedAt
 				}
 				sc.open++
+				if pr.Draft {
+					sc.drafts++
+				}
 			}
 		}
 	}
@@ -356,6 +359,13 @@ func (s *Scope) LeadTimes(w Window) Distribution { return values(s.lead, w) }
 // RestoreTimes are the times to restore (seconds) of incidents closed in w.
 func (s *Scope) RestoreTimes(w Window) Distribution { return values(s.restore, w) }
 
+// IncidentsResolved counts the incidents closed in w (those whose time to
+// restore is in RestoreTimes); 0 when there are none, never absent.
+func (s *Scope) IncidentsResolved(w Window) int {
+	lo, hi := bounds(len(s.restore), func(i int) int64 { return s.restore[i].t }, w)
+	return hi - lo
+}
+
 // FirstReviewTimes are the times to first review (seconds) of the pull
 // requests, merged or not, whose first review was submitted in w.
 func (s *Scope) FirstReviewTimes(w Window) Distribution { return values(s.review, w) }
@@ -394,6 +404,10 @@ func (s *Scope) Sizes(w Window) Distribution {
 
 // OpenPullRequests is the number of open pull requests, drafts included.
 func (s *Scope) OpenPullRequests() int { return s.open }
+
+// OpenDraftPullRequests is the number of open draft pull requests (counted
+// in OpenPullRequests too).
+func (s *Scope) OpenDraftPullRequests() int { return s.drafts }
 
 // OldestOpenAge is the age at now (seconds) of the oldest open pull
 // request; there is none without open pull requests.

@@ -26,6 +26,7 @@ const (
 	MetricLeadTime               = "lead_time_for_changes"
 	MetricChangeFailureRate      = "change_failure_rate"
 	MetricTimeToRestore          = "time_to_restore"
+	MetricIncidentsResolved      = "incidents_resolved"
 	MetricLevelDeployFrequency   = "dora_level_deployment_frequency"
 	MetricLevelLeadTime          = "dora_level_lead_time_for_changes"
 	MetricLevelChangeFailureRate = "dora_level_change_failure_rate"
@@ -35,6 +36,7 @@ const (
 	MetricPRSize                 = "pr_size"
 	MetricTimeToFirstReview      = "time_to_first_review"
 	MetricOpenPRs                = "open_prs"
+	MetricOpenDraftPRs           = "open_draft_prs"
 	MetricOldestOpenPRAge        = "oldest_open_pr_age"
 )
 
@@ -49,6 +51,7 @@ var Metrics = []Metric{
 	{Name: MetricLeadTime, Distribution: true, Windowed: true, Unit: "seconds", Help: "first successful deployment at or after merge - first commit author date, per pull request merged into the default branch and deployed in the window"},
 	{Name: MetricChangeFailureRate, Windowed: true, Unit: "ratio", Help: "failed changes / (successful + failed deployments) in the window"},
 	{Name: MetricTimeToRestore, Distribution: true, Windowed: true, Unit: "seconds", Help: "closed_at - created_at of incidents closed in the window"},
+	{Name: MetricIncidentsResolved, Windowed: true, Unit: "count", Help: "incidents closed in the window (0 when none)"},
 	{Name: MetricLevelDeployFrequency, Windowed: true, Unit: "level (1 low .. 4 elite)", Help: "DORA 2023 level of the deployment frequency"},
 	{Name: MetricLevelLeadTime, Windowed: true, Unit: "level (1 low .. 4 elite)", Help: "DORA 2023 level of the median lead time for changes"},
 	{Name: MetricLevelChangeFailureRate, Windowed: true, Unit: "level (1 low .. 4 elite)", Help: "DORA 2023 level of the change failure rate"},
@@ -58,6 +61,7 @@ var Metrics = []Metric{
 	{Name: MetricPRSize, Distribution: true, Windowed: true, Unit: "lines", Help: "additions + deletions of pull requests merged in the window"},
 	{Name: MetricTimeToFirstReview, Distribution: true, Windowed: true, Unit: "seconds", Help: "first review by someone other than the author - created_at, for pull requests whose first review is in the window"},
 	{Name: MetricOpenPRs, Unit: "count", Help: "open pull requests now, drafts included"},
+	{Name: MetricOpenDraftPRs, Unit: "count", Help: "open draft pull requests now"},
 	{Name: MetricOldestOpenPRAge, Unit: "seconds", Help: "age now of the oldest open pull request"},
 }
 
@@ -113,6 +117,8 @@ func (s *Scope) value(metric string, w Window, q float64, now time.Time) (float6
 		return s.Deployments(w).ChangeFailureRate()
 	case MetricTimeToRestore:
 		return s.RestoreTimes(w).Quantile(q)
+	case MetricIncidentsResolved:
+		return float64(s.IncidentsResolved(w)), true
 	case MetricPRThroughput:
 		return float64(s.Merged(w)), true
 	case MetricPRCycleTime:
@@ -123,6 +129,8 @@ func (s *Scope) value(metric string, w Window, q float64, now time.Time) (float6
 		return s.FirstReviewTimes(w).Quantile(q)
 	case MetricOpenPRs:
 		return float64(s.OpenPullRequests()), true
+	case MetricOpenDraftPRs:
+		return float64(s.OpenDraftPullRequests()), true
 	case MetricOldestOpenPRAge:
 		return s.OldestOpenAge(now)
 	}
@@ -178,14 +186,17 @@ type Summary struct {
 	Window time.Duration
 	// Deployments counts successful and failed deployments and failed
 	// changes; frequency and change failure rate derive from it.
-	Deployments      DeploymentCounts
-	Frequency        float64
-	LeadTimes        Distribution
-	RestoreTimes     Distribution
-	Merged           int
-	CycleTimes       Distribution
-	Sizes            Distribution
-	FirstReviewTimes Distribution
+	Deployments  DeploymentCounts
+	Frequency    float64
+	LeadTimes    Distribution
+	RestoreTimes Distribution
+	// IncidentsResolved counts the incidents closed in the window (the
+	// values of RestoreTimes), so that the count exists when it is 0.
+	IncidentsResolved int
+	Merged            int
+	CycleTimes        Distribution
+	Sizes             Distribution
+	FirstReviewTimes  Distribution
 	// Levels holds the DORA level of each key that has a value.
 	Levels map[string]Level
 }
@@ -203,16 +214,17 @@ func (ix *Index) Summarize(now time.Time, windows []time.Duration) []Summary {
 		for _, d := range windows {
 			w := Last(d, now)
 			sum := Summary{
-				Repo:             s.name,
-				Window:           d,
-				Deployments:      s.Deployments(w),
-				LeadTimes:        s.LeadTimes(w),
-				RestoreTimes:     s.RestoreTimes(w),
-				Merged:           s.Merged(w),
-				CycleTimes:       s.CycleTimes(w),
-				Sizes:            s.Sizes(w),
-				FirstReviewTimes: s.FirstReviewTimes(w),
-				Levels:           make(map[string]Level, len(Keys)),
+				Repo:              s.name,
+				Window:            d,
+				Deployments:       s.Deployments(w),
+				LeadTimes:         s.LeadTimes(w),
+				RestoreTimes:      s.RestoreTimes(w),
+				IncidentsResolved: s.IncidentsResolved(w),
+				Merged:            s.Merged(w),
+				CycleTimes:        s.CycleTimes(w),
+				Sizes:             s.Sizes(w),
+				FirstReviewTimes:  s.FirstReviewTimes(w),
+				Levels:            make(map[string]Level, len(Keys)),
 			}
 			sum.Frequency, _ = s.DeploymentFrequency(w)
 			sum.Levels[KeyDeploymentFrequency] = DeploymentFrequencyLevel(sum.Frequency)

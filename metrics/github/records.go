@@ -28,6 +28,8 @@ type PullRequest struct {
 	Repo   string // "owner/name"
 	Number int
 	State  PRState
+	// Draft is true for a draft pull request; it counts only while open.
+	Draft bool
 	// CreatedAt is when the pull request was opened.
 	CreatedAt time.Time
 	// MergedAt is when it was merged; zero unless State is PRMerged.
