@@ -236,7 +236,7 @@ func (a *App) applySources(cfg *config.Config) {
 		}
 		sc := cfg.Sources[name]
 		logger := a.logger.With("source", name)
-		src, err := collectors.New(sc, collectors.Deps{Store: graceStore{a.store, a.opts.ShutdownTimeout}, Logger: a.logger, Metrics: a.srcMet})
+		src, err := collectors.New(sc, collectors.Deps{Store: graceStore{a.store, a.opts.ShutdownTimeout}, Logger: a.logger, Metrics: a.srcMet, Now: a.opts.now})
 		if err != nil {
 			logger.Error("source cannot start", "err", err)
 			a.metrics.up.WithLabelValues(name, sc.Type).Set(0)
@@ -313,7 +313,8 @@ func (a *App) Evaluate(ctx context.Context) { a.evaluate(ctx) }
 const valueRefresh = time.Hour
 
 // measure asks a source for the values of the key results bound to it and
-// records the ones that changed.
+// records the ones that changed. A value measured live is recorded at the
+// instant it was measured (Measurement.At), any other at now.
 func (a *App) measure(ctx context.Context, r *runner, now time.Time) error {
 	cfg := a.cfg.Load()
 	var bindings []collectors.Binding
@@ -343,10 +344,14 @@ func (a *App) measure(ctx context.Context, r *runner, now time.Time) error {
 		if !m.OK {
 			continue
 		}
-		if last, ok := a.hist.latest(krKey{b.Objective.ID, b.KeyResult.ID}); ok && last.Value == m.Value && now.Sub(last.At) < valueRefresh {
+		at := now
+		if !m.At.IsZero() {
+			at = m.At
+		}
+		if last, ok := a.hist.latest(krKey{b.Objective.ID, b.KeyResult.ID}); ok && last.Value == m.Value && at.Sub(last.At) < valueRefresh {
 			continue
 		}
-		vals = append(vals, store.Value{ObjectiveID: b.Objective.ID, KeyResultID: b.KeyResult.ID, At: now, Value: m.Value, Origin: "source:" + r.cfg.Name})
+		vals = append(vals, store.Value{ObjectiveID: b.Objective.ID, KeyResultID: b.KeyResult.ID, At: at, Value: m.Value, Origin: "source:" + r.cfg.Name})
 	}
 	if len(vals) == 0 {
 		return nil

@@ -51,7 +51,7 @@ func (a *App) syncOnce(ctx context.Context, resync bool, done func(source string
 	for _, name := range names {
 		sc := cfg.Sources[name]
 		logger := a.logger.With("source", name)
-		src, err := collectors.New(sc, collectors.Deps{Store: a.store, Logger: a.logger, Metrics: a.srcMet})
+		src, err := collectors.New(sc, collectors.Deps{Store: a.store, Logger: a.logger, Metrics: a.srcMet, Now: a.opts.now})
 		if err != nil {
 			errs = append(errs, err)
 			if done != nil {

@@ -52,6 +52,13 @@ type Measurement struct {
 	OK    bool
 	Value float64
 	Err   error
+	// At is the instant a value asked of the remote side live (a JQL
+	// count, an analytics query) was measured: when its query returned,
+	// read from Deps.Now. okrd stores the value at that instant rather
+	// than at the time passed to Measure, which for an answer of the poll
+	// is later by the rest of the poll. Zero means the time passed to
+	// Measure, as for every value computed from stored records.
+	At time.Time
 }
 
 // Deps are what a source gets from okrd when it is built.
@@ -59,6 +66,10 @@ type Deps struct {
 	Store   store.Store
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// Now is okrd's clock (New sets time.Now when it is nil). A source
+	// stamps its live measurements (Measurement.At) with it, so that they
+	// are on the same clock as the time okrd passes to Measure.
+	Now func() time.Time
 }
 
 // Factory builds a Source from its configuration.
@@ -102,6 +113,9 @@ func New(src *config.Source, deps Deps) (Source, error) {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	deps.Logger = deps.Logger.With("source", src.Name)
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
 	return f(src, deps)
 }
 

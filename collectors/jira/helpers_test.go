@@ -150,6 +150,8 @@ type env struct {
 	quiet bool
 	mu    sync.Mutex
 	urls  []string
+	// onRequest, when set, sees each request before the fake answers it.
+	onRequest func(*http.Request)
 }
 
 // newEnv starts the fake and builds a source for it with a fresh store.
@@ -161,7 +163,11 @@ func newEnv(t testing.TB, fake *jirafake.Server, clk *clock, mod func(*Spec)) *e
 		if !e.quiet {
 			e.urls = append(e.urls, r.URL.RequestURI())
 		}
+		hook := e.onRequest
 		e.mu.Unlock()
+		if hook != nil {
+			hook(r)
+		}
 		fake.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)

@@ -26,7 +26,7 @@ func (s *Source) Measure(ctx context.Context, bs []collectors.Binding, now time.
 		return out
 	}
 	for i, b := range bs {
-		v, ok, err := s.measure(ctx, b, now)
+		v, ok, at, err := s.measure(ctx, b, now)
 		if err != nil {
 			if !strings.Contains(err.Error(), "jira source ") {
 				err = fmt.Errorf("jira source %q: %w", s.name, err)
@@ -34,19 +34,23 @@ func (s *Source) Measure(ctx context.Context, bs []collectors.Binding, now time.
 			out[i].Err = fmt.Errorf("%s: %w", b.KeyResult.Metric, err)
 			continue
 		}
-		out[i] = collectors.Measurement{OK: ok, Value: v}
+		out[i] = collectors.Measurement{OK: ok, Value: v, At: at}
 	}
 	return out
 }
 
-func (s *Source) measure(ctx context.Context, b collectors.Binding, now time.Time) (float64, bool, error) {
+// measure computes one key result. at is the instant a live query
+// returned, zero for values computed from the model at now.
+func (s *Source) measure(ctx context.Context, b collectors.Binding, now time.Time) (v float64, ok bool, at time.Time, err error) {
 	kr := b.KeyResult
 	byPoints := kr.By == "points"
 	switch {
 	case kr.Metric == jm.MetricJQLCount:
-		return s.liveCount(ctx, kr.Query)
+		v, ok, err = s.liveCount(ctx, kr.Query)
+		return v, ok, s.now(), err
 	case kr.Metric == jm.MetricEpicProgress && strings.TrimSpace(kr.Query) != "":
-		return s.liveProgress(ctx, kr.Query, byPoints)
+		v, ok, err = s.liveProgress(ctx, kr.Query, byPoints)
+		return v, ok, s.now(), err
 	}
 	q := jm.Query{
 		Metric:   kr.Metric,
@@ -76,18 +80,19 @@ func (s *Source) measure(ctx context.Context, b collectors.Binding, now time.Tim
 	if jm.IsSprintMetric(kr.Metric) {
 		board, err := s.sprintBoard(kr.Scope)
 		if err != nil {
-			return 0, false, err
+			return 0, false, time.Time{}, err
 		}
 		q.Board = board
 	}
 	if q.Metric == jm.MetricEpicProgress && byPoints {
 		f, err := s.pointsField()
 		if err != nil {
-			return 0, false, err
+			return 0, false, time.Time{}, err
 		}
 		q.PointsField = f
 	}
-	return s.model.Value(q, now)
+	v, ok, err = s.model.Value(q, now)
+	return v, ok, time.Time{}, err
 }
 
 // sprintBoard resolves the board of a sprint metric: scope "board:<id>",

@@ -103,13 +103,17 @@ func New(src *config.Source, deps collectors.Deps, base http.RoundTripper) (*Sou
 		return nil, err
 	}
 	cats := jm.Categories{Start: spec.StartStatuses, Done: spec.DoneStatuses}
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
 	timeout := time.Duration(src.Timeout)
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
 	}
 	return &Source{
 		name: src.Name, spec: spec, timeout: timeout, st: deps.Store, log: logger, c: c,
-		exp: jm.NewExporter(src.Name), cats: cats, now: time.Now,
+		exp: jm.NewExporter(src.Name), cats: cats, now: now,
 		model: jm.NewModel(cats), cursors: map[string]cursorState{},
 	}, nil
 }

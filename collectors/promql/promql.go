@@ -47,7 +47,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return livequery.New(q, livequery.Options{Name: src.Name}), nil
+		return livequery.New(q, livequery.Options{Name: src.Name, Now: deps.Now}), nil
 	})
 }
 

@@ -43,7 +43,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return livequery.New(q, livequery.Options{Name: src.Name, Concurrency: q.spec.MaxOpenConns}), nil
+		return livequery.New(q, livequery.Options{Name: src.Name, Concurrency: q.spec.MaxOpenConns, Now: deps.Now}), nil
 	})
 }
 

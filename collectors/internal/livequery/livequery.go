@@ -19,6 +19,11 @@
 // query that fails there is a measurement error (logged, counted by
 // okrd_key_result_measure_errors_total, last value kept); the next Poll
 // runs it again and marks the source down if it still fails.
+//
+// When a value was measured. A poll may run for a while after a query
+// returned (other queries, slow ones), so each answer carries the instant
+// its query returned, read from Options.Now (collectors.Measurement.At),
+// and okrd stores the value at that instant, not at the end of the poll.
 package livequery
 
 import (
@@ -69,6 +74,9 @@ type outcome struct {
 	value       float64
 	err         error
 	duration    time.Duration
+	// at is when the query returned (Options.Now): the instant the value
+	// was measured, earlier than the end of the poll that ran it.
+	at time.Time
 }
 
 // Source is a collectors.Source (and a prometheus.Collector) that runs a
@@ -184,7 +192,7 @@ func (s *Source) measurement(b collectors.Binding, o outcome) collectors.Measure
 	if o.err != nil {
 		return collectors.Measurement{Err: fmt.Errorf("source %q: key result %s: %w", s.name, key(b), o.err)}
 	}
-	return collectors.Measurement{OK: true, Value: o.value}
+	return collectors.Measurement{OK: true, Value: o.value, At: o.at}
 }
 
 // run queries every binding, at most s.conc at a time, and returns the
@@ -210,7 +218,7 @@ func (s *Source) run(ctx context.Context, bs []collectors.Binding, now time.Time
 			defer func() { <-sem }()
 			start := time.Now()
 			v, err := s.q.Query(ctx, b, now)
-			outs[i] = outcome{fingerprint: s.q.Fingerprint(b.KeyResult), value: v, err: err, duration: time.Since(start)}
+			outs[i] = outcome{fingerprint: s.q.Fingerprint(b.KeyResult), value: v, err: err, duration: time.Since(start), at: s.now()}
 		}()
 	}
 	wg.Wait()

@@ -249,3 +249,64 @@ func TestBindingKeysListsWhatIsSet(t *testing.T) {
 		t.Errorf("empty key result: %v", got)
 	}
 }
+
+// steppingQuerier moves a test clock to the instant each key result's
+// query returns, as if each query took until then.
+type steppingQuerier struct {
+	mu      sync.Mutex
+	now     time.Time
+	returns map[string]time.Time
+}
+
+func (q *steppingQuerier) clock() time.Time {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.now
+}
+
+func (q *steppingQuerier) set(t time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.now = t
+}
+
+func (q *steppingQuerier) Check(context.Context) error { return nil }
+
+func (q *steppingQuerier) Query(_ context.Context, b collectors.Binding, _ time.Time) (float64, error) {
+	q.set(q.returns[b.KeyResult.ID])
+	return 1, nil
+}
+
+func (q *steppingQuerier) Fingerprint(kr *config.KeyResult) string { return kr.Query }
+
+func TestEachAnswerIsStampedWithTheInstantItsQueryReturned(t *testing.T) {
+	t0 := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	q := &steppingQuerier{now: t0, returns: map[string]time.Time{"a": t0.Add(3 * time.Second), "b": t0.Add(7 * time.Second)}}
+	// One query at a time, so that each stamp reads the clock its own
+	// query set.
+	s := New(q, Options{Name: "w", Concurrency: 1, Now: q.clock})
+	ctx := context.Background()
+	bs := bindings("a", "b")
+	check := func(when string, ms []collectors.Measurement) {
+		t.Helper()
+		for i, id := range []string{"a", "b"} {
+			if want := q.returns[id]; !ms[i].OK || !ms[i].At.Equal(want) {
+				t.Errorf("%s: %s measured at %v (ok %v), want %v", when, id, ms[i].At, ms[i].OK, want)
+			}
+		}
+	}
+
+	// The first Measure runs the queries itself: each value is stamped
+	// when its query returned, not with the time Measure was given.
+	check("first measure", s.Measure(ctx, bs, t0))
+
+	// The poll runs them: they return 3 and 7 seconds into the poll, the
+	// poll ends a minute later and Measure is called then.
+	q.returns = map[string]time.Time{"a": t0.Add(time.Hour + 3*time.Second), "b": t0.Add(time.Hour + 7*time.Second)}
+	if err := s.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	end := t0.Add(time.Hour + time.Minute)
+	q.set(end)
+	check("after the poll", s.Measure(ctx, bs, end))
+}
