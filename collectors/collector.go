@@ -66,9 +66,10 @@ type Deps struct {
 	Store   store.Store
 	Logger  *slog.Logger
 	Metrics *Metrics
-	// Now is okrd's clock (New sets time.Now when it is nil). A source
-	// stamps its live measurements (Measurement.At) with it, so that they
-	// are on the same clock as the time okrd passes to Measure.
+	// Now is okrd's clock (New sets time.Now when it is nil), the one
+	// that gives the time passed to Measure. A source stamps its live
+	// measurements (Measurement.At) with it, so that both are on one clock
+	// also when a test or the demo pins it.
 	Now func() time.Time
 }
 

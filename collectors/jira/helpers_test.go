@@ -206,7 +206,7 @@ func (e *env) newSource() *Source {
 	}
 	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	src, err := New(&config.Source{Name: "jira", Type: "jira", Spec: e.spec, Timeout: config.Duration(time.Minute)},
-		collectors.Deps{Store: e.st, Logger: logger, Metrics: e.met}, e.base)
+		collectors.Deps{Store: e.st, Logger: logger, Metrics: e.met, Now: e.clk.Now}, e.base)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -40,17 +40,18 @@ func (s *Source) Measure(ctx context.Context, bs []collectors.Binding, now time.
 }
 
 // measure computes one key result. at is the instant a live query
-// returned, zero for values computed from the model at now.
+// returned, on okrd's clock; zero for values computed from the model at
+// now.
 func (s *Source) measure(ctx context.Context, b collectors.Binding, now time.Time) (v float64, ok bool, at time.Time, err error) {
 	kr := b.KeyResult
 	byPoints := kr.By == "points"
 	switch {
 	case kr.Metric == jm.MetricJQLCount:
 		v, ok, err = s.liveCount(ctx, kr.Query)
-		return v, ok, s.now(), err
+		return v, ok, s.measured(), err
 	case kr.Metric == jm.MetricEpicProgress && strings.TrimSpace(kr.Query) != "":
 		v, ok, err = s.liveProgress(ctx, kr.Query, byPoints)
-		return v, ok, s.now(), err
+		return v, ok, s.measured(), err
 	}
 	q := jm.Query{
 		Metric:   kr.Metric,

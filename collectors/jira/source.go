@@ -68,6 +68,10 @@ type Source struct {
 	exp     *jm.Exporter
 	cats    jm.Categories
 	now     func() time.Time
+	// measured is okrd's clock (collectors.Deps.Now), which stamps the
+	// values queried live: the sync and the exported series keep the
+	// wall clock of now.
+	measured func() time.Time
 
 	// pollMu serializes polls; mu guards the model and loaded; siteMu
 	// guards site.
@@ -103,9 +107,9 @@ func New(src *config.Source, deps collectors.Deps, base http.RoundTripper) (*Sou
 		return nil, err
 	}
 	cats := jm.Categories{Start: spec.StartStatuses, Done: spec.DoneStatuses}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
+	measured := deps.Now
+	if measured == nil {
+		measured = time.Now
 	}
 	timeout := time.Duration(src.Timeout)
 	if timeout <= 0 {
@@ -113,7 +117,7 @@ func New(src *config.Source, deps collectors.Deps, base http.RoundTripper) (*Sou
 	}
 	return &Source{
 		name: src.Name, spec: spec, timeout: timeout, st: deps.Store, log: logger, c: c,
-		exp: jm.NewExporter(src.Name), cats: cats, now: now,
+		exp: jm.NewExporter(src.Name), cats: cats, now: time.Now, measured: measured,
 		model: jm.NewModel(cats), cursors: map[string]cursorState{},
 	}, nil
 }
