@@ -585,3 +585,25 @@ func TestAStuckDeploymentIsWatchedOnlyForTheLookback(t *testing.T) {
 		t.Errorf("pending after the lookback = %v", cur.Pending)
 	}
 }
+
+func TestADraftMarkedReadyLeavesTheDraftCount(t *testing.T) {
+	e := newEnv(t)
+	e.fake.Update(fixture)
+	e.start()
+	e.mustPoll()
+	e.mustValue("open_draft_prs", "acme/web", 1)
+
+	// P5 is marked ready for review, which updates it.
+	e.clock.advance(time.Hour)
+	e.fake.Update(func(d *githubfake.Data) {
+		for _, p := range d.Repo("acme/web").PullRequests {
+			if p.Number == 5 {
+				p.Draft, p.UpdatedAt = false, tv("2026-02-28T23:00:00Z")
+			}
+		}
+	})
+	e.mustPoll()
+	e.mustValue("open_draft_prs", "acme/web", 0)
+	// It is still open.
+	e.mustValue("open_prs", "acme/web", 2)
+}
