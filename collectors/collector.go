@@ -61,6 +61,43 @@ type Measurement struct {
 	At time.Time
 }
 
+// Historian is a Source that can also measure key results at past
+// instants, from the records it holds or by asking the remote side for a
+// past instant (METRICS.md, "History: every metric at a past instant").
+//
+// History measures each request's binding at each of its instants, which
+// are ascending and not after the time of the call. The value at an
+// instant t is the one a live Measure at t would have given over the
+// records as they stood at t: events after t do not exist yet, statuses
+// are the ones the changelogs give at t. It returns one slice per request
+// with one Measurement per instant. An instant that the source cannot
+// answer, because its records do not reach back that far, has OK false
+// and no error; an error that concerns a whole request (an unknown board,
+// a metric that is measured live only) is set on every one of its
+// Measurements. At is left zero: each value applies to its instant.
+//
+// History must not change what Poll, Measure or Collect see, and must
+// return when ctx is done (with ctx.Err() on the Measurements it did not
+// compute).
+type Historian interface {
+	History(ctx context.Context, reqs []HistoryRequest) [][]Measurement
+}
+
+// HistoryRequest asks for one binding's values at past instants.
+type HistoryRequest struct {
+	Binding
+	// At are the instants, ascending.
+	At []time.Time
+}
+
+// HistoryCapable reports whether a binding of a Historian can be filled in
+// at all; a Source whose bindings are only sometimes answerable (a jira
+// jql_count is live only, a sql key result needs a history_query)
+// implements it. Without it, every binding of a Historian is capable.
+type HistoryCapable interface {
+	CanHistory(b Binding) bool
+}
+
 // Deps are what a source gets from okrd when it is built.
 type Deps struct {
 	Store   store.Store
