@@ -95,3 +95,7 @@ func (t graceTx) SetCursor(_ context.Context, source, scope, value string) error
 func (t graceTx) AppendValues(_ context.Context, vals ...store.Value) error {
 	return t.tx.AppendValues(t.ctx, vals...)
 }
+
+func (t graceTx) DeleteValues(_ context.Context, objectiveID, keyResultID, originPrefix string) (int64, error) {
+	return t.tx.DeleteValues(t.ctx, objectiveID, keyResultID, originPrefix)
+}

@@ -132,4 +132,11 @@ type Tx interface {
 	SetCursor(ctx context.Context, source, scope, value string) error
 	// AppendValues records key result values.
 	AppendValues(ctx context.Context, vals ...Value) error
+	// DeleteValues removes one key result's values whose Origin starts
+	// with originPrefix (which must not be empty, so that a caller cannot
+	// delete check-ins and live values by accident) and returns how many
+	// it removed. IDs are never reused, so a reader tailing with
+	// ValuesAfter skips nothing; it does not learn of the deletion, and
+	// must re-read the key result's History.
+	DeleteValues(ctx context.Context, objectiveID, keyResultID, originPrefix string) (int64, error)
 }

@@ -56,6 +56,10 @@ var tests = []test{
 	{"ValuesAfter with a limit of zero returns every later value", testValuesAfterNoLimit},
 	{"AppendValues rejects an invalid value and stores none of the batch", testAppendRejectsInvalid},
 	{"a batch of values larger than one statement lands completely and in order", testAppendLargeBatch},
+	{"DeleteValues removes only the key result's values of that origin prefix", testDeleteValuesByOrigin},
+	{"DeleteValues needs an origin prefix and treats LIKE wildcards literally", testDeleteValuesPrefixRules},
+	{"values deleted in a failing Update stay", testDeleteValuesRollsBack},
+	{"IDs are not reused after DeleteValues, so tailing readers skip nothing", testDeleteValuesKeepsIDsIncreasing},
 
 	// Check-ins.
 	{"AddCheckin stores the check-in and its value together", testAddCheckin},
@@ -1270,5 +1274,109 @@ func testCancelDuringUpdate(t *testing.T, s store.Store) {
 func testPing(t *testing.T, s store.Store) {
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// ---- DeleteValues
+
+func origins(vals []store.Value) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = v.Origin
+	}
+	return out
+}
+
+func testDeleteValuesByOrigin(t *testing.T, s store.Store) {
+	mustAppend(t, s,
+		store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0, Value: 1, Origin: "history:jira"},
+		store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0.Add(time.Hour), Value: 2, Origin: "source:jira"},
+		store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0.Add(2 * time.Hour), Value: 3, Origin: "checkin:7"},
+		store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0.Add(3 * time.Hour), Value: 4, Origin: "history:github"},
+		store.Value{ObjectiveID: "o", KeyResultID: "other", At: t0, Value: 5, Origin: "history:jira"},
+		store.Value{ObjectiveID: "p", KeyResultID: "k", At: t0, Value: 6, Origin: "history:jira"},
+	)
+	var n int64
+	mustUpdate(t, s, func(tx store.Tx) error {
+		var err error
+		n, err = tx.DeleteValues(context.Background(), "o", "k", "history:")
+		return err
+	})
+	if n != 2 {
+		t.Errorf("DeleteValues removed %d values, want 2", n)
+	}
+	if got, want := origins(mustHistory(t, s, "o", "k", time.Time{}, time.Time{})), []string{"source:jira", "checkin:7"}; !slices.Equal(got, want) {
+		t.Errorf("o/k keeps %q, want %q", got, want)
+	}
+	if got := mustHistory(t, s, "o", "other", time.Time{}, time.Time{}); len(got) != 1 {
+		t.Errorf("another key result lost values: %v", got)
+	}
+	if got := mustHistory(t, s, "p", "k", time.Time{}, time.Time{}); len(got) != 1 {
+		t.Errorf("another objective lost values: %v", got)
+	}
+}
+
+func testDeleteValuesPrefixRules(t *testing.T, s store.Store) {
+	mustAppend(t, s,
+		store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0, Value: 1, Origin: "history:jira"},
+		store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0.Add(time.Hour), Value: 2, Origin: "historyXjira"},
+		store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0.Add(2 * time.Hour), Value: 3, Origin: "history_jira"},
+	)
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		_, err := tx.DeleteValues(context.Background(), "o", "k", "")
+		return err
+	})
+	if err == nil {
+		t.Error("DeleteValues with an empty prefix succeeded, want an error")
+	}
+	var n int64
+	mustUpdate(t, s, func(tx store.Tx) error {
+		var err error
+		n, err = tx.DeleteValues(context.Background(), "o", "k", "history_")
+		return err
+	})
+	if n != 1 {
+		t.Errorf("prefix \"history_\" removed %d values, want only the one with that exact prefix", n)
+	}
+	if got, want := origins(mustHistory(t, s, "o", "k", time.Time{}, time.Time{})), []string{"history:jira", "historyXjira"}; !slices.Equal(got, want) {
+		t.Errorf("kept %q, want %q", got, want)
+	}
+}
+
+func testDeleteValuesRollsBack(t *testing.T, s store.Store) {
+	mustAppend(t, s, store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0, Value: 1, Origin: "history:jira"})
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		if _, err := tx.DeleteValues(context.Background(), "o", "k", "history:"); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Update = %v, want errBoom", err)
+	}
+	if got := mustHistory(t, s, "o", "k", time.Time{}, time.Time{}); len(got) != 1 {
+		t.Errorf("after a rolled back delete the key result has %d values, want 1", len(got))
+	}
+}
+
+func testDeleteValuesKeepsIDsIncreasing(t *testing.T, s store.Store) {
+	mustAppend(t, s,
+		store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0, Value: 1, Origin: "history:jira"},
+		store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0.Add(time.Hour), Value: 2, Origin: "history:jira"},
+	)
+	before := mustAll(t, s)
+	last := before[len(before)-1].ID
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if _, err := tx.DeleteValues(context.Background(), "o", "k", "history:"); err != nil {
+			return err
+		}
+		return tx.AppendValues(context.Background(), store.Value{ObjectiveID: "o", KeyResultID: "k", At: t0, Value: 9, Origin: "history:jira"})
+	})
+	after, err := s.ValuesAfter(context.Background(), last, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != 1 || after[0].Value != 9 || after[0].ID <= last {
+		t.Errorf("ValuesAfter(%d) = %+v, want the one new value with a larger ID", last, after)
 	}
 }

@@ -12,6 +12,7 @@ type queries struct {
 	bindType int
 
 	history          string
+	deleteValues     string
 	valuesAfter      string
 	valuesAfterAll   string
 	insertCheckin    string
@@ -48,6 +49,10 @@ func buildQueries(bindType int) queries {
 		history: r(`SELECT ` + valueColumns + ` FROM kr_values
 			WHERE objective_id = ? AND key_result_id = ? AND at >= ? AND at <= ?
 			ORDER BY at, id`),
+		// The prefix is matched with substr, not LIKE, so that '%' and '_'
+		// in an origin are not wildcards.
+		deleteValues: r(`DELETE FROM kr_values WHERE objective_id = ? AND key_result_id = ?
+			AND substr(origin, 1, ?) = ?`),
 		valuesAfter:    r(`SELECT ` + valueColumns + ` FROM kr_values WHERE id > ? ORDER BY id LIMIT ?`),
 		valuesAfterAll: r(`SELECT ` + valueColumns + ` FROM kr_values WHERE id > ? ORDER BY id`),
 		insertCheckin: r(`INSERT INTO checkins

@@ -210,6 +210,29 @@ func (t *txn) appendValues(ctx context.Context, vals []store.Value) error {
 	return nil
 }
 
+// DeleteValues removes one key result's values whose origin starts with
+// originPrefix.
+func (t *txn) DeleteValues(ctx context.Context, objectiveID, keyResultID, originPrefix string) (int64, error) {
+	if originPrefix == "" {
+		return 0, errors.New("delete values: an origin prefix is required")
+	}
+	if objectiveID == "" || keyResultID == "" {
+		return 0, errors.New("delete values: objective and key result ids are required")
+	}
+	if err := t.lockValues(ctx); err != nil {
+		return 0, fmt.Errorf("delete values: lock: %w", err)
+	}
+	res, err := t.tx.ExecContext(ctx, t.s.q.deleteValues, objectiveID, keyResultID, len(originPrefix), originPrefix)
+	if err != nil {
+		return 0, fmt.Errorf("delete values of %s/%s: %w", objectiveID, keyResultID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete values of %s/%s: %w", objectiveID, keyResultID, err)
+	}
+	return n, nil
+}
+
 // History returns one key result's values with from <= At <= to, oldest
 // first, ties by ID; a zero bound is unbounded. The result is never nil.
 func (s *DB) History(ctx context.Context, objectiveID, keyResultID string, from, to time.Time) ([]store.Value, error) {
