@@ -427,6 +427,26 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+func TestARetryAfterBeyondThePollsDeadlineEndsThePollUntilThen(t *testing.T) {
+	e := fixtureEnv(t, jirafake.Cloud, nil)
+	e.fake.FailNext(1, jirafake.Fault{Status: 403, RetryAfter: 45, Route: "search/jql"})
+	// 45s is within the minute a poll may wait, but not within this poll's
+	// 30s budget (which the test never waits for).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := e.src.Poll(ctx)
+	var ra *collectors.RetryAfterError
+	if !errors.As(err, &ra) || collectors.IsPermanent(err) || len(e.clk.Waits()) != 0 {
+		t.Fatalf("poll = %v after waits %v; want a RetryAfterError without waiting", err, e.clk.Waits())
+	}
+	if want := e.clk.Now().Add(45 * time.Second); !ra.Until.Equal(want) {
+		t.Errorf("retry after %v, want %v", ra.Until, want)
+	}
+	// At that time the poll succeeds.
+	e.clk.Set(ra.Until)
+	e.mustPoll()
+}
+
 func TestNetworkErrorsAreRetried(t *testing.T) {
 	e := fixtureEnv(t, jirafake.Cloud, nil)
 	// The next two searches get no answer at all.
