@@ -67,7 +67,7 @@ func TestGenerate(t *testing.T) {
 			},
 			check: func(t *testing.T, f *File) {
 				var names []string
-				for _, r := range f.Groups[1].Rules {
+				for _, r := range alertRules(f) {
 					names = append(names, r.Alert)
 				}
 				if got := strings.Join(names, ","); got != "OKRKeyResultOffTrack,OKRSourceDown" {
@@ -83,7 +83,7 @@ func TestGenerate(t *testing.T) {
 					"OKRSourceDown": "15m", "OKRKeyResultOffTrack": "10m", "OKRKeyResultStale": "10m",
 					"OKRKeyResultMissed": "", "OKRKeyResultAchieved": "",
 				}
-				for _, r := range f.Groups[1].Rules {
+				for _, r := range alertRules(f) {
 					if w, ok := want[r.Alert]; ok && r.For != w {
 						t.Errorf("%s: for = %q, want %q", r.Alert, r.For, w)
 					}
@@ -98,7 +98,7 @@ func TestGenerate(t *testing.T) {
 			name:   "a zero keep_firing_for is left out and no external URL means no dashboard annotation",
 			policy: func(p *alerting.Policy) { p.KeepFiringFor = 0; p.ExternalURL = "" },
 			check: func(t *testing.T, f *File) {
-				for _, r := range f.Groups[1].Rules {
+				for _, r := range alertRules(f) {
 					if r.KeepFiringFor != "" {
 						t.Errorf("%s: keep_firing_for = %q", r.Alert, r.KeepFiringFor)
 					}
@@ -112,7 +112,7 @@ func TestGenerate(t *testing.T) {
 			name:   "the period-end window is written in seconds",
 			policy: func(p *alerting.Policy) { p.PeriodEndWindow = 7 * 24 * time.Hour },
 			check: func(t *testing.T, f *File) {
-				for _, r := range f.Groups[1].Rules {
+				for _, r := range alertRules(f) {
 					// 7 × 86400 = 604800
 					if r.Alert == "OKRKeyResultMissed" && !strings.Contains(r.Expr, "okr_objective_period_end_timestamp_seconds < 604800") {
 						t.Errorf("missed expr = %s", r.Expr)
@@ -126,7 +126,7 @@ func TestGenerate(t *testing.T) {
 			check: func(t *testing.T, f *File) {
 				for _, c := range alerting.Conditions {
 					found := false
-					for _, r := range f.Groups[1].Rules {
+					for _, r := range alertRules(f) {
 						if r.Alert == c.AlertName() {
 							found = true
 							if r.Labels["severity"] != string(c.Severity()) || r.Labels["origin"] != "prometheus" {
@@ -148,6 +148,19 @@ func TestGenerate(t *testing.T) {
 			tt.check(t, Generate(p))
 		})
 	}
+}
+
+// alertRules returns the alerting rules of f, in order.
+func alertRules(f *File) []Rule {
+	var out []Rule
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 // promtool finds the promtool binary, or skips (fails in CI).
