@@ -76,6 +76,28 @@ func TestGenerate(t *testing.T) {
 			},
 		},
 		{
+			name:   "the gap is recorded first, in the one group of the alerts that read it",
+			policy: func(p *alerting.Policy) {},
+			check: func(t *testing.T, f *File) {
+				// Prometheus runs the rules of a group in order and groups
+				// independently: in another group, an alert would read the
+				// gap of this evaluation or of the previous one, depending
+				// on which group ran first.
+				if len(f.Groups) != 1 {
+					t.Fatalf("%d groups, want 1", len(f.Groups))
+				}
+				rs := f.Groups[0].Rules
+				if len(rs) == 0 || rs[0].Record != GapRecord {
+					t.Fatalf("the first rule is %+v, want the record %s", rs[0], GapRecord)
+				}
+				for _, r := range rs[1:] {
+					if r.Record != "" {
+						t.Errorf("another recording rule after the alerts: %s", r.Record)
+					}
+				}
+			},
+		},
+		{
 			name:   "source_down waits source_down_after, key results wait for, period-end alerts fire at once",
 			policy: func(p *alerting.Policy) {},
 			check: func(t *testing.T, f *File) {
