@@ -434,13 +434,13 @@ func (sc *scenario) unitTests(r run) unitTestFile {
 			if !sc.policy.Enabled[c] {
 				continue
 			}
-			at := alertTest{EvalTime: model.Duration(time.Duration(i) * sc.step).String(), Alertname: c.AlertName(), ExpAlerts: []expAlert{}}
+			check := alertTest{EvalTime: model.Duration(time.Duration(i) * sc.step).String(), Alertname: c.AlertName(), ExpAlerts: []expAlert{}}
 			for _, s := range firing {
 				if s.Condition == c {
-					at.ExpAlerts = append(at.ExpAlerts, expected(s))
+					check.ExpAlerts = append(check.ExpAlerts, expected(s))
 				}
 			}
-			ut.AlertTests = append(ut.AlertTests, at)
+			ut.AlertTests = append(ut.AlertTests, check)
 		}
 	}
 	return unitTestFile{RuleFiles: []string{"rules.yml"}, EvaluationInterval: step, Tests: []unitTest{ut}}
