@@ -135,10 +135,12 @@ func (a *App) pollOnce(ctx context.Context, r *runner) error {
 			return err // shutting down: not the source's fault
 		}
 		a.metrics.up.WithLabelValues(r.cfg.Name, r.cfg.Type).Set(0)
+		a.metrics.pollEnded(r.cfg.Name)
 		a.metrics.polls.WithLabelValues(r.cfg.Name, "failure").Inc()
 		return err
 	}
 	a.metrics.up.WithLabelValues(r.cfg.Name, r.cfg.Type).Set(1)
+	a.metrics.pollEnded(r.cfg.Name)
 	a.metrics.polls.WithLabelValues(r.cfg.Name, "success").Inc()
 	a.metrics.lastSuccess.WithLabelValues(r.cfg.Name).Set(float64(now.UnixMilli()) / 1000)
 	r.logger.Debug("poll finished", "duration", dur)
