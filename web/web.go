@@ -67,7 +67,17 @@ func NewHandler(b Backend, logger *slog.Logger) *Handler {
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// maxBody bounds the body of every request. Only a check-in has a body, a
+// small JSON object; anything longer is refused with 413 rather than read
+// into memory.
+const maxBody = 64 << 10
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Capping every body here, not in each handler that reads one, keeps a
+	// handler added later from reading an unbounded body by mistake.
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	h.mux.ServeHTTP(w, r)
+}
 
 // allow answers 405 unless r uses one of methods.
 func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {

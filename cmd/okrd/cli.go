@@ -251,6 +251,12 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// checkinArgs names the fields of a check-in the way `okrd checkin` takes
+// them, for its errors.
+var checkinArgs = map[string]string{
+	checkins.FieldValue: "VALUE", checkins.FieldAt: "--at", checkins.FieldAuthor: "--author", checkins.FieldNote: "--note",
+}
+
 func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 	var c common
 	var note, at, author string
@@ -281,14 +287,14 @@ func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, "okrd checkin", err)
 		return exitFailure
 	}
-	var when time.Time
+	var when *time.Time
 	if at != "" {
-		if when, err = time.Parse(time.RFC3339, at); err != nil {
-			if when, err = time.ParseInLocation(time.DateOnly, at, cfg.Global.Location); err != nil {
-				fmt.Fprintf(stderr, "okrd checkin: --at %q is not an RFC 3339 time (2026-11-25T10:00:00Z) or a date (2026-11-25)\n", at)
-				return exitUsage
-			}
+		t, err := checkins.ParseTime(at, cfg.Global.Location)
+		if err != nil {
+			fmt.Fprintf(stderr, "okrd checkin: --at: %v\n", err)
+			return exitUsage
 		}
+		when = &t
 	}
 	if author == "" {
 		author = os.Getenv("USER")
@@ -312,6 +318,11 @@ func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 	ci, err := checkins.Record(ctx, cfg, st, checkins.Request{
 		ObjectiveID: objID, KeyResultID: krID, Value: value, At: when, Author: author, Note: note,
 	}, time.Now())
+	var fe *checkins.FieldError
+	if errors.As(err, &fe) {
+		fmt.Fprintf(stderr, "okrd checkin: %s: %s\n", checkinArgs[fe.Field], fe.Msg)
+		return exitFailure
+	}
 	if err != nil {
 		printError(stderr, "okrd checkin", err)
 		return exitFailure
