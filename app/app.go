@@ -146,7 +146,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.evaluate(ctx)
 
-	handler := okrweb.NewHandler(a, a.logger.With("component", "web"))
+	handler := okrweb.NewHandler(a, a.logger.With("component", "web"), okrweb.WithLifecycle(a.opts.EnableLifecycle))
 	a.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -452,7 +452,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestReloadKeepsTheRunningConfigWhenTheNewOneIsBad(t *testing.T) {
-	ta := startApp(t, "", baseConfig, fixedClock)
+	ta := startApp(t, "", baseConfig, fixedClock, func(o *Options) { o.EnableLifecycle = true })
 	metric := func() string {
 		r := do(t, "GET", ta.url+"/metrics", "", "")
 		m := regexp.MustCompile(`(?m)^okrd_config_last_reload_successful (\S+)$`).FindStringSubmatch(r.body)

@@ -261,6 +261,10 @@ func TestValidCheckinsAtTheEdgesAreStored(t *testing.T) {
 			`{"value": 0, "at": null, "note": null}`, "2026-11-15T12:00:00Z"},
 		{"A percentage of 100 is accepted.", "uptime", "Bearer s3cret-token", "application/json; charset=utf-8",
 			`{"value": 100}`, "2026-11-15T12:00:00Z"},
+		{"The auth scheme is case-insensitive (RFC 7235).", "onboarding", "bearer s3cret-token", "application/json",
+			`{"value": 0}`, "2026-11-15T12:00:00Z"},
+		{"The auth scheme may be upper case and followed by several spaces.", "onboarding", "BEARER   s3cret-token", "",
+			`{"value": 90000}`, "2026-11-15T12:00:00Z"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := postCheckin(h, tc.kr, tc.auth, tc.contentType, tc.body)
@@ -269,8 +273,8 @@ func TestValidCheckinsAtTheEdgesAreStored(t *testing.T) {
 			}
 		})
 	}
-	if n := storedCheckins(t, b); n != 5 {
-		t.Errorf("%d check-ins stored, want 5", n)
+	if n := storedCheckins(t, b); n != 7 {
+		t.Errorf("%d check-ins stored, want 7", n)
 	}
 }
 

@@ -24,7 +24,7 @@ import (
 const usage = `okrd turns objectives and key results into live, measured numbers.
 
 Usage:
-  okrd run      [--config FILE] [--web.listen-address ADDR]... [--web.config.file FILE]
+  okrd run      [--config FILE] [--web.listen-address ADDR]... [--web.config.file FILE] [--web.enable-lifecycle]
   okrd check    [--config FILE]
   okrd sync     [--config FILE] [--resync]
   okrd checkin  [--config FILE] OBJECTIVE/KEY_RESULT VALUE [--note TEXT] [--at TIME] [--author NAME]
@@ -161,9 +161,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var c common
 	var listen stringList
 	var webConfig string
+	var lifecycle bool
 	fs := newFlagSet("run", stderr, &c)
 	fs.Var(&listen, "web.listen-address", "address to listen on (repeatable; default server.listen_address of the config)")
 	fs.StringVar(&webConfig, "web.config.file", "", "exporter-toolkit web configuration file for TLS and basic auth")
+	fs.BoolVar(&lifecycle, "web.enable-lifecycle", false, "let any client reload the configuration with POST /-/reload (without it, the request needs server.api_token as a bearer token; SIGHUP always reloads)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
@@ -182,8 +184,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 	logger.Info("starting okrd", "version", version.Info(), "config", c.config)
 	a, err := app.New(ctx, app.Options{
-		ConfigFile: c.config, ListenAddresses: listen, WebConfigFile: webConfig, Logger: logger,
-		Version: version.Version,
+		ConfigFile: c.config, ListenAddresses: listen, WebConfigFile: webConfig, EnableLifecycle: lifecycle,
+		Logger: logger, Version: version.Version,
 	})
 	if err != nil {
 		printError(stderr, "okrd run", err)

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -229,5 +232,37 @@ func TestCheckinRefusesInvalidValuesNamingTheArgumentAndStoresNothing(t *testing
 		if cs, err := st.Checkins(context.Background(), "grow", kr, 0); err != nil || len(cs) != 0 {
 			t.Errorf("grow/%s: refused check-ins were stored: %v %v", kr, cs, err)
 		}
+	}
+}
+
+func TestRunEnablesReloadOverHTTPWithTheLifecycleFlag(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, cliConfig)
+	done := make(chan int, 1)
+	w := &syncBuffer{b: &bytes.Buffer{}}
+	go func() { done <- run([]string{"run", "--config", p, "--web.enable-lifecycle"}, &bytes.Buffer{}, w) }()
+	waitLog(t, w, "msg=listening")
+	m := regexp.MustCompile(`msg=listening address=(\S+)`).FindStringSubmatch(w.String())
+	if m == nil {
+		t.Fatalf("no address in the log:\n%s", w.String())
+	}
+	// Reloading needs no token with the flag (cliConfig has none).
+	resp, err := http.Post("http://"+m[1]+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"status": "reloaded"`) {
+		t.Errorf("POST /-/reload: %d %s", resp.StatusCode, body)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after SIGTERM; log:\n%s", code, w.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("okrd run did not stop after SIGTERM")
 	}
 }
