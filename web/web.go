@@ -1,5 +1,6 @@
 // Package web owns okrd's HTTP interface: /metrics, the health and reload
-// endpoints, the JSON API under /api/v1 and the read-only page at /.
+// endpoints, the JSON API under /api/v1 and the read-only page at /, and
+// the limits of the HTTP server that serves them.
 package web
 
 import (
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -89,6 +91,38 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// handler added later from reading an unbounded body by mistake.
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	h.mux.ServeHTTP(w, r)
+}
+
+// readHeaderTimeout bounds reading the request line and headers (or
+// read_timeout when that is shorter): a client that opens connections and
+// sends nothing holds each for this long at most.
+const readHeaderTimeout = 10 * time.Second
+
+// NewServer returns the HTTP server of handler with the limits of s (the
+// [server] table; zero durations take their defaults). Every phase of a
+// connection is bounded, so that a slow or idle client holds it for a
+// bounded time: the headers by readHeaderTimeout, the whole request by
+// read_timeout, the response by write_timeout and the wait for the next
+// request on a kept-alive connection by idle_timeout. The request body is
+// bounded by maxBody and the headers by Go's http.DefaultMaxHeaderBytes
+// (1 MiB).
+func NewServer(handler http.Handler, s config.Server, logger *slog.Logger) *http.Server {
+	or := func(d, def config.Duration) time.Duration {
+		if d <= 0 {
+			return time.Duration(def)
+		}
+		return time.Duration(d)
+	}
+	read := or(s.ReadTimeout, config.DefaultReadTimeout)
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: min(readHeaderTimeout, read),
+		ReadTimeout:       read,
+		WriteTimeout:      or(s.WriteTimeout, config.DefaultWriteTimeout),
+		IdleTimeout:       or(s.IdleTimeout, config.DefaultIdleTimeout),
+		MaxHeaderBytes:    http.DefaultMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // allow answers 405 unless r uses one of methods.
