@@ -147,12 +147,8 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.evaluate(ctx)
 
-	handler := okrweb.NewHandler(a, a.logger.With("component", "web"))
-	a.server = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
-	}
+	handler := okrweb.NewHandler(a, a.logger.With("component", "web"), okrweb.WithLifecycle(a.opts.EnableLifecycle))
+	a.server = okrweb.NewServer(handler, a.cfg.Load().Server, a.logger)
 	webCfg := a.opts.WebConfigFile
 	flags := &web.FlagConfig{WebConfigFile: &webCfg, WebListenAddresses: &[]string{}, WebSystemdSocket: new(bool)}
 	serveErr := make(chan error, len(a.listeners))
@@ -394,6 +390,9 @@ func (a *App) Reload(ctx context.Context) error {
 	}
 	if old.Server.ListenAddress != cfg.Server.ListenAddress {
 		a.logger.Warn("server.listen_address changed; it takes effect after a restart")
+	}
+	if o, n := old.Server, cfg.Server; o.ReadTimeout != n.ReadTimeout || o.WriteTimeout != n.WriteTimeout || o.IdleTimeout != n.IdleTimeout {
+		a.logger.Warn("server timeouts changed; they take effect after a restart")
 	}
 	a.cfg.Store(cfg)
 	a.configureAlerting(cfg)
