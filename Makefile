@@ -45,6 +45,7 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./config/
 	$(GO) test -run '^$$' -fuzz FuzzParsePeriod -fuzztime 30s ./okr/
+	$(GO) test -run '^$$' -fuzz FuzzCheckinBody -fuzztime 30s ./web/
 
 ## run: okrd on the example configuration with the embedded SQLite store.
 run: build

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +39,8 @@ type alerter struct {
 	// judged is the generation of the newest snapshot the engine has
 	// judged (for tests).
 	judged atomic.Uint64
+	// clients are the receivers' HTTP clients, kept across reloads.
+	clients receiverClients
 }
 
 func newAlerter(a *App, cfg *config.Config) *alerter {
@@ -46,13 +50,76 @@ func newAlerter(a *App, cfg *config.Config) *alerter {
 	engine := alerting.NewEngine(graceStore{a.store, a.opts.ShutdownTimeout}, sender,
 		a.logger.With("component", "alerting"), a.reg, a.opts.now)
 	al := &alerter{engine: engine, wake: make(chan struct{}, 1)}
-	engine.Configure(alertingConfig(a, cfg))
+	engine.Configure(alertingConfig(a, cfg, &al.clients))
 	return al
 }
 
 // configureAlerting applies a (re)loaded configuration.
 func (a *App) configureAlerting(cfg *config.Config) {
-	a.alerts.engine.Configure(alertingConfig(a, cfg))
+	a.alerts.engine.Configure(alertingConfig(a, cfg, &a.alerts.clients))
+}
+
+// receiverClients keeps one HTTP client per receiver across reloads, so
+// that a reload neither drops connections that are still good nor leaves
+// connection pools behind: a receiver whose URL still names the same
+// scheme and host keeps its client and its idle connections; the idle
+// connections of a receiver that was removed, or now points elsewhere, are
+// closed. (A request in flight at that moment finishes; its connection
+// then closes after the transport's idle timeout.)
+type receiverClients struct {
+	mu      sync.Mutex
+	clients map[string]*receiverClient
+}
+
+type receiverClient struct {
+	endpoint  string // scheme://host of the receiver's URL
+	client    *http.Client
+	transport *http.Transport
+}
+
+// endpoint is what a receiver's connections depend on.
+func endpoint(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// update returns the client of every receiver of rs, by name, reusing the
+// clients of unchanged receivers and closing the idle connections of the
+// others.
+func (p *receiverClients) update(rs []*config.Receiver) map[string]*http.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	next := make(map[string]*receiverClient, len(rs))
+	out := make(map[string]*http.Client, len(rs))
+	for _, r := range rs {
+		ep := endpoint(r.URL.Value())
+		c, ok := p.clients[r.Name]
+		if !ok || c.endpoint != ep {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			c = &receiverClient{endpoint: ep, client: &http.Client{Transport: t}, transport: t}
+		}
+		next[r.Name] = c
+		out[r.Name] = c.client
+	}
+	for name, c := range p.clients {
+		if next[name] != c {
+			c.transport.CloseIdleConnections()
+		}
+	}
+	p.clients = next
+	return out
+}
+
+// closeIdle closes every idle connection, at shutdown.
+func (p *receiverClients) closeIdle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.clients {
+		c.transport.CloseIdleConnections()
+	}
 }
 
 // startAlerting judges every new snapshot and runs the dispatcher until
@@ -65,6 +132,8 @@ func (a *App) startAlerting(ctx context.Context) {
 	go func() {
 		defer a.wg.Done()
 		a.alerts.engine.Run(ctx)
+		// Run has returned, so no delivery is in flight.
+		a.alerts.clients.closeIdle()
 	}()
 	go func() {
 		defer a.wg.Done()
@@ -126,13 +195,15 @@ func (a *App) sourcesForAlerting(cfg *config.Config) []collectors.Health {
 }
 
 // alertingConfig turns the [alerting] section into the engine's
-// configuration, building one notifier per receiver.
-func alertingConfig(a *App, cfg *config.Config) alerting.Config {
+// configuration, building one notifier per receiver with its client from
+// clients.
+func alertingConfig(a *App, cfg *config.Config, clients *receiverClients) alerting.Config {
 	ac := cfg.Alerting
 	out := alerting.Config{Policy: alerting.PolicyOf(cfg), DefaultReceiver: ac.DefaultReceiver}
 	refresh := max(minAlertmanagerRefresh, time.Duration(cfg.Global.EvaluationInterval))
+	httpClients := clients.update(ac.Receivers)
 	for _, r := range ac.Receivers {
-		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		client := httpClients[r.Name]
 		header := http.Header{}
 		for k, v := range r.Headers {
 			header.Set(k, v.Value())

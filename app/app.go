@@ -71,6 +71,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	a.metrics.reloadOK.Set(1)
 	a.metrics.reloadTime.Set(float64(time.Now().Unix()))
 	a.cfg.Store(cfg)
+	a.metrics.configure(cfg)
 
 	st, err := OpenStore(ctx, cfg.Storage, a.logger)
 	if err != nil {
@@ -146,12 +147,8 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.evaluate(ctx)
 
-	handler := okrweb.NewHandler(a, a.logger.With("component", "web"))
-	a.server = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
-	}
+	handler := okrweb.NewHandler(a, a.logger.With("component", "web"), okrweb.WithLifecycle(a.opts.EnableLifecycle))
+	a.server = okrweb.NewServer(handler, a.cfg.Load().Server, a.logger)
 	webCfg := a.opts.WebConfigFile
 	flags := &web.FlagConfig{WebConfigFile: &webCfg, WebListenAddresses: &[]string{}, WebSystemdSocket: new(bool)}
 	serveErr := make(chan error, len(a.listeners))
@@ -222,6 +219,9 @@ func (a *App) applySources(cfg *config.Config) {
 		if c, ok := r.src.(prometheus.Collector); ok {
 			a.reg.Unregister(c)
 		}
+		if nc, ok := cfg.Sources[name]; !ok || nc.Type != r.cfg.Type {
+			a.forgetSource(name)
+		}
 		delete(a.runners, name)
 		a.logger.Info("source stopped", "source", name)
 	}
@@ -239,7 +239,7 @@ func (a *App) applySources(cfg *config.Config) {
 		src, err := collectors.New(sc, collectors.Deps{Store: graceStore{a.store, a.opts.ShutdownTimeout}, Logger: a.logger, Metrics: a.srcMet, Now: a.opts.now})
 		if err != nil {
 			logger.Error("source cannot start", "err", err)
-			a.metrics.up.WithLabelValues(name, sc.Type).Set(0)
+			a.metrics.sourceCannotStart(name, sc.Type)
 			continue
 		}
 		// A source that exposes delivery series is a prometheus.Collector
@@ -253,7 +253,7 @@ func (a *App) applySources(cfg *config.Config) {
 		r := &runner{cfg: sc, src: src, logger: logger, cancel: cancel, done: make(chan struct{}),
 			health: collectors.Health{Name: name, Type: sc.Type}}
 		a.runners[name] = r
-		a.metrics.up.WithLabelValues(name, sc.Type).Set(0)
+		a.metrics.sourceStarting(name, sc.Type)
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
@@ -336,7 +336,7 @@ func (a *App) measure(ctx context.Context, r *runner, now time.Time) error {
 		}
 		b := bindings[i]
 		if m.Err != nil {
-			a.metrics.measureErrors.WithLabelValues(b.Objective.ID, b.KeyResult.ID, r.cfg.Name).Inc()
+			a.metrics.measureError(b.Objective.ID, b.KeyResult.ID, r.cfg.Name)
 			r.logger.Warn("cannot measure key result; keeping its last value",
 				"objective", b.Objective.ID, "key_result", b.KeyResult.ID, "err", m.Err)
 			continue
@@ -367,7 +367,7 @@ func (a *App) updateRecordCounts(ctx context.Context) {
 	}
 	for src, kinds := range counts {
 		for kind, n := range kinds {
-			a.metrics.records.WithLabelValues(src, kind).Set(float64(n))
+			a.metrics.setRecords(src, kind, n)
 		}
 	}
 }
@@ -391,11 +391,16 @@ func (a *App) Reload(ctx context.Context) error {
 	if old.Server.ListenAddress != cfg.Server.ListenAddress {
 		a.logger.Warn("server.listen_address changed; it takes effect after a restart")
 	}
+	if o, n := old.Server, cfg.Server; o.ReadTimeout != n.ReadTimeout || o.WriteTimeout != n.WriteTimeout || o.IdleTimeout != n.IdleTimeout {
+		a.logger.Warn("server timeouts changed; they take effect after a restart")
+	}
 	a.cfg.Store(cfg)
 	a.configureAlerting(cfg)
 	a.metrics.reloadOK.Set(1)
 	a.metrics.reloadTime.Set(float64(time.Now().Unix()))
+	a.metrics.configure(cfg)
 	a.applySources(cfg)
+	a.retainBindings(cfg)
 	a.evaluate(ctx)
 	a.logger.Info("configuration reloaded", "file", a.opts.ConfigFile, "objectives", len(cfg.Objectives), "sources", len(cfg.Sources))
 	return nil

@@ -363,12 +363,13 @@ func TestCheckinAPIRejectsBadRequestsWithAClearError(t *testing.T) {
 		{"a wrong token is refused", url, "nope", `{"value": 1}`, 401, "missing or wrong bearer token"},
 		{"an empty body says what to send", url, "s3cret-token", ``, 400, `body: empty; want a JSON object such as {\"value\": 42}`},
 		{"malformed JSON says where", url, "s3cret-token", `{"value": }`, 400, "body: invalid JSON at byte 11"},
-		{"a string value names the field", url, "s3cret-token", `{"value": "high"}`, 400, `body: \"value\" must be a float64, not a JSON string`},
-		{"a missing value is not zero", url, "s3cret-token", `{"note": "x"}`, 400, `body: \"value\" is required (a number)`},
-		{"an unknown field is an error", url, "s3cret-token", `{"value": 1, "vlaue": 2}`, 400, `body: json: unknown field \"vlaue\"`},
+		{"a string value names the field", url, "s3cret-token", `{"value": "high"}`, 400, `body: \"value\": must be a number, not a JSON string`},
+		{"a missing value is not zero", url, "s3cret-token", `{"note": "x"}`, 400, `body: \"value\": required (a number`},
+		{"an unknown field is an error", url, "s3cret-token", `{"value": 1, "vlaue": 2}`, 400, `body: unknown field \"vlaue\"`},
 		{"trailing data is an error", url, "s3cret-token", `{"value": 1} {"value": 2}`, 400, "body: unexpected data after the JSON object"},
 		{"a bad time names the field", url, "s3cret-token", `{"value": 1, "at": "soon"}`, 400, `body: \"at\": \"soon\" is not an RFC 3339 time`},
-		{"a time in the future is refused", url, "s3cret-token", `{"value": 1, "at": "2026-12-01T00:00:00Z"}`, 400, "invalid check-in: at 2026-12-01T00:00:00Z is in the future"},
+		{"a time in the future is refused", url, "s3cret-token", `{"value": 1, "at": "2026-12-01T00:00:00Z"}`, 400, `body: \"at\": 2026-12-01T00:00:00Z is more than a day in the future`},
+		{"the zero time is not taken as now", url, "s3cret-token", `{"value": 1, "at": "0001-01-01T00:00:00Z"}`, 400, `body: \"at\": 0001-01-01T00:00:00Z is the zero time`},
 		{"an unknown objective lists the ids", ta.url + "/api/v1/objectives/nope/key_results/nps/checkins", "s3cret-token", `{"value": 1}`, 404, `objective \"nope\" does not exist (objectives: grow, ship)`},
 		{"an unknown key result lists the ids", ta.url + "/api/v1/objectives/grow/key_results/nope/checkins", "s3cret-token", `{"value": 1}`, 404, `key result \"nope\" does not exist in objective \"grow\" (key results: latency, nps, tickets)`},
 	} {
@@ -451,7 +452,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestReloadKeepsTheRunningConfigWhenTheNewOneIsBad(t *testing.T) {
-	ta := startApp(t, "", baseConfig, fixedClock)
+	ta := startApp(t, "", baseConfig, fixedClock, func(o *Options) { o.EnableLifecycle = true })
 	metric := func() string {
 		r := do(t, "GET", ta.url+"/metrics", "", "")
 		m := regexp.MustCompile(`(?m)^okrd_config_last_reload_successful (\S+)$`).FindStringSubmatch(r.body)

@@ -17,6 +17,10 @@ type Options struct {
 	ListenAddresses []string
 	// WebConfigFile is an exporter-toolkit web configuration (TLS, basic auth).
 	WebConfigFile string
+	// EnableLifecycle lets any client POST /-/reload
+	// (--web.enable-lifecycle). Without it a reload over HTTP needs the API
+	// token; SIGHUP always reloads.
+	EnableLifecycle bool
 	// Logger receives every log line; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now. Tests pin it.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/retry"
 )
 
 // runner polls one source in its own goroutine, so that a failing or slow
@@ -41,24 +42,20 @@ var (
 	permanentBackoff = 10 * time.Minute
 	// startJitter bounds the random delay before a source's first poll.
 	startJitter = 5 * time.Second
+	// pollClock runs the poll loops' waits; tests replace it with a fake
+	// clock and move it themselves.
+	pollClock = retry.System
 )
 
 // nextDelay decides when to poll again. failures counts consecutive failed
-// polls (0 after a success).
+// polls (0 after a success). The backoff is okrd's retry policy
+// (internal/retry), from minBackoff up to the interval.
 func nextDelay(interval time.Duration, failures int, err error, now time.Time, rnd func() float64) time.Duration {
 	if failures == 0 {
 		// ±10% jitter spreads sources that share an interval.
 		return time.Duration(float64(interval) * (0.9 + 0.2*rnd()))
 	}
-	d := minBackoff
-	for i := 1; i < failures && d < interval; i++ {
-		d *= 2
-	}
-	if d > interval {
-		d = interval
-	}
-	// Full jitter in [d/2, d].
-	d = time.Duration(float64(d) * (0.5 + 0.5*rnd()))
+	d := retry.Policy{Initial: minBackoff, Max: interval, Rand: rnd}.Backoff(failures)
 	if collectors.IsPermanent(err) && d < permanentBackoff {
 		d = permanentBackoff
 	}
@@ -80,13 +77,13 @@ func (a *App) runSource(ctx context.Context, r *runner) {
 	if a.opts.NoStartJitter {
 		first = 0
 	}
-	timer := time.NewTimer(first)
+	timer := pollClock.NewTimer(first)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-timer.C():
 		}
 		err := a.pollOnce(ctx, r)
 		if ctx.Err() != nil {
@@ -138,10 +135,12 @@ func (a *App) pollOnce(ctx context.Context, r *runner) error {
 			return err // shutting down: not the source's fault
 		}
 		a.metrics.up.WithLabelValues(r.cfg.Name, r.cfg.Type).Set(0)
+		a.metrics.pollEnded(r.cfg.Name)
 		a.metrics.polls.WithLabelValues(r.cfg.Name, "failure").Inc()
 		return err
 	}
 	a.metrics.up.WithLabelValues(r.cfg.Name, r.cfg.Type).Set(1)
+	a.metrics.pollEnded(r.cfg.Name)
 	a.metrics.polls.WithLabelValues(r.cfg.Name, "success").Inc()
 	a.metrics.lastSuccess.WithLabelValues(r.cfg.Name).Set(float64(now.UnixMilli()) / 1000)
 	r.logger.Debug("poll finished", "duration", dur)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/retry/retrytest"
 )
 
 func TestNextDelay(t *testing.T) {
@@ -34,6 +35,10 @@ func TestNextDelay(t *testing.T) {
 		{"a permanent error waits at least ten minutes", time.Minute, 1, collectors.Permanent(errors.New("401")), top, 10 * time.Minute},
 		{"a retry-after beyond the backoff is honoured", 5 * time.Minute, 1,
 			&collectors.RetryAfterError{Until: now.Add(90 * time.Second), Err: errors.New("429")}, func() float64 { return 0 }, 90 * time.Second},
+		{"a rate limit answered with 403 waits its retry-after, not the ten minutes of a permanent error", 5 * time.Minute, 1,
+			&collectors.RetryAfterError{Until: now.Add(3 * time.Minute), Err: errors.New(`jira source "jira": rest/api/2/search/jql: HTTP 403`)}, func() float64 { return 0 }, 3 * time.Minute},
+		{"a retry-after is jittered by up to a second", 5 * time.Minute, 1,
+			&collectors.RetryAfterError{Until: now.Add(90 * time.Second), Err: errors.New("429")}, top, 91 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := nextDelay(tc.interval, tc.failures, tc.err, now, tc.rnd); got != tc.want {
@@ -136,32 +141,61 @@ period = "2026-Q4"
 	}
 }
 
+// fakePollClock makes the poll loops of the test wait on a manual fake
+// clock, which the test moves.
+func fakePollClock(t *testing.T) *retrytest.Clock {
+	clk := retrytest.NewClock(fixedNow)
+	old := pollClock
+	pollClock = clk
+	// Registered before startApp's, so it runs after okrd stopped.
+	t.Cleanup(func() { pollClock = old })
+	return clk
+}
+
+func noStartJitter(o *Options) { o.NoStartJitter = true }
+
 func TestAFailedSourceIsRetriedWithBackoffAndRecovers(t *testing.T) {
 	fakes.reset()
 	defer fakes.reset()
-	old := minBackoff
-	minBackoff = 50 * time.Millisecond
-	defer func() { minBackoff = old }()
+	clk := fakePollClock(t)
 	fakes.setFail("flaky", errors.New("connection refused"))
 	ta := startApp(t, "", baseConfig+`
 [sources.flaky]
 type = "fake"
 interval = "1h"
-`, fixedClock)
-	waitFor(t, func() bool { return fakes.counter("flaky").Load() >= 3 })
-	fakes.setFail("flaky", nil)
-	waitFor(t, func() bool {
-		hs := ta.Sources()
-		return len(hs) == 1 && hs[0].Up
-	})
-	if n := fakes.counter("flaky").Load(); n > 12 {
-		t.Errorf("%d polls in a few hundred milliseconds: the backoff does not back off", n)
+`, fixedClock, noStartJitter)
+	// After each failure the source waits before polling again, twice as
+	// long each time: up to 5s, 10s, 20s (the jitter takes up to half).
+	for i, most := range []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second} {
+		wait := clk.AwaitTimers(t, 1)[0]
+		if wait < most/2 || wait > most {
+			t.Errorf("wait after failure %d = %v, want between %v and %v", i+1, wait, most/2, most)
+		}
+		if n := fakes.counter("flaky").Load(); n != int64(i+1) {
+			t.Fatalf("%d polls before the wait after failure %d", n, i+1)
+		}
+		if hs := ta.Sources(); hs[0].Up || hs[0].ConsecutiveFailures != i+1 {
+			t.Errorf("health after failure %d: %+v", i+1, hs[0])
+		}
+		if i == 2 {
+			fakes.setFail("flaky", nil)
+		}
+		clk.Advance(wait)
+	}
+	// The fourth poll succeeds, and the source is back to its interval.
+	wait := clk.AwaitTimers(t, 1)[0]
+	if wait < 54*time.Minute || wait > 66*time.Minute {
+		t.Errorf("wait after the recovery = %v, want the 1h interval ±10%%", wait)
+	}
+	if hs := ta.Sources(); !hs[0].Up || hs[0].ConsecutiveFailures != 0 || fakes.counter("flaky").Load() != 4 {
+		t.Errorf("after the recovery: %+v, %d polls", hs[0], fakes.counter("flaky").Load())
 	}
 }
 
 func TestReloadRestartsOnlyChangedSources(t *testing.T) {
 	fakes.reset()
 	defer fakes.reset()
+	clk := fakePollClock(t)
 	src := func(b string) string {
 		return baseConfig + fmt.Sprintf(`
 [sources.a]
@@ -174,15 +208,35 @@ interval = "1h"
 value = %s
 `, b)
 	}
-	ta := startApp(t, "", src("1"), fixedClock)
-	waitFor(t, func() bool { return fakes.counter("a").Load() == 1 && fakes.counter("b").Load() == 1 })
+	ta := startApp(t, "", src("1"), fixedClock, noStartJitter)
+	runnerOf := func(name string) *runner {
+		ta.runMu.Lock()
+		defer ta.runMu.Unlock()
+		return ta.runners[name]
+	}
+	// Both polled once and wait an hour for their next poll.
+	clk.AwaitTimers(t, 2)
+	a, b := runnerOf("a"), runnerOf("b")
+	nextA := a.snapshotHealth().NextPoll
 	writeConfig(t, ta.dir, src("2"))
 	if err := ta.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// b changed and polls again at once; a kept its runner and its schedule.
-	waitFor(t, func() bool { return fakes.counter("b").Load() == 2 })
-	time.Sleep(100 * time.Millisecond)
+	// b changed: a new runner polls it at once and waits again. Reload
+	// stopped the old one, so two armed timers mean the new one waits.
+	clk.AwaitTimers(t, 2)
+	if n := fakes.counter("b").Load(); n != 2 || runnerOf("b") == b {
+		t.Errorf("changed source b polled %d times, by a new runner: %v; want 2 by a new one", n, runnerOf("b") != b)
+	}
+	// a kept its runner and its schedule.
+	select {
+	case <-a.done:
+		t.Error("the runner of the unchanged source a was stopped")
+	default:
+	}
+	if runnerOf("a") != a || !a.snapshotHealth().NextPoll.Equal(nextA) {
+		t.Errorf("unchanged source a has a new runner (%v) or schedule (%v, was %v)", runnerOf("a") != a, a.snapshotHealth().NextPoll, nextA)
+	}
 	if n := fakes.counter("a").Load(); n != 1 {
 		t.Errorf("unchanged source a polled %d times, want 1", n)
 	}

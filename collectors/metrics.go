@@ -38,6 +38,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// Forget deletes every series of a source, once it has stopped because a
+// reload removed it or changed its type, so that a dashboard or an alert
+// does not keep reading its last values.
+func (m *Metrics) Forget(source string) {
+	if m == nil {
+		return
+	}
+	l := prometheus.Labels{"source": source}
+	m.Requests.DeletePartialMatch(l)
+	m.RateLimitRemaining.DeletePartialMatch(l)
+	m.RateLimitLimit.DeletePartialMatch(l)
+}
+
 // Transport wraps base (http.DefaultTransport when nil) so that every
 // request a source makes is counted by status code.
 func (m *Metrics) Transport(source string, base http.RoundTripper) http.RoundTripper {

@@ -47,6 +47,16 @@ type Server struct {
 	// APIToken protects the write API (check-ins). Exclusive with APITokenFile.
 	APIToken     Secret `toml:"api_token"`
 	APITokenFile string `toml:"api_token_file"`
+	// ReadTimeout bounds reading one whole request, headers and body.
+	// Default 30s.
+	ReadTimeout Duration `toml:"read_timeout"`
+	// WriteTimeout bounds one response, from the end of its request's
+	// headers to its last byte: long enough for a large /metrics scrape
+	// over a slow link. Default 2m.
+	WriteTimeout Duration `toml:"write_timeout"`
+	// IdleTimeout is how long a kept-alive connection may wait for its next
+	// request. Default 2m.
+	IdleTimeout Duration `toml:"idle_timeout"`
 }
 
 // Storage selects the database.

@@ -27,6 +27,9 @@ const (
 	DefaultEvaluationInterval   = Duration(time.Minute)
 	DefaultTolerance            = 0.1
 	DefaultListenAddress        = ":9184"
+	DefaultReadTimeout          = Duration(30 * time.Second)
+	DefaultWriteTimeout         = Duration(2 * time.Minute)
+	DefaultIdleTimeout          = Duration(2 * time.Minute)
 	DefaultStorageDriver        = "sqlite"
 	DefaultSQLiteDSN            = "okrd.db"
 	DefaultSourceInterval       = Duration(5 * time.Minute)
@@ -134,6 +137,11 @@ func (v *validator) server() {
 			v.check("server.external_url", "must be an absolute http:// or https:// URL like \"https://okrd.example.com/\"")
 		}
 	}
+	// "0s" is refused rather than meaning "no limit": an unbounded phase
+	// lets a slow client hold a connection forever.
+	s.ReadTimeout = v.positiveDuration("server.read_timeout", s.ReadTimeout, DefaultReadTimeout)
+	s.WriteTimeout = v.positiveDuration("server.write_timeout", s.WriteTimeout, DefaultWriteTimeout)
+	s.IdleTimeout = v.positiveDuration("server.idle_timeout", s.IdleTimeout, DefaultIdleTimeout)
 }
 
 func (v *validator) storage() {

@@ -58,6 +58,21 @@ var validationCases = []struct {
 		want: []string{`okrd.toml:2: server.listen_address: must be host:port like ":9184" or "127.0.0.1:9184", not "localhost"`},
 	},
 	{
+		name: "A read timeout of 0s is rejected rather than meaning no limit.",
+		doc:  "[server]\nread_timeout = \"0s\"\n" + okObjective,
+		want: []string{`okrd.toml:2: server.read_timeout: must be at least 1s, not 0s`},
+	},
+	{
+		name: "A write timeout under a second is rejected.",
+		doc:  "[server]\nwrite_timeout = \"500ms\"\n" + okObjective,
+		want: []string{`okrd.toml:2: server.write_timeout: must be at least 1s, not 500ms`},
+	},
+	{
+		name: "An idle timeout of 0s is rejected.",
+		doc:  "[server]\nidle_timeout = \"0s\"\n" + okObjective,
+		want: []string{`okrd.toml:2: server.idle_timeout: must be at least 1s, not 0s`},
+	},
+	{
 		name: "A listen address with a port out of range is rejected.",
 		doc:  "[server]\nlisten_address = \":70000\"\n" + okObjective,
 		want: []string{`okrd.toml:2: server.listen_address: port must be a number from 0 to 65535, not "70000"`},
@@ -550,6 +565,9 @@ func TestParseAppliesDefaults(t *testing.T) {
 	}
 	if c.Server.ListenAddress != ":9184" {
 		t.Errorf("listen_address = %q", c.Server.ListenAddress)
+	}
+	if s := c.Server; s.ReadTimeout.String() != "30s" || s.WriteTimeout.String() != "2m" || s.IdleTimeout.String() != "2m" {
+		t.Errorf("server timeouts = read %s write %s idle %s", s.ReadTimeout, s.WriteTimeout, s.IdleTimeout)
 	}
 	if c.Storage.Driver != "sqlite" || c.Storage.DSN.Value() != "okrd.db" {
 		t.Errorf("storage = %s %s", c.Storage.Driver, c.Storage.DSN.Value())

@@ -195,8 +195,9 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 
 	periodEnd := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).Add(61 * day)
 	okrd := startOkrd(t, cfgPath, "127.0.0.1:0", nil, func(a *app.App) { seedHistory(t, a, now) })
+	checkinAt := now.Add(-time.Hour)
 	if _, err := okrd.app.AddCheckin(context.Background(), checkins.Request{
-		ObjectiveID: "checkout", KeyResultID: "nps", Value: 37, At: now.Add(-time.Hour), Author: "e2e",
+		ObjectiveID: "checkout", KeyResultID: "nps", Value: 37, At: &checkinAt, Author: "e2e",
 	}); err != nil {
 		t.Fatal(err)
 	}

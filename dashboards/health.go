@@ -25,12 +25,15 @@ func health(*config.Config) *dashboard.DashboardBuilder {
 			TextMode(common.BigValueTextModeValueAndName).Unit("none").ColorScheme(fixedScheme("text")).
 			WithTarget(instantQuery("up", "sum(max by (source) ("+sel("okrd_source_up", src)+"))", "Up")).
 			WithTarget(instantQuery("all", "count(max by (source) ("+sel("okrd_source_up", src)+"))", "Sources"))).
-		WithPanel(newStat("Source status", "Whether each source's last poll succeeded.", 20, 5).
+		WithPanel(newStat("Source status",
+			"Whether each source's last poll succeeded, or whether its first poll since it started (often a long backfill) is still running.", 20, 5).
 			TextMode(common.BigValueTextModeValueAndName).ColorMode(common.BigValueColorModeBackground).
-			Mappings(upMappings("up", "down")).
+			Mappings(valueMappings(valueText{"1", "up", "green"}, valueText{"0", "down", "red"}, valueText{"2", "first sync", "blue"})).
 			ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
-			Thresholds(thresholds("red", step{1, "green"})).
-			WithTarget(instantQuery("A", "max by (source) ("+sel("okrd_source_up", src)+")", "{{source}}"))).
+			Thresholds(thresholds("red", step{1, "green"}, step{2, "blue"})).
+			// okrd_source_up is 0 during the first sync: 2 marks it.
+			WithTarget(instantQuery("A", "max by (source) ("+sel("okrd_source_up", src)+") + 2 * max by (source) ("+
+				sel("okrd_source_initial_sync_in_progress", src)+")", "{{source}}"))).
 		WithPanel(sourcesTable(src)).
 		WithPanel(newTimeseries("Time since the last successful sync",
 			"How old the data of each source is. It grows between polls and drops at each successful one.", 12, 8).

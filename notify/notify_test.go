@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/okrd/okrd/internal/retry/retrytest"
 )
 
 // httpNotifier posts to a URL with PostJSON, like the real integrations.
@@ -44,48 +47,49 @@ func server(t *testing.T, statuses []int, header map[string]string, body string)
 	return s, &n
 }
 
-func newTestSender(reg prometheus.Registerer) *Sender {
+// newTestSender is a Sender whose waits run on clk (1 s, doubling up to
+// 4 s, the jitter fixed at its top), so that no test sleeps.
+func newTestSender(reg prometheus.Registerer, clk *retrytest.Clock) *Sender {
 	s := NewSender(NewMetrics(reg), nil)
-	s.InitialBackoff, s.MaxBackoff = time.Millisecond, 4*time.Millisecond
+	s.InitialBackoff, s.MaxBackoff = time.Second, 4*time.Second
 	s.Rand = func() float64 { return 1 }
+	s.Clock = clk
 	return s
 }
+
+var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 func TestSenderRetryPolicy(t *testing.T) {
 	tests := []struct {
 		name       string
 		statuses   []int
-		timeout    time.Duration
 		wantErr    bool
-		wantRetry  bool
 		wantReqs   int64
+		wantWaits  []time.Duration
 		wantReason Reason
 	}{
-		{name: "a 5xx is retried until it succeeds", statuses: []int{503, 500, 200}, wantReqs: 3},
-		{name: "a 429 is retried", statuses: []int{429, 200}, wantReqs: 2},
+		{name: "a 5xx is retried until it succeeds, backing off", statuses: []int{503, 500, 502, 200}, wantReqs: 4,
+			wantWaits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}},
+		{name: "a 429 is retried", statuses: []int{429, 200}, wantReqs: 2, wantWaits: []time.Duration{time.Second}},
 		{name: "a 400 is not retried", statuses: []int{400, 200}, wantErr: true, wantReqs: 1, wantReason: ReasonClientError},
 		{name: "a 404 is not retried", statuses: []int{404, 200}, wantErr: true, wantReqs: 1, wantReason: ReasonClientError},
 		{name: "a 401 is not retried", statuses: []int{401, 200}, wantErr: true, wantReqs: 1, wantReason: ReasonClientError},
-		{name: "a receiver that keeps failing is retried until the context ends, and stays retryable",
-			statuses: []int{502}, timeout: 30 * time.Millisecond, wantErr: true, wantRetry: true, wantReason: ReasonServerError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, n := server(t, tt.statuses, nil, "boom")
 			reg := prometheus.NewPedanticRegistry()
-			s := newTestSender(reg)
-			ctx := context.Background()
-			if tt.timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
-				defer cancel()
+			clk := retrytest.NewAutoClock(t0)
+			s := newTestSender(reg, clk)
+			retry, err := s.Send(context.Background(), Integration{Receiver: "r", Type: "webhook", Notifier: httpNotifier{srv.URL}}, firing())
+			if (err != nil) != tt.wantErr || retry {
+				t.Fatalf("Send = (%v, %v), want error %v and no retry", retry, err, tt.wantErr)
 			}
-			retry, err := s.Send(ctx, Integration{Receiver: "r", Type: "webhook", Notifier: httpNotifier{srv.URL}}, firing())
-			if (err != nil) != tt.wantErr || retry != tt.wantRetry {
-				t.Fatalf("Send = (%v, %v), want error %v retry %v", retry, err, tt.wantErr, tt.wantRetry)
-			}
-			if tt.wantReqs > 0 && n.Load() != tt.wantReqs {
+			if n.Load() != tt.wantReqs {
 				t.Errorf("requests = %d, want %d", n.Load(), tt.wantReqs)
+			}
+			if !slices.Equal(clk.Waits(), tt.wantWaits) {
+				t.Errorf("waits = %v, want %v", clk.Waits(), tt.wantWaits)
 			}
 			if got := testutil.ToFloat64(s.Metrics.notifications.WithLabelValues("r", "webhook")); got != 1 {
 				t.Errorf("okrd_notifications_total = %v, want 1 (one notification, however many requests)", got)
@@ -110,16 +114,57 @@ func TestSenderRetryPolicy(t *testing.T) {
 	}
 }
 
+func TestAReceiverThatKeepsFailingIsRetriedUntilTheContextEndsAndStaysRetryable(t *testing.T) {
+	srv, n := server(t, []int{502}, nil, "boom")
+	clk := retrytest.NewClock(t0)
+	s := newTestSender(nil, clk)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		retry bool
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		retry, err := s.Send(ctx, Integration{Receiver: "r", Type: "webhook", Notifier: httpNotifier{srv.URL}}, firing())
+		done <- result{retry, err}
+	}()
+	// Three failures, each followed by a longer wait; the dispatch round
+	// ends during the third.
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		if p := clk.AwaitTimers(t, 1); !slices.Equal(p, []time.Duration{want}) {
+			t.Fatalf("wait %d = %v, want %v", i+1, p, want)
+		}
+		if i < 2 {
+			clk.Advance(want)
+		}
+	}
+	cancel()
+	r := <-done
+	if r.err == nil || !r.retry || ReasonOf(r.err) != ReasonServerError {
+		t.Fatalf("Send = (%v, %v), want a retryable server error", r.retry, r.err)
+	}
+	if n.Load() != 3 {
+		t.Errorf("requests = %d, want 3", n.Load())
+	}
+	if got := testutil.ToFloat64(s.Metrics.failed.WithLabelValues("r", "webhook", string(ReasonServerError))); got != 1 {
+		t.Errorf("okrd_notifications_failed_total{reason=server_error} = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(s.Metrics.requestsFailed.WithLabelValues("r", "webhook", string(ReasonServerError))); got != 3 {
+		t.Errorf("okrd_notification_requests_failed_total{reason=server_error} = %v, want 3", got)
+	}
+}
+
 func TestSenderHonoursRetryAfter(t *testing.T) {
-	srv, n := server(t, []int{429, 200}, map[string]string{"Retry-After": "1"}, "rate_limited")
-	s := newTestSender(nil)
-	start := time.Now()
+	srv, n := server(t, []int{429, 200}, map[string]string{"Retry-After": "30"}, "rate_limited")
+	clk := retrytest.NewAutoClock(t0)
+	s := newTestSender(nil, clk)
 	if _, err := s.Send(context.Background(), Integration{Receiver: "r", Type: "slack", Notifier: httpNotifier{srv.URL}}, firing()); err != nil {
 		t.Fatal(err)
 	}
-	// The backoff alone is at most 4ms; Retry-After asked for 1s.
-	if d := time.Since(start); d < time.Second {
-		t.Errorf("retried after %s, before the 1s the receiver asked for", d)
+	// The backoff alone is 1s; Retry-After asked for 30s.
+	if w := clk.Waits(); !slices.Equal(w, []time.Duration{30 * time.Second}) {
+		t.Errorf("waits = %v, want the 30s the receiver asked for", w)
 	}
 	if n.Load() != 2 {
 		t.Errorf("requests = %d, want 2", n.Load())
@@ -128,16 +173,18 @@ func TestSenderHonoursRetryAfter(t *testing.T) {
 
 func TestSenderGivesUpWhenRetryAfterExceedsTheDeadline(t *testing.T) {
 	srv, n := server(t, []int{503}, map[string]string{"Retry-After": "120"}, "")
-	s := newTestSender(nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	clk := retrytest.NewAutoClock(t0)
+	s := newTestSender(nil, clk)
+	// The budget is a minute, which the test never waits for: the
+	// receiver's 120s cannot fit in it, so no wait begins.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	start := time.Now()
 	retry, err := s.Send(ctx, Integration{Receiver: "r", Type: "alertmanager", Notifier: httpNotifier{srv.URL}}, firing())
-	if err == nil || !retry {
-		t.Fatalf("Send = (%v, %v), want a retryable error", retry, err)
+	if err == nil || !retry || ReasonOf(err) != ReasonServerError {
+		t.Fatalf("Send = (%v, %v), want a retryable server error", retry, err)
 	}
-	if time.Since(start) > 2*time.Second || n.Load() != 1 {
-		t.Errorf("waited %s and made %d requests; a 120s Retry-After cannot fit in a 5s budget", time.Since(start), n.Load())
+	if len(clk.Waits()) != 0 || n.Load() != 1 {
+		t.Errorf("waited %v and made %d requests; a 120s Retry-After cannot fit in a minute's budget", clk.Waits(), n.Load())
 	}
 }
 
@@ -175,12 +222,28 @@ func TestTimeoutsAreRetryable(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	s := newTestSender(nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	clk := retrytest.NewClock(t0)
+	s := newTestSender(nil, clk)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	retry, err := s.Send(ctx, Integration{Receiver: "r", Type: "webhook", Notifier: httpNotifier{srv.URL}, Timeout: 20 * time.Millisecond}, firing())
-	if err == nil || !retry || ReasonOf(err) != ReasonTimeout {
-		t.Fatalf("Send = (%v, %v, reason %s), want a retryable timeout", retry, err, ReasonOf(err))
+	type result struct {
+		retry bool
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// The receiver never answers, so the attempt always times out;
+		// the timeout's length only sets how long that takes.
+		retry, err := s.Send(ctx, Integration{Receiver: "r", Type: "webhook", Notifier: httpNotifier{srv.URL}, Timeout: 20 * time.Millisecond}, firing())
+		done <- result{retry, err}
+	}()
+	// A timed-out attempt is retried: the Sender waits for the backoff,
+	// and the round ends there.
+	clk.AwaitTimers(t, 1)
+	cancel()
+	r := <-done
+	if r.err == nil || !r.retry || ReasonOf(r.err) != ReasonTimeout {
+		t.Fatalf("Send = (%v, %v, reason %s), want a retryable timeout", r.retry, r.err, ReasonOf(r.err))
 	}
 }
 
@@ -221,9 +284,17 @@ func TestBackoffDoublesWithJitterUpToTheMaximum(t *testing.T) {
 		{10, 1, 8 * time.Second}, // capped
 	} {
 		s.Rand = func() float64 { return tt.rnd }
-		if got := s.backoff(tt.attempt); got != tt.want {
+		if got := s.policy().Backoff(tt.attempt); got != tt.want {
 			t.Errorf("backoff(%d) with rand %v = %s, want %s", tt.attempt, tt.rnd, got, tt.want)
 		}
+	}
+	// A Sender built without bounds backs off by the defaults.
+	zero := &Sender{Rand: func() float64 { return 1 }}
+	if got := zero.policy().Backoff(1); got != DefaultInitialBackoff {
+		t.Errorf("default first backoff = %s, want %s", got, DefaultInitialBackoff)
+	}
+	if got := zero.policy().Backoff(20); got != DefaultMaxBackoff {
+		t.Errorf("default longest backoff = %s, want %s", got, DefaultMaxBackoff)
 	}
 }
 

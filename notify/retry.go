@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/okrd/okrd/internal/retry"
 )
 
 // Metrics are the notification series (docs/metrics.md).
@@ -85,9 +86,10 @@ const (
 	DefaultMaxBackoff     = 30 * time.Second
 )
 
-// Sender delivers notifications with retries: exponential backoff with
-// jitter, honouring Retry-After, never retrying what cannot succeed, and
-// everything bounded by the context.
+// Sender delivers notifications with retries, by okrd's retry policy
+// (internal/retry): exponential backoff with jitter, honouring Retry-After,
+// never retrying what cannot succeed, and everything bounded by the
+// context.
 type Sender struct {
 	Metrics        *Metrics
 	Logger         *slog.Logger
@@ -95,6 +97,8 @@ type Sender struct {
 	MaxBackoff     time.Duration
 	// Rand returns a number in [0, 1) for the jitter; nil means math/rand.
 	Rand func() float64
+	// Clock runs the waits between attempts; nil means the system clock.
+	Clock retry.Clock
 }
 
 // NewSender returns a Sender with the default backoff.
@@ -105,12 +109,26 @@ func NewSender(m *Metrics, logger *slog.Logger) *Sender {
 	return &Sender{Metrics: m, Logger: logger, InitialBackoff: DefaultInitialBackoff, MaxBackoff: DefaultMaxBackoff}
 }
 
+// policy is the retry policy of one notification: no bound on the attempts
+// or on a receiver's Retry-After but the context, which the dispatcher
+// bounds.
+func (s *Sender) policy() retry.Policy {
+	initial, maxB := s.InitialBackoff, s.MaxBackoff
+	if initial <= 0 {
+		initial = DefaultInitialBackoff
+	}
+	if maxB <= 0 {
+		maxB = DefaultMaxBackoff
+	}
+	return retry.Policy{Initial: initial, Max: maxB, Rand: s.Rand, Clock: s.Clock}
+}
+
 // Send delivers alerts through integ, retrying until the receiver accepts
 // them, a failure cannot be fixed by retrying, or ctx is done. It returns
-// nil on success; otherwise the last error, and retry tells whether a later
-// Send of the same alerts may succeed (the caller keeps them queued) or not
-// (the caller drops them).
-func (s *Sender) Send(ctx context.Context, integ Integration, alerts []*Alert) (retry bool, err error) {
+// nil on success; otherwise the last error, and retryLater tells whether a
+// later Send of the same alerts may succeed (the caller keeps them queued) or
+// not (the caller drops them).
+func (s *Sender) Send(ctx context.Context, integ Integration, alerts []*Alert) (retryLater bool, err error) {
 	if len(alerts) == 0 {
 		return false, nil
 	}
@@ -119,49 +137,52 @@ func (s *Sender) Send(ctx context.Context, integ Integration, alerts []*Alert) (
 		s.Metrics.notifications.WithLabelValues(labels...).Inc()
 	}
 	logger := s.Logger.With("receiver", integ.Receiver, "integration", integ.Type)
-	for attempt := 1; ; attempt++ {
-		retry, err = s.attempt(ctx, integ, alerts)
+	policy := s.policy()
+	policy.OnRetry = func(attempt int, err error, wait time.Duration) {
+		logger.Debug("notification failed; retrying", "err", err, "attempt", attempt, "retry_in", wait)
+	}
+	attempts := 0
+	err = policy.Do(ctx, func(ctx context.Context, attempt int) (retry.Verdict, error) {
+		attempts = attempt
+		again, err := s.attempt(ctx, integ, alerts)
 		if s.Metrics != nil {
 			s.Metrics.requests.WithLabelValues(labels...).Inc()
 		}
 		if err == nil {
-			logger.Debug("notification sent", "alerts", len(alerts), "attempts", attempt)
-			return false, nil
+			return retry.Verdict{}, nil
 		}
-		reason := ReasonOf(err)
 		if s.Metrics != nil {
-			s.Metrics.requestsFailed.WithLabelValues(integ.Receiver, integ.Type, string(reason)).Inc()
+			s.Metrics.requestsFailed.WithLabelValues(integ.Receiver, integ.Type, string(ReasonOf(err))).Inc()
 		}
-		wait := s.backoff(attempt)
+		retryLater = again
 		var e *Error
-		if errors.As(err, &e) && e.RetryAfter > wait {
-			wait = e.RetryAfter
+		switch {
+		case !again || ctx.Err() != nil:
+			return retry.GiveUp, err
+		case errors.As(err, &e) && e.RetryAfter > 0:
+			return retry.After(e.RetryAfter), err
 		}
-		deadline, hasDeadline := ctx.Deadline()
-		giveUp := !retry || ctx.Err() != nil || (hasDeadline && time.Until(deadline) < wait)
-		if giveUp {
-			if s.Metrics != nil {
-				s.Metrics.failed.WithLabelValues(integ.Receiver, integ.Type, string(reason)).Inc()
-			}
-			if ctx.Err() != nil && reason == ReasonOther {
-				err = fmt.Errorf("%w (%v)", err, ctx.Err())
-			}
-			// A cancelled context is worth retrying later (shutdown, or the
-			// dispatch round's time ran out); a 4xx is not.
-			return retry || ctx.Err() != nil, err
-		}
-		logger.Debug("notification failed; retrying", "err", err, "attempt", attempt, "retry_in", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			if s.Metrics != nil {
-				s.Metrics.failed.WithLabelValues(integ.Receiver, integ.Type, string(reason)).Inc()
-			}
-			return true, err
-		case <-t.C:
-		}
+		return retry.Again(), err
+	})
+	if err == nil {
+		logger.Debug("notification sent", "alerts", len(alerts), "attempts", attempts)
+		return false, nil
 	}
+	if le, ok := retry.IsLater(err); ok {
+		// The receiver's Retry-After outlasts the context: the caller
+		// tries again in a later round.
+		err = le.Err
+	}
+	reason := ReasonOf(err)
+	if s.Metrics != nil {
+		s.Metrics.failed.WithLabelValues(integ.Receiver, integ.Type, string(reason)).Inc()
+	}
+	if ctx.Err() != nil && reason == ReasonOther {
+		err = fmt.Errorf("%w (%v)", err, ctx.Err())
+	}
+	// A cancelled context is worth retrying later (shutdown, or the
+	// dispatch round's time ran out); a 4xx is not.
+	return retryLater || ctx.Err() != nil, err
 }
 
 func (s *Sender) attempt(ctx context.Context, integ Integration, alerts []*Alert) (bool, error) {
@@ -171,27 +192,4 @@ func (s *Sender) attempt(ctx context.Context, integ Integration, alerts []*Alert
 		defer cancel()
 	}
 	return integ.Notifier.Notify(ctx, alerts...)
-}
-
-// backoff is the wait before retry number attempt (1 = the first retry):
-// InitialBackoff doubled per attempt, capped at MaxBackoff, with full
-// jitter in [d/2, d] so that okrd instances sharing a receiver spread out.
-func (s *Sender) backoff(attempt int) time.Duration {
-	initial, maxB := s.InitialBackoff, s.MaxBackoff
-	if initial <= 0 {
-		initial = DefaultInitialBackoff
-	}
-	if maxB < initial {
-		maxB = initial
-	}
-	d := initial
-	for i := 1; i < attempt && d < maxB; i++ {
-		d *= 2
-	}
-	d = min(d, maxB)
-	rnd := s.Rand
-	if rnd == nil {
-		rnd = rand.Float64
-	}
-	return time.Duration(float64(d) * (0.5 + 0.5*rnd()))
 }

@@ -43,10 +43,15 @@ type Rule struct {
 	Annotations   map[string]string `yaml:"annotations,omitempty"`
 }
 
-// Names of the groups and of the recording rule.
+// Names of the rule group and of the recording rule.
 const (
-	RecordingGroup = "okrd-recording"
-	AlertingGroup  = "okrd-alerting"
+	// GroupName is the one group of the file. The recording rule comes
+	// first in the same group as the alerts that read it: Prometheus
+	// evaluates the rules of a group in order, so the alerts see the gap of
+	// this evaluation, while groups run independently of each other (an
+	// alert in another group would read the gap of the previous interval,
+	// or of this one, depending on which group happened to run first).
+	GroupName = "okrd"
 	// GapRecord is progress minus expected progress, per key result.
 	GapRecord = "okr:key_result_gap:ratio"
 )
@@ -61,25 +66,28 @@ const (
 const (
 	notStale   = "unless on(objective, key_result) okr_key_result_stale == 1"
 	inPeriod   = "and on(objective) okr_objective_period_start_timestamp_seconds <= time()\nand on(objective) okr_objective_period_end_timestamp_seconds > time()"
+	ended      = "and on(objective) okr_objective_period_end_timestamp_seconds <= time()"
 	withOwners = "* ignoring(title, owner, team, unit, source, direction) group_left(owner, team) okr_key_result_info"
+	// epsilon is the floating-point slack of okr's status thresholds
+	// (okr.epsilon): a gap of 0.3 - 0.4 = -0.10000000000000003 is a gap of
+	// -0.1, on track with a tolerance of 0.1. The rules compare with the
+	// same slack so that they fire exactly when the status says so.
+	epsilon = "1e-09"
 )
 
 // Generate returns the rules for the policy's enabled conditions.
 func Generate(p alerting.Policy) *File {
-	f := &File{Groups: []Group{
-		{Name: RecordingGroup, Rules: []Rule{{
-			Record: GapRecord,
-			Expr:   "okr_key_result_progress_ratio - okr_key_result_expected_progress_ratio",
-		}}},
-		{Name: AlertingGroup},
-	}}
+	g := Group{Name: GroupName, Rules: []Rule{{
+		Record: GapRecord,
+		Expr:   "okr_key_result_progress_ratio - okr_key_result_expected_progress_ratio",
+	}}}
 	for _, c := range alerting.Conditions {
 		if !p.Enabled[c] {
 			continue
 		}
-		f.Groups[1].Rules = append(f.Groups[1].Rules, alertRule(c, p))
+		g.Rules = append(g.Rules, alertRule(c, p))
 	}
-	return f
+	return &File{Groups: []Group{g}}
 }
 
 // alertRule is the rule of one condition.
@@ -97,7 +105,12 @@ func alertRule(c alerting.Condition, p alerting.Policy) Rule {
 		r.KeepFiringFor = duration(p.KeepFiringFor)
 	}
 	if c == alerting.SourceDown {
-		r.Expr = "okrd_source_up == 0"
+		// A source still in its first poll since it (re)started is not
+		// down yet: its up series is 0 only because no poll has ended
+		// (the built-in alerting calls it unknown). ignoring(type) rather
+		// than on(source) keeps the match per scraped okrd, so that one
+		// replica's first sync does not hide another replica's outage.
+		r.Expr = "okrd_source_up == 0\nunless ignoring(type) okrd_source_initial_sync_in_progress == 1"
 		r.Annotations = map[string]string{
 			notify.AnnotationSummary: "Source {{ $labels.source }} is down",
 			notify.AnnotationDescription: fmt.Sprintf("Polls of source {{ $labels.source }} ({{ $labels.type }}) have failed for longer than %s.",
@@ -113,17 +126,19 @@ func alertRule(c alerting.Condition, p alerting.Policy) Rule {
 	switch c {
 	case alerting.OffTrack:
 		// status off_track: gap < -2 × tolerance (achieved needs gap >= 0).
-		cond = GapRecord + " < -2 * okr_key_result_tolerance_ratio\n" + notStale + "\n" + inPeriod
+		cond = GapRecord + " < -2 * okr_key_result_tolerance_ratio - " + epsilon + "\n" + notStale + "\n" + inPeriod
 	case alerting.AtRisk:
 		// status at_risk or off_track: gap < -tolerance.
-		cond = GapRecord + " < -okr_key_result_tolerance_ratio\n" + notStale + "\n" + inPeriod
+		cond = GapRecord + " < -okr_key_result_tolerance_ratio - " + epsilon + "\n" + notStale + "\n" + inPeriod
 	case alerting.ForecastMiss:
 		cond = "okr_key_result_forecast_progress_ratio < 1 - okr_key_result_tolerance_ratio\n" + notStale +
 			"\nunless on(objective, key_result) okr_key_result_status{status=\"achieved\"} == 1\n" + inPeriod
 	case alerting.Missed, alerting.Achieved:
-		// The status is final once the period has ended; the alert holds
-		// for period_end_window after the end.
-		cond = fmt.Sprintf("max without(status) (okr_key_result_status{status=%q} == 1)\n"+
+		// The status is final once the period has ended, and only then: a
+		// key result reaches achieved as soon as its progress reaches 1,
+		// mid-period too. The alert holds from the end for
+		// period_end_window.
+		cond = fmt.Sprintf("max without(status) (okr_key_result_status{status=%q} == 1)\n"+ended+"\n"+
 			"and on(objective) time() - okr_objective_period_end_timestamp_seconds < %s",
 			string(c), strconv.FormatFloat(p.PeriodEndWindow.Seconds(), 'f', -1, 64))
 	case alerting.NoData:

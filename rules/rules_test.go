@@ -67,11 +67,33 @@ func TestGenerate(t *testing.T) {
 			},
 			check: func(t *testing.T, f *File) {
 				var names []string
-				for _, r := range f.Groups[1].Rules {
+				for _, r := range alertRules(f) {
 					names = append(names, r.Alert)
 				}
 				if got := strings.Join(names, ","); got != "OKRKeyResultOffTrack,OKRSourceDown" {
 					t.Errorf("alerts = %s", got)
+				}
+			},
+		},
+		{
+			name:   "the gap is recorded first, in the one group of the alerts that read it",
+			policy: func(p *alerting.Policy) {},
+			check: func(t *testing.T, f *File) {
+				// Prometheus runs the rules of a group in order and groups
+				// independently: in another group, an alert would read the
+				// gap of this evaluation or of the previous one, depending
+				// on which group ran first.
+				if len(f.Groups) != 1 {
+					t.Fatalf("%d groups, want 1", len(f.Groups))
+				}
+				rs := f.Groups[0].Rules
+				if len(rs) == 0 || rs[0].Record != GapRecord {
+					t.Fatalf("the first rule is %+v, want the record %s", rs[0], GapRecord)
+				}
+				for _, r := range rs[1:] {
+					if r.Record != "" {
+						t.Errorf("another recording rule after the alerts: %s", r.Record)
+					}
 				}
 			},
 		},
@@ -83,7 +105,7 @@ func TestGenerate(t *testing.T) {
 					"OKRSourceDown": "15m", "OKRKeyResultOffTrack": "10m", "OKRKeyResultStale": "10m",
 					"OKRKeyResultMissed": "", "OKRKeyResultAchieved": "",
 				}
-				for _, r := range f.Groups[1].Rules {
+				for _, r := range alertRules(f) {
 					if w, ok := want[r.Alert]; ok && r.For != w {
 						t.Errorf("%s: for = %q, want %q", r.Alert, r.For, w)
 					}
@@ -98,7 +120,7 @@ func TestGenerate(t *testing.T) {
 			name:   "a zero keep_firing_for is left out and no external URL means no dashboard annotation",
 			policy: func(p *alerting.Policy) { p.KeepFiringFor = 0; p.ExternalURL = "" },
 			check: func(t *testing.T, f *File) {
-				for _, r := range f.Groups[1].Rules {
+				for _, r := range alertRules(f) {
 					if r.KeepFiringFor != "" {
 						t.Errorf("%s: keep_firing_for = %q", r.Alert, r.KeepFiringFor)
 					}
@@ -112,7 +134,7 @@ func TestGenerate(t *testing.T) {
 			name:   "the period-end window is written in seconds",
 			policy: func(p *alerting.Policy) { p.PeriodEndWindow = 7 * 24 * time.Hour },
 			check: func(t *testing.T, f *File) {
-				for _, r := range f.Groups[1].Rules {
+				for _, r := range alertRules(f) {
 					// 7 × 86400 = 604800
 					if r.Alert == "OKRKeyResultMissed" && !strings.Contains(r.Expr, "okr_objective_period_end_timestamp_seconds < 604800") {
 						t.Errorf("missed expr = %s", r.Expr)
@@ -126,7 +148,7 @@ func TestGenerate(t *testing.T) {
 			check: func(t *testing.T, f *File) {
 				for _, c := range alerting.Conditions {
 					found := false
-					for _, r := range f.Groups[1].Rules {
+					for _, r := range alertRules(f) {
 						if r.Alert == c.AlertName() {
 							found = true
 							if r.Labels["severity"] != string(c.Severity()) || r.Labels["origin"] != "prometheus" {
@@ -148,6 +170,19 @@ func TestGenerate(t *testing.T) {
 			tt.check(t, Generate(p))
 		})
 	}
+}
+
+// alertRules returns the alerting rules of f, in order.
+func alertRules(f *File) []Rule {
+	var out []Rule
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 // promtool finds the promtool binary, or skips (fails in CI).

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
+	"mime"
+	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -219,13 +221,11 @@ func parseTimeParam(q, name string, loc *time.Location) (time.Time, error) {
 	if q == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, q); err == nil {
-		return t, nil
+	t, err := checkins.ParseTime(q, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", name, err)
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, q, loc); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time (2026-11-25T10:00:00Z) or a date (2026-11-25)", name, q)
+	return t, nil
 }
 
 func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
@@ -293,17 +293,6 @@ func toCheckinJSON(c store.Checkin) checkinJSON {
 		Author: c.Author, Note: c.Note, CreatedAt: c.CreatedAt.UTC()}
 }
 
-// checkinBody is the POST body. Value is a pointer so that a missing value
-// is told apart from 0.
-type checkinBody struct {
-	Value  *float64 `json:"value"`
-	At     string   `json:"at"`
-	Author string   `json:"author"`
-	Note   string   `json:"note"`
-}
-
-const maxBody = 64 << 10
-
 func (h *Handler) checkins(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet, http.MethodPost) {
 		return
@@ -344,55 +333,58 @@ func (h *Handler) postCheckin(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(w, r) {
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+			return
+		}
+	}
+	tooLarge := fmt.Sprintf("body: larger than %d bytes; a check-in is a small JSON object (a note has at most %d bytes)", maxBody, checkins.MaxNote)
+	if r.ContentLength > maxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	// ServeHTTP caps the body at maxBody; a chunked body that goes past
+	// it fails here.
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", maxBody))
+		var big *http.MaxBytesError
+		var ne net.Error
+		switch {
+		case errors.As(err, &big):
+			writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
+		case errors.As(err, &ne) && ne.Timeout():
+			writeError(w, http.StatusRequestTimeout, "body: not received within server.read_timeout")
+		default:
+			writeError(w, http.StatusBadRequest, "body: reading it failed: "+err.Error())
+		}
 		return
 	}
-	var in checkinBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "body: "+jsonErrorMessage(err))
-		return
-	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, "body: unexpected data after the JSON object")
-		return
-	}
-	if in.Value == nil {
-		writeError(w, http.StatusBadRequest, `body: "value" is required (a number)`)
-		return
-	}
-	if math.IsNaN(*in.Value) || math.IsInf(*in.Value, 0) {
-		writeError(w, http.StatusBadRequest, `body: "value" must be a finite number`)
-		return
-	}
-	at, err := parseTimeParam(in.At, `body: "at"`, h.b.Config().Global.Location)
+	in, err := decodeCheckin(body, h.b.Config().Global.Location)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeError(w, http.StatusBadRequest, "body: "+err.Error())
 		return
 	}
-	author := in.Author
+	author := in.author
 	if author == "" {
 		author = "api"
 	}
 	c, err := h.b.AddCheckin(r.Context(), checkins.Request{
 		ObjectiveID: r.PathValue("objective"), KeyResultID: r.PathValue("key_result"),
-		Value: *in.Value, At: at, Author: author, Note: in.Note,
+		Value: in.value, At: in.at, Author: author, Note: in.note,
 	})
 	if err != nil {
 		code := checkinStatus(err)
-		if code == http.StatusInternalServerError {
+		var fe *checkins.FieldError
+		switch {
+		case code == http.StatusInternalServerError:
 			h.logger.Error("recording a check-in failed", "err", err)
 			writeError(w, code, "recording the check-in failed")
-			return
+		case errors.As(err, &fe):
+			writeError(w, code, fmt.Sprintf("body: %q: %s", fe.Field, fe.Msg))
+		default:
+			writeError(w, code, err.Error())
 		}
-		writeError(w, code, err.Error())
 		return
 	}
 	resp := struct {
@@ -410,20 +402,162 @@ func (h *Handler) postCheckin(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-// jsonErrorMessage turns a decoding error into a message that names the
-// field when it can.
-func jsonErrorMessage(err error) string {
+// checkinInput is a decoded check-in body.
+type checkinInput struct {
+	value        float64
+	at           *time.Time
+	author, note string
+}
+
+// checkinFields are the fields of a check-in body, in the order of
+// docs/api.md.
+var checkinFields = []string{checkins.FieldValue, checkins.FieldAt, checkins.FieldAuthor, checkins.FieldNote}
+
+// decodeCheckin reads a check-in body: one JSON object with the fields
+// above, each at most once, and nothing after it. It walks the tokens itself
+// rather than decoding into a struct so that every error names the JSON
+// field and the JSON type, never a Go type (encoding/json would say "cannot
+// unmarshal string into Go struct field .value of type float64"). A null
+// field counts as absent.
+func decodeCheckin(body []byte, loc *time.Location) (checkinInput, error) {
+	var in checkinInput
+	// A first pass checks that the body is one JSON object and nothing
+	// more, with encoding/json's own syntax errors and their offsets.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // a number too large for a float64 is reported at its field below
+	var top any
+	if err := dec.Decode(&top); err != nil {
+		if errors.Is(err, io.EOF) {
+			return in, errors.New(`empty; want a JSON object such as {"value": 42}`)
+		}
+		return in, syntaxError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return in, errors.New("unexpected data after the JSON object")
+	}
+	if _, ok := top.(map[string]any); !ok {
+		return in, fmt.Errorf(`must be a JSON object such as {"value": 42}, not %s`, valueKind(top))
+	}
+	// The second pass walks the valid object field by field.
+	dec = json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return in, syntaxError(err)
+	}
+	seen := map[string]bool{}
+	hasValue := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return in, syntaxError(err)
+		}
+		key, _ := tok.(string) // the decoder allows only strings as keys
+		if !slices.Contains(checkinFields, key) {
+			return in, fmt.Errorf("unknown field %q (the fields are %s)", key, strings.Join(checkinFields, ", "))
+		}
+		if seen[key] {
+			return in, fmt.Errorf("%q: given twice", key)
+		}
+		seen[key] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return in, syntaxError(err)
+		}
+		if string(raw) == "null" {
+			continue
+		}
+		switch key {
+		case checkins.FieldValue:
+			if kind := rawKind(raw); kind != "number" {
+				return in, fmt.Errorf("%q: must be a number, not a JSON %s", key, kind)
+			}
+			v, err := strconv.ParseFloat(string(raw), 64)
+			if err != nil {
+				return in, fmt.Errorf("%q: must be a finite number, not %s", key, raw)
+			}
+			in.value, hasValue = v, true
+		default:
+			if kind := rawKind(raw); kind != "string" {
+				if key == checkins.FieldAt {
+					return in, fmt.Errorf(`%q: must be a string such as "2026-11-25T10:00:00Z" or "2026-11-25", not a JSON %s`, key, kind)
+				}
+				return in, fmt.Errorf("%q: must be a string, not a JSON %s", key, kind)
+			}
+			var str string
+			if err := json.Unmarshal(raw, &str); err != nil {
+				return in, fmt.Errorf("%q: not a valid JSON string", key)
+			}
+			switch key {
+			case checkins.FieldAt:
+				if str == "" {
+					continue
+				}
+				t, err := checkins.ParseTime(str, loc)
+				if err != nil {
+					return in, fmt.Errorf("%q: %w", key, err)
+				}
+				in.at = &t
+			case checkins.FieldAuthor:
+				in.author = str
+			case checkins.FieldNote:
+				in.note = str
+			}
+		}
+	}
+	if !hasValue {
+		return in, fmt.Errorf(`%q: required (a number, such as {"value": 42})`, checkins.FieldValue)
+	}
+	return in, nil
+}
+
+// syntaxError says where a body stops being JSON.
+func syntaxError(err error) error {
 	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
 	switch {
-	case errors.Is(err, io.EOF):
-		return "empty; want a JSON object such as {\"value\": 42}"
 	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at byte %d: %v", syn.Offset, syn)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("%q must be a %s, not a JSON %s", typ.Field, typ.Type.String(), typ.Value)
+		return fmt.Errorf("invalid JSON at byte %d: %v", syn.Offset, syn)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return errors.New("invalid JSON: the body ends before the JSON value does")
 	default:
-		return err.Error()
+		return fmt.Errorf("invalid JSON: %v", err)
+	}
+}
+
+// valueKind names the JSON type of a value decoded into an any.
+func valueKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	default:
+		return "null"
+	}
+}
+
+// rawKind names the JSON type of a valid JSON value.
+func rawKind(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	default:
+		return "number"
 	}
 }
 

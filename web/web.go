@@ -1,5 +1,6 @@
 // Package web owns okrd's HTTP interface: /metrics, the health and reload
-// endpoints, the JSON API under /api/v1 and the read-only page at /.
+// endpoints, the JSON API under /api/v1 and the read-only page at /, and
+// the limits of the HTTP server that serves them.
 package web
 
 import (
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -38,14 +40,26 @@ type Backend interface {
 
 // Handler serves every okrd endpoint.
 type Handler struct {
-	b      Backend
-	logger *slog.Logger
-	mux    *http.ServeMux
+	b         Backend
+	logger    *slog.Logger
+	mux       *http.ServeMux
+	lifecycle bool
 }
 
+// An Option changes how a Handler behaves.
+type Option func(*Handler)
+
+// WithLifecycle turns the lifecycle endpoint POST /-/reload on for every
+// client (--web.enable-lifecycle), as Prometheus does. Without it only a
+// request that carries the API token may reload.
+func WithLifecycle(enabled bool) Option { return func(h *Handler) { h.lifecycle = enabled } }
+
 // NewHandler builds the HTTP handler.
-func NewHandler(b Backend, logger *slog.Logger) *Handler {
+func NewHandler(b Backend, logger *slog.Logger, opts ...Option) *Handler {
 	h := &Handler{b: b, logger: logger, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(h)
+	}
 	h.mux.HandleFunc("/metrics", h.metrics)
 	h.mux.HandleFunc("/-/healthy", h.healthy)
 	h.mux.HandleFunc("/-/ready", h.readyz)
@@ -67,7 +81,49 @@ func NewHandler(b Backend, logger *slog.Logger) *Handler {
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// maxBody bounds the body of every request. Only a check-in has a body, a
+// small JSON object; anything longer is refused with 413 rather than read
+// into memory.
+const maxBody = 64 << 10
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Capping every body here, not in each handler that reads one, keeps a
+	// handler added later from reading an unbounded body by mistake.
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	h.mux.ServeHTTP(w, r)
+}
+
+// readHeaderTimeout bounds reading the request line and headers (or
+// read_timeout when that is shorter): a client that opens connections and
+// sends nothing holds each for this long at most.
+const readHeaderTimeout = 10 * time.Second
+
+// NewServer returns the HTTP server of handler with the limits of s (the
+// [server] table; zero durations take their defaults). Every phase of a
+// connection is bounded, so that a slow or idle client holds it for a
+// bounded time: the headers by readHeaderTimeout, the whole request by
+// read_timeout, the response by write_timeout and the wait for the next
+// request on a kept-alive connection by idle_timeout. The request body is
+// bounded by maxBody and the headers by Go's http.DefaultMaxHeaderBytes
+// (1 MiB).
+func NewServer(handler http.Handler, s config.Server, logger *slog.Logger) *http.Server {
+	or := func(d, def config.Duration) time.Duration {
+		if d <= 0 {
+			return time.Duration(def)
+		}
+		return time.Duration(d)
+	}
+	read := or(s.ReadTimeout, config.DefaultReadTimeout)
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: min(readHeaderTimeout, read),
+		ReadTimeout:       read,
+		WriteTimeout:      or(s.WriteTimeout, config.DefaultWriteTimeout),
+		IdleTimeout:       or(s.IdleTimeout, config.DefaultIdleTimeout),
+		MaxHeaderBytes:    http.DefaultMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
 
 // allow answers 405 unless r uses one of methods.
 func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
@@ -117,6 +173,9 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) reload(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodPost, http.MethodPut) {
+		return
+	}
+	if !h.lifecycleAllowed(w, r) {
 		return
 	}
 	if err := h.b.Reload(r.Context()); err != nil {
@@ -197,6 +256,30 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
+// bearerToken returns the credentials of an Authorization header that uses
+// the Bearer scheme. The scheme name is case-insensitive and separated from
+// the token by one or more spaces (RFC 7235 section 2.1, RFC 6750).
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	return token, token != ""
+}
+
+// tokenMatches compares two tokens in constant time. Comparing hashes keeps
+// it constant-time whatever the lengths of the two tokens.
+func tokenMatches(got, want string) bool {
+	gh, wh := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(gh[:], wh[:]) == 1
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="okrd"`)
+	writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+}
+
 // authorized checks the bearer token of a write request in constant time.
 // The write API is off when no token is configured.
 func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
@@ -205,13 +288,33 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, http.StatusForbidden, "the write API is disabled: set server.api_token or server.api_token_file in the configuration")
 		return false
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	// Comparing hashes keeps the comparison constant-time whatever the
-	// lengths of the two tokens.
-	gh, wh := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
-	if !ok || subtle.ConstantTimeCompare(gh[:], wh[:]) != 1 {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="okrd"`)
-		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+	got, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok || !tokenMatches(got, want) {
+		unauthorized(w)
+		return false
+	}
+	return true
+}
+
+// lifecycleAllowed decides whether a request may use a lifecycle endpoint.
+// As in Prometheus they are off unless --web.enable-lifecycle is given: a
+// reload re-reads the file on disk, so anyone who can reach the port could
+// otherwise make okrd drop sources mid-poll at will. A request carrying the
+// API token is trusted as well, since that token already lets its holder
+// change what okrd reports. SIGHUP reloads in every case.
+func (h *Handler) lifecycleAllowed(w http.ResponseWriter, r *http.Request) bool {
+	if h.lifecycle {
+		return true
+	}
+	got, presented := bearerToken(r.Header.Get("Authorization"))
+	want := h.b.Config().Server.APIToken.Value()
+	if !presented || want == "" {
+		writeError(w, http.StatusForbidden, "Lifecycle API is not enabled: start okrd with --web.enable-lifecycle, "+
+			"or send server.api_token as a bearer token (SIGHUP reloads in any case)")
+		return false
+	}
+	if !tokenMatches(got, want) {
+		unauthorized(w)
 		return false
 	}
 	return true

@@ -190,3 +190,53 @@ type discardWriter struct {
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return io.Discard.Write(p) }
 func (d *discardWriter) WriteHeader(code int)        { d.code = code }
+
+// reloadBackend counts reloads.
+type reloadBackend struct {
+	*fakeBackend
+	reloads int
+}
+
+func (r *reloadBackend) Reload(context.Context) error { r.reloads++; return nil }
+
+func TestReloadIsOffUnlessLifecycleIsEnabledOrTheAPITokenIsSent(t *testing.T) {
+	withToken := &config.Config{Server: config.Server{APIToken: "s3cret-token"}}
+	for _, tc := range []struct {
+		name      string
+		cfg       *config.Config
+		lifecycle bool
+		method    string
+		auth      string
+		code      int
+		msg       string
+	}{
+		{"Without the flag a reload is refused as in Prometheus.", withToken, false, "POST", "", 403,
+			"Lifecycle API is not enabled: start okrd with --web.enable-lifecycle, or send server.api_token as a bearer token (SIGHUP reloads in any case)"},
+		{"Without the flag PUT is refused too.", withToken, false, "PUT", "", 403, "Lifecycle API is not enabled"},
+		{"Basic credentials are not the API token.", withToken, false, "POST", "Basic czNjcmV0LXRva2Vu", 403, "Lifecycle API is not enabled"},
+		{"Without a configured token no bearer token enables it.", &config.Config{}, false, "POST", "Bearer anything", 403, "Lifecycle API is not enabled"},
+		{"A wrong API token is unauthorized.", withToken, false, "POST", "Bearer nope", 401, "missing or wrong bearer token"},
+		{"The API token enables a reload without the flag.", withToken, false, "POST", "Bearer s3cret-token", 200, ""},
+		{"The API token's scheme is case-insensitive.", withToken, false, "PUT", "bearer s3cret-token", 200, ""},
+		{"With the flag anyone may reload.", &config.Config{}, true, "POST", "", 200, ""},
+		{"With the flag GET is still not a reload.", &config.Config{}, true, "GET", "", 405, "method GET not allowed; use POST or PUT"},
+		{"Without the flag GET is not a reload either.", withToken, false, "GET", "Bearer s3cret-token", 405, "method GET not allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &reloadBackend{fakeBackend: &fakeBackend{cfg: tc.cfg, reg: prometheus.NewRegistry()}}
+			h := NewHandler(b, slog.New(slog.DiscardHandler), WithLifecycle(tc.lifecycle))
+			req := httptest.NewRequest(tc.method, "/-/reload", nil)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.code || !strings.Contains(rec.Body.String(), tc.msg) {
+				t.Errorf("got %d %s, want %d with %q", rec.Code, rec.Body.String(), tc.code, tc.msg)
+			}
+			if want := map[bool]int{true: 1, false: 0}[tc.code == 200]; b.reloads != want {
+				t.Errorf("%d reloads, want %d", b.reloads, want)
+			}
+		})
+	}
+}

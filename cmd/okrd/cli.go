@@ -24,7 +24,7 @@ import (
 const usage = `okrd turns objectives and key results into live, measured numbers.
 
 Usage:
-  okrd run      [--config FILE] [--web.listen-address ADDR]... [--web.config.file FILE]
+  okrd run      [--config FILE] [--web.listen-address ADDR]... [--web.config.file FILE] [--web.enable-lifecycle]
   okrd check    [--config FILE]
   okrd sync     [--config FILE] [--resync]
   okrd checkin  [--config FILE] OBJECTIVE/KEY_RESULT VALUE [--note TEXT] [--at TIME] [--author NAME]
@@ -161,9 +161,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var c common
 	var listen stringList
 	var webConfig string
+	var lifecycle bool
 	fs := newFlagSet("run", stderr, &c)
 	fs.Var(&listen, "web.listen-address", "address to listen on (repeatable; default server.listen_address of the config)")
 	fs.StringVar(&webConfig, "web.config.file", "", "exporter-toolkit web configuration file for TLS and basic auth")
+	fs.BoolVar(&lifecycle, "web.enable-lifecycle", false, "let any client reload the configuration with POST /-/reload (without it, the request needs server.api_token as a bearer token; SIGHUP always reloads)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
@@ -182,8 +184,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 	logger.Info("starting okrd", "version", version.Info(), "config", c.config)
 	a, err := app.New(ctx, app.Options{
-		ConfigFile: c.config, ListenAddresses: listen, WebConfigFile: webConfig, Logger: logger,
-		Version: version.Version,
+		ConfigFile: c.config, ListenAddresses: listen, WebConfigFile: webConfig, EnableLifecycle: lifecycle,
+		Logger: logger, Version: version.Version,
 	})
 	if err != nil {
 		printError(stderr, "okrd run", err)
@@ -251,6 +253,12 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// checkinArgs names the fields of a check-in the way `okrd checkin` takes
+// them, for its errors.
+var checkinArgs = map[string]string{
+	checkins.FieldValue: "VALUE", checkins.FieldAt: "--at", checkins.FieldAuthor: "--author", checkins.FieldNote: "--note",
+}
+
 func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 	var c common
 	var note, at, author string
@@ -281,14 +289,14 @@ func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, "okrd checkin", err)
 		return exitFailure
 	}
-	var when time.Time
+	var when *time.Time
 	if at != "" {
-		if when, err = time.Parse(time.RFC3339, at); err != nil {
-			if when, err = time.ParseInLocation(time.DateOnly, at, cfg.Global.Location); err != nil {
-				fmt.Fprintf(stderr, "okrd checkin: --at %q is not an RFC 3339 time (2026-11-25T10:00:00Z) or a date (2026-11-25)\n", at)
-				return exitUsage
-			}
+		t, err := checkins.ParseTime(at, cfg.Global.Location)
+		if err != nil {
+			fmt.Fprintf(stderr, "okrd checkin: --at: %v\n", err)
+			return exitUsage
 		}
+		when = &t
 	}
 	if author == "" {
 		author = os.Getenv("USER")
@@ -312,6 +320,11 @@ func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 	ci, err := checkins.Record(ctx, cfg, st, checkins.Request{
 		ObjectiveID: objID, KeyResultID: krID, Value: value, At: when, Author: author, Note: note,
 	}, time.Now())
+	var fe *checkins.FieldError
+	if errors.As(err, &fe) {
+		fmt.Fprintf(stderr, "okrd checkin: %s: %s\n", checkinArgs[fe.Field], fe.Msg)
+		return exitFailure
+	}
 	if err != nil {
 		printError(stderr, "okrd checkin", err)
 		return exitFailure

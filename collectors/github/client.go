@@ -7,16 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/internal/retry"
 )
 
 // client talks to one GitHub: REST through go-github, GraphQL with plain
@@ -28,10 +27,10 @@ type client struct {
 	graphqlURL string
 	lim        *limiter
 	source     string
-	now        func() time.Time
-	sleep      func(ctx context.Context, d time.Duration) error
-	// attempts is how often a transient failure (5xx, network, malformed
-	// answer) is tried within one poll; retryBase is the first backoff.
+	clock      retry.Clock
+	// attempts is how often a request is tried within one poll, after a
+	// transient failure (5xx, network, malformed answer) or a short rate
+	// limit; retryBase is the first backoff.
 	attempts  int
 	retryBase time.Duration
 }
@@ -44,49 +43,41 @@ var errNotFound = errors.New("not found or not visible to the token")
 // sync then starts over).
 var errInvalidCursor = errors.New("GraphQL cursor no longer valid")
 
-// retry runs fn until it succeeds, retrying transient failures with
-// exponential backoff and jitter and waiting out short rate limits, all
+// retry runs fn until it succeeds, by okrd's retry policy: transient
+// failures again after exponential backoff with jitter, rate limits and a
+// 5xx with Retry-After after the wait GitHub asked for when it is short, all
 // bounded by ctx. A long rate-limit wait becomes a RetryAfterError, a
 // rejected token a Permanent error.
 func (c *client) retry(ctx context.Context, what string, fn func(ctx context.Context) error) error {
-	attempt, limited := 0, 0
-	for {
+	policy := retry.Policy{
+		Initial: c.retryBase, Max: 30 * time.Second, Attempts: c.attempts, MaxWait: c.lim.maxInlineWait, Clock: c.clock,
+	}
+	err := policy.Do(ctx, func(ctx context.Context, _ int) (retry.Verdict, error) {
 		err := fn(ctx)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		switch {
+		case err == nil:
+			return retry.Verdict{}, nil
+		case ctx.Err() != nil:
+			return retry.GiveUp, ctx.Err()
 		}
 		if until, ok := c.rateLimitUntil(err); ok {
-			wait := until.Sub(c.now())
-			if wait <= c.lim.maxInlineWait && limited < 3 {
-				limited++
-				if err := c.sleep(ctx, wait); err != nil {
-					return err
-				}
-				continue
-			}
-			return &collectors.RetryAfterError{Until: until, Err: fmt.Errorf("github source %q: %s: %w", c.source, what, err)}
+			return retry.After(until.Sub(c.clock.Now())), err
 		}
-		if status(err) == http.StatusUnauthorized {
-			return collectors.Permanent(fmt.Errorf("github source %q: %s: GitHub rejected the credentials (401 Bad credentials); check token, token_file or the GitHub App settings", c.source, what))
-		}
-		if collectors.IsPermanent(err) {
-			return err
-		}
-		attempt++
-		if !transient(err) || attempt >= c.attempts {
+		switch {
+		case status(err) == http.StatusUnauthorized:
+			return retry.GiveUp, collectors.Permanent(fmt.Errorf("github source %q: %s: GitHub rejected the credentials (401 Bad credentials); check token, token_file or the GitHub App settings", c.source, what))
+		case collectors.IsPermanent(err):
+			return retry.GiveUp, err
+		case transient(err):
 			// Poll names the source and the repository.
-			return fmt.Errorf("%s: %w", what, err)
+			return retry.Again(), fmt.Errorf("%s: %w", what, err)
 		}
-		// Exponential backoff with full jitter in [d/2, d).
-		d := c.retryBase << (attempt - 1)
-		d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-		if err := c.sleep(ctx, d); err != nil {
-			return err
-		}
+		return retry.GiveUp, fmt.Errorf("%s: %w", what, err)
+	})
+	if le, ok := retry.IsLater(err); ok {
+		return &collectors.RetryAfterError{Until: le.Until, Err: fmt.Errorf("github source %q: %s: %w", c.source, what, le.Err)}
 	}
+	return err
 }
 
 // rateLimitUntil tells whether err is a rate limit and until when.
@@ -105,9 +96,9 @@ func (c *client) rateLimitUntil(err error) (time.Time, bool) {
 	var abuse *gh.AbuseRateLimitError
 	if errors.As(err, &abuse) {
 		if abuse.RetryAfter != nil {
-			return c.now().Add(*abuse.RetryAfter), true
+			return c.clock.Now().Add(*abuse.RetryAfter), true
 		}
-		return c.now().Add(time.Minute), true
+		return c.clock.Now().Add(time.Minute), true
 	}
 	return time.Time{}, false
 }
@@ -235,12 +226,14 @@ func (c *client) graphql(ctx context.Context, query string, vars map[string]any,
 		case "RATE_LIMITED", "RATE_LIMIT":
 			// The primary GraphQL limit: wait for the reset the headers
 			// gave (x-ratelimit-remaining may not even read 0).
-			until := c.now().Add(time.Minute)
-			if n, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil && time.Unix(n, 0).After(c.now()) {
-				until = time.Unix(n, 0).Add(time.Second)
+			now := c.clock.Now()
+			until := now.Add(time.Minute)
+			if reset, ok := retry.ParseResetEpoch(resp.Header.Get("X-RateLimit-Reset")); ok && reset.After(now) {
+				until = reset.Add(time.Second)
 			}
-			c.lim.block("graphql", until)
-			return &rateLimitedError{Resource: "graphql", Until: until, Status: http.StatusOK, Message: firstLine(e.Message)}
+			rl := &rateLimitedError{Resource: "graphql", Until: until, Status: http.StatusOK, Message: firstLine(e.Message)}
+			c.lim.block(rl)
+			return rl
 		case "NOT_FOUND":
 			return fmt.Errorf("%s: %w", firstLine(e.Message), errNotFound)
 		case "INVALID_CURSOR_ARGUMENTS":

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/retry/retrytest"
 	"github.com/okrd/okrd/sandbox/githubfake"
 	"github.com/okrd/okrd/store"
 	"github.com/okrd/okrd/store/sqlite"
@@ -21,23 +21,14 @@ import (
 
 const testToken = "ghp_TESTtoken0000000000000000000000000000"
 
-// clock is a settable time shared by the fake and the source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the time shared by the fake and the source: an auto clock, on
+// which every wait the source asks for passes at once (recorded in Waits)
+// and moves the time on for the fake and the source alike.
+type clock struct{ *retrytest.Clock }
 
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
+func (c *clock) now() time.Time { return c.Now() }
 
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func (c *clock) advance(d time.Duration) { c.Advance(d) }
 
 // env is one test's fake GitHub, store and source.
 type env struct {
@@ -51,10 +42,6 @@ type env struct {
 	logs    *bytes.Buffer
 	spec    *Spec
 	src     *Source
-	// sleeps records every wait the source asked for, which the tests
-	// skip instead of waiting (the clock moves on instead).
-	sleepMu sync.Mutex
-	sleeps  []time.Duration
 }
 
 // testNow is the fixed time of most tests: 2026-03-01T00:00:00Z.
@@ -65,7 +52,7 @@ var testNow = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 // source is built by start.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: testNow}, logs: &bytes.Buffer{}}
+	e := &env{t: t, clock: &clock{retrytest.NewAutoClock(testNow)}, logs: &bytes.Buffer{}}
 	e.fake = githubfake.New(testToken)
 	e.fake.Now = e.clock.now
 	e.srv = httptest.NewServer(http.StripPrefix("/gh", e.fake))
@@ -95,7 +82,7 @@ func (e *env) start() *Source {
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	src, err := newSource(&config.Source{Name: "gh", Type: "github", Spec: e.spec},
 		collectors.Deps{Store: e.st, Metrics: e.metrics, Logger: logger},
-		options{now: e.clock.now, sleep: e.sleep, retryBase: time.Millisecond})
+		options{clock: e.clock, retryBase: time.Millisecond})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -103,14 +90,8 @@ func (e *env) start() *Source {
 	return src
 }
 
-func (e *env) sleep(ctx context.Context, d time.Duration) error {
-	e.sleepMu.Lock()
-	e.sleeps = append(e.sleeps, d)
-	e.sleepMu.Unlock()
-	// Time passes for the fake and the source alike.
-	e.clock.advance(d)
-	return ctx.Err()
-}
+// sleeps returns every wait the source asked for so far.
+func (e *env) sleeps() []time.Duration { return e.clock.Waits() }
 
 func (e *env) poll() error {
 	e.t.Helper()

@@ -2,7 +2,6 @@ package github
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/okrd/okrd/internal/retry"
 )
 
 // Rate-limit handling lives in one http.RoundTripper below go-github and
@@ -29,12 +30,15 @@ import (
 //     resource until x-ratelimit-reset; a secondary limit (the secondary
 //     rate limit message, or a Retry-After) blocks it for Retry-After
 //     seconds, or until the reset when the budget is spent, or else for at
-//     least a minute, doubling on each consecutive one.
+//     least a minute, doubling on each consecutive one;
+//   - a 5xx that carries Retry-After (GitHub says how long it will be
+//     unavailable) blocks the resource for Retry-After seconds.
 //
 // A blocked request is never sent: the transport returns a
-// *rateLimitedError saying until when, which the client waits out when it
-// is short and otherwise turns into a collectors.RetryAfterError, so that
-// the scheduler comes back then without holding a goroutine. Handling this
+// *rateLimitedError saying until when, which the client (by okrd's retry
+// policy, internal/retry) waits out when it is short and otherwise turns
+// into a collectors.RetryAfterError, so that the scheduler comes back then
+// without holding a goroutine. Handling this
 // below go-github also means go-github never sees a rate-limit answer: v60
 // maps only 403s to its typed errors (a 429 comes back as a plain
 // ErrorResponse) and remembers them inside its Client.
@@ -47,8 +51,11 @@ type rateLimitedError struct {
 	// Reserve is true when okrd itself holds back to keep the reserve
 	// (no request was refused by GitHub).
 	Reserve bool
-	Status  int
-	Message string
+	// Unavailable is a 5xx with Retry-After: no rate limit, but GitHub
+	// said when to come back all the same.
+	Unavailable bool
+	Status      int
+	Message     string
 }
 
 func (e *rateLimitedError) Error() string {
@@ -56,6 +63,8 @@ func (e *rateLimitedError) Error() string {
 	switch {
 	case e.Reserve:
 		return fmt.Sprintf("GitHub %s budget is down to the configured reserve; waiting for its reset at %s", e.Resource, when)
+	case e.Unavailable:
+		return fmt.Sprintf("GitHub unavailable (%d %s); asked to come back at %s", e.Status, e.Message, when)
 	case e.Secondary:
 		return fmt.Sprintf("GitHub secondary rate limit (%d %s); backing off until %s", e.Status, e.Message, when)
 	}
@@ -69,6 +78,7 @@ type budget struct {
 	remaining int
 	reset     time.Time
 	blocked   time.Time // no request before this
+	blockedBy *rateLimitedError
 	last      time.Time // when the last request was sent
 }
 
@@ -77,9 +87,8 @@ type limiter struct {
 	base    http.RoundTripper
 	source  string
 	reserve int
-	now     func() time.Time
-	// sleep waits for d or until ctx is done (a variable for tests).
-	sleep func(ctx context.Context, d time.Duration) error
+	// clock runs the waits (a fake one in tests).
+	clock retry.Clock
 	// maxInlineWait is the longest wait done inside a request; longer
 	// waits end the poll with a RetryAfterError.
 	maxInlineWait  time.Duration
@@ -113,10 +122,13 @@ func (l *limiter) budget(resource string) *budget {
 func (l *limiter) wait(resource string) (time.Duration, *rateLimitedError) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
+	now := l.clock.Now()
 	b := l.budget(resource)
 	if now.Before(b.blocked) {
-		return b.blocked.Sub(now), &rateLimitedError{Resource: resource, Until: b.blocked, Secondary: l.secondary > 0, Status: http.StatusTooManyRequests, Message: "(remembered)"}
+		// The answer that blocked the resource, as remembered.
+		rl := *b.blockedBy
+		rl.Message += " (remembered)"
+		return b.blocked.Sub(now), &rl
 	}
 	if !b.known || !now.Before(b.reset) {
 		return 0, nil
@@ -145,12 +157,12 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 		if d > l.maxInlineWait {
 			return nil, rl
 		}
-		if err := l.sleep(req.Context(), d); err != nil {
+		if err := retry.Wait(req.Context(), l.clock, d); err != nil {
 			return nil, err
 		}
 	}
 	l.mu.Lock()
-	l.budget(resource).last = l.now()
+	l.budget(resource).last = l.clock.Now()
 	l.mu.Unlock()
 
 	resp, err := l.base.RoundTrip(req)
@@ -158,6 +170,12 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resource = l.observe(resp, resource)
+	if resp.StatusCode >= 500 {
+		if rl := l.unavailable(resp, resource); rl != nil {
+			return nil, rl
+		}
+		return resp, nil
+	}
 	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests {
 		if resp.StatusCode < 400 {
 			l.mu.Lock()
@@ -186,12 +204,12 @@ func (l *limiter) observe(resp *http.Response, resource string) string {
 	}
 	remaining, err1 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
 	limit, err2 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
-	reset, err3 := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil {
+	reset, ok := retry.ParseResetEpoch(h.Get("X-RateLimit-Reset"))
+	if err1 != nil || err2 != nil || !ok {
 		// No rate limit (GitHub Enterprise Server with limits off).
 		return resource
 	}
-	l.setBudget(resource, limit, remaining, time.Unix(reset, 0))
+	l.setBudget(resource, limit, remaining, reset)
 	return resource
 }
 
@@ -208,12 +226,12 @@ func (l *limiter) setBudget(resource string, limit, remaining int, reset time.Ti
 	}
 }
 
-// block keeps resource from being used until t.
-func (l *limiter) block(resource string, t time.Time) {
+// block keeps rl's resource from being used until rl.Until.
+func (l *limiter) block(rl *rateLimitedError) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if b := l.budget(resource); t.After(b.blocked) {
-		b.blocked = t
+	if b := l.budget(rl.Resource); rl.Until.After(b.blocked) {
+		b.blocked, b.blockedBy = rl.Until, rl
 	}
 }
 
@@ -228,13 +246,10 @@ func (l *limiter) classify(resp *http.Response, body []byte, resource string) *r
 	lower := strings.ToLower(msg.Message)
 	secondary := strings.Contains(lower, "secondary rate limit") || strings.Contains(lower, "abuse") ||
 		strings.Contains(msg.DocURL, "secondary-rate-limits") || strings.Contains(msg.DocURL, "abuse-rate-limits")
-	retryAfter, hasRetryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), l.now())
+	now := l.clock.Now()
+	retryAfter, hasRetryAfter := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	spent := resp.Header.Get("X-RateLimit-Remaining") == "0"
-	reset := time.Time{}
-	if n, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-		reset = time.Unix(n, 0)
-	}
-	now := l.now()
+	reset, _ := retry.ParseResetEpoch(resp.Header.Get("X-RateLimit-Reset"))
 	rl := &rateLimitedError{Resource: resource, Status: resp.StatusCode, Message: firstLine(msg.Message)}
 	switch {
 	case secondary || hasRetryAfter || (resp.StatusCode == http.StatusTooManyRequests && !spent):
@@ -260,23 +275,31 @@ func (l *limiter) classify(resp *http.Response, body []byte, resource string) *r
 	default:
 		return nil // a 403 that is not a rate limit: a permission problem
 	}
-	l.block(resource, rl.Until)
+	l.block(rl)
 	return rl
 }
 
-// parseRetryAfter reads Retry-After as seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
+// unavailable tells whether a 5xx says when to come back (Retry-After),
+// by okrd's retry policy, and if so blocks the resource until then: every
+// request before would get the same answer.
+func (l *limiter) unavailable(resp *http.Response, resource string) *rateLimitedError {
+	now := l.clock.Now()
+	v := retry.Classify(resp.StatusCode, resp.Header, now)
+	if !v.Advised {
+		return nil
 	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second, true
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	var msg struct {
+		Message string `json:"message"`
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+	_ = json.Unmarshal(body, &msg)
+	if msg.Message == "" {
+		msg.Message = http.StatusText(resp.StatusCode)
 	}
-	return 0, false
+	rl := &rateLimitedError{Resource: resource, Until: now.Add(v.After), Unavailable: true, Status: resp.StatusCode, Message: firstLine(msg.Message)}
+	l.block(rl)
+	return rl
 }
 
 func firstLine(s string) string {
@@ -285,19 +308,4 @@ func firstLine(s string) string {
 		s = s[:200] + "..."
 	}
 	return s
-}
-
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -46,6 +46,12 @@ func TestRateLimits(t *testing.T) {
 		{"a secondary limit as 403 without Retry-After backs off a minute",
 			githubfake.Fault{Kind: githubfake.FaultSecondaryLimit, Path: "/repos/acme/web/issues", Status: http.StatusForbidden},
 			testNow.Add(time.Minute), nil},
+		{"a 503 with a long Retry-After ends the poll until then",
+			githubfake.Fault{Kind: githubfake.FaultStatus, Path: "/graphql", Status: http.StatusServiceUnavailable, RetryAfter: 120},
+			testNow.Add(120 * time.Second), nil},
+		{"a 503 with a short Retry-After is waited out inside the poll, not backed off",
+			githubfake.Fault{Kind: githubfake.FaultStatus, Path: "/repos/acme/web/deployments", Status: http.StatusServiceUnavailable, RetryAfter: 3},
+			time.Time{}, []time.Duration{3 * time.Second}},
 		{"a short Retry-After is waited out inside the poll",
 			githubfake.Fault{Kind: githubfake.FaultSecondaryLimit, Path: "/graphql", Status: http.StatusTooManyRequests, RetryAfter: 2},
 			time.Time{}, []time.Duration{2 * time.Second}},
@@ -61,8 +67,8 @@ func TestRateLimits(t *testing.T) {
 				if err != nil {
 					t.Fatalf("poll: %v", err)
 				}
-				if len(e.sleeps) != len(tc.sleeps) || (len(tc.sleeps) > 0 && e.sleeps[0] != tc.sleeps[0]) {
-					t.Errorf("sleeps = %v, want %v", e.sleeps, tc.sleeps)
+				if len(e.sleeps()) != len(tc.sleeps) || (len(tc.sleeps) > 0 && e.sleeps()[0] != tc.sleeps[0]) {
+					t.Errorf("sleeps = %v, want %v", e.sleeps(), tc.sleeps)
 				}
 				e.mustValue("deployment_count", "acme/web", 3)
 				return
@@ -130,8 +136,8 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 			e.start()
 			e.fake.Inject(tc.fault)
 			e.mustPoll()
-			if want := max(tc.fault.Times, 1); len(e.sleeps) != want {
-				t.Errorf("backoff sleeps = %v, want %d", e.sleeps, want)
+			if want := max(tc.fault.Times, 1); len(e.sleeps()) != want {
+				t.Errorf("backoff sleeps = %v, want %d", e.sleeps(), want)
 			}
 			e.mustValue("deployment_count", "acme/web", 3)
 		})
@@ -221,10 +227,10 @@ func TestReserveIsKeptAndTheEndOfTheBudgetPaced(t *testing.T) {
 		// stands still, so every wait is the full interval).
 		e.fake.SetRemaining("core", 251, 100*time.Second)
 		e.mustPoll()
-		if len(e.sleeps) == 0 {
+		if len(e.sleeps()) == 0 {
 			t.Fatal("no pacing")
 		}
-		for _, d := range e.sleeps {
+		for _, d := range e.sleeps() {
 			if d < 2*time.Second || d > 2200*time.Millisecond {
 				t.Errorf("paced wait %v, want about 2s (100s over the usable budget)", d)
 			}

@@ -34,6 +34,7 @@ import (
 
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/retry"
 	mg "github.com/okrd/okrd/metrics/github"
 	"github.com/okrd/okrd/store"
 )
@@ -96,7 +97,7 @@ var exportQuantiles = []float64{0.5, 0.85, 0.95}
 type options struct {
 	transport     http.RoundTripper // below the request counter; default http.DefaultTransport
 	now           func() time.Time
-	sleep         func(ctx context.Context, d time.Duration) error
+	clock         retry.Clock // the waits' clock; default the system's
 	retryBase     time.Duration
 	maxInlineWait time.Duration
 }
@@ -120,11 +121,11 @@ func newSource(src *config.Source, deps collectors.Deps, o options) (*Source, er
 	if deps.Store == nil {
 		return nil, fmt.Errorf("github source %q: no store", src.Name)
 	}
-	if o.now == nil {
-		o.now = time.Now
+	if o.clock == nil {
+		o.clock = retry.System
 	}
-	if o.sleep == nil {
-		o.sleep = sleepCtx
+	if o.now == nil {
+		o.now = o.clock.Now
 	}
 	if o.retryBase == 0 {
 		o.retryBase = 500 * time.Millisecond
@@ -140,8 +141,7 @@ func newSource(src *config.Source, deps collectors.Deps, o options) (*Source, er
 		base:          deps.Metrics.Transport(src.Name, o.transport),
 		source:        src.Name,
 		reserve:       spec.RateLimitReserve,
-		now:           o.now,
-		sleep:         o.sleep,
+		clock:         o.clock,
 		maxInlineWait: o.maxInlineWait,
 		budgets:       map[string]*budget{},
 	}
@@ -167,7 +167,7 @@ func newSource(src *config.Source, deps collectors.Deps, o options) (*Source, er
 	s := &Source{
 		name: src.Name, spec: spec, st: deps.Store, log: logger, now: o.now, lookback: 72 * time.Hour,
 		c: &client{gh: ghc, http: httpClient, graphqlURL: spec.graphqlURL, lim: lim, source: src.Name,
-			now: o.now, sleep: o.sleep, attempts: 4, retryBase: o.retryBase},
+			clock: o.clock, attempts: 4, retryBase: o.retryBase},
 	}
 	return s, nil
 }

@@ -152,6 +152,11 @@ type pager struct {
 	token   string
 	startAt int
 	done    bool
+	// seen holds the page tokens received so far (Cloud), and pages
+	// counts the pages, so that a server that sends a token again is
+	// caught instead of paged forever.
+	seen  map[string]bool
+	pages int
 }
 
 // next fetches the next page. It sets p.done after the last one.
@@ -174,9 +179,28 @@ func (p *pager) next(ctx context.Context) ([]rawIssue, error) {
 		if err := p.c.get(ctx, pathSearchCloud, q, &page); err != nil {
 			return nil, err
 		}
-		// The token is absent on the last page; prefer that to isLast.
-		p.token = page.NextPageToken
-		p.done = page.NextPageToken == ""
+		p.pages++
+		next := page.NextPageToken
+		switch {
+		case next == "" || (page.IsLast != nil && *page.IsLast):
+			// The token is absent on the last page, and isLast is true
+			// there: either ends the search, so that a token sent along
+			// with isLast leads nowhere.
+			p.done = true
+		case p.seen[next]:
+			// Following the token would fetch a page already read, and
+			// then the same pages forever; stopping quietly could lose the
+			// issues of pages never reached. The poll fails with the
+			// cause, writing nothing of this page, and the next one
+			// starts the search over.
+			return nil, fmt.Errorf("jira source %q: %s: page %d carries a nextPageToken Jira already sent; stopped the search, which would loop", p.c.source, pathSearchCloud, p.pages)
+		default:
+			if p.seen == nil {
+				p.seen = map[string]bool{}
+			}
+			p.seen[next] = true
+		}
+		p.token = next
 		return page.Issues, nil
 	}
 	q.Set("startAt", strconv.Itoa(p.startAt))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -17,14 +16,17 @@ import (
 	gojira "github.com/andygrunwald/go-jira"
 
 	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/internal/retry"
 )
 
 // client makes the source's API requests through go-jira's client and
 // authentication transports, and adds what go-jira leaves to its callers
-// (API-FACTS.md §3): retries of 429 (honouring Retry-After or the ISO time
-// in X-RateLimit-Reset), 5xx and network errors with exponential backoff
-// and jitter, all bounded by the context; permanent errors for rejected
-// credentials and bad requests; the rate-limit headers as metrics.
+// (API-FACTS.md §3), by okrd's one retry policy (internal/retry): retries of
+// 429, of 5xx and of network errors with exponential backoff and jitter, and
+// of a 403 or 503 that carries Retry-After (a rate limit, not a refusal),
+// after Retry-After or the ISO time in X-RateLimit-Reset, all bounded by the
+// context; permanent errors for rejected credentials and bad requests; the
+// rate-limit headers as metrics.
 type client struct {
 	source  string // the source name, for errors
 	jc      *gojira.Client
@@ -36,9 +38,9 @@ type client struct {
 	// poll; a longer one ends the poll with a RetryAfterError.
 	baseBackoff, maxBackoff, maxWait time.Duration
 
-	// Hooks for tests.
-	sleep func(ctx context.Context, d time.Duration) error
-	now   func() time.Time
+	// The clock of the waits and the jitter's random source (tests fix
+	// both).
+	clock retry.Clock
 	rnd   func() float64
 }
 
@@ -57,18 +59,15 @@ func newClient(source string, spec *Spec, metrics *collectors.Metrics, base http
 	return &client{
 		source: source, jc: jc, metrics: metrics, maxRetries: spec.MaxRetries,
 		baseBackoff: time.Second, maxBackoff: 30 * time.Second, maxWait: time.Minute,
-		sleep: sleepCtx, now: time.Now, rnd: rand.Float64,
+		clock: retry.System, rnd: rand.Float64,
 	}, nil
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+// policy is the retry policy of one request.
+func (c *client) policy() retry.Policy {
+	return retry.Policy{
+		Initial: c.baseBackoff, Max: c.maxBackoff, Attempts: c.maxRetries + 1, MaxWait: c.maxWait,
+		Rand: c.rnd, Clock: c.clock,
 	}
 }
 
@@ -127,10 +126,10 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 	if i := strings.IndexByte(short, '?'); i >= 0 {
 		short = short[:i]
 	}
-	for attempt := 0; ; attempt++ {
+	err := c.policy().Do(ctx, func(ctx context.Context, _ int) (retry.Verdict, error) {
 		req, err := c.jc.NewRequestWithContext(ctx, method, path, body)
 		if err != nil {
-			return fmt.Errorf("jira source %q: %s: %w", c.source, short, err)
+			return retry.GiveUp, fmt.Errorf("jira source %q: %s: %w", c.source, short, err)
 		}
 		req.Header.Set("Accept", "application/json")
 		resp, err := c.jc.Do(req, v)
@@ -140,67 +139,54 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 			c.observeRateLimit(resp.Header)
 		}
 		if err == nil {
-			return nil
+			return retry.Verdict{}, nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("jira source %q: %s: %w", c.source, short, ctx.Err())
+			return retry.GiveUp, fmt.Errorf("jira source %q: %s: %w", c.source, short, ctx.Err())
+		}
+		if status == 0 {
+			// A network error: no answer at all.
+			return retry.Again(), fmt.Errorf("jira source %q: %s: %s", c.source, short, err.Error())
 		}
 		if status >= 200 && status < 300 {
 			// The status was fine but the body did not decode: a
 			// malformed answer. Retrying would most likely get the same
 			// answer; the poll fails and the next one starts over.
-			return fmt.Errorf("jira source %q: %s: malformed answer: %w", c.source, short, err)
+			return retry.GiveUp, fmt.Errorf("jira source %q: %s: malformed answer: %w", c.source, short, err)
 		}
-		var msg string
-		var header http.Header
-		if resp != nil && resp.Response != nil {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-			_ = resp.Body.Close()
-			msg = errorMessage(b)
-			header = resp.Header
-		}
-		var wait time.Duration
-		retryAfter := false
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		_ = resp.Body.Close()
+		msg := errorMessage(b)
+		verdict := c.classify(status, resp.Header)
 		switch {
-		case status == 0:
-			// A network error: no answer at all.
-			wait = c.backoff(attempt)
-			msg = err.Error()
-		case status == http.StatusTooManyRequests:
-			wait, retryAfter = c.retryAfter(header)
-			if !retryAfter {
-				wait = c.backoff(attempt)
-			}
-		case status >= 500:
-			wait, retryAfter = c.retryAfter(header)
-			if !retryAfter {
-				wait = c.backoff(attempt)
-			}
+		case verdict.Retry:
+			return verdict, fmt.Errorf("jira source %q: %w", c.source, &apiError{Status: status, Path: short, Message: msg})
+		case status < 500:
+			return retry.GiveUp, c.permanent(status, short, msg)
 		default:
-			return c.permanent(status, short, msg)
+			return retry.GiveUp, fmt.Errorf("jira source %q: %w", c.source, &apiError{Status: status, Path: short, Message: msg})
 		}
-		aerr := &apiError{Status: status, Path: short, Message: msg}
-		fail := func() error {
-			e := fmt.Errorf("jira source %q: %w", c.source, aerr)
-			if status == 0 {
-				e = fmt.Errorf("jira source %q: %s: %s", c.source, short, msg)
-			}
-			if retryAfter {
-				return &collectors.RetryAfterError{Until: c.now().Add(wait), Err: e}
-			}
-			return e
-		}
-		if attempt >= c.maxRetries || (retryAfter && wait > c.maxWait) {
-			return fail()
-		}
-		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
-			// The poll would end before the wait does.
-			return fail()
-		}
-		if err := c.sleep(ctx, wait); err != nil {
-			return fail()
+	})
+	if le, ok := retry.IsLater(err); ok {
+		// Jira said when to come back, later than this poll may wait: the
+		// scheduler polls again then.
+		return &collectors.RetryAfterError{Until: le.Until, Err: le.Err}
+	}
+	return err
+}
+
+// classify applies okrd's retry policy to an error answer and adds what is
+// Jira's own: a 429 (or a retried 5xx) without Retry-After may still say
+// when its rate limit resets, in X-RateLimit-Reset.
+func (c *client) classify(status int, h http.Header) retry.Verdict {
+	now := c.clock.Now()
+	v := retry.Classify(status, h, now)
+	if v.Retry && !v.Advised {
+		if t, ok := retry.ParseResetISO(h.Get("X-RateLimit-Reset")); ok {
+			return retry.After(retry.Until(t, now))
 		}
 	}
+	return v
 }
 
 // permanent turns a 4xx answer into an error that retrying soon cannot
@@ -223,41 +209,6 @@ func (c *client) permanent(status int, path, msg string) error {
 		hint = "Jira rejected the request"
 	}
 	return collectors.Permanent(fmt.Errorf("jira source %q: %s: %w", c.source, hint, aerr))
-}
-
-// retryAfter reads when to come back: Retry-After in seconds, else the ISO
-// time of X-RateLimit-Reset ("2006-01-02T15:04Z" on Jira, unlike GitHub's
-// epoch seconds).
-func (c *client) retryAfter(h http.Header) (time.Duration, bool) {
-	if h == nil {
-		return 0, false
-	}
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second, true
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(0, t.Sub(c.now())), true
-		}
-	}
-	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
-		for _, layout := range []string{"2006-01-02T15:04Z07:00", "2006-01-02T15:04Z", time.RFC3339} {
-			if t, err := time.Parse(layout, v); err == nil {
-				return max(0, t.Sub(c.now())), true
-			}
-		}
-	}
-	return 0, false
-}
-
-// backoff is the wait before retry attempt+1: base*2^attempt, capped, with
-// jitter in [d/2, d].
-func (c *client) backoff(attempt int) time.Duration {
-	d := time.Duration(float64(c.baseBackoff) * math.Pow(2, float64(attempt)))
-	if d > c.maxBackoff || d <= 0 {
-		d = c.maxBackoff
-	}
-	return time.Duration(float64(d) * (0.5 + 0.5*c.rnd()))
 }
 
 // observeRateLimit exports the last rate-limit headers Jira sent.

@@ -11,7 +11,7 @@ import (
 
 // generatedEnv is a source over a generated project of n issues.
 func generatedEnv(tb testing.TB, flavor jirafake.Flavor, n int) *env {
-	clk := &clock{t: now}
+	clk := newClock(now)
 	f := jirafake.New(flavor)
 	f.Email, f.Token = testEmail, testToken
 	f.Now = clk.Now

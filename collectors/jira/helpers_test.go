@@ -19,6 +19,7 @@ import (
 
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/retry/retrytest"
 	jm "github.com/okrd/okrd/metrics/jira"
 	"github.com/okrd/okrd/sandbox/jirafake"
 	"github.com/okrd/okrd/store"
@@ -41,23 +42,12 @@ const (
 	testToken = "s3cr3t-t0ken-value"
 )
 
-// clock is a settable clock shared by the fake and the source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the settable clock shared by the fake, the source and its
+// retries: an auto clock, on which a retry's wait passes at once and is
+// recorded (Waits), so no test sleeps.
+type clock = retrytest.Clock
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+func newClock(t time.Time) *clock { return retrytest.NewAutoClock(t) }
 
 // fixture builds the small project the tests compute by hand.
 //
@@ -133,18 +123,17 @@ func must(err error) {
 
 // env is one source under test against a fake.
 type env struct {
-	t     testing.TB
-	fake  *jirafake.Server
-	srv   *httptest.Server
-	st    store.Store
-	src   *Source
-	clk   *clock
-	reg   *prometheus.Registry
-	met   *collectors.Metrics
-	logs  *bytes.Buffer
-	waits []time.Duration
-	spec  *Spec
-	base  http.RoundTripper
+	t    testing.TB
+	fake *jirafake.Server
+	srv  *httptest.Server
+	st   store.Store
+	src  *Source
+	clk  *clock
+	reg  *prometheus.Registry
+	met  *collectors.Metrics
+	logs *bytes.Buffer
+	spec *Spec
+	base http.RoundTripper
 	// quiet keeps no request URLs and no log lines (benchmarks, whose
 	// heap must not grow with what the test harness keeps).
 	quiet bool
@@ -211,14 +200,8 @@ func (e *env) newSource() *Source {
 		e.t.Fatal(err)
 	}
 	src.now = e.clk.Now
-	src.c.now = e.clk.Now
+	src.c.clock = e.clk
 	src.c.rnd = func() float64 { return 1 }
-	src.c.sleep = func(ctx context.Context, d time.Duration) error {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.waits = append(e.waits, d)
-		return ctx.Err()
-	}
 	return src
 }
 

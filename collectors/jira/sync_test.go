@@ -15,6 +15,7 @@ import (
 
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/retry"
 	jm "github.com/okrd/okrd/metrics/jira"
 	"github.com/okrd/okrd/sandbox/jirafake"
 	"github.com/okrd/okrd/store"
@@ -25,7 +26,7 @@ func q(v float64) *float64 { return &v }
 // fixtureEnv is the fixture on a fake that pages by 2 issues and inlines
 // at most 4 changelog histories.
 func fixtureEnv(t *testing.T, flavor jirafake.Flavor, mod func(*Spec)) *env {
-	clk := &clock{t: now}
+	clk := newClock(now)
 	f := fixture(flavor, clk)
 	f.PageCap = 2
 	f.InlineChangelog = 4
@@ -331,6 +332,35 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
+			name: "403 with Retry-After is a rate limit: waited out and retried, and the poll succeeds", flavor: jirafake.Cloud,
+			fault: jirafake.Fault{Status: 403, RetryAfter: 7, Route: "search/jql"}, n: 1,
+			check: func(t *testing.T, err error, waits []time.Duration) {
+				if err != nil || !slices.Equal(waits, []time.Duration{7 * time.Second}) {
+					t.Errorf("err = %v, waits = %v; want success after waiting 7s", err, waits)
+				}
+			},
+		},
+		{
+			name: "403 with a Retry-After longer than a poll may wait ends the poll with a RetryAfterError, not permanently", flavor: jirafake.DataCenter,
+			fault: jirafake.Fault{Status: 403, RetryAfter: 3600}, n: 1,
+			check: func(t *testing.T, err error, waits []time.Duration) {
+				var ra *collectors.RetryAfterError
+				if !errors.As(err, &ra) || !ra.Until.Equal(now.Add(time.Hour)) || collectors.IsPermanent(err) || len(waits) != 0 ||
+					!strings.Contains(err.Error(), `jira source "jira"`) || !strings.Contains(err.Error(), "HTTP 403") {
+					t.Errorf("err = %v, waits = %v; want a transient RetryAfterError until +1h naming the source, without waiting", err, waits)
+				}
+			},
+		},
+		{
+			name: "503 with Retry-After is waited out, not backed off", flavor: jirafake.Cloud,
+			fault: jirafake.Fault{Status: 503, RetryAfter: 12, Route: "search/jql"}, n: 2,
+			check: func(t *testing.T, err error, waits []time.Duration) {
+				if err != nil || !slices.Equal(waits, []time.Duration{12 * time.Second, 12 * time.Second}) {
+					t.Errorf("err = %v, waits = %v; want success after waiting 12s twice", err, waits)
+				}
+			},
+		},
+		{
 			name: "5xx is retried with exponential backoff", flavor: jirafake.DataCenter,
 			fault: jirafake.Fault{Status: 503, Route: "search"}, n: 2,
 			check: func(t *testing.T, err error, waits []time.Duration) {
@@ -360,7 +390,7 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
-			name: "403 is a permanent configuration error", flavor: jirafake.DataCenter,
+			name: "403 without Retry-After is a permanent configuration error", flavor: jirafake.DataCenter,
 			fault: jirafake.Fault{Status: 403}, n: 1,
 			check: func(t *testing.T, err error, waits []time.Duration) {
 				if !collectors.IsPermanent(err) || !strings.Contains(err.Error(), "HTTP 403") {
@@ -385,7 +415,7 @@ func TestFaults(t *testing.T) {
 				e.fake.FailNext(tt.n, tt.fault)
 			}
 			err := e.poll()
-			tt.check(t, err, e.waits)
+			tt.check(t, err, e.clk.Waits())
 			if err != nil {
 				for _, s := range []string{err.Error(), e.logs.String()} {
 					if strings.Contains(s, testToken) {
@@ -397,6 +427,26 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+func TestARetryAfterBeyondThePollsDeadlineEndsThePollUntilThen(t *testing.T) {
+	e := fixtureEnv(t, jirafake.Cloud, nil)
+	e.fake.FailNext(1, jirafake.Fault{Status: 403, RetryAfter: 45, Route: "search/jql"})
+	// 45s is within the minute a poll may wait, but not within this poll's
+	// 30s budget (which the test never waits for).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := e.src.Poll(ctx)
+	var ra *collectors.RetryAfterError
+	if !errors.As(err, &ra) || collectors.IsPermanent(err) || len(e.clk.Waits()) != 0 {
+		t.Fatalf("poll = %v after waits %v; want a RetryAfterError without waiting", err, e.clk.Waits())
+	}
+	if want := e.clk.Now().Add(45 * time.Second); !ra.Until.Equal(want) {
+		t.Errorf("retry after %v, want %v", ra.Until, want)
+	}
+	// At that time the poll succeeds.
+	e.clk.Set(ra.Until)
+	e.mustPoll()
+}
+
 func TestNetworkErrorsAreRetried(t *testing.T) {
 	e := fixtureEnv(t, jirafake.Cloud, nil)
 	// The next two searches get no answer at all.
@@ -405,8 +455,8 @@ func TestNetworkErrorsAreRetried(t *testing.T) {
 	if err := e.poll(); err != nil {
 		t.Fatalf("poll = %v, want success after the retries", err)
 	}
-	if !slices.Equal(e.waits, []time.Duration{time.Second, 2 * time.Second}) {
-		t.Errorf("waits = %v, want 1s and 2s", e.waits)
+	if waits := e.clk.Waits(); !slices.Equal(waits, []time.Duration{time.Second, 2 * time.Second}) {
+		t.Errorf("waits = %v, want 1s and 2s", waits)
 	}
 	if got := counterValue(e.met.Requests.WithLabelValues("jira", "error")); got != 2 {
 		t.Errorf("requests without an answer = %v, want 2", got)
@@ -430,21 +480,24 @@ func TestRateLimitHeadersAreExported(t *testing.T) {
 }
 
 func TestRetryAfterHeaders(t *testing.T) {
-	c := &client{now: func() time.Time { return now }}
+	c := &client{clock: newClock(now)}
 	tests := []struct {
 		name    string
+		status  int
 		headers map[string]string
-		want    time.Duration
-		ok      bool
+		want    retry.Verdict
 	}{
-		{"Retry-After in seconds", map[string]string{"Retry-After": "30"}, 30 * time.Second, true},
+		{"Retry-After in seconds", 429, map[string]string{"Retry-After": "30"}, retry.After(30 * time.Second)},
 		// Jira's reset is an ISO time to the minute: 12:45Z is 15 minutes
 		// after 12:30Z.
-		{"X-RateLimit-Reset as an ISO time", map[string]string{"X-RateLimit-Reset": "2026-03-01T12:45Z"}, 15 * time.Minute, true},
-		{"Retry-After wins over the reset", map[string]string{"Retry-After": "5", "X-RateLimit-Reset": "2026-03-01T12:45Z"}, 5 * time.Second, true},
-		{"a reset in the past is now", map[string]string{"X-RateLimit-Reset": "2026-03-01T12:00Z"}, 0, true},
-		{"no header", map[string]string{}, 0, false},
-		{"an epoch reset is not Jira's format", map[string]string{"X-RateLimit-Reset": "1772368200"}, 0, false},
+		{"X-RateLimit-Reset as an ISO time", 429, map[string]string{"X-RateLimit-Reset": "2026-03-01T12:45Z"}, retry.After(15 * time.Minute)},
+		{"Retry-After wins over the reset", 429, map[string]string{"Retry-After": "5", "X-RateLimit-Reset": "2026-03-01T12:45Z"}, retry.After(5 * time.Second)},
+		{"a reset in the past is now", 429, map[string]string{"X-RateLimit-Reset": "2026-03-01T12:00Z"}, retry.After(0)},
+		{"no header: the backoff", 429, map[string]string{}, retry.Again()},
+		{"an epoch reset is not Jira's format", 429, map[string]string{"X-RateLimit-Reset": "1772368200"}, retry.Again()},
+		{"a 403 with Retry-After is a rate limit", 403, map[string]string{"Retry-After": "30"}, retry.After(30 * time.Second)},
+		{"a 403 with only a reset is a refusal", 403, map[string]string{"X-RateLimit-Reset": "2026-03-01T12:45Z"}, retry.GiveUp},
+		{"a 503 with Retry-After waits for it", 503, map[string]string{"Retry-After": "30"}, retry.After(30 * time.Second)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -452,9 +505,8 @@ func TestRetryAfterHeaders(t *testing.T) {
 			for k, v := range tt.headers {
 				h.Set(k, v)
 			}
-			got, ok := c.retryAfter(h)
-			if got != tt.want || ok != tt.ok {
-				t.Errorf("retryAfter = %v, %v; want %v, %v", got, ok, tt.want, tt.ok)
+			if got := c.classify(tt.status, h); got != tt.want {
+				t.Errorf("classify(%d) = %+v; want %+v", tt.status, got, tt.want)
 			}
 		})
 	}
@@ -522,7 +574,7 @@ func TestIncidentsAreStoredForOtherSources(t *testing.T) {
 }
 
 func TestFilterBoardAndIssuesOutsideTheScope(t *testing.T) {
-	clk := &clock{t: now}
+	clk := newClock(now)
 	f := fixture(jirafake.Cloud, clk)
 	// Board 7 selects by label across projects. Its closed sprint 70 held
 	// PAY-1 and WEB-1, a project the source does not sync.

@@ -47,10 +47,11 @@ func seedCheckins(ctx context.Context, cfg *config.Config, st store.Store, p pla
 			note = "Spike after the address autocomplete rollout (wrong postcodes); the fix ships this sprint"
 		}
 		tickets = math.Max(supportMin+0.1, tickets)
+		ticketsAt := at.Add(30 * time.Minute)
 		for _, req := range []checkins.Request{
-			{ObjectiveID: "happy-shoppers", KeyResultID: "nps", Value: nps, At: at, Author: "maria",
+			{ObjectiveID: "happy-shoppers", KeyResultID: "nps", Value: nps, At: &at, Author: "maria",
 				Note: fmt.Sprintf("Weekly in-app survey, %d responses", responses)},
-			{ObjectiveID: "happy-shoppers", KeyResultID: "support-tickets", Value: tickets, At: at.Add(30 * time.Minute), Author: "jonas", Note: note},
+			{ObjectiveID: "happy-shoppers", KeyResultID: "support-tickets", Value: tickets, At: &ticketsAt, Author: "jonas", Note: note},
 		} {
 			if _, err := checkins.Record(ctx, cfg, st, req, p.now); err != nil {
 				return fmt.Errorf("seeding check-ins: %w", err)

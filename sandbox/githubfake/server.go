@@ -124,7 +124,8 @@ type FaultKind int
 // The kinds of faults.
 const (
 	// FaultStatus answers Status (500, 502, 503, 401, 404...) with GitHub's
-	// error body.
+	// error body, and Retry-After when RetryAfter > 0 (GitHub sends one
+	// with some 503s).
 	FaultStatus FaultKind = iota
 	// FaultMalformed answers 200 with a truncated JSON body.
 	FaultMalformed
@@ -365,6 +366,9 @@ func (s *Server) fault(x *exchange) bool {
 		case FaultStatus:
 			x.charge(1)
 			x.setRateHeaders()
+			if f.RetryAfter > 0 {
+				x.w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+			}
 			msg := http.StatusText(f.Status)
 			if f.Status == http.StatusUnauthorized {
 				msg = "Bad credentials"

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io/fs"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -304,7 +306,12 @@ func TestHelperProcess(t *testing.T) {
 		os.Exit(3)
 	case "checkin":
 		start := time.Now()
-		c, err := s.AddCheckin(ctx, store.Checkin{ObjectiveID: "o", KeyResultID: "nps", At: t0, Value: 37, Author: "cli"})
+		// The driver consults a call's context while it waits for a lock
+		// only when the context can end.
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		wctx := &lockWaitContext{Context: cctx, waiting: func() { fmt.Println(waitingForTheLock) }}
+		c, err := s.AddCheckin(wctx, store.Checkin{ObjectiveID: "o", KeyResultID: "nps", At: t0, Value: 37, Author: "cli"})
 		if err != nil {
 			fmt.Println("checkin:", err)
 			os.Exit(2)
@@ -369,25 +376,78 @@ func TestACrashInsideUpdateLeavesThePreviousStateIntact(t *testing.T) {
 	}
 }
 
+// waitingForTheLock is the line the "checkin" helper prints when its write
+// waits for the lock another process holds.
+const waitingForTheLock = "waiting for the write lock"
+
+// lockWaitContext calls waiting, once, when SQLite's busy handler consults
+// it: modernc.org/sqlite's handler reads the context of the call it waits
+// for, between its retries of a lock held elsewhere, and nothing else reads
+// it from there. This is how a test knows, without a sleep, that a write is
+// waiting for the lock.
+type lockWaitContext struct {
+	context.Context
+	once    sync.Once
+	waiting func()
+}
+
+func (c *lockWaitContext) Done() <-chan struct{} {
+	pcs := make([]uintptr, 1)
+	if runtime.Callers(2, pcs) == 1 {
+		if f, _ := runtime.CallersFrames(pcs).Next(); strings.HasPrefix(f.Function, "modernc.org/sqlite.") && strings.HasSuffix(f.Function, ".busyHandler") {
+			c.once.Do(c.waiting)
+		}
+	}
+	return c.Context.Done()
+}
+
 func TestASecondProcessCanWriteACheckinWhileTheDaemonWrites(t *testing.T) {
 	ctx := context.Background()
 	path := tempPath(t)
 	daemon := openPath(t, path)
 
 	cmd := helperCommand(t, "checkin", path)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var out []string
 	// The daemon holds the write lock while the CLI starts and tries to
-	// write; the CLI must wait for it (busy_timeout), not fail.
-	err := daemon.Update(ctx, func(tx store.Tx) error {
+	// write, and until the CLI says it is waiting for the lock; the CLI
+	// must wait for it (busy_timeout), not fail.
+	err = daemon.Update(ctx, func(tx store.Tx) error {
 		if err := tx.PutRecords(ctx, store.Record{Source: "jira", Kind: "issue", ID: "PAY-1"}); err != nil {
 			return err
 		}
 		if err := cmd.Start(); err != nil {
 			return err
 		}
-		time.Sleep(700 * time.Millisecond)
-		return tx.SetCursor(ctx, "jira", "PAY", "1")
+		safety := time.NewTimer(time.Minute)
+		defer safety.Stop()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					return fmt.Errorf("the CLI ended without waiting for the lock: %q %s", out, stderr.String())
+				}
+				out = append(out, l)
+				if l == waitingForTheLock {
+					return tx.SetCursor(ctx, "jira", "PAY", "1")
+				}
+			case <-safety.C:
+				return fmt.Errorf("the CLI did not wait for the lock within a minute: %q %s", out, stderr.String())
+			}
+		}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -401,14 +461,20 @@ func TestASecondProcessCanWriteACheckinWhileTheDaemonWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the CLI process failed: %v\n%s", err, out.String())
+	for l := range lines {
+		out = append(out, l)
 	}
-	t.Logf("CLI: %s", strings.TrimSpace(out.String()))
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the CLI process failed: %v\n%q %s", err, out, stderr.String())
+	}
+	t.Logf("CLI: %q", out)
 
-	fields := strings.Fields(out.String())
+	var fields []string
+	if len(out) > 0 {
+		fields = strings.Fields(out[len(out)-1])
+	}
 	if len(fields) < 2 || fields[0] != "checkin" {
-		t.Fatalf("unexpected CLI output %q", out.String())
+		t.Fatalf("unexpected CLI output %q", out)
 	}
 	id, _ := strconv.ParseInt(fields[1], 10, 64)
 	vals, err := daemon.History(ctx, "o", "nps", time.Time{}, time.Time{})

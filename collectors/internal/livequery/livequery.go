@@ -188,6 +188,39 @@ func (s *Source) Measure(ctx context.Context, bs []collectors.Binding, now time.
 	return out
 }
 
+// RetainBindings forgets the key results that are no longer in bs, the key
+// results a configuration reload left bound to the source: their
+// okrd_source_query_* series disappear at once (Measure, which forgets them
+// too, runs only after a successful poll, and not at all once no key result
+// is bound), and the next Poll no longer runs their queries. A key result
+// still bound is queried as bs now defines it; one newly bound is measured
+// by Measure as the package comment says.
+func (s *Source) RetainBindings(bs []collectors.Binding) {
+	current := make(map[string]collectors.Binding, len(bs))
+	for _, b := range bs {
+		current[key(b)] = b
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var kept []collectors.Binding
+	for _, b := range s.bindings {
+		if nb, ok := current[key(b)]; ok {
+			kept = append(kept, nb)
+		}
+	}
+	s.bindings = kept
+	for k := range s.last {
+		if _, ok := current[k]; !ok {
+			delete(s.last, k)
+		}
+	}
+	for k := range s.fresh {
+		if _, ok := current[k]; !ok {
+			delete(s.fresh, k)
+		}
+	}
+}
+
 func (s *Source) measurement(b collectors.Binding, o outcome) collectors.Measurement {
 	if o.err != nil {
 		return collectors.Measurement{Err: fmt.Errorf("source %q: key result %s: %w", s.name, key(b), o.err)}
@@ -270,12 +303,20 @@ func (s *Source) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector. It only reads the outcomes of
-// the queries already run.
+// the queries already run, of the key results bound to the source (a poll
+// that was running when RetainBindings unbound one may still have recorded
+// its outcome).
 func (s *Source) Collect(ch chan<- prometheus.Metric) {
 	s.mu.Lock()
+	bound := make(map[string]bool, len(s.bindings))
+	for _, b := range s.bindings {
+		bound[key(b)] = true
+	}
 	keys := make([]string, 0, len(s.last))
 	for k := range s.last {
-		keys = append(keys, k)
+		if bound[k] {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	outs := make([]outcome, len(keys))
