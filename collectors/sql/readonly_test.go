@@ -149,10 +149,10 @@ max_open_conns = 1`, `select 1`))
 			got, err := measureOnce(t, src, withQuery(bs, tc.query))
 			if tc.err == "" {
 				if err != nil || got != tc.want {
-					t.Fatalf("got %v, %v; want %v", got, err, tc.want)
+					t.Errorf("got %v, %v; want %v", got, err, tc.want)
 				}
 			} else if err == nil || err.Error() != krPrefix+tc.err {
-				t.Fatalf("got %v, %v\nwant error %q", got, err, krPrefix+tc.err)
+				t.Errorf("got %v, %v\nwant error %q", got, err, krPrefix+tc.err)
 			}
 			if after := pgState(t, admin, schema); after != before {
 				t.Errorf("the query changed the database: %s, before %s", after, before)
@@ -242,11 +242,11 @@ max_open_conns = 1`, `select 1`))
 			// role too.
 			err := src.Poll(context.Background())
 			if err == nil || err.Error() != tc.err || !collectors.IsPermanent(err) {
-				t.Fatalf("first poll: %v\nwant the permanent error %q", err, tc.err)
+				t.Errorf("first poll: %v\nwant the permanent error %q", err, tc.err)
 			}
 			_, err = measureOnce(t, src, withQuery(bs, `select lo_export(`+itoa(int(lo))+`, '`+marker+`')::float8`))
 			if err == nil || err.Error() != krPrefix+tc.err {
-				t.Fatalf("got %v\nwant %q", err, krPrefix+tc.err)
+				t.Errorf("got %v\nwant %q", err, krPrefix+tc.err)
 			}
 			if _, err := os.Stat(marker); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("the query wrote a file on the server: %v", err)
@@ -317,7 +317,7 @@ dsn = "`+path+`"
 max_open_conns = 1`, `select 1`))
 			_, err := measureOnce(t, src, withQuery(bs, tc.query))
 			if err == nil || err.Error() != krPrefix+tc.err {
-				t.Fatalf("got %v\nwant error %q", err, krPrefix+tc.err)
+				t.Errorf("got %v\nwant error %q", err, krPrefix+tc.err)
 			}
 			if files := sqliteFiles(t, dir); !slices.Equal(files, []string{"warehouse.db"}) {
 				t.Errorf("files after the query: %v, want only warehouse.db", files)
@@ -400,7 +400,7 @@ dsn = "`+tc.dsn+`"
 max_open_conns = 1`, `select 1`))
 			_, err := measureOnce(t, src, withQuery(bs, `with x as (select 1) delete from weekly_activation returning 1`))
 			if err == nil || !strings.Contains(err.Error(), "query tried to do more than read") {
-				t.Fatalf("got %v", err)
+				t.Errorf("got %v", err)
 			}
 			if got, err := measureOnce(t, src, withQuery(bs, `select query_only from pragma_query_only`)); err != nil || got != 1 {
 				t.Errorf("query_only: %v, %v; want 1", got, err)
