@@ -82,7 +82,7 @@ func TestPostgresQueriesCannotWriteWhateverTheirText(t *testing.T) {
 			err: notAQuery + `COMMIT: a sql source only reads`},
 		{name: "COPY TO PROGRAM is refused", query: `copy (select 1) to program 'touch ` + marker + `'`,
 			err: notAQuery + `COPY: a sql source only reads`},
-		{name: "a COPY that only lib/pq sees behind a nested comment is refused", query: `/* /* */ copy */ select 1; commit; set default_transaction_read_only = off; delete from ` + tbl,
+		{name: "a COPY that only lib/pq sees behind a nested comment is refused", query: `/* /* */ copy */ select 1; commit; set transaction read write; delete from ` + tbl,
 			err: notAQuery + `COPY: a sql source only reads`},
 		{name: "a DO block is refused", query: `do $$ begin delete from ` + tbl + `; end $$`,
 			err: notAQuery + `DO: a sql source only reads`},
