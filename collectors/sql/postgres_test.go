@@ -209,8 +209,7 @@ max_open_conns = 1`, `select (current_setting('transaction_read_only') = 'on' an
 	if err != nil || got != 1 {
 		t.Fatalf("read-only with statement_timeout 300ms: got %v, %v; want 1", got, err)
 	}
-	// SET LOCAL ended with the transaction: the pooled connection (only
-	// one) is back to the server's default.
+	// Without statement_timeout in the config, the default (30s).
 	src2, bs2 := load(t, sourceDoc(`driver = "postgres"
 dsn = "`+dsn+`"
 max_open_conns = 1`, `select extract(epoch from current_setting('statement_timeout')::interval)`))

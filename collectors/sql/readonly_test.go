@@ -411,3 +411,26 @@ max_open_conns = 1`, `select 1`))
 		})
 	}
 }
+
+func TestSQLitePragmasThatOnlyReadAreValues(t *testing.T) {
+	path := warehouse(t)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		query string
+		want  float64
+	}{
+		// The example of docs/sources/sql.md: the size of the file.
+		{`select page_count * page_size from pragma_page_count(), pragma_page_size()`, float64(fi.Size())},
+		{`select count(*) from pragma_table_info('weekly_activation')`, 3},
+		{`select count(*) from pragma_index_list('weekly_activation')`, 1},
+	} {
+		src, bs := load(t, sourceDoc(`driver = "sqlite"
+dsn = "`+path+`"`, tc.query))
+		if got, err := measureOnce(t, src, bs); err != nil || got != tc.want {
+			t.Errorf("%s: got %v, %v; want %v", tc.query, got, err, tc.want)
+		}
+	}
+}

@@ -2,21 +2,23 @@
 // from a query against a SQL warehouse, PostgreSQL (lib/pq) or SQLite.
 //
 // A query comes from configuration and is treated as hostile: it must be
-// one statement that only reads, and several layers make sure of it (see
+// one statement that only reads, and several layers see to it (see
 // statement.go and docs/sources/sql.md). PostgreSQL: the text must start
-// as a query; it goes through the extended protocol, which takes one
-// statement; in a session started read-only with the statement timeout;
-// in its own BEGIN READ ONLY transaction, always rolled back, with the
-// timeout set again locally; as a role that cannot write past a read-only
-// transaction (no superuser). SQLite: the text must be one query; the
-// file is opened read-only (mode=ro, query_only) and an authorizer lets a
-// connection do nothing but read (no ATTACH, no PRAGMA that sets, no
-// write, no transaction). Each query must return exactly one row with one
-// numeric column. Every other answer (no row, several rows,
-// several columns, NULL, text, a boolean, a date, NaN) is an error with its
-// own message, never a zero. The DSN's password appears in no log line and
-// no error. The queries run in Poll (see collectors/internal/livequery), so
-// a failing query marks the source down and keeps the last good value.
+// as a query; it is prepared, so it goes through the extended protocol,
+// which takes one statement; in a session started read-only with the
+// statement timeout; in its own BEGIN READ ONLY transaction, always rolled
+// back, with the timeout set again locally; as a role that cannot write
+// past a read-only transaction (no superuser). SQLite: the text must be
+// one query; the file is opened read-only (mode=ro, query_only) and an
+// authorizer lets a connection do nothing but read (no ATTACH, no pragma
+// that sets, no write, no transaction).
+//
+// Each query must return exactly one row with one numeric column. Every
+// other answer (no row, several rows, several columns, NULL, text, a
+// boolean, a date, NaN) is an error with its own message, never a zero.
+// The DSN's password appears in no log line and no error. The queries run
+// in Poll (see collectors/internal/livequery), so a failing query marks
+// the source down and keeps the last good value.
 package sql
 
 import (
@@ -398,7 +400,7 @@ func (q *Querier) pgBegin(ctx context.Context) (*stdsql.Tx, error) {
 		Scan(&timeout, &user, pq.Array(&supers), pq.Array(&repls), pq.Array(&writers), &loExport)
 	if err != nil {
 		_ = tx.Rollback()
-		return nil, fmt.Errorf("cannot set the statement timeout: %w", err)
+		return nil, fmt.Errorf("cannot set the statement timeout and check the role: %w", err)
 	}
 	if re := newRoleError(user, supers, repls, writers, loExport); re != nil {
 		_ = tx.Rollback()
