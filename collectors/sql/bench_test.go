@@ -15,8 +15,9 @@ import (
 
 // BenchmarkPoll100KeyResultsOnSQLite measures a poll of a sql source with
 // 100 key results, each an indexed aggregate over a 100,000-row events
-// table of a SQLite warehouse: the overhead okrd adds per query (a
-// read-only transaction, the shape checks) next to the query itself.
+// table of a SQLite warehouse: the overhead okrd adds per query (the
+// statement check, the read-only connection's authorizer, the shape
+// checks) next to the query itself.
 // Target: a poll of 100 such key results well under a second.
 func BenchmarkPoll100KeyResultsOnSQLite(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "warehouse.db")

@@ -31,11 +31,50 @@ func skipOrFail(t testing.TB, format string, args ...any) {
 	testenv.Unavailable(t, format, args...)
 }
 
-// pgWarehouse creates a schema with the tables the tests query, dropped
-// when the test ends, and returns the server's DSN and the schema name.
+// pgWarehouse creates a schema with the tables the tests query and a role
+// that may read and write them but is no superuser (okrd refuses one), all
+// dropped when the test ends, and returns a DSN of the server as that role
+// and the schema name. The role may write on purpose: the tests prove that
+// the source does not, whatever the query, not merely that a grant is
+// missing.
 func pgWarehouse(t *testing.T) (dsn, schema string) {
 	t.Helper()
-	dsn = os.Getenv("OKRD_TEST_POSTGRES_DSN")
+	admin, adminDSN := pgAdmin(t)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema = "okrd_sqlsrc_" + hex.EncodeToString(b)
+	for _, stmt := range []string{
+		`create schema ` + schema,
+		`create sequence ` + schema + `.ids`,
+		`create table ` + schema + `.weekly_activation (week text primary key, activated int, signed_up int, revenue numeric(12,2), ok boolean, at timestamptz)`,
+		`insert into ` + schema + `.weekly_activation values
+		 ('2026-W40', 31, 100, 1234.50, true, '2026-10-05T00:00:00Z'),
+		 ('2026-W41', 36, 100, 2000.25, true, '2026-10-12T00:00:00Z'),
+		 ('2026-W42', 40, 125, 99999.99, false, '2026-10-19T00:00:00Z')`,
+		`create role ` + schema + ` login`,
+		`grant usage, create on schema ` + schema + ` to ` + schema,
+		`grant all on all tables in schema ` + schema + ` to ` + schema,
+		`grant all on all sequences in schema ` + schema + ` to ` + schema,
+		`grant temporary on database ` + pq.QuoteIdentifier(pgDatabase(t, admin)) + ` to ` + schema,
+	} {
+		if _, err := admin.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec(`drop schema ` + schema + ` cascade`)
+		_, _ = admin.Exec(`drop owned by ` + schema + ` cascade`)
+		_, _ = admin.Exec(`drop role ` + schema)
+	})
+	return pgAs(t, adminDSN, schema), schema
+}
+
+// pgAdmin connects to the server of OKRD_TEST_POSTGRES_DSN as given (a
+// superuser that creates schemas and roles); the connection is closed when
+// the test ends.
+func pgAdmin(t *testing.T) (*stdsql.DB, string) {
+	t.Helper()
+	dsn := os.Getenv("OKRD_TEST_POSTGRES_DSN")
 	if dsn == "" {
 		skipOrFail(t, "OKRD_TEST_POSTGRES_DSN is not set; set it to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable, to run the PostgreSQL tests")
 	}
@@ -49,28 +88,31 @@ func pgWarehouse(t *testing.T) (dsn, schema string) {
 		admin.Close()
 		skipOrFail(t, "the PostgreSQL server of OKRD_TEST_POSTGRES_DSN is unreachable: %v", dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema = "okrd_sqlsrc_" + hex.EncodeToString(b)
-	for _, stmt := range []string{
-		`create schema ` + schema,
-		`create sequence ` + schema + `.ids`,
-		`create table ` + schema + `.weekly_activation (week text primary key, activated int, signed_up int, revenue numeric(12,2), ok boolean, at timestamptz)`,
-		`insert into ` + schema + `.weekly_activation values
-		 ('2026-W40', 31, 100, 1234.50, true, '2026-10-05T00:00:00Z'),
-		 ('2026-W41', 36, 100, 2000.25, true, '2026-10-12T00:00:00Z'),
-		 ('2026-W42', 40, 125, 99999.99, false, '2026-10-19T00:00:00Z')`,
-	} {
-		if _, err := admin.Exec(stmt); err != nil {
-			admin.Close()
-			t.Fatalf("%s: %v", stmt, err)
-		}
+	// Cleanups run last-in first-out: registered first, this closes the
+	// connection after every cleanup that still uses it.
+	t.Cleanup(func() { admin.Close() })
+	return admin, dsn
+}
+
+// pgAs returns dsn with its user replaced by role (the test server trusts
+// local connections).
+func pgAs(t *testing.T, dsn, role string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		t.Fatalf("OKRD_TEST_POSTGRES_DSN must be a URL (postgres://...) for these tests: %v", dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec(`drop schema ` + schema + ` cascade`)
-		admin.Close()
-	})
-	return dsn, schema
+	u.User = url.User(role)
+	return u.String()
+}
+
+func pgDatabase(t *testing.T, admin *stdsql.DB) string {
+	t.Helper()
+	var db string
+	if err := admin.QueryRow(`select current_database()`).Scan(&db); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 func TestPostgresQueriesReturnOneNumberOrSayWhyNot(t *testing.T) {
@@ -111,11 +153,11 @@ func TestPostgresQueriesReturnOneNumberOrSayWhyNot(t *testing.T) {
 			err: `query returned NaN in column "r", want a finite number`},
 		{name: "a numeric NaN is refused", query: `select 'NaN'::numeric as r`,
 			err: `query returned NaN in column "r", want a finite number`},
-		{name: "a syntax error is PostgreSQL's message", query: `selec 1`,
-			err: `query rejected by PostgreSQL: syntax error at or near "selec" [SQLSTATE 42601]`, permanent: true},
+		{name: "a syntax error is PostgreSQL's message", query: `select count(* from ` + tbl,
+			err: `query rejected by PostgreSQL: syntax error at or near "from" [SQLSTATE 42601]`, permanent: true},
 		{name: "an unknown table is PostgreSQL's message", query: `select count(*) from ` + schema + `.signups`,
 			err: `query rejected by PostgreSQL: relation "` + schema + `.signups" does not exist [SQLSTATE 42P01]`, permanent: true},
-		{name: "a write is refused by the read-only transaction", query: `delete from ` + tbl + ` returning 1`,
+		{name: "a write is refused by the read-only transaction", query: `with x as (select 1) delete from ` + tbl + ` returning 1`,
 			err: "query tried to write, which a sql source never does (the transaction is read-only): cannot execute DELETE in a read-only transaction", permanent: true},
 		{name: "a function that writes is refused too", query: `select nextval('` + schema + `.ids')`,
 			err: "query tried to write, which a sql source never does (the transaction is read-only): cannot execute nextval() in a read-only transaction", permanent: true},
@@ -167,8 +209,7 @@ max_open_conns = 1`, `select (current_setting('transaction_read_only') = 'on' an
 	if err != nil || got != 1 {
 		t.Fatalf("read-only with statement_timeout 300ms: got %v, %v; want 1", got, err)
 	}
-	// SET LOCAL ended with the transaction: the pooled connection (only
-	// one) is back to the server's default.
+	// Without statement_timeout in the config, the default (30s).
 	src2, bs2 := load(t, sourceDoc(`driver = "postgres"
 dsn = "`+dsn+`"
 max_open_conns = 1`, `select extract(epoch from current_setting('statement_timeout')::interval)`))

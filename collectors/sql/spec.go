@@ -3,6 +3,7 @@ package sql
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -77,6 +78,8 @@ func (s *Spec) Validate() error {
 	case s.Driver == DriverSQLite:
 		if p := s.DSN.Value(); p == ":memory:" || strings.Contains(p, "mode=memory") {
 			errs = append(errs, config.FieldErrorf(dsnField(s), "must name a database file: an in-memory database is empty"))
+		} else if sqlitePragmaScript(p) {
+			errs = append(errs, config.FieldErrorf(dsnField(s), "a _pragma parameter must hold one PRAGMA: the driver runs the text after a \";\" too (ATTACH, ...)"))
 		}
 	}
 	if s.StatementTimeout < config.Duration(time.Millisecond) {
@@ -94,6 +97,29 @@ func (s *Spec) Validate() error {
 	return errors.Join(errs...)
 }
 
+// sqlitePragmaScript reports whether a SQLite file: URI has a _pragma
+// parameter holding more than one statement: modernc.org/sqlite runs each
+// _pragma value as SQL text when it opens a connection, before the
+// source's authorizer is installed. A plain path has no parameters (okrd
+// escapes its "?").
+func sqlitePragmaScript(dsn string) bool {
+	_, query, ok := strings.Cut(dsn, "?")
+	if !ok || !strings.HasPrefix(dsn, "file:") {
+		return false
+	}
+	values, err := url.ParseQuery(query)
+	if err != nil {
+		// The driver refuses a query it cannot parse when it connects.
+		return false
+	}
+	for _, v := range values["_pragma"] {
+		if !sqliteSingleStatement(v) {
+			return true
+		}
+	}
+	return false
+}
+
 func dsnField(s *Spec) string {
 	if s.DSNFile != "" {
 		return "dsn_file"
@@ -102,11 +128,18 @@ func dsnField(s *Spec) string {
 }
 
 // validateKeyResult checks a key result bound to a sql source: it needs a
-// query and none of the keys of other source types.
-func validateKeyResult(_ any, kr *config.KeyResult) error {
+// query that is one statement that only reads, and none of the keys of
+// other source types.
+func validateKeyResult(spec any, kr *config.KeyResult) error {
 	var errs []error
-	if strings.TrimSpace(kr.Query) == "" {
+	s, _ := spec.(*Spec)
+	switch {
+	case strings.TrimSpace(kr.Query) == "":
 		errs = append(errs, config.FieldErrorf("query", "required for a sql source: a SELECT returning one row with one numeric column"))
+	case s != nil:
+		if err := checkStatement(s.Driver, kr.Query); err != nil {
+			errs = append(errs, config.FieldErrorf("query", "%v", err))
+		}
 	}
 	for _, k := range livequery.BindingKeys(kr) {
 		if k != "query" {

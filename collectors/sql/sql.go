@@ -1,31 +1,41 @@
 // Package sql owns the "sql" source type: key results whose values come
 // from a query against a SQL warehouse, PostgreSQL (lib/pq) or SQLite.
 //
-// Each key result's query runs read-only (PostgreSQL: BEGIN READ ONLY with
-// SET LOCAL statement_timeout; SQLite: a connection opened with mode=ro and
-// query_only, bounded by a context deadline) and must return exactly one
-// row with one numeric column. Every other answer (no row, several rows,
-// several columns, NULL, text, a boolean, a date, NaN) is an error with its
-// own message, never a zero. The DSN's password appears in no log line and
-// no error. The queries run in Poll (see collectors/internal/livequery), so
-// a failing query marks the source down and keeps the last good value.
+// A query comes from configuration and is treated as hostile: it must be
+// one statement that only reads, and several layers see to it (see
+// statement.go and docs/sources/sql.md). PostgreSQL: the text must start
+// as a query; it is prepared, so it goes through the extended protocol,
+// which takes one statement; in a session started read-only with the
+// statement timeout; in its own BEGIN READ ONLY transaction, always rolled
+// back, with the timeout set again locally; as a role that cannot write
+// past a read-only transaction (no superuser). SQLite: the text must be
+// one query; the file is opened read-only (mode=ro, query_only) and an
+// authorizer lets a connection do nothing but read (no ATTACH, no pragma
+// that sets, no write, no transaction).
+//
+// Each query must return exactly one row with one numeric column. Every
+// other answer (no row, several rows, several columns, NULL, text, a
+// boolean, a date, NaN) is an error with its own message, never a zero.
+// The DSN's password appears in no log line and no error. The queries run
+// in Poll (see collectors/internal/livequery), so a failing query marks
+// the source down and keeps the last good value.
 package sql
 
 import (
 	"context"
 	stdsql "database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/lib/pq"
-
-	// The pure-Go SQLite driver registers itself as "sqlite".
-	_ "modernc.org/sqlite"
+	"modernc.org/sqlite"
 
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/collectors/internal/livequery"
@@ -73,17 +83,14 @@ func Open(name string, spec *Spec, logger *slog.Logger) (*Querier, error) {
 			return nil, fmt.Errorf("source %q: invalid PostgreSQL DSN: %w", name, dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 		}
 		q.hide = dsnredact.Secrets(dsn, cfg.Password)
+		pgSessionSettings(&cfg, q.timeout)
 		connector, err := pq.NewConnectorConfig(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("source %q: invalid PostgreSQL DSN: %w", name, dsnredact.Error(err, q.hide))
 		}
 		q.db = stdsql.OpenDB(connector)
 	case DriverSQLite:
-		db, err := stdsql.Open("sqlite", sqliteReadOnlyDSN(spec.DSN.Value()))
-		if err != nil {
-			return nil, fmt.Errorf("source %q: %w", name, err)
-		}
-		q.db = db
+		q.db = stdsql.OpenDB(sqliteConnector{dsn: sqliteReadOnlyDSN(spec.DSN.Value())})
 	default:
 		return nil, fmt.Errorf("source %q: unknown driver %q", name, spec.Driver)
 	}
@@ -93,12 +100,38 @@ func Open(name string, spec *Spec, logger *slog.Logger) (*Querier, error) {
 	return q, nil
 }
 
+// pgSessionSettings makes every session of the pool read-only by default,
+// with the statement timeout, from its start: they are startup parameters,
+// which the session applies after the DSN's own options, so that a DSN's
+// "default_transaction_read_only=off" or "options=-c ..." cannot undo them.
+// A query cannot undo them either: a SET it makes ends with its
+// transaction, which is always rolled back.
+func pgSessionSettings(cfg *pq.Config, timeout time.Duration) {
+	settings := map[string]string{
+		"default_transaction_read_only": "on",
+		"statement_timeout":             strconv.FormatInt(timeout.Milliseconds(), 10),
+	}
+	rt := make(map[string]string, len(cfg.Runtime)+len(settings))
+	for k, v := range cfg.Runtime {
+		// Setting names are case-insensitive: drop the DSN's spelling, or
+		// the server would get both in no particular order.
+		if _, ours := settings[strings.ToLower(k)]; !ours {
+			rt[k] = v
+		}
+	}
+	for k, v := range settings {
+		rt[k] = v
+	}
+	cfg.Runtime = rt
+}
+
 // sqliteReadOnlyDSN turns a SQLite file name (or file: URI) into a URI
 // that opens the file read-only and refuses writes on the connection too:
 // mode=ro makes SQLite open the file read-only (and fail rather than
-// create a missing one), query_only rejects any statement that would
-// change a database, busy_timeout waits for a writer's lock instead of
-// failing at once.
+// create a missing one; SQLite lets a later mode only narrow an earlier
+// one, so a DSN's own mode=rwc cannot widen it), query_only rejects any
+// statement that would change a database, busy_timeout waits for a
+// writer's lock instead of failing at once.
 func sqliteReadOnlyDSN(dsn string) string {
 	params := "mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(5000)"
 	if strings.HasPrefix(dsn, "file:") {
@@ -112,14 +145,103 @@ func sqliteReadOnlyDSN(dsn string) string {
 	return "file:" + p + "?" + params
 }
 
+// sqliteReader is the SQLite driver of sql sources: its own instance, so
+// that its connection hook reaches only their connections, not okrd's
+// store. The hook runs after every DSN parameter of a new connection: it
+// sets query_only again (a DSN's _query_only=0 or _pragma=query_only(0)
+// would otherwise win) and installs the authorizer, which SQLite consults
+// for every statement the connection compiles.
+var sqliteReader = func() *sqlite.Driver {
+	d := &sqlite.Driver{}
+	d.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
+		if _, err := c.ExecContext(context.Background(), "PRAGMA query_only = 1", nil); err != nil {
+			return err
+		}
+		r, ok := c.(sqlite.AuthorizerRegisterer)
+		if !ok {
+			return errors.New("the SQLite driver offers no authorizer")
+		}
+		return r.RegisterAuthorizer(sqliteAuthorize)
+	})
+	return d
+}()
+
+// sqliteConnector opens connections with sqliteReader.
+type sqliteConnector struct{ dsn string }
+
+func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return sqliteReader.Open(c.dsn)
+}
+
+func (c sqliteConnector) Driver() driver.Driver { return sqliteReader }
+
+// sqliteIntrospection are the pragmas a query may read whatever their
+// argument, which names a table, an index or nothing (as table-valued
+// functions: select * from pragma_table_info('t')). sqliteReadablePragmas
+// may only be read, without an argument (with one, most of them set).
+var (
+	sqliteIntrospection = map[string]bool{
+		"table_info": true, "table_xinfo": true, "table_list": true, "index_list": true,
+		"index_info": true, "index_xinfo": true, "foreign_key_list": true, "database_list": true,
+		"collation_list": true, "function_list": true, "module_list": true, "pragma_list": true,
+		"compile_options": true,
+	}
+	sqliteReadablePragmas = map[string]bool{
+		"page_count": true, "page_size": true, "freelist_count": true, "data_version": true,
+		"user_version": true, "application_id": true, "schema_version": true, "encoding": true,
+		"query_only": true,
+	}
+)
+
+// sqliteAuthorize lets a connection read and nothing else: SELECT, reading
+// columns, recursive CTEs, functions (but load_extension), reading
+// pragmas. Everything else is denied: writes, DDL, ATTACH and DETACH
+// (which VACUUM INTO uses too), transactions and savepoints, ANALYZE,
+// REINDEX, virtual tables, pragmas that set.
+func sqliteAuthorize(action sqlite.AuthorizerActionCode, arg1, arg2, _, _ string) sqlite.AuthorizerReturnCode {
+	switch action {
+	case sqlite.AuthSelect, sqlite.AuthRead, sqlite.AuthRecursive:
+		return sqlite.AuthorizerOK
+	case sqlite.AuthFunction:
+		if strings.EqualFold(arg2, "load_extension") {
+			return sqlite.AuthorizerDeny
+		}
+		return sqlite.AuthorizerOK
+	case sqlite.AuthPragma:
+		name := strings.ToLower(arg1)
+		if sqliteIntrospection[name] || sqliteReadablePragmas[name] && arg2 == "" {
+			return sqlite.AuthorizerOK
+		}
+	}
+	return sqlite.AuthorizerDeny
+}
+
 // Close closes the connection pool.
 func (q *Querier) Close() error { return q.db.Close() }
 
-// Check pings the database.
+// Check checks that the database answers: on PostgreSQL by opening the
+// read-only transaction a query runs in (which checks the role too), on
+// SQLite with a ping.
 func (q *Querier) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, q.timeout)
 	defer cancel()
-	if err := q.db.PingContext(ctx); err != nil {
+	var err error
+	if q.spec.Driver == DriverPostgres {
+		var tx *stdsql.Tx
+		if tx, err = q.pgBegin(ctx); err == nil {
+			err = tx.Rollback()
+		}
+	} else {
+		err = q.db.PingContext(ctx)
+	}
+	if err != nil {
+		var re *roleError
+		if errors.As(err, &re) {
+			return collectors.Permanent(re)
+		}
 		err = fmt.Errorf("cannot reach %s: %w", describe(q.spec), err)
 		// A refused login or a missing database does not fix itself.
 		if pe := pq.As(err); pe != nil && (pe.Code.Class() == "28" || pe.Code == "3D000") {
@@ -133,7 +255,8 @@ func (q *Querier) Check(ctx context.Context) error {
 // Fingerprint is the query text.
 func (q *Querier) Fingerprint(kr *config.KeyResult) string { return kr.Query }
 
-// Query runs the key result's query in a read-only transaction.
+// Query runs the key result's query: on PostgreSQL in a read-only
+// transaction, on SQLite on a read-only connection.
 func (q *Querier) Query(ctx context.Context, b collectors.Binding, _ time.Time) (float64, error) {
 	v, err := q.query(ctx, b.KeyResult.Query)
 	return v, q.sanitize(err)
@@ -141,6 +264,11 @@ func (q *Querier) Query(ctx context.Context, b collectors.Binding, _ time.Time) 
 
 // query runs one statement and checks the shape of its answer.
 func (q *Querier) query(ctx context.Context, query string) (float64, error) {
+	// The configuration refused such a query already; this is the same
+	// check, for a query that reached the source another way.
+	if err := checkStatement(q.spec.Driver, query); err != nil {
+		return 0, collectors.Permanent(fmt.Errorf("query %v", err))
+	}
 	// The client-side deadline is a little longer than the server's
 	// statement timeout, so that PostgreSQL's own, clearer error wins when
 	// both fire; it still bounds a network that hangs.
@@ -150,19 +278,42 @@ func (q *Querier) query(ctx context.Context, query string) (float64, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	tx, err := q.db.BeginTx(ctx, &stdsql.TxOptions{ReadOnly: q.spec.Driver == DriverPostgres})
+	if q.spec.Driver == DriverSQLite {
+		// A single SELECT reads one consistent snapshot on its own; a
+		// transaction is one more thing the authorizer would have to allow.
+		return q.read(ctx, q.db, query)
+	}
+	tx, err := q.pgBegin(ctx)
 	if err != nil {
+		var re *roleError
+		if errors.As(err, &re) {
+			return 0, collectors.Permanent(re)
+		}
 		return 0, q.timeoutOr(ctx, fmt.Errorf("cannot start a read-only transaction on %s: %w", describe(q.spec), err))
 	}
-	// Nothing is ever committed: the transaction only reads.
+	// Nothing is ever committed: the transaction only reads, and what a
+	// query set in it (set_config) ends with it.
 	defer func() { _ = tx.Rollback() }()
-	if q.spec.Driver == DriverPostgres {
-		// SET takes no bind parameters; the value is an integer we format.
-		if _, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = "+strconv.FormatInt(q.timeout.Milliseconds(), 10)); err != nil {
-			return 0, q.timeoutOr(ctx, fmt.Errorf("cannot set the statement timeout: %w", err))
-		}
+	return q.read(ctx, tx, query)
+}
+
+// preparer is a *sql.DB or a *sql.Tx.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*stdsql.Stmt, error)
+}
+
+// read prepares query and reads its answer. On PostgreSQL preparing is
+// what makes it one statement: lib/pq prepares with the extended protocol,
+// whose Parse message PostgreSQL refuses with several statements (a query
+// without arguments would otherwise go through the simple-query protocol,
+// which runs them all).
+func (q *Querier) read(ctx context.Context, p preparer, query string) (float64, error) {
+	stmt, err := p.PrepareContext(ctx, query)
+	if err != nil {
+		return 0, q.classify(ctx, err)
 	}
-	rows, err := tx.QueryContext(ctx, query)
+	defer stmt.Close()
+	rows, err := stmt.QueryContext(ctx)
 	if err != nil {
 		return 0, q.classify(ctx, err)
 	}
@@ -206,6 +357,103 @@ func (q *Querier) query(ctx context.Context, query string) (float64, error) {
 		return 0, q.classify(ctx, err)
 	}
 	return number(raw, col)
+}
+
+// pgSetup is the first statement of every transaction of a PostgreSQL
+// source. It sets the statement timeout for the transaction (again: a
+// pooler such as PgBouncer may not pass on the session's startup
+// parameters) and reads what the role could do past a read-only
+// transaction. Being a query, it also takes the transaction's first
+// snapshot, after which PostgreSQL no longer lets the transaction become
+// read-write. %d is the timeout in milliseconds.
+const pgSetup = `select pg_catalog.set_config('statement_timeout', '%d', true),
+	current_user::text,
+	array(select rolname::text from pg_catalog.pg_roles
+	      where rolsuper and pg_catalog.pg_has_role(current_user, oid, 'MEMBER') order by 1),
+	array(select rolname::text from pg_catalog.pg_roles
+	      where rolreplication and pg_catalog.pg_has_role(current_user, oid, 'MEMBER') order by 1),
+	array(select rolname::text from pg_catalog.pg_roles
+	      where rolname in ('pg_write_server_files', 'pg_execute_server_program')
+	        and pg_catalog.pg_has_role(current_user, oid, 'MEMBER') order by 1),
+	coalesce(pg_catalog.has_function_privilege(
+	      pg_catalog.to_regprocedure('pg_catalog.lo_export(oid, text)')::oid, 'EXECUTE'), false)`
+
+// pgBegin opens the read-only transaction a query runs in and runs
+// pgSetup in it. It refuses, with a *roleError, a role that can write on
+// the server despite a read-only transaction: a superuser (lo_export
+// writes any file the server may write, replication slots outlive the
+// transaction), a role with REPLICATION, a member of the roles that may
+// write server files or run programs, or one that may run lo_export; or a
+// role that can SET ROLE to one of those (set_config('role', ...) works
+// inside a query).
+func (q *Querier) pgBegin(ctx context.Context) (*stdsql.Tx, error) {
+	tx, err := q.db.BeginTx(ctx, &stdsql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	var (
+		timeout, user          string
+		supers, repls, writers []string
+		loExport               bool
+	)
+	err = tx.QueryRowContext(ctx, fmt.Sprintf(pgSetup, q.timeout.Milliseconds())).
+		Scan(&timeout, &user, pq.Array(&supers), pq.Array(&repls), pq.Array(&writers), &loExport)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("cannot set the statement timeout and check the role: %w", err)
+	}
+	if re := newRoleError(user, supers, repls, writers, loExport); re != nil {
+		_ = tx.Rollback()
+		return nil, re
+	}
+	return tx, nil
+}
+
+// roleError refuses a PostgreSQL role that could write despite a
+// read-only transaction.
+type roleError struct {
+	role    string
+	reasons []string
+}
+
+func newRoleError(user string, supers, repls, writers []string, loExport bool) *roleError {
+	var reasons []string
+	switch {
+	case slices.Contains(supers, user):
+		// A superuser may do everything listed below too.
+		return &roleError{role: user, reasons: []string{"it is a superuser"}}
+	case len(supers) > 0:
+		return &roleError{role: user, reasons: []string{"it can become the superuser " + quoteList(supers)}}
+	}
+	switch {
+	case slices.Contains(repls, user):
+		reasons = append(reasons, "it has REPLICATION")
+	case len(repls) > 0:
+		reasons = append(reasons, "it can become "+quoteList(repls)+", which has REPLICATION")
+	}
+	if len(writers) > 0 {
+		reasons = append(reasons, "it is a member of "+strings.Join(writers, " and "))
+	}
+	if loExport {
+		reasons = append(reasons, "it may run lo_export()")
+	}
+	if len(reasons) == 0 {
+		return nil
+	}
+	return &roleError{role: user, reasons: reasons}
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func (e *roleError) Error() string {
+	return fmt.Sprintf("refusing to query as role %q: %s; a read-only transaction does not stop such a role from writing on the server (lo_export, replication slots): connect as a role that may only read",
+		e.role, strings.Join(e.reasons, ", "))
 }
 
 // number converts the single value of the answer, refusing anything that
@@ -263,6 +511,9 @@ func (q *Querier) classify(ctx context.Context, err error) error {
 	var pe *pq.Error
 	if errors.As(err, &pe) {
 		switch {
+		case pe.Code == "42601" && strings.Contains(pe.Message, "multiple commands"):
+			// The extended protocol's refusal of several statements.
+			return collectors.Permanent(fmt.Errorf("query must be a single statement: PostgreSQL refused several (%s)", pe.Message))
 		case pe.Code == "57014": // query_canceled, raised by statement_timeout
 			return fmt.Errorf("query exceeded statement_timeout (%s): %s", q.spec.StatementTimeout, pe.Message)
 		case pe.Code == "25006": // read_only_sql_transaction
@@ -275,6 +526,9 @@ func (q *Querier) classify(ctx context.Context, err error) error {
 	if q.spec.Driver == DriverSQLite {
 		msg := err.Error()
 		switch {
+		case strings.Contains(msg, "not authorized"):
+			// The authorizer's refusal (SQLITE_AUTH).
+			return collectors.Permanent(fmt.Errorf("query tried to do more than read, which a sql source never does: %v", err))
 		case strings.Contains(msg, "attempt to write a readonly database") || strings.Contains(msg, "SQLITE_READONLY"):
 			return collectors.Permanent(fmt.Errorf("query tried to write, which a sql source never does (the database is opened read-only): %v", err))
 		case strings.Contains(msg, "syntax error") || strings.Contains(msg, "no such table") || strings.Contains(msg, "no such column") || strings.Contains(msg, "no such function"):

@@ -135,12 +135,12 @@ func TestSQLiteQueriesReturnOneNumberOrSayWhyNot(t *testing.T) {
 			err: `query returned a BLOB value in column "content", want a number`, permanent: true},
 		{name: "infinity is refused", query: `select 1e999 as big`,
 			err: `query returned +Inf in column "big", want a finite number`},
-		{name: "a syntax error is the database's message", query: `selec 1`,
-			err: `query rejected by SQLite: SQL logic error: near "selec": syntax error (1)`, permanent: true},
+		{name: "a syntax error is the database's message", query: `select count(* from weekly_activation`,
+			err: `query rejected by SQLite: SQL logic error: near "from": syntax error (1)`, permanent: true},
 		{name: "an unknown table is the database's message", query: `select count(*) from signups`,
 			err: `query rejected by SQLite: SQL logic error: no such table: signups (1)`, permanent: true},
-		{name: "a write is refused", query: `delete from weekly_activation returning 1`,
-			err: "query tried to write, which a sql source never does (the database is opened read-only): attempt to write a readonly database (8)", permanent: true},
+		{name: "a write is refused", query: `with x as (select 1) delete from weekly_activation returning 1`,
+			err: "query tried to do more than read, which a sql source never does: authorization denied: not authorized (23)", permanent: true},
 		{name: "a long query stops at the statement timeout",
 			query: `with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c`,
 			err:   "query exceeded statement_timeout (300ms)"},
@@ -265,6 +265,22 @@ max_open_conns = 2
 max_idle_conns = 3`, `select 1`, []string{`sources.warehouse.max_idle_conns: must be between 0 and max_open_conns (2), not 3`}},
 		{"a key result needs a query", `driver = "sqlite"
 dsn = "w.db"`, ` `, []string{`objectives[0].key_results[0].query: required for a sql source: a SELECT returning one row with one numeric column`}},
+		{"a PostgreSQL query that is not a SELECT is refused", `driver = "postgres"
+dsn = "postgres://okrd@db.example.com/warehouse"`, `commit; delete from t; select 1::float8`, []string{
+			`objectives[0].key_results[0].query: must be a single SELECT (or WITH, VALUES, TABLE) statement, not COMMIT: a sql source only reads`,
+		}},
+		{"a SQLite query that is not a SELECT is refused", `driver = "sqlite"
+dsn = "w.db"`, `attach database 'a.db' as a`, []string{
+			`objectives[0].key_results[0].query: must be a single SELECT (or WITH, VALUES) statement, not ATTACH: a sql source only reads`,
+		}},
+		{"several SQLite statements are refused", `driver = "sqlite"
+dsn = "w.db"`, `select 1; attach database 'a.db' as a`, []string{
+			`objectives[0].key_results[0].query: must be a single statement: something follows its ";"`,
+		}},
+		{"a SQLite DSN whose _pragma runs more than a PRAGMA is refused", `driver = "sqlite"
+dsn = "file:w.db?_pragma=busy_timeout(100)&_pragma=foreign_keys(1)%3BATTACH%20'a.db'%20AS%20a"`, `select 1`, []string{
+			`sources.warehouse.dsn: a _pragma parameter must hold one PRAGMA: the driver runs the text after a ";" too (ATTACH, ...)`,
+		}},
 		{"a bad PostgreSQL DSN hides its password", `driver = "postgres"
 dsn = "postgres://okrd:hunter2-pw@db.example.com:notaport/warehouse"`, `select 1`, []string{
 			`sources.warehouse.dsn: not a valid PostgreSQL DSN: parse "postgres://okrd:<secret>@db.example.com:notaport/warehouse": invalid port ":notaport" after host`,
