@@ -31,6 +31,7 @@ type App struct {
 	metrics *selfMetrics
 	srcMet  *collectors.Metrics
 	hist    *history
+	fill    filler
 	alerts  *alerter
 
 	cfg  atomic.Pointer[config.Config]
@@ -167,6 +168,9 @@ func (a *App) Run(ctx context.Context) error {
 	a.runCtx = runCtx
 	a.runMu.Unlock()
 	a.applySources(a.cfg.Load())
+	if err := a.clearUnfillable(ctx); err != nil {
+		a.logger.Warn("cannot check the filled-in history of key results", "err", err)
+	}
 	a.startAlerting(runCtx)
 	a.wg.Add(1)
 	go func() {
@@ -250,7 +254,7 @@ func (a *App) applySources(cfg *config.Config) {
 			}
 		}
 		ctx, cancel := context.WithCancel(a.runCtx)
-		r := &runner{cfg: sc, src: src, logger: logger, cancel: cancel, done: make(chan struct{}),
+		r := &runner{cfg: sc, src: src, logger: logger, cancel: cancel, done: make(chan struct{}), refill: make(chan struct{}, 1),
 			health: collectors.Health{Name: name, Type: sc.Type}}
 		a.runners[name] = r
 		a.metrics.sourceStarting(name, sc.Type)
@@ -260,6 +264,24 @@ func (a *App) applySources(cfg *config.Config) {
 			a.runSource(ctx, r)
 		}()
 		logger.Info("source started", "type", sc.Type, "interval", time.Duration(sc.Interval).String())
+	}
+}
+
+// requestRefill asks every running source that can fill in history to
+// check, between its polls, whether a key result needs it (after a reload:
+// one added, or one whose binding changed). A source whose runner a
+// reload restarted fills in after its first poll anyway.
+func (a *App) requestRefill() {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	for _, r := range a.runners {
+		if _, ok := r.src.(collectors.Historian); !ok {
+			continue
+		}
+		select {
+		case r.refill <- struct{}{}:
+		default: // one is pending already
+		}
 	}
 }
 
@@ -401,6 +423,10 @@ func (a *App) Reload(ctx context.Context) error {
 	a.metrics.configure(cfg)
 	a.applySources(cfg)
 	a.retainBindings(cfg)
+	if err := a.clearUnfillable(ctx); err != nil {
+		a.logger.Warn("cannot check the filled-in history of key results", "err", err)
+	}
+	a.requestRefill()
 	a.evaluate(ctx)
 	a.logger.Info("configuration reloaded", "file", a.opts.ConfigFile, "objectives", len(cfg.Objectives), "sources", len(cfg.Sources))
 	return nil

@@ -26,6 +26,9 @@ type selfMetrics struct {
 	polls         *prometheus.CounterVec
 	records       *prometheus.GaugeVec
 	measureErrors *prometheus.CounterVec
+	// historyFilled and historyFillDuration describe filled-in history.
+	historyFilled       *prometheus.CounterVec
+	historyFillDuration *prometheus.GaugeVec
 
 	// mu guards the configured sources and key results, and orders the
 	// writes that check them against the deletions of a reload.
@@ -76,6 +79,14 @@ func newSelfMetrics(reg prometheus.Registerer) *selfMetrics {
 			Name: "okrd_key_result_measure_errors_total",
 			Help: "Failed attempts to measure a key result from its source.",
 		}, []string{"objective", "key_result", "source"}),
+		historyFilled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "okrd_history_filled_values_total",
+			Help: "Key result values filled in from a source's records for past instants (docs/history.md).",
+		}, []string{"source"}),
+		historyFillDuration: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "okrd_history_fill_duration_seconds",
+			Help: "Duration of the last fill of key result history from a source's records.",
+		}, []string{"source"}),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "okrd_config_last_reload_successful",
 			Help: "1 if the last configuration (re)load succeeded, 0 if it failed and the previous configuration is still in use.",
@@ -111,6 +122,7 @@ func newSelfMetrics(reg prometheus.Registerer) *selfMetrics {
 	}
 	reg.MustRegister(m.reportsSent, m.reportsFailed)
 	reg.MustRegister(m.up, m.initialSync, m.lastSuccess, m.pollDuration, m.polls, m.records, m.measureErrors,
+		m.historyFilled, m.historyFillDuration,
 		m.reloadOK, m.reloadTime, m.evalDuration, m.evalTime, m.keyResults, m.checkinsTotal)
 	return m
 }
@@ -123,7 +135,7 @@ type partialDeleter interface {
 // sourceVecs are the series labelled with a source; the measure errors,
 // labelled with a key result too, follow the key results.
 func (m *selfMetrics) sourceVecs() []partialDeleter {
-	return []partialDeleter{m.up, m.initialSync, m.lastSuccess, m.pollDuration, m.polls, m.records}
+	return []partialDeleter{m.up, m.initialSync, m.lastSuccess, m.pollDuration, m.polls, m.records, m.historyFilled, m.historyFillDuration}
 }
 
 // configure makes the per-source and per-key-result series follow cfg (at
@@ -171,6 +183,7 @@ func (m *selfMetrics) configure(cfg *config.Config) {
 func (m *selfMetrics) initPolls(source string) {
 	m.polls.WithLabelValues(source, "success")
 	m.polls.WithLabelValues(source, "failure")
+	m.historyFilled.WithLabelValues(source)
 }
 
 // forgetSource deletes every series of a source: it was removed, or its

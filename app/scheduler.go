@@ -23,6 +23,16 @@ type runner struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+	// refill asks the runner to fill in history again between polls
+	// (after a reload changed what key results measure).
+	refill chan struct{}
+
+	// fillFull makes the next fill compute every instant again (after a
+	// full re-sync); fillHorizon is the horizon of the last fill, which
+	// a refill between polls reuses. Both belong to the runner's
+	// goroutine.
+	fillFull    bool
+	fillHorizon time.Time
 
 	mu     sync.Mutex
 	health collectors.Health
@@ -83,6 +93,14 @@ func (a *App) runSource(ctx context.Context, r *runner) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.refill:
+			if !r.fillHorizon.IsZero() {
+				if err := a.fillHistory(ctx, r, r.fillHorizon, false); err != nil && ctx.Err() == nil {
+					r.logger.Warn("filling in key result history failed; trying again after the next poll", "err", err)
+				}
+				a.evaluate(ctx)
+			}
+			continue
 		case <-timer.C():
 		}
 		err := a.pollOnce(ctx, r)
@@ -106,6 +124,9 @@ func (a *App) runSource(ctx context.Context, r *runner) {
 func (a *App) pollOnce(ctx context.Context, r *runner) error {
 	pctx, cancel := context.WithTimeout(ctx, time.Duration(r.cfg.Timeout))
 	defer cancel()
+	// Records up to the poll's start are synced once it succeeds: the
+	// history filled in after it reaches that far (less fillLag).
+	horizon := a.opts.now().Add(-fillLag)
 	start := time.Now()
 	err := r.src.Poll(pctx)
 	dur := time.Since(start)
@@ -147,6 +168,15 @@ func (a *App) pollOnce(ctx context.Context, r *runner) error {
 
 	if err := a.measure(ctx, r, now); err != nil {
 		r.logger.Warn("measuring key results failed", "err", err)
+	}
+	if err := a.fillHistory(ctx, r, horizon, r.fillFull); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.logger.Warn("filling in key result history failed; trying again after the next poll", "err", err)
+	} else {
+		r.fillFull = false
+		r.fillHorizon = horizon
 	}
 	a.updateRecordCounts(ctx)
 	a.evaluate(ctx)

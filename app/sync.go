@@ -63,7 +63,7 @@ func (a *App) syncOnce(ctx context.Context, resync bool, done func(source string
 			logger.Info("full re-sync requested")
 			rs.Resync()
 		}
-		r := &runner{cfg: sc, src: src, logger: logger, done: make(chan struct{})}
+		r := &runner{cfg: sc, src: src, logger: logger, done: make(chan struct{}), fillFull: resync}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -120,6 +120,7 @@ func (c *Config) String() string {
 		Storage    Storage        `toml:"storage"`
 		Alerting   Alerting       `toml:"alerting"`
 		Report     Report         `toml:"report"`
+		History    History        `toml:"history"`
 		Sources    map[string]any `toml:"sources,omitempty"`
 		Objectives []*Objective   `toml:"objectives"`
 	}{
@@ -128,6 +129,7 @@ func (c *Config) String() string {
 		Storage:    redactedCopy(reflect.ValueOf(c.Storage)).Interface().(Storage),
 		Alerting:   redactedCopy(reflect.ValueOf(c.Alerting)).Interface().(Alerting),
 		Report:     c.Report,
+		History:    c.History,
 		Objectives: c.Objectives,
 	}
 	hideFileSecrets(reflect.ValueOf(&p.Server).Elem())

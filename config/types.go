@@ -14,6 +14,7 @@ type Config struct {
 	Storage    Storage            `toml:"storage"`
 	Alerting   Alerting           `toml:"alerting"`
 	Report     Report             `toml:"report"`
+	History    History            `toml:"history"`
 	Sources    map[string]*Source `toml:"sources"`
 	Objectives []*Objective       `toml:"objectives"`
 

@@ -75,6 +75,7 @@ func validate(c *collector, cfg *Config) {
 	v.objectives()
 	v.alerting()      // after objectives: routes refer to objective ids
 	v.reportSection() // after alerting: it names a receiver
+	v.historySection()
 }
 
 func (v *validator) global() {

@@ -51,6 +51,23 @@ var validationCases = []struct {
 		want: []string{`okrd.toml:2: global.tolerance: must be between 0 and 1 (exclusive), like 0.1, not 1`},
 	},
 
+	// [history]
+	{
+		name: "A history step that does not divide a day is rejected.",
+		doc:  "[history]\nstep = \"5h\"\n" + okObjective,
+		want: []string{`okrd.toml:2: history.step: must be "1d" or a whole number of hours that divides a day ("12h", "6h", "1h"), not 5h`},
+	},
+	{
+		name: "A history step under an hour is rejected.",
+		doc:  "[history]\nstep = \"30m\"\n" + okObjective,
+		want: []string{`okrd.toml:2: history.step: must be "1d" or a whole number of hours that divides a day ("12h", "6h", "1h"), not 30m`},
+	},
+	{
+		name: "A history step over a day is rejected.",
+		doc:  "[history]\nstep = \"2d\"\n" + okObjective,
+		want: []string{`okrd.toml:2: history.step: must be "1d" or a whole number of hours that divides a day ("12h", "6h", "1h"), not 2d`},
+	},
+
 	// [server]
 	{
 		name: "A listen address without a port is rejected.",
