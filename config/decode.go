@@ -16,11 +16,10 @@ import (
 
 // The decoder turns the generic tree that parseDocument produces
 // (map[string]any, []any and scalars, as go-toml reads them) into the typed
-// structs. It is ours
-// rather than go-toml's typed decoder because go-toml stops at the first
-// type mismatch, and a user fixing a config wants every unknown key and
-// every wrong type at once, each with its full path and line; and because
-// source tables have keys that depend on their `type`.
+// structs. It is ours rather than go-toml's typed decoder because go-toml
+// stops at the first type mismatch, and a user fixing a config wants every
+// unknown key and every wrong type at once, each with its full path and
+// line; and because source tables have keys that depend on their `type`.
 
 // collector accumulates errors with their lines and remembers which paths
 // failed to decode, so that validation does not report a second, derived
