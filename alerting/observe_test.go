@@ -233,6 +233,15 @@ external_url = "https://okrd.example.com/"
 for = "2h"
 keep_firing_for = "0s"
 conditions = ["off_track", "at_risk"]
+[[objectives]]
+id = "o"
+title = "O"
+period = "2026-Q4"
+  [[objectives.key_results]]
+  id = "k"
+  title = "K"
+  baseline = 1
+  target = 2
 `), "")
 	if err != nil {
 		t.Fatal(err)

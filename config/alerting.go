@@ -56,6 +56,9 @@ func (v *validator) alerting() {
 
 	names := map[string]bool{}
 	for i, r := range a.Receivers {
+		if r == nil {
+			continue // Not a table: already reported by the decoder.
+		}
 		p := indexPath("alerting.receivers", i)
 		v.receiver(p, r)
 		if r.Name == "" {
@@ -84,9 +87,14 @@ func (v *validator) alerting() {
 
 	objectives := map[string]bool{}
 	for _, o := range v.cfg.Objectives {
-		objectives[o.ID] = true
+		if o != nil {
+			objectives[o.ID] = true
+		}
 	}
 	for i, r := range a.Routes {
+		if r == nil {
+			continue // Not a table: already reported by the decoder.
+		}
 		p := indexPath("alerting.routes", i)
 		if r.Receiver == "" {
 			v.check(p+".receiver", "required: the name of the receiver that gets the matching alerts")

@@ -11,7 +11,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,22 +44,12 @@ func Parse(data []byte, file string) (*Config, error) {
 
 // parse is Parse with the environment as a parameter, for tests.
 func parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Config, error) {
-	idx, synErr := buildIndex(data)
-	if synErr != nil {
-		synErr.File = file
-		return nil, Errors{synErr}
-	}
-	// go-toml builds the generic tree; it also rejects what is well formed
-	// but not valid TOML (a key defined twice, 2026-02-30), which the AST
-	// parser lets through.
-	var tree map[string]any
-	if err := toml.Unmarshal(data, &tree); err != nil {
-		fe := &FieldError{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			fe.Line, _ = de.Position()
-		}
-		return nil, Errors{fe}
+	// One pass reads the TOML: syntax, keys defined twice and values that
+	// do not exist (2026-02-30) are errors before any decoding.
+	tree, idx, docErr := parseDocument(data)
+	if docErr != nil {
+		docErr.File = file
+		return nil, Errors{docErr}
 	}
 
 	c := &collector{file: file, idx: idx, failed: map[string]bool{}}

@@ -14,12 +14,12 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// The decoder turns the generic tree that go-toml produces
-// (map[string]any, []any and scalars) into the typed structs. It is ours
-// rather than go-toml's typed decoder because go-toml stops at the first
-// type mismatch, and a user fixing a config wants every unknown key and
-// every wrong type at once, each with its full path and line; and because
-// source tables have keys that depend on their `type`.
+// The decoder turns the generic tree that parseDocument produces
+// (map[string]any, []any and scalars, as go-toml reads them) into the typed
+// structs. It is ours rather than go-toml's typed decoder because go-toml
+// stops at the first type mismatch, and a user fixing a config wants every
+// unknown key and every wrong type at once, each with its full path and
+// line; and because source tables have keys that depend on their `type`.
 
 // collector accumulates errors with their lines and remembers which paths
 // failed to decode, so that validation does not report a second, derived
@@ -222,8 +222,8 @@ func (d *decoder) decodeExpanded(path string, raw any, v reflect.Value) bool {
 		}
 		for _, k := range d.sortedKeys(path, m) {
 			ev := reflect.New(t.Elem()).Elem()
-			if d.decode(joinPath(path, k), m[k], ev) {
-				v.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
+			if d.decode(k.path, m[k.key], ev) {
+				v.SetMapIndex(reflect.ValueOf(k.key).Convert(t.Key()), ev)
 			}
 		}
 		return true
@@ -234,13 +234,12 @@ func (d *decoder) decodeExpanded(path string, raw any, v reflect.Value) bool {
 		}
 		fields := structFields(t)
 		for _, k := range d.sortedKeys(path, m) {
-			kp := joinPath(path, k)
-			f, ok := fields.byName[k]
+			f, ok := fields.byName[k.key]
 			if !ok {
-				d.unknownKey(kp, k, fields.names)
+				d.unknownKey(k.path, k.key, fields.names)
 				continue
 			}
-			d.decode(kp, m[k], v.FieldByIndex(f.index))
+			d.decode(k.path, m[k.key], v.FieldByIndex(f.index))
 		}
 		return true
 	}
@@ -304,8 +303,8 @@ func (d *decoder) decodeSources(path string, raw any, v reflect.Value) bool {
 	}
 	sources := make(map[string]*Source, len(m))
 	commonFields := structFields(reflect.TypeOf(Source{}))
-	for _, name := range d.sortedKeys(path, m) {
-		sp := joinPath(path, name)
+	for _, nk := range d.sortedKeys(path, m) {
+		name, sp := nk.key, nk.path
 		tbl, ok := m[name].(map[string]any)
 		if !ok {
 			d.mismatch(sp, "a table", m[name])
@@ -322,16 +321,17 @@ func (d *decoder) decodeSources(path string, raw any, v reflect.Value) bool {
 				d.decode(joinPath(sp, k), r, sv.FieldByIndex(commonFields.byName[k].index))
 			}
 		}
-		if d.failed[joinPath(sp, "type")] {
+		typePath := joinPath(sp, "type")
+		if d.failed[typePath] {
 			continue
 		}
 		if src.Type == "" {
-			d.fail(joinPath(sp, "type"), "required; %s", registeredTypesHint())
+			d.fail(typePath, "required; %s", registeredTypesHint())
 			continue
 		}
 		st, ok := lookupSourceType(src.Type)
 		if !ok {
-			d.fail(joinPath(sp, "type"), "unknown source type %q; %s", src.Type, registeredTypesHint())
+			d.fail(typePath, "unknown source type %q; %s", src.Type, registeredTypesHint())
 			continue
 		}
 		spec := st.NewSpec()
@@ -340,18 +340,17 @@ func (d *decoder) decodeSources(path string, raw any, v reflect.Value) bool {
 		}
 		specV := reflect.ValueOf(spec).Elem()
 		specFields := structFields(specV.Type())
-		known := append(append([]string(nil), commonSourceKeys...), specFields.names...)
 		for _, k := range d.sortedKeys(sp, tbl) {
-			if _, common := commonFields.byName[k]; common {
+			if _, common := commonFields.byName[k.key]; common {
 				continue
 			}
-			kp := joinPath(sp, k)
-			f, ok := specFields.byName[k]
+			f, ok := specFields.byName[k.key]
 			if !ok {
-				d.unknownKey(kp, k, known)
+				known := append(append([]string(nil), commonSourceKeys...), specFields.names...)
+				d.unknownKey(k.path, k.key, known)
 				continue
 			}
-			d.decode(kp, tbl[k], specV.FieldByIndex(f.index))
+			d.decode(k.path, tbl[k.key], specV.FieldByIndex(f.index))
 		}
 		src.Spec = spec
 	}
@@ -388,19 +387,27 @@ func (d *decoder) unknownKey(path, key string, known []string) {
 	d.fail(path, "unknown key")
 }
 
-// sortedKeys returns the keys of a table in the order they are written, so
-// that errors come out in file order.
-func (d *decoder) sortedKeys(path string, m map[string]any) []string {
-	keys := make([]string, 0, len(m))
+// tableKey is a key of a table with its path.
+type tableKey struct {
+	key, path string
+	line      int
+}
+
+// sortedKeys returns the keys of a table, with their paths, in the order
+// they are written, so that errors come out in file order. Each key's line
+// is looked up once, not once per comparison: a table may hold thousands
+// of sources.
+func (d *decoder) sortedKeys(path string, m map[string]any) []tableKey {
+	keys := make([]tableKey, 0, len(m))
 	for k := range m {
-		keys = append(keys, k)
+		kp := joinPath(path, k)
+		keys = append(keys, tableKey{key: k, path: kp, line: d.idx.line(kp)})
 	}
 	sort.Slice(keys, func(i, j int) bool {
-		li, lj := d.idx.line(joinPath(path, keys[i])), d.idx.line(joinPath(path, keys[j]))
-		if li != lj {
-			return li < lj
+		if keys[i].line != keys[j].line {
+			return keys[i].line < keys[j].line
 		}
-		return keys[i] < keys[j]
+		return keys[i].key < keys[j].key
 	})
 	return keys
 }

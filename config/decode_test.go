@@ -106,6 +106,29 @@ var decodingCases = []struct {
 		want: []string{`okrd.toml:5: sources.s.options.retries: must be between 0 and 255, not 300`},
 	},
 	{
+		name: "An objective that is not a table is reported, and the rest checked without it.",
+		doc:  "objectives = [\"\"]\n",
+		want: []string{`okrd.toml:1: objectives[0]: must be a table, not a string`},
+	},
+	{
+		name: "A receiver that is not a table is reported, and the rest checked without it.",
+		doc:  "[alerting]\nreceivers = [1]\ndefault_receiver = \"x\"\n" + okObjective,
+		want: []string{
+			`okrd.toml:2: alerting.receivers[0]: must be a table, not an integer`,
+			`okrd.toml:3: alerting.default_receiver: unknown receiver "x": no [[alerting.receivers]] is defined`,
+		},
+	},
+	{
+		name: "A route that is not a table is reported, and the rest checked without it.",
+		doc:  "[alerting]\nroutes = [1]\n" + okObjective,
+		want: []string{`okrd.toml:2: alerting.routes[0]: must be a table, not an integer`},
+	},
+	{
+		name: "The report's receiver is looked up among the receivers that are tables.",
+		doc:  "[alerting]\nreceivers = [1, {name = \"x\", type = \"webhook\", url = \"https://hooks.example\"}]\ndefault_receiver = \"x\"\n[report]\nreceiver = \"x\"\n" + okObjective,
+		want: []string{`okrd.toml:2: alerting.receivers[0]: must be a table, not an integer`},
+	},
+	{
 		name: "Every error is reported, in line order, whatever stage found it.",
 		doc: "[global]\ntime_zone = \"Mars/Olympus\"\ncolour = 1\n" +
 			"[server]\nlisten_address = \"nope\"\napi_token = \"${OKRD_MISSING}\"\n" +

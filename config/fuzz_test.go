@@ -56,7 +56,13 @@ func FuzzParse(f *testing.F) {
 		if c.Global.Location == nil || c.Global.Tolerance == nil {
 			t.Fatal("defaults not applied")
 		}
+		if len(c.Objectives) == 0 {
+			t.Fatal("accepted without objectives")
+		}
 		for _, o := range c.Objectives {
+			if len(o.KeyResults) == 0 {
+				t.Fatalf("objective %q accepted without key results", o.ID)
+			}
 			if !o.Resolved.End.After(o.Resolved.Start) {
 				t.Fatalf("objective %q has an empty period %v", o.ID, o.Resolved)
 			}

@@ -66,6 +66,9 @@ func (v *validator) reportSection() {
 	var recv *Receiver
 	var names []string
 	for _, rc := range v.cfg.Alerting.Receivers {
+		if rc == nil {
+			continue // Not a table: already reported by the decoder.
+		}
 		names = append(names, rc.Name)
 		if rc.Name == r.Receiver {
 			recv = rc

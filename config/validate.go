@@ -220,6 +220,20 @@ func joinRel(base, rel string) string {
 }
 
 func (v *validator) objectives() {
+	// A configuration without objectives is never what anyone meant: it is
+	// an empty file, a file an editor has only begun to write, or one cut
+	// short before its first [[objectives]]. Accepting it would make a
+	// reload silently stop every poll and empty every page.
+	if len(v.cfg.Objectives) == 0 {
+		if len(v.idx.lines) == 0 {
+			v.add("", "the file has no settings (it is empty or holds only comments); "+
+				"a configuration needs at least one [[objectives]] table with a [[objectives.key_results]] table")
+		} else {
+			v.check("objectives", "at least one objective is required "+
+				"(an [[objectives]] table with a [[objectives.key_results]] table)")
+		}
+		return
+	}
 	seen := map[string]int{}
 	for i, o := range v.cfg.Objectives {
 		op := indexPath("objectives", i)
