@@ -44,6 +44,7 @@ bench:
 ## fuzz: a short run of each fuzz target.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./config/
+	$(GO) test -run '^$$' -fuzz FuzzDocumentMatchesGoToml -fuzztime 30s ./config/
 	$(GO) test -run '^$$' -fuzz FuzzParsePeriod -fuzztime 30s ./okr/
 	$(GO) test -run '^$$' -fuzz FuzzCheckinBody -fuzztime 30s ./web/
 

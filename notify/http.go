@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/common/version"
+
+	"github.com/okrd/okrd/internal/retry"
 )
 
 // maxErrorBody bounds how much of a failed response is read for the error
@@ -31,7 +32,7 @@ func UserAgent() string { return "okrd/" + version.Version }
 // request's credentials (an Authorization header, an HMAC signature, a
 // routing key) to whatever the Location names; Go drops only
 // Authorization, and only on a redirect to another host.
-func PostJSON(ctx context.Context, client *http.Client, rawURL, redacted string, body []byte, header http.Header) (retry bool, err error) {
+func PostJSON(ctx context.Context, client *http.Client, rawURL, redacted string, body []byte, header http.Header) (retryable bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
 		// The URL was validated when the config was loaded; the message of
@@ -68,7 +69,7 @@ func withoutRedirects(client *http.Client) *http.Client {
 // a bounded part of its body so that the connection can be reused. A
 // redirect is a client error that names the scheme and host it points to
 // (never its path or query, which may carry a token).
-func CheckResponse(resp *http.Response, method, redacted string, now time.Time) (retry bool, err error) {
+func CheckResponse(resp *http.Response, method, redacted string, now time.Time) (retryable bool, err error) {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return false, nil
@@ -92,11 +93,11 @@ func CheckResponse(resp *http.Response, method, redacted string, now time.Time) 
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		e.Reason = ReasonRateLimited
-		e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+		e.RetryAfter, _ = retry.ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 		return true, e
 	case resp.StatusCode >= 500:
 		e.Reason = ReasonServerError
-		e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+		e.RetryAfter, _ = retry.ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 		return true, e
 	default:
 		e.Reason = ReasonClientError
@@ -104,25 +105,3 @@ func CheckResponse(resp *http.Response, method, redacted string, now time.Time) 
 	}
 }
 
-// ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP
-// date (RFC 9110). It returns 0 when the header is absent, malformed or in
-// the past.
-func ParseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		// A day is more than any receiver means; the cap also keeps the
-		// multiplication from overflowing.
-		return time.Duration(min(n, 86400)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
-}

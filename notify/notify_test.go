@@ -247,27 +247,6 @@ func TestTimeoutsAreRetryable(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"30", 30 * time.Second},
-		{"0", 0},
-		{"-5", 0},
-		{"Mon, 02 Nov 2026 09:01:30 GMT", 90 * time.Second},
-		{"Mon, 02 Nov 2026 08:00:00 GMT", 0}, // in the past
-		{"soon", 0},
-		{"99999999999999", 24 * time.Hour}, // capped, no overflow
-	}
-	for _, tt := range tests {
-		if got := ParseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("ParseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-}
 
 func TestBackoffDoublesWithJitterUpToTheMaximum(t *testing.T) {
 	s := &Sender{InitialBackoff: time.Second, MaxBackoff: 8 * time.Second}
