@@ -114,6 +114,9 @@ type Scope struct {
 	// draftFrom and draftTo are the starts and the ends (ascending each)
 	// of the stretches of open life in which a pull request was a draft.
 	draftFrom, draftTo []int64
+	// spans and drafts gather the pull requests' open and draft stretches
+	// while the index is built.
+	spans, drafts []openSpan
 }
 
 // Index holds one source's records arranged for windowed queries, per
@@ -205,6 +208,8 @@ func NewIndex(data Data) *Index {
 		}
 	}
 
+	var stretches []openSpan
+	ix.all.spans = make([]openSpan, 0, len(data.PullRequests))
 	for _, pr := range data.PullRequests {
 		s := scope(pr.Repo)
 		if pr.State == PRMerged && !pr.MergedAt.IsZero() && pr.IntoDefault {
@@ -225,21 +230,13 @@ func NewIndex(data Data) *Index {
 			s.review = append(s.review, p)
 			ix.all.review = append(ix.all.review, p)
 		}
-		created, end := pr.CreatedAt.UnixNano(), openEnd(pr)
-		for _, sc := range []*Scope{s, ix.all} {
-			sc.created = append(sc.created, created)
-			sc.openUntil = append(sc.openUntil, end)
-			if end != never {
-				sc.ended = append(sc.ended, end)
-			}
-		}
-		for _, st := range draftStretches(pr, created, end) {
-			for _, sc := range []*Scope{s, ix.all} {
-				sc.draftFrom = append(sc.draftFrom, st[0])
-				if st[1] != never {
-					sc.draftTo = append(sc.draftTo, st[1])
-				}
-			}
+		span := openSpan{created: pr.CreatedAt.UnixNano(), end: openEnd(pr)}
+		s.spans = append(s.spans, span)
+		ix.all.spans = append(ix.all.spans, span)
+		stretches = draftStretches(stretches[:0], pr, span)
+		for _, st := range stretches {
+			s.drafts = append(s.drafts, st)
+			ix.all.drafts = append(ix.all.drafts, st)
 		}
 	}
 
@@ -303,24 +300,28 @@ func openEnd(pr PullRequest) int64 {
 	return end.UnixNano()
 }
 
-// draftStretches returns the [from, to) stretches of a pull request's open
-// life [created, end) in which it was a draft.
-func draftStretches(pr PullRequest, created, end int64) [][2]int64 {
+// openSpan is a stretch [created, end) of a pull request's open life.
+type openSpan struct {
+	created, end int64
+}
+
+// draftStretches appends to out the stretches of a pull request's open
+// life in which it was a draft.
+func draftStretches(out []openSpan, pr PullRequest, life openSpan) []openSpan {
 	draft := pr.Draft
 	if len(pr.DraftChanges)%2 == 1 {
 		draft = !draft // the state at creation
 	}
-	var out [][2]int64
-	from := created
+	from := life.created
 	for _, c := range pr.DraftChanges {
-		at := min(max(c.UnixNano(), created), end)
+		at := min(max(c.UnixNano(), life.created), life.end)
 		if draft && at > from {
-			out = append(out, [2]int64{from, at})
+			out = append(out, openSpan{from, at})
 		}
 		draft, from = !draft, at
 	}
-	if draft && end > from {
-		out = append(out, [2]int64{from, end})
+	if draft && life.end > from {
+		out = append(out, openSpan{from, life.end})
 	}
 	return out
 }
@@ -374,22 +375,29 @@ func (s *Scope) finish() {
 	}
 
 	// Pull requests in creation order, with the running latest end.
-	order := make([]int, len(s.created))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(s.created[a], s.created[b]) })
-	created, until := make([]int64, len(order)), make([]int64, len(order))
+	slices.SortFunc(s.spans, func(a, b openSpan) int { return cmp.Compare(a.created, b.created) })
+	s.created, s.openUntil = make([]int64, len(s.spans)), make([]int64, len(s.spans))
+	s.ended = make([]int64, 0, len(s.spans))
 	latest := int64(math.MinInt64)
-	for i, j := range order {
-		created[i] = s.created[j]
-		latest = max(latest, s.openUntil[j])
-		until[i] = latest
+	for i, sp := range s.spans {
+		s.created[i] = sp.created
+		latest = max(latest, sp.end)
+		s.openUntil[i] = latest
+		if sp.end != never {
+			s.ended = append(s.ended, sp.end)
+		}
 	}
-	s.created, s.openUntil = created, until
 	slices.Sort(s.ended)
+	s.draftFrom, s.draftTo = make([]int64, len(s.drafts)), make([]int64, 0, len(s.drafts))
+	for i, d := range s.drafts {
+		s.draftFrom[i] = d.created
+		if d.end != never {
+			s.draftTo = append(s.draftTo, d.end)
+		}
+	}
 	slices.Sort(s.draftFrom)
 	slices.Sort(s.draftTo)
+	s.spans, s.drafts = nil, nil
 }
 
 func seconds(d time.Duration) float64 {
