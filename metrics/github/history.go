@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sort"
 	"time"
 )
 
@@ -113,17 +114,24 @@ func (ix *Index) History(qs []HistoryQuery) []HistoryResult {
 			g.entries = append(g.entries, sweepEntry{t: t.UnixNano(), at: t, member: member, point: int32(j)})
 		}
 	}
-	cache := map[seriesKey]*rankedSeries{}
+	cache := map[seriesKey]series{}
 	var tree fenwick
 	for _, g := range order {
-		rs := cache[seriesKey{g.key.scope, g.key.series}]
-		if rs == nil {
-			rs = newRankedSeries(g.key.scope.series(g.key.series))
-			cache[seriesKey{g.key.scope, g.key.series}] = rs
+		key := seriesKey{g.key.scope, g.key.series}
+		ser, ok := cache[key]
+		if !ok {
+			ser.times, ser.vals = g.key.scope.series(g.key.series)
+			cache[key] = ser
 		}
-		g.sweep(rs, &tree, out)
+		g.sweep(ser, &tree, out)
 	}
 	return out
+}
+
+// series is a distribution in time order.
+type series struct {
+	times []int64
+	vals  []float64
 }
 
 // seriesID names a distribution of a scope.
@@ -236,53 +244,68 @@ type sweepEntry struct {
 	point  int32
 }
 
-// rankedSeries is a distribution in time order with the rank of each value
-// among all of them (ties broken by time order) and the values by rank.
+// rankedSeries is the part [lo, hi) of a series that a sweep reads, with
+// the rank of each value among them (ties broken by time order) and the
+// values by rank.
 type rankedSeries struct {
-	times  []int64
-	rank   []int32
+	lo     int
+	rank   []int32 // of the value at lo+i
 	sorted []float64
 }
 
-func newRankedSeries(times []int64, vals []float64) *rankedSeries {
-	order := make([]int32, len(vals))
-	for i := range order {
-		order[i] = int32(i)
+func newRankedSeries(vals []float64, lo, hi int) *rankedSeries {
+	type entry struct {
+		v float64
+		i int32
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if c := cmp.Compare(vals[a], vals[b]); c != 0 {
+	es := make([]entry, hi-lo)
+	for i := range es {
+		es[i] = entry{vals[lo+i], int32(i)}
+	}
+	slices.SortFunc(es, func(a, b entry) int {
+		if c := cmp.Compare(a.v, b.v); c != 0 {
 			return c
 		}
-		return cmp.Compare(a, b)
+		return cmp.Compare(a.i, b.i)
 	})
-	rs := &rankedSeries{times: times, rank: make([]int32, len(vals)), sorted: make([]float64, len(vals))}
-	for r, i := range order {
-		rs.rank[i] = int32(r)
-		rs.sorted[r] = vals[i]
+	rs := &rankedSeries{lo: lo, rank: make([]int32, len(es)), sorted: make([]float64, len(es))}
+	for r, e := range es {
+		rs.rank[e.i] = int32(r)
+		rs.sorted[r] = e.v
 	}
 	return rs
 }
 
 // sweep answers every entry of the group in time order. The window of the
 // rule only moves forward as the instant does (both its ends ascend), so
-// each value of the series enters and leaves the tree at most once.
-func (g *sweepGroup) sweep(rs *rankedSeries, tree *fenwick, out []HistoryResult) {
+// each value of the series enters and leaves the tree at most once; only
+// the values some window of the group holds are ranked.
+func (g *sweepGroup) sweep(ser series, tree *fenwick, out []HistoryResult) {
 	slices.SortStableFunc(g.entries, func(a, b sweepEntry) int { return cmp.Compare(a.t, b.t) })
-	n := len(rs.times)
-	tree.reset(n)
-	lo, hi := 0, 0 // the window holds the values at [lo, hi) when lo < hi
+	if len(g.entries) == 0 {
+		return
+	}
+	n := len(ser.times)
+	upTo := func(t int64) int { return sort.Search(n, func(i int) bool { return ser.times[i] > t }) }
+	first := g.rule.At(g.entries[0].at).upTo(g.entries[0].at)
+	last := g.entries[len(g.entries)-1].at
+	lo, hi := upTo(first.From.UnixNano()), upTo(g.rule.At(last).upTo(last).To.UnixNano())
+	rs := newRankedSeries(ser.vals, lo, max(lo, hi))
+	tree.reset(len(rs.rank))
+	// The window holds the values at [lo, hi) when lo < hi.
+	hi = lo
 	for _, e := range g.entries {
 		w := g.rule.At(e.at).upTo(e.at)
 		from, to := w.From.UnixNano(), w.To.UnixNano()
-		for hi < n && rs.times[hi] <= to {
+		for hi < n && ser.times[hi] <= to {
 			if hi >= lo {
-				tree.add(int(rs.rank[hi]), 1)
+				tree.add(int(rs.rank[hi-rs.lo]), 1)
 			}
 			hi++
 		}
-		for lo < n && rs.times[lo] <= from {
+		for lo < n && ser.times[lo] <= from {
 			if lo < hi {
-				tree.add(int(rs.rank[lo]), -1)
+				tree.add(int(rs.rank[lo-rs.lo]), -1)
 			}
 			lo++
 		}

@@ -192,13 +192,15 @@ func TestSweptQuantilesEqualTheQuantilesOfTheSortedWindow(t *testing.T) {
 			// fractions.
 			vals[i] = float64(rng.IntN(12)) * 1.37
 		}
-		rs := newRankedSeries(make([]int64, n), vals)
+		// Rank a part of the values, and hold a part of that part.
+		from := rng.IntN(n)
+		rs := newRankedSeries(vals, from, n)
 		var f fenwick
-		f.reset(n)
-		lo, hi := rng.IntN(n), n
-		hi = lo + rng.IntN(hi-lo+1)
+		f.reset(n - from)
+		lo := from + rng.IntN(n-from)
+		hi := lo + rng.IntN(n-lo+1)
 		for i := lo; i < hi; i++ {
-			f.add(int(rs.rank[i]), 1)
+			f.add(int(rs.rank[i-from]), 1)
 		}
 		window := slices.Clone(vals[lo:hi])
 		slices.Sort(window)
