@@ -177,6 +177,9 @@ func init() {
 	collectors.Register("github", New)
 }
 
+// A github source fills in key results' history from its records.
+var _ collectors.Historian = (*Source)(nil)
+
 // load reads this source's records and cursors into memory, once.
 func (s *Source) load(ctx context.Context) error {
 	s.cursors = map[string]string{}
