@@ -205,10 +205,12 @@ func TestHistoryIsALiveMeasurementOverTheRecordsThen(t *testing.T) {
 	cases := []struct {
 		name      string
 		configure func(*Spec)
+		jira      bool // the incidents come from a jira source's records
 	}{
-		{"deployments and each repository's incidents", func(*Spec) {}},
-		{"releases and the incidents of one repository", func(s *Spec) { s.Deployments, s.IncidentsRepo = SignalReleases, "acme/svc-01" }},
-		{"workflow runs", func(s *Spec) { s.Deployments, s.Workflow = SignalWorkflowRuns, "deploy.yml" }},
+		{"deployments and each repository's incidents", func(*Spec) {}, false},
+		{"releases and the incidents of one repository", func(s *Spec) { s.Deployments, s.IncidentsRepo = SignalReleases, "acme/svc-01" }, false},
+		{"workflow runs", func(s *Spec) { s.Deployments, s.Workflow = SignalWorkflowRuns, "deploy.yml" }, false},
+		{"deployments and the incidents of a jira source", func(s *Spec) { s.IncidentsSource = "jira" }, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -216,6 +218,9 @@ func TestHistoryIsALiveMeasurementOverTheRecordsThen(t *testing.T) {
 			full.fake.Update(historyData)
 			full.spec.Repos = []string{"acme/svc-00", "acme/svc-01"}
 			c.configure(full.spec)
+			if c.jira {
+				putJiraIncidents(t, full.st, testNow)
+			}
 			full.start()
 			full.mustPoll()
 			hist := full.src.History(context.Background(), historyRequests(bs, ats))
@@ -227,6 +232,9 @@ func TestHistoryIsALiveMeasurementOverTheRecordsThen(t *testing.T) {
 				live.fake.Update(dataAsOf(historyData, at))
 				live.spec.Repos = full.spec.Repos
 				c.configure(live.spec)
+				if c.jira {
+					putJiraIncidents(t, live.st, at)
+				}
 				live.start()
 				live.mustPoll()
 				ms := live.src.Measure(context.Background(), bs, at)
@@ -247,6 +255,29 @@ func TestHistoryIsALiveMeasurementOverTheRecordsThen(t *testing.T) {
 				t.Fatalf("only %d of %d values exist", values, len(bs)*len(ats))
 			}
 		})
+	}
+}
+
+// putJiraIncidents stores the incidents a jira source would have stored
+// by t: one every nine days from November on, each resolved after a few
+// hours (the last ones still open at t).
+func putJiraIncidents(t *testing.T, st store.Store, at time.Time) {
+	t.Helper()
+	var recs []store.Record
+	for i := range 14 {
+		in := collectors.Incident{ID: fmt.Sprintf("OPS-%d", i+1), Scope: "OPS",
+			OpenedAt: tv("2025-11-02T03:00:00Z").Add(time.Duration(i) * (9*24*time.Hour + 7*time.Hour))}
+		if in.OpenedAt.After(at) {
+			continue
+		}
+		if closed := in.OpenedAt.Add(time.Duration(1+i%5) * 3 * time.Hour); !closed.After(at) {
+			in.ClosedAt = &closed
+		}
+		data, _ := json.Marshal(in)
+		recs = append(recs, store.Record{Source: "jira", Scope: "OPS", Kind: collectors.IncidentKind, ID: in.ID, Data: data})
+	}
+	if err := st.Update(context.Background(), func(tx store.Tx) error { return tx.PutRecords(context.Background(), recs...) }); err != nil {
+		t.Fatal(err)
 	}
 }
 
