@@ -4,7 +4,8 @@
 // (whatever the deployment signal) and incidents. It does no I/O and reads
 // no clock: the collector in collectors/github turns API answers into these
 // records, builds an Index once per poll, and every value it exports or
-// binds to a key result is a pure function of that Index and a window.
+// binds to a key result is a pure function of that Index, a window and
+// the instant of the measurement (a past one gives the value as of then).
 package github
 
 import (
