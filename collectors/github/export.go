@@ -138,8 +138,9 @@ func (s *Source) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, repo := range append([]string{""}, v.ix.Repos()...) {
 		sc := v.ix.Scope(repo)
-		gauge(d.open, float64(sc.OpenPullRequests()), repoLabel(repo))
-		gauge(d.openDrafts, float64(sc.OpenDraftPullRequests()), repoLabel(repo))
+		open := sc.OpenAt(v.at)
+		gauge(d.open, float64(open.Open), repoLabel(repo))
+		gauge(d.openDrafts, float64(open.Drafts), repoLabel(repo))
 		if age, ok := sc.OldestOpenAge(v.at); ok {
 			gauge(d.oldestOpen, age, repoLabel(repo))
 		}

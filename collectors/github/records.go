@@ -40,13 +40,20 @@ type prRecord struct {
 	FirstReviewAt *time.Time `json:"first_review_at,omitempty"`
 	Additions     int        `json:"additions"`
 	Deletions     int        `json:"deletions"`
+	// DraftChanges are the instants its draft state flipped (marked ready
+	// for review, converted to a draft), oldest first, from its timeline.
+	DraftChanges []time.Time `json:"draft_changes,omitempty"`
+	// DraftTracked is set on records that hold the whole draft history:
+	// a record stored before okrd read the timeline knows only the draft
+	// state at its last update.
+	DraftTracked bool `json:"draft_tracked,omitempty"`
 }
 
 func (p *prRecord) id() string { return p.Repo + "#" + itoa(p.Number) }
 
 func (p *prRecord) metric() mg.PullRequest {
-	out := mg.PullRequest{Repo: p.Repo, Number: p.Number, Draft: p.Draft, CreatedAt: p.CreatedAt, IntoDefault: p.IntoDefault,
-		Additions: p.Additions, Deletions: p.Deletions}
+	out := mg.PullRequest{Repo: p.Repo, Number: p.Number, Draft: p.Draft, DraftChanges: p.DraftChanges, CreatedAt: p.CreatedAt,
+		IntoDefault: p.IntoDefault, Additions: p.Additions, Deletions: p.Deletions}
 	switch p.State {
 	case "merged":
 		out.State = mg.PRMerged
@@ -57,6 +64,9 @@ func (p *prRecord) metric() mg.PullRequest {
 	}
 	if p.MergedAt != nil {
 		out.MergedAt = *p.MergedAt
+	}
+	if p.ClosedAt != nil {
+		out.ClosedAt = *p.ClosedAt
 	}
 	if p.FirstCommitAt != nil {
 		out.FirstCommitAt = *p.FirstCommitAt
@@ -85,13 +95,15 @@ type deploymentRecord struct {
 
 func (d *deploymentRecord) id() string { return d.Repo + "#" + itoa64(d.ID) }
 
+// metric is the deployment with its outcome and the failed outcomes a
+// retry replaced, from the statuses the record holds (all of them, so
+// records stored before okrd kept past outcomes give them too).
 func (d *deploymentRecord) metric() mg.Deployment {
 	sts := make([]mg.DeploymentStatus, len(d.Statuses))
 	for i, s := range d.Statuses {
 		sts[i] = mg.DeploymentStatus{State: s.State, CreatedAt: s.CreatedAt}
 	}
-	o, at := mg.DeploymentOutcome(sts)
-	return mg.Deployment{Repo: d.Repo, ID: d.id(), Outcome: o, At: at}
+	return mg.StatusDeployment(d.Repo, d.id(), sts)
 }
 
 // releaseRecord is a release (kind release, id "owner/name#ID").

@@ -79,12 +79,13 @@ type deployEntry struct {
 	d    mg.Deployment
 }
 
-// view is what Measure and Collect read: computed at the end of a poll,
-// immutable.
+// view is what Measure, History and Collect read: computed at the end of a
+// poll, immutable.
 type view struct {
 	ix        *mg.Index
 	at        time.Time
 	summaries []mg.Summary
+	cover     *coverage
 }
 
 // exportWindows are the windows of the exported series.
@@ -175,6 +176,9 @@ func newSource(src *config.Source, deps collectors.Deps, o options) (*Source, er
 func init() {
 	collectors.Register("github", New)
 }
+
+// A github source fills in key results' history from its records.
+var _ collectors.Historian = (*Source)(nil)
 
 // load reads this source's records and cursors into memory, once.
 func (s *Source) load(ctx context.Context) error {
@@ -393,13 +397,15 @@ func (s *Source) publish() {
 	now := s.now()
 	v := s.view.Load()
 	var ix *mg.Index
+	var drafts map[string]time.Time
 	if v != nil && !s.dirty {
-		ix = v.ix
+		ix, drafts = v.ix, v.cover.drafts
 	} else {
 		ix = mg.NewIndex(s.data())
+		drafts = s.draftCoverage()
 		s.dirty = false
 	}
-	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows)})
+	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), cover: s.coverage(drafts)})
 }
 
 // data gathers the model's records that count under the current
@@ -460,6 +466,122 @@ func (s *Source) data() mg.Data {
 		}
 	}
 	return d
+}
+
+// coverage says from which instant the records answer for a key result.
+// The first sync of a repository reads everything it has back to its
+// creation (pull requests, deployments, releases, runs and incidents of
+// every age), so once it has finished the records cover every instant;
+// until then they cover none. Records stored before okrd read the
+// pull requests' timelines lack the draft changes: a pull request's draft
+// state is then known only from its last update on (any change of it
+// updates it).
+type coverage struct {
+	// synced are the repositories (lower case) whose first sync of every
+	// kind the configuration reads has finished; all is true when every
+	// repository's has.
+	synced map[string]bool
+	all    bool
+	// drafts is, per repository (lower case, "" for the whole source),
+	// the latest update of a pull request stored without its draft
+	// history.
+	drafts map[string]time.Time
+}
+
+// from returns the first instant at which a metric of a scope is covered;
+// ok is false when no instant is.
+func (c *coverage) from(metric, repo string) (time.Time, bool) {
+	key := strings.ToLower(repo)
+	if repo == "" && !c.all || repo != "" && !c.synced[key] {
+		return time.Time{}, false
+	}
+	if metric == mg.MetricOpenDraftPRs {
+		return c.drafts[key], true
+	}
+	return time.Time{}, true
+}
+
+// coverage finds, from the cursors, which repositories' first syncs have
+// finished.
+func (s *Source) coverage(drafts map[string]time.Time) *coverage {
+	// Without a repository nothing is covered, not even the whole source.
+	c := &coverage{synced: map[string]bool{}, all: len(s.repos) > 0, drafts: drafts}
+	shared := true
+	if s.spec.IncidentsRepo != "" {
+		var ic incidentCursor
+		shared = s.peek(cursorScope(s.spec.IncidentsRepo, collectors.IncidentKind), &ic) && ic.Label == s.spec.IncidentLabel
+	}
+	for _, r := range s.repos {
+		ok := shared && s.firstSyncDone(r)
+		c.synced[strings.ToLower(r)] = ok
+		c.all = c.all && ok
+	}
+	return c
+}
+
+// firstSyncDone reports whether the first sync of every kind of a
+// repository under the current configuration has finished. A sync that a
+// rate limit cut short resumes from a cursor; the first one is the one
+// resuming without a watermark from an earlier, finished one.
+func (s *Source) firstSyncDone(repo string) bool {
+	var pc prCursor
+	if !s.peek(cursorScope(repo, KindPullRequest), &pc) || pc.Resume != nil && pc.Watermark.IsZero() {
+		return false
+	}
+	switch s.spec.Deployments {
+	case SignalDeployments:
+		var dc deployCursor
+		if !s.peek(cursorScope(repo, KindDeployment), &dc) || dc.Filter != s.spec.Environment || dc.Resume != nil && dc.Newest.IsZero() {
+			return false
+		}
+	case SignalReleases:
+		var lc listCursor
+		if !s.peek(cursorScope(repo, KindRelease), &lc) {
+			return false
+		}
+	case SignalWorkflowRuns:
+		var lc listCursor
+		if !s.peek(cursorScope(repo, KindWorkflowRun), &lc) || lc.Filter != s.spec.Workflow {
+			return false
+		}
+	}
+	if s.spec.IncidentsRepo == "" && s.spec.IncidentsSource == "" {
+		var ic incidentCursor
+		if !s.peek(cursorScope(repo, collectors.IncidentKind), &ic) || ic.Label != s.spec.IncidentLabel {
+			return false
+		}
+	}
+	return true
+}
+
+// peek decodes the cursor of scope into v without a word: an unreadable
+// cursor is reported by the sync that reads it.
+func (s *Source) peek(scope string, v any) bool {
+	raw, ok := s.cursors[scope]
+	return ok && json.Unmarshal([]byte(raw), v) == nil
+}
+
+// draftCoverage finds the latest update of the pull requests stored
+// without their draft history, per repository of the source and for the
+// whole source.
+func (s *Source) draftCoverage() map[string]time.Time {
+	in := make(map[string]bool, len(s.repos))
+	for _, r := range s.repos {
+		in[strings.ToLower(r)] = true
+	}
+	out := map[string]time.Time{}
+	for _, p := range s.prs {
+		key := strings.ToLower(p.Repo)
+		if p.DraftTracked || !in[key] {
+			continue
+		}
+		for _, k := range []string{key, ""} {
+			if p.UpdatedAt.After(out[k]) {
+				out[k] = p.UpdatedAt
+			}
+		}
+	}
+	return out
 }
 
 // envMatches reports whether a deployment environment is the configured
@@ -575,6 +697,29 @@ func (s *Source) ownerRepos(ctx context.Context, owner string) ([]string, error)
 	return names, nil
 }
 
+// defaultWindow is the window of a key result that sets none.
+const defaultWindow = 28 * 24 * time.Hour
+
+// query is what a key result measures: its metric of its scope, over the
+// window its rule gives at each instant, at its quantile. Measure and
+// History both read a binding through it, so that a value filled in for
+// an instant is the one Measure gives at that instant.
+func query(b collectors.Binding) mg.HistoryQuery {
+	kr := b.KeyResult
+	q := mg.HistoryQuery{Metric: kr.Metric, Repo: kr.Scope, Quantile: mg.DefaultQuantile, Window: mg.WindowRule{Last: defaultWindow}}
+	if kr.Quantile != nil {
+		q.Quantile = *kr.Quantile
+	}
+	switch {
+	case kr.Window == config.WindowPeriod:
+		p := b.Period()
+		q.Window = mg.WindowRule{Period: true, Start: p.Start, End: p.End}
+	case kr.WindowDuration > 0:
+		q.Window = mg.WindowRule{Last: kr.WindowDuration}
+	}
+	return q
+}
+
 // Measure computes each bound key result's metric from the index the last
 // poll built.
 func (s *Source) Measure(_ context.Context, bs []collectors.Binding, now time.Time) []collectors.Measurement {
@@ -584,29 +729,61 @@ func (s *Source) Measure(_ context.Context, bs []collectors.Binding, now time.Ti
 		return out
 	}
 	for i, b := range bs {
-		kr := b.KeyResult
-		q := mg.DefaultQuantile
-		if kr.Quantile != nil {
-			q = *kr.Quantile
-		}
-		w := mg.Last(28*24*time.Hour, now)
-		switch {
-		case kr.Window == config.WindowPeriod:
-			p := b.Period()
-			end := p.End
-			if now.Before(end) {
-				end = now
-			}
-			w = mg.Window{From: p.Start, To: end}
-		case kr.WindowDuration > 0:
-			w = mg.Last(kr.WindowDuration, now)
-		}
-		val, ok, err := v.ix.Value(kr.Metric, kr.Scope, w, q, now)
+		q := query(b)
+		val, ok, err := v.ix.Value(q.Metric, q.Repo, q.Window.At(now), q.Quantile, now)
 		if err != nil {
 			out[i] = collectors.Measurement{Err: fmt.Errorf("github source %q: %w", s.name, err)}
 			continue
 		}
 		out[i] = collectors.Measurement{OK: ok, Value: val}
+	}
+	return out
+}
+
+// History measures key results at past instants from the index the last
+// poll built, as Measure would have at each instant over the records as
+// they stood then (collectors.Historian). An instant the records do not
+// cover has no value: every instant while a repository's first sync has
+// not finished (its records are incomplete at every instant), and, for
+// open_draft_prs, the instants before the last update of a pull request
+// stored without its draft history.
+func (s *Source) History(ctx context.Context, reqs []collectors.HistoryRequest) [][]collectors.Measurement {
+	out := make([][]collectors.Measurement, len(reqs))
+	for i, r := range reqs {
+		out[i] = make([]collectors.Measurement, len(r.At))
+	}
+	if err := ctx.Err(); err != nil {
+		for _, ms := range out {
+			for j := range ms {
+				ms[j].Err = err
+			}
+		}
+		return out
+	}
+	v := s.view.Load()
+	if v == nil {
+		return out // nothing synced: nothing covered
+	}
+	qs := make([]mg.HistoryQuery, len(reqs))
+	for i, r := range reqs {
+		qs[i] = query(r.Binding)
+		qs[i].At = r.At
+	}
+	res := v.ix.History(qs)
+	for i, r := range res {
+		if r.Err != nil {
+			err := fmt.Errorf("github source %q: %w", s.name, r.Err)
+			for j := range out[i] {
+				out[i][j].Err = err
+			}
+			continue
+		}
+		from, covered := v.cover.from(qs[i].Metric, qs[i].Repo)
+		for j, p := range r.Points {
+			if covered && !qs[i].At[j].Before(from) {
+				out[i][j] = collectors.Measurement{OK: p.OK, Value: p.Value}
+			}
+		}
 	}
 	return out
 }

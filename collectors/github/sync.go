@@ -67,12 +67,24 @@ type resume struct {
 	ETag      string    `json:"etag,omitempty"`
 }
 
-// reviewStates are the review states that count as a review: PENDING
-// reviews are unsubmitted drafts.
-const reviewStates = "[APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED]"
+// timelineTypes are the timeline items okrd reads of a pull request: its
+// reviews (for the first review) and its draft changes (for its draft
+// state at any instant). Pending reviews, unsubmitted drafts only their
+// author sees, are skipped when read.
+const timelineTypes = "[PULL_REQUEST_REVIEW, READY_FOR_REVIEW_EVENT, CONVERT_TO_DRAFT_EVENT]"
+
+// timelineNodes selects what okrd needs of each timeline item.
+const timelineNodes = `nodes {
+            __typename
+            ... on PullRequestReview { author { login } state submittedAt }
+            ... on ReadyForReviewEvent { createdAt }
+            ... on ConvertToDraftEvent { createdAt }
+          }`
 
 // prQuery reads 100 pull requests, most recently updated first, each with
-// its oldest commit and its first reviews: one request, about 2 points.
+// its oldest commit and the start of its timeline (reviews and draft
+// changes): one request, about 2 points (a connection per pull request
+// costs the same whatever its page size).
 const prQuery = `query PullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {
   rateLimit { cost limit remaining resetAt }
   repository(owner: $owner, name: $name) {
@@ -83,40 +95,42 @@ const prQuery = `query PullRequests($owner: String!, $name: String!, $first: Int
         number state isDraft createdAt updatedAt mergedAt closedAt baseRefName additions deletions
         author { login }
         commits(first: 1) { nodes { commit { authoredDate } } }
-        reviews(first: 20, states: ` + reviewStates + `) {
-          totalCount
+        timelineItems(first: 50, itemTypes: ` + timelineTypes + `) {
           pageInfo { hasNextPage endCursor }
-          nodes { author { login } state submittedAt }
+          ` + timelineNodes + `
         }
       }
     }
   }
 }`
 
-// reviewsQuery reads further reviews of one pull request, for the rare one
-// whose first 20 reviews are all by its author.
-const reviewsQuery = `query Reviews($owner: String!, $name: String!, $number: Int!, $after: String) {
+// timelineQuery reads the rest of one pull request's timeline, for the
+// rare one with more than 50 reviews and draft changes.
+const timelineQuery = `query Timeline($owner: String!, $name: String!, $number: Int!, $after: String) {
   rateLimit { cost limit remaining resetAt }
   repository(owner: $owner, name: $name) {
     pullRequest(number: $number) {
-      reviews(first: 100, after: $after, states: ` + reviewStates + `) {
+      timelineItems(first: 100, after: $after, itemTypes: ` + timelineTypes + `) {
         pageInfo { hasNextPage endCursor }
-        nodes { author { login } state submittedAt }
+        ` + timelineNodes + `
       }
     }
   }
 }`
 
-type reviewNode struct {
+// timelineNode is a review, a ReadyForReviewEvent or a
+// ConvertToDraftEvent.
+type timelineNode struct {
+	Typename    string     `json:"__typename"`
 	Author      *login     `json:"author"`
 	State       string     `json:"state"`
 	SubmittedAt *time.Time `json:"submittedAt"`
+	CreatedAt   *time.Time `json:"createdAt"`
 }
 
-type reviewConn struct {
-	TotalCount int          `json:"totalCount"`
-	PageInfo   pageInfo     `json:"pageInfo"`
-	Nodes      []reviewNode `json:"nodes"`
+type timelineConn struct {
+	PageInfo pageInfo       `json:"pageInfo"`
+	Nodes    []timelineNode `json:"nodes"`
 }
 
 type prNode struct {
@@ -138,7 +152,7 @@ type prNode struct {
 			} `json:"commit"`
 		} `json:"nodes"`
 	} `json:"commits"`
-	Reviews reviewConn `json:"reviews"`
+	TimelineItems timelineConn `json:"timelineItems"`
 }
 
 type prPage struct {
@@ -251,6 +265,7 @@ func (s *Source) prRecord(ctx context.Context, repo, defaultBranch string, n prN
 		Repo: repo, Number: n.Number, Draft: n.IsDraft, Author: author, Base: n.BaseRefName,
 		IntoDefault: defaultBranch != "" && n.BaseRefName == defaultBranch,
 		CreatedAt:   n.CreatedAt.UTC(), UpdatedAt: n.UpdatedAt.UTC(), Additions: n.Additions, Deletions: n.Deletions,
+		DraftTracked: true,
 	}
 	switch n.State {
 	case "MERGED":
@@ -269,44 +284,77 @@ func (s *Source) prRecord(ctx context.Context, repo, defaultBranch string, n prN
 	if len(n.Commits.Nodes) > 0 && n.Commits.Nodes[0].Commit.AuthoredDate != nil {
 		rec.FirstCommitAt = timePtr(*n.Commits.Nodes[0].Commit.AuthoredDate)
 	}
-	reviews := reviewList(n.Reviews.Nodes)
-	first := mg.FirstReview(author, reviews)
-	// Only when every review read so far is the author's can a later page
-	// hold the first review by someone else.
-	for pi := n.Reviews.PageInfo; first.IsZero() && pi.HasNextPage && pi.EndCursor != ""; {
+	items := n.TimelineItems.Nodes
+	// The draft changes must all be known, so a long timeline is read to
+	// its end.
+	for pi := n.TimelineItems.PageInfo; pi.HasNextPage && pi.EndCursor != ""; {
 		owner, name := splitRepo(repo)
 		var more struct {
 			Repository *struct {
 				PullRequest *struct {
-					Reviews reviewConn `json:"reviews"`
+					TimelineItems timelineConn `json:"timelineItems"`
 				} `json:"pullRequest"`
 			} `json:"repository"`
 		}
 		vars := map[string]any{"owner": owner, "name": name, "number": n.Number, "after": pi.EndCursor}
-		if err := s.c.graphqlRetry(ctx, fmt.Sprintf("reviews of %s#%d", repo, n.Number), reviewsQuery, vars, &more); err != nil {
-			return nil, fmt.Errorf("reviews of #%d: %w", n.Number, err)
+		if err := s.c.graphqlRetry(ctx, fmt.Sprintf("timeline of %s#%d", repo, n.Number), timelineQuery, vars, &more); err != nil {
+			return nil, fmt.Errorf("timeline of #%d: %w", n.Number, err)
 		}
 		if more.Repository == nil || more.Repository.PullRequest == nil {
 			break
 		}
-		conn := more.Repository.PullRequest.Reviews
-		first = mg.FirstReview(author, reviewList(conn.Nodes))
+		conn := more.Repository.PullRequest.TimelineItems
+		items = append(items, conn.Nodes...)
 		pi = conn.PageInfo
 	}
-	rec.FirstReviewAt = timePtr(first)
+	var reviews []mg.Review
+	var changes []draftChange
+	for _, it := range items {
+		switch it.Typename {
+		case "PullRequestReview":
+			rv := mg.Review{Author: it.Author.name(), State: it.State}
+			if it.SubmittedAt != nil {
+				rv.SubmittedAt = *it.SubmittedAt
+			}
+			reviews = append(reviews, rv)
+		case "ReadyForReviewEvent", "ConvertToDraftEvent":
+			if it.CreatedAt != nil {
+				changes = append(changes, draftChange{at: it.CreatedAt.UTC(), draft: it.Typename == "ConvertToDraftEvent"})
+			}
+		}
+	}
+	rec.FirstReviewAt = timePtr(mg.FirstReview(author, reviews))
+	rec.DraftChanges = draftFlips(changes, n.IsDraft, rec.UpdatedAt)
 	return rec, nil
 }
 
-func reviewList(nodes []reviewNode) []mg.Review {
-	out := make([]mg.Review, 0, len(nodes))
-	for _, r := range nodes {
-		rv := mg.Review{Author: r.Author.name(), State: r.State}
-		if r.SubmittedAt != nil {
-			rv.SubmittedAt = *r.SubmittedAt
+// draftChange is one event of a timeline: converted to a draft, or marked
+// ready for review.
+type draftChange struct {
+	at    time.Time
+	draft bool
+}
+
+// draftFlips turns a pull request's draft events into the instants its
+// draft state flipped: an event that repeats the state it is already in
+// changes nothing. Should the events end in another state than the pull
+// request is in (an event the timeline lost), the state flipped by its
+// last update at the latest, and is taken to have flipped then.
+func draftFlips(changes []draftChange, isDraft bool, updated time.Time) []time.Time {
+	slices.SortStableFunc(changes, func(a, b draftChange) int { return a.at.Compare(b.at) })
+	var flips []time.Time
+	var state bool
+	for i, c := range changes {
+		if i > 0 && c.draft == state {
+			continue
 		}
-		out = append(out, rv)
+		flips = append(flips, c.at)
+		state = c.draft
 	}
-	return out
+	if len(flips) > 0 && state != isDraft {
+		flips = append(flips, updated)
+	}
+	return flips
 }
 
 // ---- deployments ----

@@ -598,7 +598,7 @@ func TestADraftMarkedReadyLeavesTheDraftCount(t *testing.T) {
 	e.fake.Update(func(d *githubfake.Data) {
 		for _, p := range d.Repo("acme/web").PullRequests {
 			if p.Number == 5 {
-				p.Draft, p.UpdatedAt = false, tv("2026-02-28T23:00:00Z")
+				p.SetDraft(false, tv("2026-02-28T23:00:00Z"))
 			}
 		}
 	})
@@ -606,4 +606,10 @@ func TestADraftMarkedReadyLeavesTheDraftCount(t *testing.T) {
 	e.mustValue("open_draft_prs", "acme/web", 0)
 	// It is still open.
 	e.mustValue("open_prs", "acme/web", 2)
+	// Its timeline says when it stopped being a draft.
+	ms := e.src.History(context.Background(), []collectors.HistoryRequest{{Binding: binding("open_draft_prs", "acme/web", "28d", nil),
+		At: []time.Time{tv("2026-02-28T22:59:59Z"), tv("2026-02-28T23:00:00Z")}}})[0]
+	if !ms[0].OK || ms[0].Value != 1 || !ms[1].OK || ms[1].Value != 0 {
+		t.Errorf("open drafts before and after it was marked ready = %+v", ms)
+	}
 }

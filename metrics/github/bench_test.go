@@ -28,10 +28,16 @@ func benchData(now time.Time) Data {
 		case r < 90:
 			pr.State = PRMerged
 			pr.MergedAt = created.Add(time.Duration(rng.Int64N(int64(72 * time.Hour))))
+			pr.ClosedAt = pr.MergedAt
 		case r < 95:
 			pr.State = PROpen
 		default:
 			pr.State = PRClosed
+			pr.ClosedAt = created.Add(time.Duration(rng.Int64N(int64(240 * time.Hour))))
+		}
+		if rng.IntN(5) == 0 {
+			// A fifth were drafts for their first hours.
+			pr.DraftChanges = []time.Time{created.Add(time.Duration(rng.Int64N(int64(12 * time.Hour))))}
 		}
 		if rng.IntN(4) > 0 {
 			pr.FirstReviewAt = created.Add(time.Duration(rng.Int64N(int64(24 * time.Hour))))
@@ -43,7 +49,12 @@ func benchData(now time.Time) Data {
 		if rng.IntN(10) == 0 {
 			o = Failed
 		}
-		d.Deployments = append(d.Deployments, Deployment{Repo: name(i), ID: fmt.Sprint(i), Outcome: o, At: randTime()})
+		dep := Deployment{Repo: name(i), ID: fmt.Sprint(i), Outcome: o, At: randTime()}
+		if o == Succeeded && rng.IntN(20) == 0 {
+			// A retried failure: failed an hour before it succeeded.
+			dep.Past = []PastOutcome{{At: dep.At.Add(-time.Hour), Until: dep.At.Add(-30 * time.Minute)}}
+		}
+		d.Deployments = append(d.Deployments, dep)
 	}
 	for i := range incidents {
 		opened := randTime()
@@ -75,8 +86,55 @@ func BenchmarkEveryMetric(b *testing.B) {
 		}
 		for _, r := range append([]string{""}, ix.Repos()...) {
 			v, _ := ix.Scope(r).OldestOpenAge(now)
-			sink += v + float64(ix.Scope(r).OpenPullRequests())
+			sink += v + float64(ix.Scope(r).OpenAt(now).Open)
 		}
 		_ = sink
 	}
+}
+
+// historyQueries is 100 key results, a realistic mix over a quarter: every
+// metric in turn, a third on the whole source and the rest on one
+// repository each, over 28 days (most), 7 days, 90 days or the period,
+// with the common quantiles; each asks for 92 daily points.
+func historyQueries(now time.Time) []HistoryQuery {
+	start := now.Add(-91 * 24 * time.Hour)
+	var ats []time.Time
+	for d := range 92 {
+		ats = append(ats, start.Add(time.Duration(d)*24*time.Hour))
+	}
+	rules := []WindowRule{{Last: 28 * 24 * time.Hour}, {Last: 7 * 24 * time.Hour}, {Last: 28 * 24 * time.Hour},
+		{Last: 90 * 24 * time.Hour}, {Period: true, Start: start, End: now.Add(24 * time.Hour)}}
+	quantiles := []float64{0.5, 0.85, 0.5, 0.95}
+	qs := make([]HistoryQuery, 100)
+	for i := range qs {
+		repo := ""
+		if i%3 != 0 {
+			repo = fmt.Sprintf("acme/svc-%02d", i%50)
+		}
+		qs[i] = HistoryQuery{Metric: Metrics[i%len(Metrics)].Name, Repo: repo, Quantile: quantiles[i%len(quantiles)],
+			Window: rules[i%len(rules)], At: ats}
+	}
+	return qs
+}
+
+// BenchmarkHistory100KeyResults92Days fills in a quarter of daily history
+// for 100 key results over 200,000 pull requests, 50,000 deployments and
+// 2,000 incidents (the index is built by the poll, before).
+func BenchmarkHistory100KeyResults92Days(b *testing.B) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	ix := NewIndex(benchData(now))
+	qs := historyQueries(now)
+	points := 0
+	for _, q := range qs {
+		points += len(q.At)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res := ix.History(qs)
+		if res[0].Err != nil {
+			b.Fatal(res[0].Err)
+		}
+	}
+	b.ReportMetric(float64(points), "points/op")
 }

@@ -2,6 +2,7 @@ package github
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -24,6 +25,14 @@ func Last(d time.Duration, now time.Time) Window { return Window{From: now.Add(-
 // Days is the length of the window in days (fractional).
 func (w Window) Days() float64 { return w.To.Sub(w.From).Hours() / 24 }
 
+// upTo is w ending at now at the latest: nothing after now exists yet.
+func (w Window) upTo(now time.Time) Window {
+	if w.To.After(now) {
+		w.To = now
+	}
+	return w
+}
+
 // Data is every record of one source.
 type Data struct {
 	// Repos are the repositories of the source, so that a repository
@@ -38,6 +47,10 @@ type Data struct {
 	Attribution time.Duration
 }
 
+// never is the time of an event that does not happen (an open pull
+// request's end, the blame of a deployment no incident blames).
+const never = math.MaxInt64
+
 // point is one timed value: an event at t (Unix nanoseconds) with a value.
 type point struct {
 	t int64
@@ -51,35 +64,65 @@ type mergedPoint struct {
 	size  float64 // additions + deletions
 }
 
-// deployPoint is one counted (successful or failed) deployment.
+// deployPoint is one counted (successful or failed) deployment, dated at
+// t, with the outcome it has had since t.
 type deployPoint struct {
 	t       int64
 	outcome Outcome
-	// blamed is set on a successful deployment that an incident was
-	// attributed to: a failed change.
-	blamed bool
+	// blamedAt is, for a successful deployment, when the first incident
+	// attributed to it was opened: from then on it is a failed change.
+	// never when no incident blames it.
+	blamedAt int64
+}
+
+// pastPoint is a failed outcome a deployment had, dated t, from t until
+// until (exclusive).
+type pastPoint struct {
+	t, until int64
 }
 
 // Scope is the index of one repository or of the whole source: every
 // record arranged by the time that puts it in a window, so that a window
-// is two binary searches.
+// is two binary searches, and every record that changes with the instant
+// of the measurement (an outcome that a later status replaced, the blame
+// of a later incident, a pull request's open and draft life) arranged so
+// that the records as they stood at any instant are read as cheaply.
 type Scope struct {
 	name    string
-	deploys []deployPoint // by t
+	deploys []deployPoint // current outcomes, by t
 	// Prefix counts over deploys: succ[i] successful deployments among
 	// deploys[:i], and so on, so that counting a window is O(log n).
+	// changeFail counts every deployment blamed at any time.
 	succ, fail, changeFail []int32
-	lead                   []point       // by deploy time
-	merged                 []mergedPoint // by merge time
-	review                 []point       // by first review time
-	restore                []point       // by incident close time
-	open, drafts           int           // open pull requests, and the drafts among them
-	oldestOpen             time.Time
+	// past are the failed outcomes deployments had before their current
+	// one, by t: few (retried failures), so they are scanned.
+	past []pastPoint
+	// blamed are the successful deployments an incident blames, by t:
+	// a window as of an instant before the blame subtracts them.
+	blamed []deployPoint
+	// attribution bounds the blame: blamedAt - t <= attribution.
+	attribution int64
+	lead        []point       // by deploy time
+	merged      []mergedPoint // by merge time
+	review      []point       // by first review time
+	restore     []point       // by incident close time
+	// Pull requests: created are creation times ascending; openUntil[i]
+	// is the latest end (merge or close; never while open) among the
+	// pull requests created[:i+1], so that the oldest one open at t is the
+	// first i whose openUntil[i] > t; ended are the ends ascending.
+	created, openUntil, ended []int64
+	// draftFrom and draftTo are the starts and the ends (ascending each)
+	// of the stretches of open life in which a pull request was a draft.
+	draftFrom, draftTo []int64
+	// spans and drafts gather the pull requests' open and draft stretches
+	// while the index is built.
+	spans, drafts []openSpan
 }
 
 // Index holds one source's records arranged for windowed queries, per
-// repository and for the whole source. It is immutable once built, so it
-// can be read concurrently.
+// repository and for the whole source, at any instant (the records as
+// they stood then). It is immutable once built, so it can be read
+// concurrently.
 type Index struct {
 	all   *Scope
 	repos map[string]*Scope // by lower-case name
@@ -94,12 +137,12 @@ func NewIndex(data Data) *Index {
 	if attribution <= 0 {
 		attribution = DefaultAttributionWindow
 	}
-	ix := &Index{all: &Scope{name: ""}, repos: map[string]*Scope{}}
+	ix := &Index{all: &Scope{name: "", attribution: int64(attribution)}, repos: map[string]*Scope{}}
 	scope := func(repo string) *Scope {
 		key := strings.ToLower(repo)
 		s, ok := ix.repos[key]
 		if !ok {
-			s = &Scope{name: repo}
+			s = &Scope{name: repo, attribution: int64(attribution)}
 			ix.repos[key] = s
 			ix.names = append(ix.names, repo)
 		}
@@ -111,14 +154,23 @@ func NewIndex(data Data) *Index {
 
 	// Deployments, per repository, sorted by time.
 	for _, d := range data.Deployments {
-		if d.Outcome != Succeeded && d.Outcome != Failed {
+		counted := d.Outcome == Succeeded || d.Outcome == Failed
+		if !counted && len(d.Past) == 0 {
 			continue
 		}
 		s := scope(d.Repo)
-		s.deploys = append(s.deploys, deployPoint{t: d.At.UnixNano(), outcome: d.Outcome})
+		if counted {
+			s.deploys = append(s.deploys, deployPoint{t: d.At.UnixNano(), outcome: d.Outcome, blamedAt: never})
+		}
+		for _, p := range d.Past {
+			if until := p.Until.UnixNano(); until > p.At.UnixNano() {
+				s.past = append(s.past, pastPoint{t: p.At.UnixNano(), until: until})
+			}
+		}
 	}
 	// The successful deployments of each repository and of the whole
-	// source, by time, for attribution and lead time.
+	// source, by time, for attribution and lead time. A success is final,
+	// so these are the same as of any instant after their deploy time.
 	succ := map[*Scope][]*deployPoint{}
 	var allSucc []*deployPoint
 	for _, s := range ix.repos {
@@ -136,7 +188,11 @@ func NewIndex(data Data) *Index {
 	// deployment strictly before it was opened, in its repository (or in
 	// any repository for an incident of the whole source), provided it
 	// opened within the attribution window after that deployment. A
-	// deployment blamed by several incidents is still one failed change.
+	// deployment blamed by several incidents is still one failed change,
+	// from the opening of the first. As of an instant, only the incidents
+	// opened by then exist; the deployment each blames does not depend on
+	// the instant, since the deployments that succeeded before its opening
+	// all had by then.
 	for _, inc := range data.Incidents {
 		opened := inc.OpenedAt.UnixNano()
 		cands := allSucc
@@ -147,14 +203,15 @@ func NewIndex(data Data) *Index {
 		if i == 0 {
 			continue
 		}
-		if d := cands[i-1]; opened-d.t <= int64(attribution) {
-			d.blamed = true
+		if d := cands[i-1]; opened-d.t <= int64(attribution) && opened < d.blamedAt {
+			d.blamedAt = opened
 		}
 	}
 
+	var stretches []openSpan
+	ix.all.spans = make([]openSpan, 0, len(data.PullRequests))
 	for _, pr := range data.PullRequests {
 		s := scope(pr.Repo)
-		created := pr.CreatedAt.UnixNano()
 		if pr.State == PRMerged && !pr.MergedAt.IsZero() && pr.IntoDefault {
 			// Lead time for changes: a pull request merged into the
 			// default branch is deployed by the first successful
@@ -173,16 +230,13 @@ func NewIndex(data Data) *Index {
 			s.review = append(s.review, p)
 			ix.all.review = append(ix.all.review, p)
 		}
-		if pr.State == PROpen {
-			for _, sc := range []*Scope{s, ix.all} {
-				if sc.open == 0 || created < sc.oldestOpen.UnixNano() {
-					sc.oldestOpen = pr.CreatedAt
-				}
-				sc.open++
-				if pr.Draft {
-					sc.drafts++
-				}
-			}
+		span := openSpan{created: pr.CreatedAt.UnixNano(), end: openEnd(pr)}
+		s.spans = append(s.spans, span)
+		ix.all.spans = append(ix.all.spans, span)
+		stretches = draftStretches(stretches[:0], pr, span)
+		for _, st := range stretches {
+			s.drafts = append(s.drafts, st)
+			ix.all.drafts = append(ix.all.drafts, st)
 		}
 	}
 
@@ -211,6 +265,7 @@ func NewIndex(data Data) *Index {
 
 	for _, s := range ix.repos {
 		ix.all.deploys = append(ix.all.deploys, s.deploys...)
+		ix.all.past = append(ix.all.past, s.past...)
 		ix.all.lead = append(ix.all.lead, s.lead...)
 	}
 	slices.SortFunc(ix.all.deploys, func(a, b deployPoint) int { return cmp.Compare(a.t, b.t) })
@@ -220,6 +275,55 @@ func NewIndex(data Data) *Index {
 	ix.all.finish()
 	sort.Strings(ix.names)
 	return ix
+}
+
+// openEnd is when a pull request stopped being open: its merge, its
+// closing, or never while it is open. A closed one without a closing time
+// (which GitHub does not send) was never open; an end before the creation
+// is taken as the creation.
+func openEnd(pr PullRequest) int64 {
+	var end time.Time
+	switch pr.State {
+	case PROpen:
+		return never
+	case PRMerged:
+		end = pr.MergedAt
+		if end.IsZero() {
+			end = pr.ClosedAt
+		}
+	default:
+		end = pr.ClosedAt
+	}
+	if end.IsZero() || end.Before(pr.CreatedAt) {
+		end = pr.CreatedAt
+	}
+	return end.UnixNano()
+}
+
+// openSpan is a stretch [created, end) of a pull request's open life.
+type openSpan struct {
+	created, end int64
+}
+
+// draftStretches appends to out the stretches of a pull request's open
+// life in which it was a draft.
+func draftStretches(out []openSpan, pr PullRequest, life openSpan) []openSpan {
+	draft := pr.Draft
+	if len(pr.DraftChanges)%2 == 1 {
+		draft = !draft // the state at creation
+	}
+	from := life.created
+	for _, c := range pr.DraftChanges {
+		at := min(max(c.UnixNano(), life.created), life.end)
+		if draft && at > from {
+			out = append(out, openSpan{from, at})
+		}
+		draft, from = !draft, at
+	}
+	if draft && life.end > from {
+		out = append(out, openSpan{from, life.end})
+	}
+	return out
 }
 
 // leadTime returns the lead time of a merged pull request, at the deploy
@@ -251,21 +355,49 @@ func (s *Scope) finish() {
 	byT(s.review)
 	byT(s.restore)
 	slices.SortFunc(s.merged, func(a, b mergedPoint) int { return cmp.Compare(a.t, b.t) })
+	slices.SortFunc(s.past, func(a, b pastPoint) int { return cmp.Compare(a.t, b.t) })
 	n := len(s.deploys)
 	s.succ, s.fail, s.changeFail = make([]int32, n+1), make([]int32, n+1), make([]int32, n+1)
+	s.blamed = nil
 	for i, d := range s.deploys {
 		s.succ[i+1], s.fail[i+1], s.changeFail[i+1] = s.succ[i], s.fail[i], s.changeFail[i]
 		switch {
 		case d.outcome == Failed:
 			s.fail[i+1]++
 			s.changeFail[i+1]++
-		case d.blamed:
+		case d.blamedAt != never:
 			s.succ[i+1]++
 			s.changeFail[i+1]++
+			s.blamed = append(s.blamed, d)
 		default:
 			s.succ[i+1]++
 		}
 	}
+
+	// Pull requests in creation order, with the running latest end.
+	slices.SortFunc(s.spans, func(a, b openSpan) int { return cmp.Compare(a.created, b.created) })
+	s.created, s.openUntil = make([]int64, len(s.spans)), make([]int64, len(s.spans))
+	s.ended = make([]int64, 0, len(s.spans))
+	latest := int64(math.MinInt64)
+	for i, sp := range s.spans {
+		s.created[i] = sp.created
+		latest = max(latest, sp.end)
+		s.openUntil[i] = latest
+		if sp.end != never {
+			s.ended = append(s.ended, sp.end)
+		}
+	}
+	slices.Sort(s.ended)
+	s.draftFrom, s.draftTo = make([]int64, len(s.drafts)), make([]int64, 0, len(s.drafts))
+	for i, d := range s.drafts {
+		s.draftFrom[i] = d.created
+		if d.end != never {
+			s.draftTo = append(s.draftTo, d.end)
+		}
+	}
+	slices.Sort(s.draftFrom)
+	slices.Sort(s.draftTo)
+	s.spans, s.drafts = nil, nil
 }
 
 func seconds(d time.Duration) float64 {
@@ -332,24 +464,59 @@ func (c DeploymentCounts) ChangeFailureRate() (float64, bool) {
 	return float64(c.ChangeFailures) / float64(n), true
 }
 
-// Deployments counts the deployments in w.
-func (s *Scope) Deployments(w Window) DeploymentCounts {
+// Deployments counts the deployments in w as they stood at the end of w.
+func (s *Scope) Deployments(w Window) DeploymentCounts { return s.DeploymentsAt(w, w.To) }
+
+// DeploymentsAt counts the deployments in w as they stood at now (w ends
+// at or before now): a deployment's outcome is the one its statuses
+// created by now give, and a successful one is a failed change once an
+// incident opened by now blames it.
+func (s *Scope) DeploymentsAt(w Window, now time.Time) DeploymentCounts {
+	t := now.UnixNano()
+	w = w.upTo(now)
 	lo, hi := bounds(len(s.deploys), func(i int) int64 { return s.deploys[i].t }, w)
-	return DeploymentCounts{
+	c := DeploymentCounts{
 		Succeeded:      int(s.succ[hi] - s.succ[lo]),
 		Failed:         int(s.fail[hi] - s.fail[lo]),
 		ChangeFailures: int(s.changeFail[hi] - s.changeFail[lo]),
 	}
+	// Blamed deployments whose first blaming incident opened after now
+	// were not failed changes yet; only the latest ones can be.
+	from := w
+	if recent := t - s.attribution; recent > from.From.UnixNano() {
+		from.From = time.Unix(0, recent)
+	}
+	blo, bhi := bounds(len(s.blamed), func(i int) int64 { return s.blamed[i].t }, from)
+	for _, d := range s.blamed[blo:bhi] {
+		if d.blamedAt > t {
+			c.ChangeFailures--
+		}
+	}
+	// A failed outcome that a later status replaced still held at now.
+	plo, phi := bounds(len(s.past), func(i int) int64 { return s.past[i].t }, w)
+	for _, p := range s.past[plo:phi] {
+		if p.until > t {
+			c.Failed++
+			c.ChangeFailures++
+		}
+	}
+	return c
 }
 
-// DeploymentFrequency is successful deployments in w per day of w; a
-// window of no length has none.
+// DeploymentFrequency is successful deployments in w per day of w, as they
+// stood at the end of w; a window of no length has none.
 func (s *Scope) DeploymentFrequency(w Window) (float64, bool) {
+	return s.DeploymentFrequencyAt(w, w.To)
+}
+
+// DeploymentFrequencyAt is successful deployments in w per day of w, as
+// they stood at now.
+func (s *Scope) DeploymentFrequencyAt(w Window, now time.Time) (float64, bool) {
 	days := w.Days()
 	if days <= 0 {
 		return 0, false
 	}
-	return float64(s.Deployments(w).Succeeded) / days, true
+	return float64(s.DeploymentsAt(w, now).Succeeded) / days, true
 }
 
 // LeadTimes are the lead times for changes (seconds) of the pull requests
@@ -402,18 +569,45 @@ func (s *Scope) Sizes(w Window) Distribution {
 	return newDistribution(out)
 }
 
-// OpenPullRequests is the number of open pull requests, drafts included.
-func (s *Scope) OpenPullRequests() int { return s.open }
+// OpenPRs are the pull requests open at an instant.
+type OpenPRs struct {
+	Open   int // drafts included
+	Drafts int
+	// Oldest is the creation of the oldest open one; zero when none is
+	// open.
+	Oldest time.Time
+}
+
+// OpenAt returns the pull requests open at now: created by now, and
+// neither merged nor closed by now; the drafts among them are those whose
+// draft state at now is draft.
+func (s *Scope) OpenAt(now time.Time) OpenPRs {
+	t := now.UnixNano()
+	upTo := func(ts []int64) int { return sort.Search(len(ts), func(i int) bool { return ts[i] > t }) }
+	created := upTo(s.created)
+	o := OpenPRs{Open: created - upTo(s.ended), Drafts: upTo(s.draftFrom) - upTo(s.draftTo)}
+	// openUntil ascends: the first pull request still open after now is
+	// the oldest open one, if it was created by now.
+	if i := upTo(s.openUntil); i < created {
+		o.Oldest = time.Unix(0, s.created[i]).UTC()
+	}
+	return o
+}
+
+// OpenPullRequests is the number of open pull requests, drafts included,
+// as the records stand.
+func (s *Scope) OpenPullRequests() int { return s.OpenAt(time.Unix(0, never)).Open }
 
 // OpenDraftPullRequests is the number of open draft pull requests (counted
-// in OpenPullRequests too).
-func (s *Scope) OpenDraftPullRequests() int { return s.drafts }
+// in OpenPullRequests too), as the records stand.
+func (s *Scope) OpenDraftPullRequests() int { return s.OpenAt(time.Unix(0, never)).Drafts }
 
-// OldestOpenAge is the age at now (seconds) of the oldest open pull
-// request; there is none without open pull requests.
+// OldestOpenAge is the age at now (seconds) of the oldest pull request
+// open at now; there is none without open pull requests.
 func (s *Scope) OldestOpenAge(now time.Time) (float64, bool) {
-	if s.open == 0 {
+	o := s.OpenAt(now)
+	if o.Open == 0 {
 		return 0, false
 	}
-	return seconds(now.Sub(s.oldestOpen)), true
+	return seconds(now.Sub(o.Oldest)), true
 }

@@ -85,10 +85,15 @@ func MetricNames() string {
 }
 
 // Value computes one metric for a scope (a repository, or "" for the whole
-// source) over window w; q is the quantile of distribution metrics and now
-// is the time of the measurement (for the age of open pull requests). ok is
-// false when the metric has no value (an empty set, an unknown scope), which
-// is not an error.
+// source) over window w, as the records stood at now (METRICS.md, "History:
+// every metric at a past instant"): events after now do not exist yet,
+// deployments have the outcome their statuses created by now give, a
+// successful deployment is a failed change once an incident opened by now
+// blames it, and open pull requests are those open at now. With now after
+// every record it is the live measurement. q is the quantile of
+// distribution metrics; a window ending after now ends at now. ok is false
+// when the metric has no value (an empty set, an unknown scope), which is
+// not an error.
 func (ix *Index) Value(metric, repo string, w Window, q float64, now time.Time) (v float64, ok bool, err error) {
 	m, known := LookupMetric(metric)
 	if !known {
@@ -101,20 +106,24 @@ func (ix *Index) Value(metric, repo string, w Window, q float64, now time.Time) 
 	if !m.Distribution {
 		q = DefaultQuantile
 	}
-	v, ok = s.value(metric, w, q, now)
+	v, ok = s.value(metric, w.upTo(now), q, now)
+	if !ok {
+		v = 0 // a value that does not exist is no number either
+	}
 	return v, ok, nil
 }
 
+// value computes one metric over w (which ends by now) as of now.
 func (s *Scope) value(metric string, w Window, q float64, now time.Time) (float64, bool) {
 	switch metric {
 	case MetricDeploymentFrequency:
-		return s.DeploymentFrequency(w)
+		return s.DeploymentFrequencyAt(w, now)
 	case MetricDeploymentCount:
-		return float64(s.Deployments(w).Succeeded), true
+		return float64(s.DeploymentsAt(w, now).Succeeded), true
 	case MetricLeadTime:
 		return s.LeadTimes(w).Quantile(q)
 	case MetricChangeFailureRate:
-		return s.Deployments(w).ChangeFailureRate()
+		return s.DeploymentsAt(w, now).ChangeFailureRate()
 	case MetricTimeToRestore:
 		return s.RestoreTimes(w).Quantile(q)
 	case MetricIncidentsResolved:
@@ -128,14 +137,14 @@ func (s *Scope) value(metric string, w Window, q float64, now time.Time) (float6
 	case MetricTimeToFirstReview:
 		return s.FirstReviewTimes(w).Quantile(q)
 	case MetricOpenPRs:
-		return float64(s.OpenPullRequests()), true
+		return float64(s.OpenAt(now).Open), true
 	case MetricOpenDraftPRs:
-		return float64(s.OpenDraftPullRequests()), true
+		return float64(s.OpenAt(now).Drafts), true
 	case MetricOldestOpenPRAge:
 		return s.OldestOpenAge(now)
 	}
 	if key, ok := levelKeys[metric]; ok {
-		l, ok := s.Level(key, w)
+		l, ok := s.LevelAt(key, w, now)
 		return float64(l), ok
 	}
 	return 0, false
@@ -159,18 +168,22 @@ var levelKeys = map[string]string{
 	MetricLevelTimeToRestore:     KeyTimeToRestore,
 }
 
-// Level is the DORA level of one key over w; lead time and time to restore
-// are judged by their median. ok is false when the key has no value.
-func (s *Scope) Level(key string, w Window) (Level, bool) {
+// Level is the DORA level of one key over w, as the records stood at the
+// end of w; lead time and time to restore are judged by their median. ok is
+// false when the key has no value.
+func (s *Scope) Level(key string, w Window) (Level, bool) { return s.LevelAt(key, w, w.To) }
+
+// LevelAt is the DORA level of one key over w as the records stood at now.
+func (s *Scope) LevelAt(key string, w Window, now time.Time) (Level, bool) {
 	switch key {
 	case KeyDeploymentFrequency:
-		f, ok := s.DeploymentFrequency(w)
+		f, ok := s.DeploymentFrequencyAt(w, now)
 		return DeploymentFrequencyLevel(f), ok
 	case KeyLeadTime:
 		p50, ok := s.LeadTimes(w).Quantile(0.5)
 		return LeadTimeLevel(p50), ok
 	case KeyChangeFailureRate:
-		r, ok := s.Deployments(w).ChangeFailureRate()
+		r, ok := s.DeploymentsAt(w, now).ChangeFailureRate()
 		return ChangeFailureRateLevel(r), ok
 	case KeyTimeToRestore:
 		p50, ok := s.RestoreTimes(w).Quantile(0.5)
@@ -203,7 +216,7 @@ type Summary struct {
 
 // Summarize computes the summary of the whole source and of every
 // repository (in that order, repositories sorted) over each window ending
-// at now.
+// at now, as the records stood at now (see Value).
 func (ix *Index) Summarize(now time.Time, windows []time.Duration) []Summary {
 	scopes := append([]*Scope{ix.all}, make([]*Scope, 0, len(ix.names))...)
 	for _, name := range ix.names {
@@ -216,7 +229,7 @@ func (ix *Index) Summarize(now time.Time, windows []time.Duration) []Summary {
 			sum := Summary{
 				Repo:              s.name,
 				Window:            d,
-				Deployments:       s.Deployments(w),
+				Deployments:       s.DeploymentsAt(w, now),
 				LeadTimes:         s.LeadTimes(w),
 				RestoreTimes:      s.RestoreTimes(w),
 				IncidentsResolved: s.IncidentsResolved(w),
@@ -226,7 +239,7 @@ func (ix *Index) Summarize(now time.Time, windows []time.Duration) []Summary {
 				FirstReviewTimes:  s.FirstReviewTimes(w),
 				Levels:            make(map[string]Level, len(Keys)),
 			}
-			sum.Frequency, _ = s.DeploymentFrequency(w)
+			sum.Frequency, _ = s.DeploymentFrequencyAt(w, now)
 			sum.Levels[KeyDeploymentFrequency] = DeploymentFrequencyLevel(sum.Frequency)
 			if p50, ok := sum.LeadTimes.Quantile(0.5); ok {
 				sum.Levels[KeyLeadTime] = LeadTimeLevel(p50)

@@ -4,10 +4,12 @@
 // (whatever the deployment signal) and incidents. It does no I/O and reads
 // no clock: the collector in collectors/github turns API answers into these
 // records, builds an Index once per poll, and every value it exports or
-// binds to a key result is a pure function of that Index and a window.
+// binds to a key result is a pure function of that Index, a window and
+// the instant of the measurement (a past one gives the value as of then).
 package github
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -30,10 +32,18 @@ type PullRequest struct {
 	State  PRState
 	// Draft is true for a draft pull request; it counts only while open.
 	Draft bool
+	// DraftChanges are the instants, oldest first, at which its draft
+	// state flipped (converted to draft, marked ready for review). Its
+	// state at creation is Draft flipped once per change; without changes
+	// it kept its Draft state all its life.
+	DraftChanges []time.Time
 	// CreatedAt is when the pull request was opened.
 	CreatedAt time.Time
 	// MergedAt is when it was merged; zero unless State is PRMerged.
 	MergedAt time.Time
+	// ClosedAt is when a pull request closed without merging was closed;
+	// it is open until then (a merged one is open until MergedAt).
+	ClosedAt time.Time
 	// IntoDefault is true when its base branch was the repository's
 	// default branch: only those count for lead time for changes.
 	IntoDefault bool
@@ -76,12 +86,26 @@ func (o Outcome) String() string {
 // Deployment is one deployment with its outcome, whatever the deployment
 // signal (GitHub deployments, releases or workflow runs).
 type Deployment struct {
-	Repo    string
-	ID      string
+	Repo string
+	ID   string
+	// Outcome is its outcome as the records stand, which it has had since
+	// At.
 	Outcome Outcome
 	// At is the deploy time of a successful deployment, or the time of the
 	// newest (failing) status of a failed one.
 	At time.Time
+	// Past are the failed outcomes it had before its current one, oldest
+	// first: a GitHub deployment that failed and was retried was a failed
+	// deployment, dated at its failing status, until its next status. A
+	// success never becomes a past outcome (any success counts), so
+	// releases, workflow runs and most deployments have none.
+	Past []PastOutcome
+}
+
+// PastOutcome is a failed outcome a deployment had from At (the failing
+// status it is dated at) until Until (the next status that changed it).
+type PastOutcome struct {
+	At, Until time.Time
 }
 
 // Incident is one incident (a labelled GitHub issue or a Jira issue).
@@ -133,6 +157,38 @@ func DeploymentOutcome(statuses []DeploymentStatus) (Outcome, time.Time) {
 		return Failed, newest
 	}
 	return Ignored, time.Time{}
+}
+
+// StatusDeployment is a GitHub deployment with its statuses: its outcome is
+// DeploymentOutcome of them all, and its past outcomes are what
+// DeploymentOutcome gave over the statuses created by each earlier
+// instant, so that the deployment as it stood at any instant t is the one
+// its statuses created at or before t make.
+func StatusDeployment(repo, id string, statuses []DeploymentStatus) Deployment {
+	d := Deployment{Repo: repo, ID: id}
+	d.Outcome, d.At = DeploymentOutcome(statuses)
+	sts := slices.Clone(statuses)
+	// Stable: of two statuses in the same second the later one listed
+	// stays the newer, as DeploymentOutcome reads them.
+	slices.SortStableFunc(sts, func(a, b DeploymentStatus) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	var cur Outcome
+	var curAt time.Time
+	for i := 0; i < len(sts); {
+		// The statuses of one instant arrive together.
+		j := i + 1
+		for j < len(sts) && sts[j].CreatedAt.Equal(sts[i].CreatedAt) {
+			j++
+		}
+		o, at := DeploymentOutcome(sts[:j])
+		if o != cur || !at.Equal(curAt) {
+			if cur == Failed {
+				d.Past = append(d.Past, PastOutcome{At: curAt, Until: sts[i].CreatedAt})
+			}
+			cur, curAt = o, at
+		}
+		i = j
+	}
+	return d
 }
 
 // ReleaseOutcome applies METRICS.md to a release: a published release that

@@ -80,6 +80,31 @@ type PullRequest struct {
 	Commits []Commit
 	// Reviews in submission order (PENDING ones have no SubmittedAt).
 	Reviews []Review
+	// DraftEvents are the changes of its draft state, oldest first, as
+	// its timeline records them; Draft is the state after the last one.
+	// A pull request opened as a draft has none for its opening.
+	DraftEvents []DraftEvent
+}
+
+// DraftEvent is one change of a pull request's draft state: converted to
+// a draft (Draft true, a ConvertToDraftEvent) or marked ready for review
+// (Draft false, a ReadyForReviewEvent).
+type DraftEvent struct {
+	ID    int64
+	Draft bool
+	Actor string
+	At    time.Time
+}
+
+// SetDraft converts the pull request to a draft (draft true) or marks it
+// ready for review at at, as GitHub does: the state changes, the timeline
+// gets the event, and the pull request is updated.
+func (p *PullRequest) SetDraft(draft bool, at time.Time) {
+	p.Draft = draft
+	p.DraftEvents = append(p.DraftEvents, DraftEvent{Draft: draft, Actor: p.Author, At: at})
+	if at.After(p.UpdatedAt) {
+		p.UpdatedAt = at
+	}
 }
 
 // Commit is one commit of a pull request.
@@ -241,10 +266,21 @@ func (d *Data) normalize(r *Repo) {
 			for _, rv := range p.Reviews {
 				p.UpdatedAt = latest(p.UpdatedAt, rv.SubmittedAt)
 			}
+			for _, ev := range p.DraftEvents {
+				p.UpdatedAt = latest(p.UpdatedAt, &ev.At)
+			}
 		}
 		for i := range p.Reviews {
 			if p.Reviews[i].ID == 0 {
 				p.Reviews[i].ID = 700000 + d.id()
+			}
+		}
+		for i := range p.DraftEvents {
+			if p.DraftEvents[i].ID == 0 {
+				p.DraftEvents[i].ID = 800000 + d.id()
+			}
+			if p.DraftEvents[i].Actor == "" {
+				p.DraftEvents[i].Actor = p.Author
 			}
 		}
 		for i := range p.Commits {

@@ -335,3 +335,99 @@ func TestEnterpriseServerPaths(t *testing.T) {
 		t.Errorf("GraphQL at /api/graphql: %v", out)
 	}
 }
+
+func TestGraphQLTimelineItems(t *testing.T) {
+	s, srv, _ := start(t)
+	ts := func(v string) time.Time {
+		x, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	tp := func(v string) *time.Time { x := ts(v); return &x }
+	s.Update(func(d *Data) {
+		p := &PullRequest{Number: 500, Author: "ann", Draft: true, CreatedAt: ts("2026-02-01T10:00:00Z"),
+			Reviews: []Review{{Author: "ben", State: "COMMENTED", SubmittedAt: tp("2026-02-01T12:00:00Z")},
+				{Author: "cat", State: "PENDING"}, {Author: "okrd-bot", State: "PENDING"}}}
+		p.SetDraft(false, ts("2026-02-01T11:00:00Z"))
+		p.SetDraft(true, ts("2026-02-01T13:00:00Z"))
+		d.Repo("acme/svc-00").PullRequests = append(d.Repo("acme/svc-00").PullRequests, p)
+	})
+	const q = `query($types: [PullRequestTimelineItemsItemType!]) { rateLimit { cost }
+  repository(owner: "acme", name: "svc-00") { pullRequest(number: 500) { isDraft updatedAt
+    timelineItems(first: 10, itemTypes: $types) {
+      totalCount pageInfo { hasNextPage }
+      nodes { __typename
+        ... on PullRequestReview { author { login } state submittedAt }
+        ... on ReadyForReviewEvent { createdAt actor { login } }
+        ... on ConvertToDraftEvent { createdAt } } } } } }`
+	out, _ := graphql(t, srv, q, map[string]any{"types": []string{"PULL_REQUEST_REVIEW", "READY_FOR_REVIEW_EVENT", "CONVERT_TO_DRAFT_EVENT"}})
+	if out["errors"] != nil {
+		t.Fatalf("errors: %v", out["errors"])
+	}
+	pr := out["data"].(map[string]any)["repository"].(map[string]any)["pullRequest"].(map[string]any)
+	if pr["isDraft"] != true || pr["updatedAt"] != "2026-02-01T13:00:00Z" {
+		t.Errorf("pull request = %v, want a draft updated by its conversion", pr)
+	}
+	var got []string
+	for _, n := range pr["timelineItems"].(map[string]any)["nodes"].([]any) {
+		m := n.(map[string]any)
+		at, _ := m["createdAt"].(string)
+		if at == "" {
+			at, _ = m["submittedAt"].(string)
+		}
+		got = append(got, m["__typename"].(string)+"@"+at)
+	}
+	// In time order; carol's pending review is hers alone to see, and the
+	// token's own pending review, not submitted yet, comes last.
+	want := []string{"ReadyForReviewEvent@2026-02-01T11:00:00Z", "PullRequestReview@2026-02-01T12:00:00Z",
+		"ConvertToDraftEvent@2026-02-01T13:00:00Z", "PullRequestReview@"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("timeline = %v, want %v", got, want)
+	}
+	// Only the draft changes.
+	out, _ = graphql(t, srv, q, map[string]any{"types": []string{"CONVERT_TO_DRAFT_EVENT"}})
+	nodes := out["data"].(map[string]any)["repository"].(map[string]any)["pullRequest"].(map[string]any)["timelineItems"].(map[string]any)["nodes"].([]any)
+	if len(nodes) != 1 || nodes[0].(map[string]any)["__typename"] != "ConvertToDraftEvent" {
+		t.Errorf("converted only: %v", nodes)
+	}
+	// A type that is not in the enum is an argument error.
+	out, _ = graphql(t, srv, q, map[string]any{"types": []string{"DRAFTED"}})
+	if errs, _ := out["errors"].([]any); len(errs) == 0 || !strings.Contains(errs[0].(map[string]any)["message"].(string), "Argument 'itemTypes' on Field 'timelineItems' has an invalid value") {
+		t.Errorf("bad item type: %v", out["errors"])
+	}
+	// One timeline per pull request costs as much as one review list:
+	// 1 + 100 + 100 = 201 requests, 2 points.
+	cost := `{ rateLimit { cost } repository(owner: "acme", name: "svc-00") {
+  pullRequests(first: 100) { nodes { commits(first: 1) { totalCount } timelineItems(first: 50, itemTypes: [PULL_REQUEST_REVIEW]) { totalCount } } } } }`
+	out, _ = graphql(t, srv, cost, nil)
+	if c := out["data"].(map[string]any)["rateLimit"].(map[string]any)["cost"]; c != float64(2) {
+		t.Errorf("cost = %v, want 2", c)
+	}
+}
+
+func TestGeneratedDraftHistoriesEndInTheDraftState(t *testing.T) {
+	var d Data
+	d.Generate(GenOptions{Owner: "acme", Repos: 2, PullRequests: 400, Days: 90, Now: now, Seed: 3})
+	changed := 0
+	for _, r := range d.Repos {
+		for _, p := range r.PullRequests {
+			if len(p.DraftEvents) == 0 {
+				continue
+			}
+			changed++
+			if last := p.DraftEvents[len(p.DraftEvents)-1]; last.Draft != p.Draft {
+				t.Errorf("#%d ends with draft %v but is draft %v", p.Number, last.Draft, p.Draft)
+			}
+			for i, ev := range p.DraftEvents {
+				if ev.At.Before(p.CreatedAt) || i > 0 && ev.At.Before(p.DraftEvents[i-1].At) || ev.At.After(p.UpdatedAt) {
+					t.Errorf("#%d: draft change %d at %v out of order (created %v, updated %v)", p.Number, i, ev.At, p.CreatedAt, p.UpdatedAt)
+				}
+			}
+		}
+	}
+	if changed < 40 {
+		t.Errorf("only %d of 800 pull requests changed their draft state", changed)
+	}
+}

@@ -45,6 +45,9 @@ func (d *Data) Generate(o GenOptions) {
 		o.Now = time.Now().UTC().Truncate(time.Second)
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x0c7d))
+	// Draft histories draw from a stream of their own, so that the rest of
+	// the data stays what it was before the fake had them.
+	drafts := rand.New(rand.NewPCG(o.Seed, 0xd4af))
 	span := time.Duration(o.Days) * 24 * time.Hour
 	start := o.Now.Add(-span)
 	people := []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"}
@@ -107,6 +110,7 @@ func (d *Data) Generate(o GenOptions) {
 			if rng.IntN(20) == 0 {
 				p.BaseRef = "release/1.x"
 			}
+			genDraftHistory(drafts, p, o.Now)
 			r.PullRequests = append(r.PullRequests, p)
 		}
 		for i := range o.Deployments {
@@ -156,6 +160,38 @@ func (d *Data) Generate(o GenOptions) {
 			r.Issues = append(r.Issues, is)
 		}
 		d.AddRepo(r)
+	}
+}
+
+// genDraftHistory gives a pull request the draft changes teams make: a
+// fifth are opened as drafts and marked ready for review some time before
+// they end (a few are converted back and made ready again), and an open
+// draft was sometimes opened ready and converted later. The state it ends
+// in (Draft) is kept.
+func genDraftHistory(rng *rand.Rand, p *PullRequest, now time.Time) {
+	end := now
+	if p.MergedAt != nil {
+		end = *p.MergedAt
+	} else if p.ClosedAt != nil {
+		end = *p.ClosedAt
+	}
+	life := end.Sub(p.CreatedAt)
+	if life < 4*time.Second {
+		return
+	}
+	at := func(lo, hi float64) time.Time {
+		return p.CreatedAt.Add(time.Duration((lo + rng.Float64()*(hi-lo)) * float64(life))).Truncate(time.Second)
+	}
+	switch {
+	case p.Draft && rng.IntN(3) == 0:
+		// Opened ready, converted to a draft later.
+		p.DraftEvents = append(p.DraftEvents, DraftEvent{Draft: true, At: at(0.1, 0.9)})
+	case !p.Draft && rng.IntN(5) == 0:
+		// Opened as a draft, marked ready.
+		if rng.IntN(8) == 0 {
+			p.DraftEvents = append(p.DraftEvents, DraftEvent{Draft: false, At: at(0, 0.25)}, DraftEvent{Draft: true, At: at(0.25, 0.5)})
+		}
+		p.DraftEvents = append(p.DraftEvents, DraftEvent{Draft: false, At: at(0.5, 0.95)})
 	}
 }
 

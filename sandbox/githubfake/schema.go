@@ -12,8 +12,9 @@ import (
 
 // The subset of GitHub's GraphQL schema (schema.docs.graphql) the fake
 // serves: Query.repository and Query.rateLimit; Repository with its pull
-// requests (commits, reviews, labels) and deployments (statuses); the
-// connection types with nodes, edges, pageInfo and totalCount. Field and
+// requests (commits, reviews, labels, and the timeline's reviews and draft
+// changes) and deployments (statuses); the connection types with nodes,
+// edges, pageInfo and totalCount. Field and
 // argument names, enum values, limits and error messages follow the real
 // API.
 
@@ -384,8 +385,121 @@ func (o *prObj) resolve(name string, args map[string]any) (any, error) {
 			objs[i] = &labelObj{name: l}
 		}
 		return paginate("Label", "labels", objs, args)
+	case "timelineItems":
+		return o.timelineItems(args)
 	}
 	return nil, undefinedField("PullRequest", name)
+}
+
+// timelineItemTypes are the values of GitHub's
+// PullRequestTimelineItemsItemType enum. The fake's timelines hold only
+// reviews and draft changes; asking for the other types is valid and
+// finds nothing.
+var timelineItemTypes = []string{
+	"ADDED_TO_MERGE_QUEUE_EVENT", "ADDED_TO_PROJECT_EVENT", "ASSIGNED_EVENT", "AUTOMATIC_BASE_CHANGE_FAILED_EVENT",
+	"AUTOMATIC_BASE_CHANGE_SUCCEEDED_EVENT", "AUTO_MERGE_DISABLED_EVENT", "AUTO_MERGE_ENABLED_EVENT", "AUTO_REBASE_ENABLED_EVENT",
+	"AUTO_SQUASH_ENABLED_EVENT", "BASE_REF_CHANGED_EVENT", "BASE_REF_DELETED_EVENT", "BASE_REF_FORCE_PUSHED_EVENT", "CLOSED_EVENT",
+	"COMMENT_DELETED_EVENT", "CONNECTED_EVENT", "CONVERTED_NOTE_TO_ISSUE_EVENT", "CONVERTED_TO_DISCUSSION_EVENT",
+	"CONVERT_TO_DRAFT_EVENT", "CROSS_REFERENCED_EVENT", "DEMILESTONED_EVENT", "DEPLOYED_EVENT", "DEPLOYMENT_ENVIRONMENT_CHANGED_EVENT",
+	"DISCONNECTED_EVENT", "HEAD_REF_DELETED_EVENT", "HEAD_REF_FORCE_PUSHED_EVENT", "HEAD_REF_RESTORED_EVENT", "ISSUE_COMMENT",
+	"LABELED_EVENT", "LOCKED_EVENT", "MARKED_AS_DUPLICATE_EVENT", "MENTIONED_EVENT", "MERGED_EVENT", "MILESTONED_EVENT",
+	"MOVED_COLUMNS_IN_PROJECT_EVENT", "PINNED_EVENT", "PULL_REQUEST_COMMIT", "PULL_REQUEST_COMMIT_COMMENT_THREAD",
+	"PULL_REQUEST_REVIEW", "PULL_REQUEST_REVIEW_THREAD", "PULL_REQUEST_REVISION_MARKER", "READY_FOR_REVIEW_EVENT",
+	"REFERENCED_EVENT", "REMOVED_FROM_MERGE_QUEUE_EVENT", "REMOVED_FROM_PROJECT_EVENT", "RENAMED_TITLE_EVENT", "REOPENED_EVENT",
+	"REVIEW_DISMISSED_EVENT", "REVIEW_REQUESTED_EVENT", "REVIEW_REQUEST_REMOVED_EVENT", "SUBSCRIBED_EVENT", "TRANSFERRED_EVENT",
+	"UNASSIGNED_EVENT", "UNLABELED_EVENT", "UNLOCKED_EVENT", "UNMARKED_AS_DUPLICATE_EVENT", "UNPINNED_EVENT",
+	"UNSUBSCRIBED_EVENT", "USER_BLOCKED_EVENT",
+}
+
+// timelineItems serves PullRequest.timelineItems: the pull request's
+// timeline in chronological order (a review at its submission), of the
+// item types asked for (all without itemTypes), as the
+// PullRequestTimelineItems union.
+func (o *prObj) timelineItems(args map[string]any) (any, error) {
+	types, hasTypes := argStrings(args, "itemTypes")
+	for _, t := range types {
+		if !slices.Contains(timelineItemTypes, t) {
+			return nil, invalidArg("itemTypes", "timelineItems", fmt.Sprint(types), "[PullRequestTimelineItemsItemType!]")
+		}
+	}
+	want := func(t string) bool { return !hasTypes || slices.Contains(types, t) }
+	type item struct {
+		at  *time.Time
+		obj object
+	}
+	var items []item
+	p := o.p
+	if want("PULL_REQUEST_REVIEW") {
+		for i := range p.Reviews {
+			rv := &p.Reviews[i]
+			// A pending review is visible to its author only.
+			if rv.State == "PENDING" && !strings.EqualFold(rv.Author, o.login) {
+				continue
+			}
+			items = append(items, item{rv.SubmittedAt, &reviewObj{rv: rv}})
+		}
+	}
+	for i := range p.DraftEvents {
+		ev := &p.DraftEvents[i]
+		if ev.Draft && want("CONVERT_TO_DRAFT_EVENT") || !ev.Draft && want("READY_FOR_REVIEW_EVENT") {
+			items = append(items, item{&ev.At, &draftEventObj{ev: ev, r: o.r, p: p}})
+		}
+	}
+	// Chronological; a pending review, not submitted yet, comes last.
+	slices.SortStableFunc(items, func(a, b item) int {
+		switch {
+		case a.at == nil && b.at == nil:
+			return 0
+		case a.at == nil:
+			return 1
+		case b.at == nil:
+			return -1
+		}
+		return a.at.Compare(*b.at)
+	})
+	objs := make([]object, len(items))
+	for i, it := range items {
+		objs[i] = it.obj
+	}
+	return paginate("PullRequestTimelineItems", "timelineItems", objs, args)
+}
+
+// draftEventObj is a ConvertToDraftEvent or a ReadyForReviewEvent.
+type draftEventObj struct {
+	ev *DraftEvent
+	r  *Repo
+	p  *PullRequest
+}
+
+func (o *draftEventObj) typeName() string {
+	if o.ev.Draft {
+		return "ConvertToDraftEvent"
+	}
+	return "ReadyForReviewEvent"
+}
+
+func (o *draftEventObj) resolve(name string, _ map[string]any) (any, error) {
+	switch name {
+	case "id":
+		prefix := "RFRE"
+		if o.ev.Draft {
+			prefix = "CTDE"
+		}
+		return nodeID(prefix, o.ev.ID), nil
+	case "createdAt":
+		return gqlTime(o.ev.At), nil
+	case "actor":
+		return actor(o.ev.Actor), nil
+	case "pullRequest":
+		return &prObj{r: o.r, p: o.p}, nil
+	case "url", "resourcePath":
+		path := fmt.Sprintf("/%s/pull/%d#event-%d", o.r.FullName(), o.p.Number, o.ev.ID)
+		if name == "url" {
+			return "https://github.com" + path, nil
+		}
+		return path, nil
+	}
+	return nil, undefinedField(o.typeName(), name)
 }
 
 type prCommitObj struct {
