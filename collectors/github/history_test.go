@@ -228,7 +228,7 @@ func TestHistoryIsALiveMeasurementOverTheRecordsThen(t *testing.T) {
 			for j, at := range ats {
 				// A source that synced at t, from GitHub as it was then.
 				live := newEnv(t)
-				live.clock.t = at
+				live.clock.Set(at)
 				live.fake.Update(dataAsOf(historyData, at))
 				live.spec.Repos = full.spec.Repos
 				c.configure(live.spec)
