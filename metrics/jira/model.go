@@ -8,6 +8,7 @@
 package jira
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -154,14 +155,27 @@ func (c Categories) compile() compiled {
 	return compiled{start: set(c.Start), done: set(c.Done)}
 }
 
+// Category codes: the effective categories as small integers, which the
+// timelines compare.
+const (
+	codeToDo uint8 = iota
+	codeInProgress
+	codeDone
+)
+
+var codeNames = [...]string{codeToDo: CategoryToDo, codeInProgress: CategoryInProgress, codeDone: CategoryDone}
+
 // of returns the effective category of a status.
-func (c compiled) of(s Status) string {
+func (c compiled) of(s Status) string { return codeNames[c.code(s)] }
+
+// code returns the effective category of a status as a code.
+func (c compiled) code(s Status) uint8 {
 	name := strings.ToLower(s.Name)
 	if c.done != nil && c.done[name] {
-		return CategoryDone
+		return codeDone
 	}
 	if c.start != nil && c.start[name] {
-		return CategoryInProgress
+		return codeInProgress
 	}
 	cat := s.Category
 	if cat == CategoryDone && c.done != nil {
@@ -170,11 +184,14 @@ func (c compiled) of(s Status) string {
 	if cat == CategoryInProgress && c.start != nil {
 		cat = CategoryToDo
 	}
-	if cat != CategoryInProgress && cat != CategoryDone {
-		// "undefined" (No Category) and unknown statuses are not started.
-		cat = CategoryToDo
+	switch cat {
+	case CategoryInProgress:
+		return codeInProgress
+	case CategoryDone:
+		return codeDone
 	}
-	return cat
+	// "undefined" (No Category) and unknown statuses are not started.
+	return codeToDo
 }
 
 // Of returns the effective category of a status under the overrides.
@@ -225,17 +242,34 @@ func (is *Issue) pointsAt(field string, t time.Time) (float64, bool) {
 	return v, ok
 }
 
-// mentionsSprint reports whether the Sprint field ever held the sprint.
-func (is *Issue) mentionsSprint(id int) bool {
-	if slices.Contains(is.Sprints, id) {
-		return true
+// mentionedFrom returns the earliest instant t at which the issue as it
+// stood at t mentions the sprint: its Sprint field at t, or a change of
+// it up to t, names the sprint. Once the issue mentions a sprint it does
+// at every later instant (the change that removes it names it too).
+// math.MinInt64 means at every instant, never at none.
+func (is *Issue) mentionedFrom(id int) int64 {
+	ch := is.SprintChanges
+	if len(ch) == 0 {
+		if slices.Contains(is.Sprints, id) {
+			return math.MinInt64
+		}
+		return never
 	}
-	for _, c := range is.SprintChanges {
-		if slices.Contains(c.From, id) || slices.Contains(c.To, id) {
-			return true
+	if slices.Contains(ch[0].From, id) {
+		return math.MinInt64
+	}
+	for k, c := range ch {
+		// From this change until the next one the field holds the next
+		// change's "from" (or the current value after the last change).
+		next := is.Sprints
+		if k+1 < len(ch) {
+			next = ch[k+1].From
+		}
+		if slices.Contains(c.From, id) || slices.Contains(c.To, id) || slices.Contains(next, id) {
+			return nanos(c.At)
 		}
 	}
-	return false
+	return never
 }
 
 // Normalize sorts the histories oldest first (the search API inlines them
