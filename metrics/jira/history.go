@@ -94,6 +94,8 @@ func (m *Model) History(qs []HistoryQuery) []HistoryResult {
 	type groupKey struct{ family, filter, rule, at string }
 	groups := map[groupKey]*group{}
 	var order []*group
+	h.findEpics(qs)
+	h.prepareSprints(qs)
 	for qi := range qs {
 		q := &qs[qi]
 		res := &out[qi]
@@ -227,35 +229,74 @@ type historian struct {
 	m       *Model
 	filters map[string][]int32 // filter key -> matching facts, in order
 
-	// Ranks of every done stretch's lead and cycle time and every WIP
-	// stretch's base among all of them (by value), with the values in
-	// rank order; stretch i of fact f is number off[f] + i.
-	doneOff, wipOff       []int32
-	leadRank, cycleRank   []int32
-	leadSorted, cycleSort []float64
-	wipRank               []int32
-	wipSorted             []int64
-	ranked, wipRanked     bool
+	// Every issue's done and WIP stretches, flat in model order (fact f
+	// has doneOff[f]..doneOff[f+1]), so that the sweeps read memory in
+	// order; with the rank of each stretch's lead and cycle time (-1: no
+	// cycle time) and WIP base among all of them, and the values in rank
+	// order.
+	doneOff, wipOff     []int32
+	done                []doneSpan
+	wip                 []wipSpan
+	leadRank, cycleRank []int32
+	leadSorted          []float64
+	cycleSorted         []float64
+	wipRank             []int32
+	wipSorted           []int64
+	doneReady, wipReady bool
+	ranked, wipRanked   bool
 
 	sprints map[int]*sprintHistory
-	epics   map[string][]int32
+	// epics are the children of the epics the queries ask about, found
+	// in one pass for all of them.
+	epics map[string][]int32
+
+	// Buffers reused by the sweeps.
+	scratch [2]events
+	trees   [2]fenwick
 }
 
-// facts returns the facts a filter matches, in model order.
+// facts returns the facts a filter matches, in model order. A filter
+// with issue types narrows the list of its scope.
 func (h *historian) facts(f Filter) []int32 {
 	k := f.key()
 	if l, ok := h.filters[k]; ok {
 		return l
 	}
-	mt := h.m.matcher(f)
 	var l []int32
-	for i := range h.m.facts {
-		if mt.match(&h.m.facts[i]) {
-			l = append(l, int32(i))
+	if len(f.IssueTypes) > 0 {
+		mt := h.m.matcher(f)
+		for _, i := range h.facts(Filter{Scope: f.Scope}) {
+			if mt.types[h.m.facts[i].typ] {
+				l = append(l, i)
+			}
+		}
+	} else {
+		mt := h.m.matcher(f)
+		for i := range h.m.facts {
+			if mt.match(&h.m.facts[i]) {
+				l = append(l, int32(i))
+			}
 		}
 	}
 	h.filters[k] = l
 	return l
+}
+
+// flatDone lays out every done stretch.
+func (h *historian) flatDone() {
+	if h.doneReady {
+		return
+	}
+	h.doneReady = true
+	facts := h.m.facts
+	h.doneOff = make([]int32, len(facts)+1)
+	for i := range facts {
+		h.doneOff[i+1] = h.doneOff[i] + int32(len(facts[i].done))
+	}
+	h.done = make([]doneSpan, 0, h.doneOff[len(facts)])
+	for i := range facts {
+		h.done = append(h.done, facts[i].done...)
+	}
 }
 
 // rankDone ranks the lead and cycle times of every done stretch.
@@ -264,12 +305,9 @@ func (h *historian) rankDone() {
 		return
 	}
 	h.ranked = true
+	h.flatDone()
 	facts := h.m.facts
-	h.doneOff = make([]int32, len(facts)+1)
-	for i := range facts {
-		h.doneOff[i+1] = h.doneOff[i] + int32(len(facts[i].done))
-	}
-	n := int(h.doneOff[len(facts)])
+	n := len(h.done)
 	type rv struct {
 		v float64
 		i int32
@@ -278,8 +316,8 @@ func (h *historian) rankDone() {
 	cycles := make([]rv, 0, n)
 	for fi := range facts {
 		x := &facts[fi]
-		for si, s := range x.done {
-			id := h.doneOff[fi] + int32(si)
+		for id := h.doneOff[fi]; id < h.doneOff[fi+1]; id++ {
+			s := h.done[id]
 			leads = append(leads, rv{x.lead(s), id})
 			if x.cycles(s) {
 				cycles = append(cycles, rv{x.cycle(s), id})
@@ -309,7 +347,24 @@ func (h *historian) rankDone() {
 		return ranks, sorted
 	}
 	h.leadRank, h.leadSorted = rank(leads)
-	h.cycleRank, h.cycleSort = rank(cycles)
+	h.cycleRank, h.cycleSorted = rank(cycles)
+}
+
+// flatWIP lays out every WIP stretch.
+func (h *historian) flatWIP() {
+	if h.wipReady {
+		return
+	}
+	h.wipReady = true
+	facts := h.m.facts
+	h.wipOff = make([]int32, len(facts)+1)
+	for i := range facts {
+		h.wipOff[i+1] = h.wipOff[i] + int32(len(facts[i].wip))
+	}
+	h.wip = make([]wipSpan, 0, h.wipOff[len(facts)])
+	for i := range facts {
+		h.wip = append(h.wip, facts[i].wip...)
+	}
 }
 
 // rankWIP ranks the base (start) of every WIP stretch.
@@ -318,21 +373,15 @@ func (h *historian) rankWIP() {
 		return
 	}
 	h.wipRanked = true
-	facts := h.m.facts
-	h.wipOff = make([]int32, len(facts)+1)
-	for i := range facts {
-		h.wipOff[i+1] = h.wipOff[i] + int32(len(facts[i].wip))
-	}
-	n := int(h.wipOff[len(facts)])
+	h.flatWIP()
+	n := len(h.wip)
 	type rb struct {
 		b int64
 		i int32
 	}
-	bases := make([]rb, 0, n)
-	for fi := range facts {
-		for si, s := range facts[fi].wip {
-			bases = append(bases, rb{s.base, h.wipOff[fi] + int32(si)})
-		}
+	bases := make([]rb, n)
+	for i, s := range h.wip {
+		bases[i] = rb{s.base, int32(i)}
 	}
 	slices.SortFunc(bases, func(a, b rb) int {
 		switch {
@@ -375,10 +424,16 @@ func addSat(a, b int64) int64 {
 
 // events collects, per instant, the ranks that enter and leave a
 // multiset: a stretch present at the instants at[i0:i1] enters at i0 and
-// leaves at i1.
+// leaves at i1. Its buffers are reused from one sweep to the next.
 type events struct {
 	idx  []int32 // instant index, one per event
 	rank []int32 // rank, negated and minus 1 for a leave
+
+	start, sorted, pos []int32
+}
+
+func (e *events) reset() {
+	e.idx, e.rank = e.idx[:0], e.rank[:0]
 }
 
 func (e *events) add(i0, i1 int, rank int32, k int) {
@@ -391,22 +446,33 @@ func (e *events) add(i0, i1 int, rank int32, k int) {
 }
 
 // byInstant sorts the events by instant (a counting sort over the k
-// instants) and returns, for each instant, its events.
+// instants) and returns, for each instant i, its events
+// ranks[start[i]:start[i+1]].
 func (e *events) byInstant(k int) (start []int32, ranks []int32) {
-	start = make([]int32, k+1)
+	e.start = resize(e.start, k+1)
+	clear(e.start)
 	for _, i := range e.idx {
-		start[i+1]++
+		e.start[i+1]++
 	}
 	for i := range k {
-		start[i+1] += start[i]
+		e.start[i+1] += e.start[i]
 	}
-	ranks = make([]int32, len(e.rank))
-	pos := slices.Clone(start[:k])
+	e.sorted = resize(e.sorted, len(e.rank))
+	e.pos = resize(e.pos, k)
+	copy(e.pos, e.start[:k])
 	for j, i := range e.idx {
-		ranks[pos[i]] = e.rank[j]
-		pos[i]++
+		e.sorted[e.pos[i]] = e.rank[j]
+		e.pos[i]++
 	}
-	return start, ranks
+	return e.start, e.sorted
+}
+
+// resize returns a slice of length n, reusing xs when it is large enough.
+func resize[T any](xs []T, n int) []T {
+	if cap(xs) < n {
+		return make([]T, n)
+	}
+	return xs[:n]
 }
 
 // fenwick counts the ranks present in a multiset, for order statistics.
@@ -415,8 +481,11 @@ type fenwick struct {
 	step int // the largest power of two <= len(t)-1
 }
 
-func newFenwick(n int) *fenwick {
-	f := &fenwick{t: make([]int32, n+1)}
+// reset empties the tree and sizes it for ranks below n.
+func (f *fenwick) reset(n int) *fenwick {
+	f.t = resize(f.t, n+1)
+	clear(f.t)
+	f.step = 0
 	if n > 0 {
 		f.step = 1 << (bits.Len(uint(n)) - 1)
 	}
@@ -493,18 +562,24 @@ func (h *historian) sweepDone(g *group) {
 		needLead = needLead || mb.q.Metric == MetricLeadTime
 		needCycle = needCycle || mb.q.Metric == MetricCycleTime
 	}
+	// Every stretch that has a cycle time has a cycle rank; ranking is
+	// skipped when no quantile is asked, and then cycles come from the
+	// start times.
+	h.flatDone()
 	if needLead || needCycle {
 		h.rankDone()
 	}
 	count := make([]int, k+1)
 	cycleCount := make([]int, k+1)
-	var leads, cycles events
+	leads, cycles := &h.scratch[0], &h.scratch[1]
+	leads.reset()
+	cycles.reset()
 	ps, pe := nanos(g.rule.Start), nanos(g.rule.End)
 	last := int64(g.rule.Last)
 	first, final := at[0], at[k-1]
 	for _, fi := range h.facts(g.filter) {
-		x := &h.m.facts[fi]
-		for si, s := range x.done {
+		for id := h.doneOff[fi]; id < h.doneOff[fi+1]; id++ {
+			s := &h.done[id]
 			end := s.until
 			if g.rule.Period {
 				if s.at <= ps || s.at > pe {
@@ -522,18 +597,14 @@ func (h *historian) sweepDone(g *group) {
 			}
 			count[i0]++
 			count[i1]--
-			id := 0
-			if needLead || needCycle {
-				id = int(h.doneOff[fi]) + si
-			}
 			if needLead {
 				leads.add(i0, i1, h.leadRank[id], k)
 			}
-			if x.cycles(s) {
-				cycleCount[i0]++
-				cycleCount[i1]--
-				if needCycle {
-					cycles.add(i0, i1, h.cycleRank[id], k)
+			if needCycle {
+				if r := h.cycleRank[id]; r >= 0 {
+					cycleCount[i0]++
+					cycleCount[i1]--
+					cycles.add(i0, i1, r, k)
 				}
 			}
 		}
@@ -541,11 +612,11 @@ func (h *historian) sweepDone(g *group) {
 	var leadTree, cycleTree *fenwick
 	var leadStart, leadEv, cycleStart, cycleEv []int32
 	if needLead {
-		leadTree = newFenwick(len(h.leadSorted))
+		leadTree = h.trees[0].reset(len(h.leadSorted))
 		leadStart, leadEv = leads.byInstant(k)
 	}
 	if needCycle {
-		cycleTree = newFenwick(len(h.cycleSort))
+		cycleTree = h.trees[1].reset(len(h.cycleSorted))
 		cycleStart, cycleEv = cycles.byInstant(k)
 	}
 	n, nc := 0, 0
@@ -571,7 +642,7 @@ func (h *historian) sweepDone(g *group) {
 			case MetricLeadTime:
 				v, ok = orderQuantile(n, mb.q.quantile(), func(j int) float64 { return h.leadSorted[leadTree.kth(j)] })
 			case MetricCycleTime:
-				v, ok = orderQuantile(nc, mb.q.quantile(), func(j int) float64 { return h.cycleSort[cycleTree.kth(j)] })
+				v, ok = orderQuantile(nc, mb.q.quantile(), func(j int) float64 { return h.cycleSorted[cycleTree.kth(j)] })
 			}
 			mb.values[i] = HistoryValue{Value: v, OK: ok}
 		}
@@ -589,15 +660,17 @@ func (h *historian) sweepWIP(g *group) {
 	for _, mb := range g.members {
 		needAge = needAge || mb.q.Metric != MetricWIP
 	}
+	h.flatWIP()
 	if needAge {
 		h.rankWIP()
 	}
 	count := make([]int, k+1)
-	var bases events
+	bases := &h.scratch[0]
+	bases.reset()
 	first, final := at[0], at[k-1]
 	for _, fi := range h.facts(g.filter) {
-		x := &h.m.facts[fi]
-		for si, s := range x.wip {
+		for id := h.wipOff[fi]; id < h.wipOff[fi+1]; id++ {
+			s := &h.wip[id]
 			if s.until <= first || s.from > final {
 				continue
 			}
@@ -608,14 +681,14 @@ func (h *historian) sweepWIP(g *group) {
 			count[i0]++
 			count[i1]--
 			if needAge {
-				bases.add(i0, i1, h.wipRank[int(h.wipOff[fi])+si], k)
+				bases.add(i0, i1, h.wipRank[id], k)
 			}
 		}
 	}
 	var tree *fenwick
 	var start, evs []int32
 	if needAge {
-		tree = newFenwick(len(h.wipSorted))
+		tree = h.trees[0].reset(len(h.wipSorted))
 		start, evs = bases.byInstant(k)
 	}
 	n := 0
@@ -680,21 +753,36 @@ func (h *historian) sweepInflow(g *group) {
 // epic answers epic progress: the children of an epic are few, so each
 // instant reads their status and estimate at it.
 func (h *historian) epic(epic, field string, at []int64, values []HistoryValue) {
-	if h.epics == nil {
-		h.epics = map[string][]int32{}
-	}
-	children, ok := h.epics[epic]
-	if !ok {
-		for i := range h.m.facts {
-			if isChild(h.m.facts[i].is, epic) {
-				children = append(children, int32(i))
-			}
-		}
-		h.epics[epic] = children
-	}
+	children := h.epics[epic]
 	for i, t := range at {
 		v, ok := h.m.epicProgressAt(children, field, fromNanos(t))
 		values[i] = HistoryValue{Value: v, OK: ok}
+	}
+}
+
+// findEpics finds the children of the epics of the queries, in one pass.
+func (h *historian) findEpics(qs []HistoryQuery) {
+	h.epics = map[string][]int32{}
+	for _, q := range qs {
+		if q.Metric == MetricEpicProgress {
+			h.epics[q.Epic] = nil
+		}
+	}
+	if len(h.epics) == 0 {
+		return
+	}
+	for i := range h.m.facts {
+		is := h.m.facts[i].is
+		if is.Subtask {
+			continue
+		}
+		for _, e := range [2]string{is.Parent, is.Epic} {
+			if _, ok := h.epics[e]; ok && isChild(is, e) {
+				if l := h.epics[e]; len(l) == 0 || l[len(l)-1] != int32(i) {
+					h.epics[e] = append(l, int32(i))
+				}
+			}
+		}
 	}
 }
 
@@ -704,74 +792,111 @@ func (h *historian) epic(epic, field string, at []int64, values []HistoryValue) 
 // of the instant (sprintReportsAt): that changes at a few instants (an
 // issue listed at the close whose Sprint field names the sprint only
 // later), which split the time after the completion into segments with
-// one report each.
+// one report each. Each candidate issue's contribution is worked out once
+// for either answer, and a segment's report adds them up in model order,
+// as sprintReportsAt does.
 type sprintHistory struct {
 	s        *Sprint
 	complete int64
-	cands    []int32 // the issues that can count, in model order
-	mf       []int64 // when each starts to mention the sprint
+	field    string
 	listed   map[string]bool
-	breaks   []int64 // the instants after the completion where a report changes
+	cands    []int32   // the issues that can count, in model order
+	mf       []int64   // when each starts to mention the sprint
+	base     []contrib // what each adds as of the completion
+	later    []contrib // and once it mentions the sprint, for those that start after it
+	breaks   []int64   // the instants after the completion where a report changes
 	reports  []*SprintReport
+}
+
+// prepareSprints finds the closed sprints of the boards the queries ask
+// about, their candidate issues and the report of each from its
+// completion on (the first segment), in one pass over the issues in
+// model order: each sprint's report sums its issues in the order
+// sprintReportsAt does, so the points figures are the same float64.
+func (h *historian) prepareSprints(qs []HistoryQuery) {
+	h.sprints = map[int]*sprintHistory{}
+	boards := map[int]bool{}
+	for _, q := range qs {
+		if IsSprintMetric(q.Metric) {
+			boards[q.Board] = true
+		}
+	}
+	for _, s := range h.m.sprints {
+		if boards[s.Board] && closedSprint(s) {
+			sh := &sprintHistory{s: s, complete: nanos(*s.Complete), listed: listedSet(s)}
+			if b, ok := h.m.boards[s.Board]; ok {
+				sh.field = b.PointsField
+			}
+			h.sprints[s.ID] = sh
+		}
+	}
+	if len(h.sprints) == 0 {
+		return
+	}
+	// The issues that closing issue lists name, by key.
+	listedIn := map[string][]int{}
+	for id, sh := range h.sprints {
+		for _, k := range sh.s.Issues {
+			listedIn[k] = append(listedIn[k], id)
+		}
+	}
+	var ids []int
+	for fi := range h.m.facts {
+		is := h.m.facts[fi].is
+		if is.Subtask {
+			continue
+		}
+		ids = ids[:0]
+		note := func(id int) {
+			if h.sprints[id] != nil && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		for _, id := range is.Sprints {
+			note(id)
+		}
+		for _, c := range is.SprintChanges {
+			for _, id := range c.From {
+				note(id)
+			}
+			for _, id := range c.To {
+				note(id)
+			}
+		}
+		if len(listedIn) > 0 {
+			for _, id := range listedIn[is.Key] {
+				note(id)
+			}
+		}
+		// In the order sprintReportsAt visits the sprints of an issue
+		// does not matter: each sprint has its own report.
+		for _, id := range ids {
+			sh := h.sprints[id]
+			mf := is.mentionedFrom(id)
+			var base, later contrib
+			if mentioned := mf != never && mf <= sh.complete; mentioned || sh.listed[is.Key] {
+				base = h.m.contribution(is, sh.s, mentioned, sh.field)
+			}
+			if mf != never && mf > sh.complete {
+				sh.breaks = append(sh.breaks, mf)
+				later = h.m.contribution(is, sh.s, true, sh.field)
+			}
+			sh.cands = append(sh.cands, int32(fi))
+			sh.mf = append(sh.mf, mf)
+			sh.base = append(sh.base, base)
+			sh.later = append(sh.later, later)
+		}
+	}
+	for _, sh := range h.sprints {
+		slices.Sort(sh.breaks)
+		sh.breaks = slices.Compact(sh.breaks)
+		sh.reports = make([]*SprintReport, len(sh.breaks)+1)
+	}
 }
 
 // sprintsOf returns the closed sprints of a board with their histories,
 // latest first.
 func (h *historian) sprintsOf(board int) []*sprintHistory {
-	if h.sprints == nil {
-		h.sprints = map[int]*sprintHistory{}
-		// Every closed sprint of every board, with its candidate issues,
-		// in one pass over the issues.
-		for _, s := range h.m.sprints {
-			if closedSprint(s) {
-				h.sprints[s.ID] = &sprintHistory{s: s, complete: nanos(*s.Complete), listed: listedSet(s)}
-			}
-		}
-		for fi := range h.m.facts {
-			is := h.m.facts[fi].is
-			if is.Subtask {
-				continue
-			}
-			note := func(id int) {
-				if sh := h.sprints[id]; sh != nil {
-					if n := len(sh.cands); n == 0 || sh.cands[n-1] != int32(fi) {
-						sh.cands = append(sh.cands, int32(fi))
-					}
-				}
-			}
-			for _, id := range is.Sprints {
-				note(id)
-			}
-			for _, c := range is.SprintChanges {
-				for _, id := range c.From {
-					note(id)
-				}
-				for _, id := range c.To {
-					note(id)
-				}
-			}
-		}
-		for _, sh := range h.sprints {
-			for _, k := range sh.s.Issues {
-				if fi, ok := h.m.index[k]; ok && !h.m.facts[fi].is.Subtask {
-					sh.cands = append(sh.cands, int32(fi))
-				}
-			}
-			slices.Sort(sh.cands)
-			sh.cands = slices.Compact(sh.cands)
-			sh.mf = make([]int64, len(sh.cands))
-			for i, fi := range sh.cands {
-				mf := h.m.facts[fi].is.mentionedFrom(sh.s.ID)
-				sh.mf[i] = mf
-				if mf != never && mf > sh.complete {
-					sh.breaks = append(sh.breaks, mf)
-				}
-			}
-			slices.Sort(sh.breaks)
-			sh.breaks = slices.Compact(sh.breaks)
-			sh.reports = make([]*SprintReport, len(sh.breaks)+1)
-		}
-	}
 	var out []*sprintHistory
 	for _, sh := range h.sprints {
 		if sh.s.Board == board {
@@ -804,23 +929,19 @@ func (h *historian) reportAt(sh *sprintHistory, t int64) SprintReport {
 	if r := sh.reports[seg]; r != nil {
 		return *r
 	}
-	// The instant that stands for the segment: in it, an issue mentions
-	// the sprint exactly when it does at the segment's start.
+	// In the segment, an issue mentions the sprint exactly when it does
+	// at the segment's start.
 	at := sh.complete
 	if seg > 0 {
 		at = sh.breaks[seg-1]
 	}
-	r := SprintReport{Sprint: sh.s}
-	if b, ok := h.m.boards[sh.s.Board]; ok && b.PointsField != "" {
-		r.HasPoints = true
-	}
-	for i, fi := range sh.cands {
-		is := h.m.facts[fi].is
-		mentioned := sh.mf[i] != never && sh.mf[i] <= at
-		if !mentioned && !sh.listed[is.Key] {
-			continue
+	r := SprintReport{Sprint: sh.s, HasPoints: sh.field != ""}
+	for i := range sh.cands {
+		if mf := sh.mf[i]; mf != never && mf > sh.complete && mf <= at {
+			r.add(sh.later[i])
+		} else {
+			r.add(sh.base[i])
 		}
-		h.m.addToReport(&r, is, sh.s, mentioned)
 	}
 	sh.reports[seg] = &r
 	return r

@@ -197,16 +197,11 @@ func (c compiled) code(s Status) uint8 {
 // Of returns the effective category of a status under the overrides.
 func (c Categories) Of(s Status) string { return c.compile().of(s) }
 
-// statusAt returns the status the issue had at t, from its transitions.
+// statusAt returns the status the issue had at t, from its transitions:
+// the "from" of the first transition after t.
 func (is *Issue) statusAt(t time.Time) Status {
 	tr := is.Transitions
-	// The first transition after t tells what the status was before it.
-	i, _ := slices.BinarySearchFunc(tr, t, func(x Transition, t time.Time) int {
-		if x.At.After(t) {
-			return 1
-		}
-		return -1
-	})
+	i := firstAfter(len(tr), func(i int) time.Time { return tr[i].At }, t)
 	if i < len(tr) {
 		return tr[i].From
 	}
@@ -216,16 +211,35 @@ func (is *Issue) statusAt(t time.Time) Status {
 // sprintsAt returns the Sprint field value at t.
 func (is *Issue) sprintsAt(t time.Time) []int {
 	ch := is.SprintChanges
-	i, _ := slices.BinarySearchFunc(ch, t, func(x SprintChange, t time.Time) int {
-		if x.At.After(t) {
-			return 1
-		}
-		return -1
-	})
+	i := firstAfter(len(ch), func(i int) time.Time { return ch[i].At }, t)
 	if i < len(ch) {
 		return ch[i].From
 	}
 	return is.Sprints
+}
+
+// firstAfter returns the index of the first of n ascending times after t:
+// by a linear scan for the few changes most issues have, else by binary
+// search.
+func firstAfter(n int, at func(int) time.Time, t time.Time) int {
+	if n <= 8 {
+		for i := range n {
+			if at(i).After(t) {
+				return i
+			}
+		}
+		return n
+	}
+	lo, hi := 0, n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if at(mid).After(t) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // pointsAt returns the value of a story-point field at t.

@@ -145,6 +145,26 @@ func listedSet(s *Sprint) map[string]bool {
 
 // addToReport counts one issue that was (or may have been) in sprint s.
 func (m *Model) addToReport(r *SprintReport, is *Issue, s *Sprint, mentioned bool) {
+	field := ""
+	if b, ok := m.boards[s.Board]; ok {
+		field = b.PointsField
+	}
+	r.add(m.contribution(is, s, mentioned, field))
+}
+
+// contrib is what one issue adds to a sprint report.
+type contrib struct {
+	committed, added, atEnd, doneAtEnd bool
+	// startPoints and endPoints are its estimates at the sprint's start
+	// and completion (0 without a points field or an estimate).
+	startPoints, endPoints float64
+	points                 bool // the board has a points field
+}
+
+// contribution works out what an issue adds to sprint s. mentioned says
+// whether the issue's Sprint field names the sprint at all; when it does
+// not, the issue is named by the closing issue list (see SprintReports).
+func (m *Model) contribution(is *Issue, s *Sprint, mentioned bool, field string) contrib {
 	start, end := *s.Start, *s.Complete
 	in := func(t time.Time) bool {
 		if t.Before(is.Created) {
@@ -155,52 +175,58 @@ func (m *Model) addToReport(r *SprintReport, is *Issue, s *Sprint, mentioned boo
 		}
 		return slices.Contains(is.sprintsAt(t), s.ID)
 	}
-	committed := in(start)
-	added := false
-	if !committed {
+	var c contrib
+	c.committed = in(start)
+	if !c.committed {
 		// Joined after the start: created into the sprint, or a Sprint
 		// field change that put it in, by the completion.
 		if is.Created.After(start) && !is.Created.After(end) && in(is.Created) {
-			added = true
+			c.added = true
 		}
-		for _, c := range is.SprintChanges {
-			if c.At.After(start) && !c.At.After(end) && slices.Contains(c.To, s.ID) {
-				added = true
+		for _, ch := range is.SprintChanges {
+			if ch.At.After(start) && !ch.At.After(end) && slices.Contains(ch.To, s.ID) {
+				c.added = true
 				break
 			}
 		}
 	}
-	if !committed && !added {
+	if !c.committed && !c.added {
+		return c
+	}
+	c.atEnd = in(end)
+	c.doneAtEnd = c.atEnd && m.code(is.statusAt(end)) == codeDone
+	if field != "" {
+		c.points = true
+		c.endPoints, _ = is.pointsAt(field, end)
+		if c.committed {
+			c.startPoints, _ = is.pointsAt(field, start)
+		}
+	}
+	return c
+}
+
+// add counts a contribution into the report.
+func (r *SprintReport) add(c contrib) {
+	if !c.committed && !c.added {
 		return
 	}
-	atEnd := in(end)
-	doneAtEnd := atEnd && m.code(is.statusAt(end)) == codeDone
-	field := ""
-	if b, ok := m.boards[s.Board]; ok {
-		field = b.PointsField
-	}
-	pointsAtEnd := 0.0
-	if field != "" {
-		pointsAtEnd, _ = is.pointsAt(field, end)
-	}
-	if committed {
+	if c.committed {
 		r.Committed++
-		if field != "" {
-			p, _ := is.pointsAt(field, start)
-			r.CommittedPoints += p
+		if c.points {
+			r.CommittedPoints += c.startPoints
 		}
-		if doneAtEnd {
+		if c.doneAtEnd {
 			r.Completed++
-			r.CompletedPoints += pointsAtEnd
+			r.CompletedPoints += c.endPoints
 		}
-		if !atEnd {
+		if !c.atEnd {
 			r.Removed++
 		}
 	} else {
 		r.Added++
-		r.AddedPoints += pointsAtEnd
+		r.AddedPoints += c.endPoints
 	}
-	if doneAtEnd {
-		r.Velocity += pointsAtEnd
+	if c.doneAtEnd {
+		r.Velocity += c.endPoints
 	}
 }
