@@ -40,13 +40,11 @@ func fromNanos(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 // be the same float64, not merely close.
 func seconds(to, from int64) float64 { return time.Duration(to - from).Seconds() }
 
-// doneSpan is a stretch [from, until) of instants at which the issue is
-// done, with the done time it has throughout the stretch (at <= from).
-type doneSpan struct{ from, until, at int64 }
-
-// wipSpan is a stretch [from, until) of instants at which the issue is
-// work in progress, with the time its age counts from throughout.
-type wipSpan struct{ from, until, base int64 }
+// stretch is a run [from, until) of instants over which a state of an
+// issue holds: for a done stretch, being done with the done time at
+// (at <= from); for a WIP stretch, being in progress with the age counted
+// from at.
+type stretch struct{ from, until, at int64 }
 
 // fact is an issue with its timeline: what the flow metrics need to know
 // about it at any instant, derived once when the issue is put into the
@@ -57,8 +55,10 @@ type wipSpan struct{ from, until, base int64 }
 // up to t, its status the one the changelog gives at t, resolutiondate
 // only once it is past): the done time and the state of work in progress
 // are piecewise constant in t, changing only at a transition or at the
-// resolution date, so a few spans describe them for every t. Before its
-// creation an issue does not exist, so every span starts at or after it.
+// resolution date, so a few stretches describe them for every t. Before
+// its creation an issue does not exist, so every stretch starts at or
+// after it. A fact is 64 bytes plus one array of 24 bytes per stretch
+// (most issues have one or two).
 type fact struct {
 	is      *Issue
 	created int64
@@ -68,26 +68,31 @@ type fact struct {
 	// proj and typ are the interned upper-case project and lower-case
 	// issue type, so that matching a scope compares integers.
 	proj, typ int32
-	done      []doneSpan
-	wip       []wipSpan
+	// spans holds the done stretches, then the WIP stretches, each in
+	// order: nDone of the first kind.
+	spans []stretch
+	nDone int32
 }
 
+func (x *fact) done() []stretch { return x.spans[:x.nDone] }
+func (x *fact) wip() []stretch  { return x.spans[x.nDone:] }
+
 // doneAt returns the done time the issue has at t, if it is done then.
-func (x *fact) doneAt(t int64) (doneSpan, bool) {
-	for _, s := range x.done {
+func (x *fact) doneAt(t int64) (stretch, bool) {
+	for _, s := range x.done() {
 		if s.from <= t && t < s.until {
 			return s, true
 		}
 	}
-	return doneSpan{}, false
+	return stretch{}, false
 }
 
 // wipAt returns the time the age of the issue counts from at t, if it is
 // work in progress then.
 func (x *fact) wipAt(t int64) (int64, bool) {
-	for _, s := range x.wip {
+	for _, s := range x.wip() {
 		if s.from <= t && t < s.until {
-			return s.base, true
+			return s.at, true
 		}
 	}
 	return 0, false
@@ -96,12 +101,12 @@ func (x *fact) wipAt(t int64) (int64, bool) {
 // cycles reports whether a done stretch has a cycle time: the issue had
 // started when the stretch began. Stretches are split at the start time,
 // so this holds for the whole stretch or none of it.
-func (x *fact) cycles(s doneSpan) bool { return x.start <= s.from }
+func (x *fact) cycles(s stretch) bool { return x.start <= s.from }
 
 // lead and cycle are the lead and cycle time of a done stretch, in
 // seconds (clock skew clamps to 0).
-func (x *fact) lead(s doneSpan) float64  { return max(0, seconds(s.at, x.created)) }
-func (x *fact) cycle(s doneSpan) float64 { return max(0, seconds(s.at, x.start)) }
+func (x *fact) lead(s stretch) float64  { return max(0, seconds(s.at, x.created)) }
+func (x *fact) cycle(s stretch) float64 { return max(0, seconds(s.at, x.start)) }
 
 // age is the WIP age at t of an issue whose age counts from base.
 func age(t, base int64) float64 { return max(0, seconds(t, base)) }
@@ -148,6 +153,8 @@ func deriveWith(is *Issue, cat func(Status) uint8) fact {
 	current := cat(is.Status)
 
 	x := fact{is: is, created: nanos(is.Created), start: never}
+	var doneBuf, wipBuf [4]stretch
+	b := timeline{x: &x, done: doneBuf[:0], wip: wipBuf[:0]}
 	// The status it was created in comes first: an issue created in
 	// progress entered progress at its creation, whatever in-progress
 	// statuses it moved through afterwards.
@@ -201,46 +208,57 @@ func deriveWith(is *Issue, cat func(Status) uint8) fact {
 				at = resolved
 			}
 			if at != never {
-				x.addDone(t, next, at)
+				b.addDone(t, next, at)
 			}
 		case codeInProgress:
 			base := x.created
 			if x.start <= t {
 				base = x.start
 			}
-			x.addWIP(t, next, base)
+			b.addWIP(t, next, base)
 		}
 		if next == never {
 			break
 		}
 		t = next
 	}
+	if n := len(b.done) + len(b.wip); n > 0 {
+		x.spans = make([]stretch, 0, n)
+		x.spans = append(append(x.spans, b.done...), b.wip...)
+		x.nDone = int32(len(b.done))
+	}
 	return x
+}
+
+// timeline collects an issue's stretches while derive walks its history.
+type timeline struct {
+	x         *fact
+	done, wip []stretch
 }
 
 // addDone appends the stretch [from, until) with done time at, extending
 // the previous one when it continues it (unless the start time falls
 // between them, which changes whether it has a cycle time).
-func (x *fact) addDone(from, until, at int64) {
-	if k := len(x.done) - 1; k >= 0 {
-		p := &x.done[k]
-		if p.until == from && p.at == at && x.cycles(*p) == (x.start <= from) {
+func (b *timeline) addDone(from, until, at int64) {
+	if k := len(b.done) - 1; k >= 0 {
+		p := &b.done[k]
+		if p.until == from && p.at == at && b.x.cycles(*p) == (b.x.start <= from) {
 			p.until = until
 			return
 		}
 	}
-	x.done = append(x.done, doneSpan{from: from, until: until, at: at})
+	b.done = append(b.done, stretch{from: from, until: until, at: at})
 }
 
-func (x *fact) addWIP(from, until, base int64) {
-	if k := len(x.wip) - 1; k >= 0 {
-		p := &x.wip[k]
-		if p.until == from && p.base == base {
+func (b *timeline) addWIP(from, until, base int64) {
+	if k := len(b.wip) - 1; k >= 0 {
+		p := &b.wip[k]
+		if p.until == from && p.at == base {
 			p.until = until
 			return
 		}
 	}
-	x.wip = append(x.wip, wipSpan{from: from, until: until, base: base})
+	b.wip = append(b.wip, stretch{from: from, until: until, at: base})
 }
 
 // startTime and doneTime are the start and done time as of the latest
@@ -253,8 +271,8 @@ func (x *fact) startTime() time.Time {
 }
 
 func (x *fact) doneTime() time.Time {
-	if k := len(x.done) - 1; k >= 0 && x.done[k].until == never {
-		return fromNanos(x.done[k].at)
+	if d := x.done(); len(d) > 0 && d[len(d)-1].until == never {
+		return fromNanos(d[len(d)-1].at)
 	}
 	return time.Time{}
 }

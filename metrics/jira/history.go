@@ -235,8 +235,8 @@ type historian struct {
 	// cycle time) and WIP base among all of them, and the values in rank
 	// order.
 	doneOff, wipOff     []int32
-	done                []doneSpan
-	wip                 []wipSpan
+	done                []stretch
+	wip                 []stretch
 	leadRank, cycleRank []int32
 	leadSorted          []float64
 	cycleSorted         []float64
@@ -291,11 +291,11 @@ func (h *historian) flatDone() {
 	facts := h.m.facts
 	h.doneOff = make([]int32, len(facts)+1)
 	for i := range facts {
-		h.doneOff[i+1] = h.doneOff[i] + int32(len(facts[i].done))
+		h.doneOff[i+1] = h.doneOff[i] + int32(facts[i].nDone)
 	}
-	h.done = make([]doneSpan, 0, h.doneOff[len(facts)])
+	h.done = make([]stretch, 0, h.doneOff[len(facts)])
 	for i := range facts {
-		h.done = append(h.done, facts[i].done...)
+		h.done = append(h.done, facts[i].done()...)
 	}
 }
 
@@ -359,11 +359,11 @@ func (h *historian) flatWIP() {
 	facts := h.m.facts
 	h.wipOff = make([]int32, len(facts)+1)
 	for i := range facts {
-		h.wipOff[i+1] = h.wipOff[i] + int32(len(facts[i].wip))
+		h.wipOff[i+1] = h.wipOff[i] + int32(len(facts[i].spans)-int(facts[i].nDone))
 	}
-	h.wip = make([]wipSpan, 0, h.wipOff[len(facts)])
+	h.wip = make([]stretch, 0, h.wipOff[len(facts)])
 	for i := range facts {
-		h.wip = append(h.wip, facts[i].wip...)
+		h.wip = append(h.wip, facts[i].wip()...)
 	}
 }
 
@@ -381,7 +381,7 @@ func (h *historian) rankWIP() {
 	}
 	bases := make([]rb, n)
 	for i, s := range h.wip {
-		bases[i] = rb{s.base, int32(i)}
+		bases[i] = rb{s.at, int32(i)}
 	}
 	slices.SortFunc(bases, func(a, b rb) int {
 		switch {
