@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -139,59 +141,140 @@ func TestHistoryIsTheLiveMeasurementAtEachInstant(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	at := w.instantsOf(rng, 20, 30)
 	for i, cs := range categorySets {
-		cases := historyCases(w, i > 0)
-		t.Run(cs.name, func(t *testing.T) {
-			full := w.model(cs.c)
-			hqs := make([]HistoryQuery, len(cases))
-			for i, c := range cases {
-				hqs[i] = HistoryQuery{Query: c.q, Rule: c.rule, At: at}
+		t.Run(cs.name, func(t *testing.T) { compareAsOf(t, w, cs.c, historyCases(w, i > 0), at) })
+	}
+}
+
+// TestHistoryOfTheFixturesAtEveryEvent does the same over the hand-built
+// fixtures of the other tests (the flow fixture's reopened, re-dated and
+// resolution-dated issues, the sprint fixture's commitments, removals,
+// carry-overs and issue lists, plus an issue whose Sprint field names a
+// sprint only after its close), at every instant at which something
+// happens, just before it and just after it.
+func TestHistoryOfTheFixturesAtEveryEvent(t *testing.T) {
+	w := fixtureWorld()
+	at := []time.Time{w.horizon.Add(day)}
+	for _, is := range w.issues {
+		for _, x := range eventsOf(is) {
+			at = append(at, x.Add(-time.Nanosecond), x, x.Add(time.Nanosecond))
+		}
+	}
+	for _, sp := range w.sprints {
+		if sp.Complete != nil {
+			at = append(at, sp.Complete.Add(-time.Nanosecond), *sp.Complete, sp.Complete.Add(time.Nanosecond))
+		}
+	}
+	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+	at = slices.CompactFunc(at, func(a, b time.Time) bool { return a.Equal(b) })
+	for i, cs := range categorySets {
+		t.Run(cs.name, func(t *testing.T) { compareAsOf(t, w, cs.c, historyCases(w, i > 0), at) })
+	}
+}
+
+// fixtureWorld is the flow and sprint fixtures as one source, with the
+// boards genWorld's scopes name: 3 selects PAY-2 and WEB-1 by filter, 4
+// is a project board over PAY and WEB.
+func fixtureWorld() *world {
+	w := &world{origin: d(-120), horizon: now}
+	w.boards = []*Board{
+		{ID: 1, Name: "PAY", Type: "scrum", Projects: []string{"PAY"}, PointsField: "sp"},
+		{ID: 3, Name: "Cross-team", Type: "kanban", ByFilter: true},
+		{ID: 4, Name: "Both", Type: "kanban", Projects: []string{"pay", "WEB"}},
+	}
+	for _, is := range flowIssues() {
+		if is.Key == "PAY-2" || is.Key == "WEB-1" {
+			is.Boards = []int{3}
+		}
+		w.issues = append(w.issues, is)
+	}
+	sm := sprintModel()
+	for _, id := range []int{9, 10, 11} {
+		sp, _ := sm.Sprint(id)
+		w.sprints = append(w.sprints, sp)
+	}
+	for _, k := range []string{"S-1", "S-2", "S-3", "S-4", "S-5", "S-6", "S-7", "S-8", "S-9"} {
+		is, _ := sm.Issue(k)
+		c := *is
+		if k == "S-8" {
+			c.Sprints = []int{10, 11}
+			c.SprintChanges = []SprintChange{{At: d(-0.5), To: []int{10, 11}}}
+		}
+		w.issues = append(w.issues, &c)
+	}
+	return w
+}
+
+func eventsOf(is *Issue) []time.Time {
+	out := []time.Time{is.Created}
+	for _, tr := range is.Transitions {
+		out = append(out, tr.At)
+	}
+	if is.Resolved != nil {
+		out = append(out, *is.Resolved)
+	}
+	for _, c := range is.SprintChanges {
+		out = append(out, c.At)
+	}
+	for _, c := range is.PointChanges {
+		out = append(out, c.At)
+	}
+	return out
+}
+
+// compareAsOf checks, at every instant, every case: History and Value on
+// the whole model against Value over the records as they stood then, and
+// that against the live computation.
+func compareAsOf(t *testing.T, w *world, c Categories, cases []historyCase, at []time.Time) {
+	t.Helper()
+	full := w.model(c)
+	hqs := make([]HistoryQuery, len(cases))
+	for i, c := range cases {
+		hqs[i] = HistoryQuery{Query: c.q, Rule: c.rule, At: at}
+	}
+	hist := full.History(hqs)
+	failures := 0
+	for ti, instant := range at {
+		past := w.asOf(instant)
+		pm := past.model(c)
+		ls := newLive(past.issues, c)
+		for ci, cs := range cases {
+			q := cs.q
+			q.Window = cs.rule.At(instant)
+			want, wok, werr := pm.Value(q, instant)
+			got, gok, gerr := full.Value(q, instant)
+			h := hist[ci]
+			var hv HistoryValue
+			if len(h.Values) == len(at) {
+				hv = h.Values[ti]
 			}
-			hist := full.History(hqs)
-			failures := 0
-			for ti, instant := range at {
-				past := w.asOf(instant)
-				pm := past.model(cs.c)
-				ls := newLive(past.issues, cs.c)
-				for ci, c := range cases {
-					q := c.q
-					q.Window = c.rule.At(instant)
-					want, wok, werr := pm.Value(q, instant)
-					got, gok, gerr := full.Value(q, instant)
-					h := hist[ci]
-					var hv HistoryValue
-					if len(h.Values) == len(at) {
-						hv = h.Values[ti]
-					}
-					bad := ""
-					switch {
-					case (werr == nil) != (gerr == nil) || (werr == nil) != (h.Err == nil):
-						bad = fmt.Sprintf("errors differ: at t %v, whole model %v, history %v", werr, gerr, h.Err)
-					case werr != nil:
-					case !same(want, wok, got, gok):
-						bad = fmt.Sprintf("Value on the whole model = %v, %v; over the records at t %v, %v", got, gok, want, wok)
-					case !same(want, wok, hv.Value, hv.OK):
-						bad = fmt.Sprintf("History = %v, %v; over the records at t %v, %v", hv.Value, hv.OK, want, wok)
-					case isFlowMetric(q.Metric):
-						if lv, lok := ls.value(q, instant); !same(want, wok, lv, lok) {
-							bad = fmt.Sprintf("over the records at t %v, %v; the live computation %v, %v", want, wok, lv, lok)
-						}
-					case q.Metric == MetricEpicProgress:
-						if lv, lok := ls.epic(q.Epic, q.PointsField); !same(want, wok, lv, lok) {
-							bad = fmt.Sprintf("over the records at t %v, %v; the live computation %v, %v", want, wok, lv, lok)
-						}
-					}
-					if bad != "" {
-						failures++
-						if failures <= 10 {
-							t.Errorf("%s at %s: %s", c, instant.Format(time.RFC3339Nano), bad)
-						}
-					}
+			bad := ""
+			switch {
+			case (werr == nil) != (gerr == nil) || (werr == nil) != (h.Err == nil):
+				bad = fmt.Sprintf("errors differ: at t %v, whole model %v, history %v", werr, gerr, h.Err)
+			case werr != nil:
+			case !same(want, wok, got, gok):
+				bad = fmt.Sprintf("Value on the whole model = %v, %v; over the records at t %v, %v", got, gok, want, wok)
+			case !same(want, wok, hv.Value, hv.OK):
+				bad = fmt.Sprintf("History = %v, %v; over the records at t %v, %v", hv.Value, hv.OK, want, wok)
+			case isFlowMetric(q.Metric):
+				if lv, lok := ls.value(q, instant); !same(want, wok, lv, lok) {
+					bad = fmt.Sprintf("over the records at t %v, %v; the live computation %v, %v", want, wok, lv, lok)
+				}
+			case q.Metric == MetricEpicProgress:
+				if lv, lok := ls.epic(q.Epic, q.PointsField); !same(want, wok, lv, lok) {
+					bad = fmt.Sprintf("over the records at t %v, %v; the live computation %v, %v", want, wok, lv, lok)
 				}
 			}
-			if failures > 10 {
-				t.Errorf("... %d failures in all", failures)
+			if bad != "" {
+				failures++
+				if failures <= 10 {
+					t.Errorf("%s at %s: %s", cs, instant.Format(time.RFC3339Nano), bad)
+				}
 			}
-		})
+		}
+	}
+	if failures > 10 {
+		t.Errorf("... %d failures in all", failures)
 	}
 }
 
