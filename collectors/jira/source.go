@@ -431,8 +431,7 @@ func (s *Source) History(ctx context.Context, reqs []collectors.HistoryRequest) 
 // hold the issues updated since the lower bound of the first complete
 // full sync (its start minus history) and every issue in progress then,
 // with their whole changelogs, so that every event after it is held. ok
-// is false before a full sync completed.
-// The caller holds s.mu.
+// is false before a full sync completed. The caller holds s.mu.
 func (s *Source) coverage() (time.Time, bool) { return s.covered, !s.covered.IsZero() }
 
 // covers returns where the records of a scope begin (zero: unknown).
