@@ -28,15 +28,28 @@ func (s *Source) Measure(ctx context.Context, bs []collectors.Binding, now time.
 	for i, b := range bs {
 		v, ok, at, err := s.measure(ctx, b, now)
 		if err != nil {
-			if !strings.Contains(err.Error(), "jira source ") {
-				err = fmt.Errorf("jira source %q: %w", s.name, err)
-			}
-			out[i].Err = fmt.Errorf("%s: %w", b.KeyResult.Metric, err)
+			out[i].Err = s.bindingError(b, err)
 			continue
 		}
 		out[i] = collectors.Measurement{OK: ok, Value: v, At: at}
 	}
 	return out
+}
+
+// bindingError names the source and the metric in an error about one
+// binding.
+func (s *Source) bindingError(b collectors.Binding, err error) error {
+	if !strings.Contains(err.Error(), "jira source ") {
+		err = fmt.Errorf("jira source %q: %w", s.name, err)
+	}
+	return fmt.Errorf("%s: %w", b.KeyResult.Metric, err)
+}
+
+// measuredLive reports whether a key result is measured by asking Jira now
+// rather than from the stored records: a JQL count, or epic progress over
+// a JQL.
+func measuredLive(kr *config.KeyResult) bool {
+	return kr.Metric == jm.MetricJQLCount || (kr.Metric == jm.MetricEpicProgress && strings.TrimSpace(kr.Query) != "")
 }
 
 // measure computes one key result. at is the instant a live query
@@ -53,47 +66,58 @@ func (s *Source) measure(ctx context.Context, b collectors.Binding, now time.Tim
 		v, ok, err = s.liveProgress(ctx, kr.Query, byPoints)
 		return v, ok, s.measured(), err
 	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	q, rule, err := s.query(b)
+	if err != nil {
+		return 0, false, time.Time{}, err
+	}
+	q.Window = rule.At(now)
+	v, ok, err = s.model.Value(q, now)
+	return v, ok, time.Time{}, err
+}
+
+// query maps a key result measured from the stored records to the
+// model's query and the rule of its window (the key result's `window`:
+// "period", N days, or 28 days by default), for Measure and History
+// alike. The caller holds s.mu.
+func (s *Source) query(b collectors.Binding) (jm.Query, jm.WindowRule, error) {
+	kr := b.KeyResult
 	q := jm.Query{
 		Metric:   kr.Metric,
 		Filter:   jm.Filter{Scope: kr.Scope, IssueTypes: kr.IssueTypes},
-		ByPoints: byPoints,
+		ByPoints: kr.By == "points",
 		Epic:     kr.Epic,
 		Sprints:  kr.Sprints,
 	}
 	if kr.Quantile != nil {
 		q.Quantile = *kr.Quantile
 	}
+	var rule jm.WindowRule
 	switch {
 	case kr.Window == config.WindowPeriod:
 		p := b.Period()
-		end := now
-		if p.End.Before(end) {
-			end = p.End
-		}
-		q.Window = jm.Window{From: p.Start, To: end}
+		rule = jm.PeriodRule(p.Start, p.End)
 	case kr.WindowDuration > 0:
-		q.Window = jm.LastDays(now, kr.WindowDuration)
+		rule = jm.LastRule(kr.WindowDuration)
 	default:
-		q.Window = jm.LastDays(now, 28*24*time.Hour)
+		rule = jm.LastRule(28 * 24 * time.Hour)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	if jm.IsSprintMetric(kr.Metric) {
 		board, err := s.sprintBoard(kr.Scope)
 		if err != nil {
-			return 0, false, time.Time{}, err
+			return q, rule, err
 		}
 		q.Board = board
 	}
-	if q.Metric == jm.MetricEpicProgress && byPoints {
+	if q.Metric == jm.MetricEpicProgress && q.ByPoints {
 		f, err := s.pointsField()
 		if err != nil {
-			return 0, false, time.Time{}, err
+			return q, rule, err
 		}
 		q.PointsField = f
 	}
-	v, ok, err = s.model.Value(q, now)
-	return v, ok, time.Time{}, err
+	return q, rule, nil
 }
 
 // sprintBoard resolves the board of a sprint metric: scope "board:<id>",

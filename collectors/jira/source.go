@@ -10,6 +10,7 @@ package jira
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -51,8 +52,10 @@ func init() {
 }
 
 var (
-	_ collectors.Source    = (*Source)(nil)
-	_ prometheus.Collector = (*Source)(nil)
+	_ collectors.Source         = (*Source)(nil)
+	_ collectors.Historian      = (*Source)(nil)
+	_ collectors.HistoryCapable = (*Source)(nil)
+	_ prometheus.Collector      = (*Source)(nil)
 )
 
 // Source is a Jira source. Poll syncs; Measure and Collect compute from
@@ -75,10 +78,14 @@ type Source struct {
 
 	// pollMu serializes polls; mu guards the model and loaded; siteMu
 	// guards site.
-	pollMu  sync.Mutex
-	mu      sync.RWMutex
-	model   *jm.Model
-	loaded  bool
+	pollMu sync.Mutex
+	mu     sync.RWMutex
+	model  *jm.Model
+	loaded bool
+	// covered is where the stored issues begin (see coverage), kept with
+	// the model so that History reads it under mu; cursors belong to the
+	// poll.
+	covered time.Time
 	cursors map[string]cursorState
 	siteMu  sync.Mutex
 	site    *site
@@ -191,6 +198,7 @@ func (s *Source) load(ctx context.Context) error {
 		s.cursors[c.Scope] = cs
 	}
 	s.model = m
+	s.covered = s.cursors[cursorIssues].covers(time.Duration(s.spec.History))
 	s.loaded = true
 	s.exp.Update(m, s.now(), s.exportOptions())
 	return nil
@@ -347,4 +355,109 @@ func (s *Source) loadStatuses(ctx context.Context, st *site) error {
 		st.statuses[x.ID] = jm.Status{ID: x.ID, Name: x.Name, Category: x.StatusCategory.Key}
 	}
 	return nil
+}
+
+// CanHistory implements collectors.HistoryCapable: every metric computed
+// from the stored records can be filled in; a JQL count and epic progress
+// over a JQL ask Jira about now only.
+func (s *Source) CanHistory(b collectors.Binding) bool { return !measuredLive(b.KeyResult) }
+
+// errLiveOnly is the error of a history request for a live metric.
+var errLiveOnly = errors.New("measured live by a JQL query, which cannot ask about the past: no history")
+
+// History implements collectors.Historian from the stored records, in
+// one sweep for all the requests (metrics/jira Model.History): each
+// binding is mapped to the model's query exactly as Measure maps it, and
+// the value at an instant t is the one Measure at t gives. Instants the
+// stored records do not cover (see coverage) have no value.
+func (s *Source) History(ctx context.Context, reqs []collectors.HistoryRequest) [][]collectors.Measurement {
+	out := make([][]collectors.Measurement, len(reqs))
+	for i, r := range reqs {
+		out[i] = make([]collectors.Measurement, len(r.At))
+	}
+	fail := func(i int, err error) {
+		for j := range out[i] {
+			out[i][j] = collectors.Measurement{Err: err}
+		}
+	}
+	if err := s.load(ctx); err != nil {
+		for i := range reqs {
+			fail(i, err)
+		}
+		return out
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	since, covered := s.coverage()
+	var qs []jm.HistoryQuery
+	var idx []int
+	for i, r := range reqs {
+		if measuredLive(r.KeyResult) {
+			fail(i, s.bindingError(r.Binding, errLiveOnly))
+			continue
+		}
+		q, rule, err := s.query(r.Binding)
+		if err != nil {
+			fail(i, s.bindingError(r.Binding, err))
+			continue
+		}
+		if !covered {
+			// Not one complete sync yet: no instant is covered.
+			continue
+		}
+		qs = append(qs, jm.HistoryQuery{Query: q, Rule: rule, At: r.At, Since: since})
+		idx = append(idx, i)
+	}
+	if err := ctx.Err(); err != nil {
+		for _, i := range idx {
+			fail(i, err)
+		}
+		return out
+	}
+	for k, res := range s.model.History(qs) {
+		i := idx[k]
+		if res.Err != nil {
+			fail(i, s.bindingError(reqs[i].Binding, res.Err))
+			continue
+		}
+		for j, v := range res.Values {
+			out[i][j] = collectors.Measurement{OK: v.OK, Value: v.Value}
+		}
+	}
+	return out
+}
+
+// coverage returns the first instant the stored records cover: they
+// hold the issues updated since the lower bound of the first complete
+// full sync (its start minus history) and every issue in progress then,
+// with their whole changelogs, so that every event after it is held. ok
+// is false before a full sync completed. The caller holds s.mu.
+func (s *Source) coverage() (time.Time, bool) { return s.covered, !s.covered.IsZero() }
+
+// covers returns where the records of a scope begin (zero: unknown).
+// Cursors written before okrd kept Covers stand for it with the last
+// complete full pass, which is at or after the first: a later start
+// that is safe.
+func (c cursorState) covers(history time.Duration) time.Time {
+	switch {
+	case !c.Covers.IsZero():
+		return c.Covers
+	case !c.LastFull.IsZero():
+		return c.LastFull.Add(-history)
+	}
+	return time.Time{}
+}
+
+// coversAfterFull is where the records begin once a full pass whose
+// lower bound is from completed: a pass over a new scope starts over; a
+// pass over the same scope (a re-sync, perhaps with a longer history)
+// adds to what the earlier ones read.
+func (s *Source) coversAfterFull(cur cursorState, fingerprint string, from time.Time) time.Time {
+	if cur.Fingerprint != fingerprint {
+		return from
+	}
+	if old := cur.covers(time.Duration(s.spec.History)); !old.IsZero() && old.Before(from) {
+		return old
+	}
+	return from
 }

@@ -23,6 +23,11 @@ type cursorState struct {
 	Since time.Time `json:"since,omitzero"`
 	// LastFull is when the last complete full pass started.
 	LastFull time.Time `json:"last_full,omitzero"`
+	// Covers is where the stored records begin: the lower bound
+	// (start minus history) of the earliest complete full pass over this
+	// scope. Cursors written before okrd kept it have none; coverage
+	// then reads LastFull minus history.
+	Covers time.Time `json:"covers,omitzero"`
 	// Pass is the pass in progress, if a poll stopped in the middle.
 	Pass *passState `json:"pass,omitempty"`
 }
@@ -130,9 +135,10 @@ func (s *Source) syncScope(ctx context.Context, st *site, scope, base string, fi
 		newCur := cur
 		newCur.Pass = &next
 		if p.done {
-			newCur = cursorState{Fingerprint: fp, Since: pass.Started, LastFull: cur.LastFull}
+			newCur = cursorState{Fingerprint: fp, Since: pass.Started, LastFull: cur.LastFull, Covers: cur.Covers}
 			if pass.Full {
 				newCur.LastFull = pass.Started
+				newCur.Covers = s.coversAfterFull(cur, fp, pass.From)
 			}
 		}
 		recs, err := s.records(scope, norm)
@@ -159,6 +165,7 @@ func (s *Source) syncScope(ctx context.Context, st *site, scope, base string, fi
 			for _, is := range norm {
 				s.model.PutIssue(is)
 			}
+			s.covered = cur.covers(time.Duration(s.spec.History))
 			s.mu.Unlock()
 		}
 		issues += len(norm)

@@ -3,6 +3,9 @@ package jira
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -82,4 +85,98 @@ func BenchmarkEveryMetric100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(e.Len()), "series")
+}
+
+// historyBenchQueries is a realistic mix of 100 key results over
+// benchModel's source: flow metrics over the whole source, projects and
+// boards, with and without issue types, over 7, 28 and 90 days and the
+// period; quantiles 0.5, 0.85 and 0.95; epic progress by count and by
+// points; the sprint metrics of the five boards.
+func historyBenchQueries(at []time.Time, period WindowRule) []HistoryQuery {
+	scopes := []string{"", "PAY", "WEB", "API", "OPS", "APP", "board:1", "board:2", "board:3", "board:4", "board:5"}
+	rules := []WindowRule{LastRule(28 * day), LastRule(7 * day), period, LastRule(90 * day)}
+	types := [][]string{nil, nil, {"Bug"}, {"Story", "Task"}}
+	qs := []float64{0.5, 0.85, 0.95}
+	mix := []struct {
+		metric string
+		n      int
+	}{
+		{MetricThroughput, 15}, {MetricLeadTime, 12}, {MetricCycleTime, 12}, {MetricWIP, 8}, {MetricWIPAge, 8},
+		{MetricWIPAgeMax, 5}, {MetricInflow, 10}, {MetricEpicProgress, 10},
+		{MetricSprintCommitment, 4}, {MetricSprintCompleted, 4}, {MetricSprintAdded, 4}, {MetricSprintSayDo, 4}, {MetricVelocity, 4},
+	}
+	var out []HistoryQuery
+	i := 0
+	for _, x := range mix {
+		for k := range x.n {
+			q := HistoryQuery{At: at, Rule: rules[i%len(rules)]}
+			q.Metric = x.metric
+			q.Filter = Filter{Scope: scopes[i%len(scopes)], IssueTypes: types[i%len(types)]}
+			q.Quantile = qs[i%len(qs)]
+			switch {
+			case x.metric == MetricEpicProgress:
+				q.Filter = Filter{}
+				q.Epic = []string{"PAY", "WEB", "API", "OPS", "APP"}[k%5] + "-" + strconv.Itoa(50*(k+5))
+				q.ByPoints, q.PointsField = k%2 == 1, "sp"
+			case IsSprintMetric(x.metric):
+				q.Filter = Filter{}
+				q.Board = 1 + k%5
+				q.ByPoints = k%2 == 1
+			}
+			out = append(out, q)
+			i++
+		}
+	}
+	return out
+}
+
+// BenchmarkHistory100KeyResults92Days100k fills in the history of 100
+// key results at 92 daily instants (a quarter) over 100,000 issues: one
+// History call, as okrd makes after a sync. cpu-ns/op is the process's
+// CPU time per call, which on a shared machine says more than the wall
+// time of ns/op; model-MiB is the live heap the model holds, for
+// comparison with what one call allocates (B/op).
+func BenchmarkHistory100KeyResults92Days100k(b *testing.B) {
+	before := heapNow()
+	m := benchModel(100000)
+	held := heapNow() - before
+	start := now.Add(-91 * day)
+	at := make([]time.Time, 92)
+	for i := range at {
+		at[i] = start.Add(time.Duration(i) * day)
+	}
+	qs := historyBenchQueries(at, PeriodRule(start, start.Add(92*day)))
+	if len(qs) != 100 {
+		b.Fatalf("%d key results, want 100", len(qs))
+	}
+	for _, r := range m.History(qs) {
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		m.History(qs)
+	}
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(held)/(1<<20), "model-MiB")
+	b.ReportMetric(float64(len(qs)*len(at)), "values")
+}
+
+func heapNow() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -133,17 +133,19 @@ func (e *Exporter) summary(out *[]prometheus.Metric, name string, sorted []float
 	*out = append(*out, prometheus.MustNewConstSummary(e.descs[name], uint64(len(sorted)), sum, quantiles, labels...))
 }
 
-// export computes the series. Each scope is one pass over the issues that
-// feeds every window at once.
+// export computes the series as of now (see Value): over the issues and
+// sprints as they stood at now. Each scope is one pass over the issues
+// that feeds every window at once.
 func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometheus.Metric {
 	var out []prometheus.Metric
+	t := nanos(now)
 	scopes := []string{""}
-	scopes = append(scopes, m.Projects()...)
+	scopes = append(scopes, m.projectsAt(t)...)
 	for _, b := range m.Boards() {
 		scopes = append(scopes, BoardScope(b.ID))
 	}
 	type perWindow struct {
-		w          Window
+		w          span
 		throughput map[string]int
 		inflow     map[string]int
 		lead       []float64
@@ -153,37 +155,34 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometh
 		mt := m.matcher(Filter{Scope: scope})
 		pws := make([]perWindow, len(opts.Windows))
 		for i, w := range opts.Windows {
-			pws[i] = perWindow{w: LastDays(now, w.Dur), throughput: map[string]int{}, inflow: map[string]int{}}
+			pws[i] = perWindow{w: LastDays(now, w.Dur).span(), throughput: map[string]int{}, inflow: map[string]int{}}
 		}
 		types := map[string]bool{}
 		wip := 0
 		var ages []float64
 		for fi := range m.facts {
 			x := &m.facts[fi]
-			if !mt.match(x.is) {
+			if x.created > t || !mt.match(x) {
 				continue
 			}
 			types[x.is.Type] = true
+			ds, done := x.doneAt(t)
 			for i := range pws {
 				pw := &pws[i]
-				if !x.done.IsZero() && pw.w.Contains(x.done) {
+				if done && pw.w.contains(ds.at) {
 					pw.throughput[x.is.Type]++
-					pw.lead = append(pw.lead, max(0, x.done.Sub(x.is.Created).Seconds()))
-					if !x.start.IsZero() {
-						pw.cycle = append(pw.cycle, max(0, x.done.Sub(x.start).Seconds()))
+					pw.lead = append(pw.lead, x.lead(ds))
+					if x.cycles(ds) {
+						pw.cycle = append(pw.cycle, x.cycle(ds))
 					}
 				}
-				if pw.w.Contains(x.is.Created) {
+				if pw.w.contains(x.created) {
 					pw.inflow[x.is.Type]++
 				}
 			}
-			if x.cat == CategoryInProgress {
+			if base, ok := x.wipAt(t); ok {
 				wip++
-				start := x.start
-				if start.IsZero() {
-					start = x.is.Created
-				}
-				ages = append(ages, max(0, now.Sub(start).Seconds()))
+				ages = append(ages, age(t, base))
 			}
 		}
 		label := scope
@@ -222,9 +221,9 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometh
 	// Sprint series: the latest closed sprints of each board, in one pass.
 	var sprints []*Sprint
 	for _, b := range m.Boards() {
-		sprints = append(sprints, m.ClosedSprints(b.ID, opts.Sprints)...)
+		sprints = append(sprints, m.closedSprintsAt(b.ID, opts.Sprints, t)...)
 	}
-	for _, r := range m.SprintReports(sprints) {
+	for _, r := range m.sprintReportsAt(sprints, t) {
 		s := r.Sprint
 		l := []string{strconv.Itoa(s.Board), strconv.Itoa(s.ID), s.Name}
 		e.gauge(&out, "okrd_jira_sprint_committed_issues", float64(r.Committed), l...)

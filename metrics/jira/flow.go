@@ -15,13 +15,25 @@ func LastDays(now time.Time, d time.Duration) Window { return Window{From: now.A
 // Contains reports whether t is in the window.
 func (w Window) Contains(t time.Time) bool { return t.After(w.From) && !t.After(w.To) }
 
-// Throughput counts the issues whose done time is in the window.
-func (m *Model) Throughput(f Filter, w Window) int {
-	mt := m.matcher(f)
+// span is a window in model time.
+type span struct{ from, to int64 }
+
+func (w Window) span() span { return span{from: nanos(w.From), to: nanos(w.To)} }
+
+func (s span) contains(t int64) bool { return s.from < t && t <= s.to }
+
+// The flow metrics below are evaluated as of now (METRICS.md, "History"):
+// over the issues created by now, with the done time, start time and
+// status each had at now. With now after every record they are the
+// figures of the latest records.
+
+// Throughput counts the issues whose done time at now is in the window.
+func (m *Model) Throughput(f Filter, w Window, now time.Time) int {
+	mt, ws, t := m.matcher(f), w.span(), nanos(now)
 	n := 0
 	for i := range m.facts {
 		x := &m.facts[i]
-		if !x.done.IsZero() && w.Contains(x.done) && mt.match(x.is) {
+		if s, ok := x.doneAt(t); ok && ws.contains(s.at) && mt.match(x) {
 			n++
 		}
 	}
@@ -30,13 +42,13 @@ func (m *Model) Throughput(f Filter, w Window) int {
 
 // LeadTimes returns done time - created, in seconds, of the issues done in
 // the window (negative values, from clock skew, clamp to 0).
-func (m *Model) LeadTimes(f Filter, w Window) []float64 {
-	mt := m.matcher(f)
+func (m *Model) LeadTimes(f Filter, w Window, now time.Time) []float64 {
+	mt, ws, t := m.matcher(f), w.span(), nanos(now)
 	var out []float64
 	for i := range m.facts {
 		x := &m.facts[i]
-		if !x.done.IsZero() && w.Contains(x.done) && mt.match(x.is) {
-			out = append(out, max(0, x.done.Sub(x.is.Created).Seconds()))
+		if s, ok := x.doneAt(t); ok && ws.contains(s.at) && mt.match(x) {
+			out = append(out, x.lead(s))
 		}
 	}
 	return out
@@ -44,25 +56,25 @@ func (m *Model) LeadTimes(f Filter, w Window) []float64 {
 
 // CycleTimes returns done time - start time, in seconds, of the issues done
 // in the window that have a start time.
-func (m *Model) CycleTimes(f Filter, w Window) []float64 {
-	mt := m.matcher(f)
+func (m *Model) CycleTimes(f Filter, w Window, now time.Time) []float64 {
+	mt, ws, t := m.matcher(f), w.span(), nanos(now)
 	var out []float64
 	for i := range m.facts {
 		x := &m.facts[i]
-		if !x.done.IsZero() && !x.start.IsZero() && w.Contains(x.done) && mt.match(x.is) {
-			out = append(out, max(0, x.done.Sub(x.start).Seconds()))
+		if s, ok := x.doneAt(t); ok && x.cycles(s) && ws.contains(s.at) && mt.match(x) {
+			out = append(out, x.cycle(s))
 		}
 	}
 	return out
 }
 
-// WIP counts the issues whose current status is in progress.
-func (m *Model) WIP(f Filter) int {
-	mt := m.matcher(f)
+// WIP counts the issues whose status at now is in progress.
+func (m *Model) WIP(f Filter, now time.Time) int {
+	mt, t := m.matcher(f), nanos(now)
 	n := 0
 	for i := range m.facts {
 		x := &m.facts[i]
-		if x.cat == CategoryInProgress && mt.match(x.is) {
+		if _, ok := x.wipAt(t); ok && mt.match(x) {
 			n++
 		}
 	}
@@ -71,54 +83,64 @@ func (m *Model) WIP(f Filter) int {
 
 // WIPAges returns now - start time, in seconds, of the work in progress.
 func (m *Model) WIPAges(f Filter, now time.Time) []float64 {
-	mt := m.matcher(f)
+	mt, t := m.matcher(f), nanos(now)
 	var out []float64
 	for i := range m.facts {
 		x := &m.facts[i]
-		if x.cat == CategoryInProgress && mt.match(x.is) {
-			start := x.start
-			if start.IsZero() {
-				// In progress under a category override without a
-				// transition into it: the status it was created in.
-				start = x.is.Created
-			}
-			out = append(out, max(0, now.Sub(start).Seconds()))
+		if base, ok := x.wipAt(t); ok && mt.match(x) {
+			out = append(out, age(t, base))
 		}
 	}
 	return out
 }
 
-// Inflow counts the issues created in the window.
-func (m *Model) Inflow(f Filter, w Window) int {
-	mt := m.matcher(f)
+// Inflow counts the issues created in the window (and by now).
+func (m *Model) Inflow(f Filter, w Window, now time.Time) int {
+	mt, ws, t := m.matcher(f), w.span(), nanos(now)
 	n := 0
 	for i := range m.facts {
 		x := &m.facts[i]
-		if w.Contains(x.is.Created) && mt.match(x.is) {
+		if x.created <= t && ws.contains(x.created) && mt.match(x) {
 			n++
 		}
 	}
 	return n
 }
 
-// EpicProgress is done child issues / all child issues of an epic (issues
-// whose parent or Epic Link is the epic; sub-tasks are not counted), or,
-// with a points field, done points / all points. ok is false when the epic
-// has no children (or no points).
-func (m *Model) EpicProgress(epic, pointsField string) (ratio float64, ok bool) {
-	var done, all float64
+// EpicProgress is done child issues / all child issues of an epic at now
+// (issues created by then whose parent or Epic Link is the epic; sub-tasks
+// are not counted), or, with a points field, done points / all points,
+// with the status and estimates each child had at now. ok is false when
+// the epic has no children (or no points).
+func (m *Model) EpicProgress(epic, pointsField string, now time.Time) (ratio float64, ok bool) {
+	var children []int32
 	for i := range m.facts {
+		if isChild(m.facts[i].is, epic) {
+			children = append(children, int32(i))
+		}
+	}
+	return m.epicProgressAt(children, pointsField, now)
+}
+
+func isChild(is *Issue, epic string) bool {
+	return !is.Subtask && (is.Parent == epic || is.Epic == epic) && is.Key != epic
+}
+
+// epicProgressAt is EpicProgress over the given children, in model order.
+func (m *Model) epicProgressAt(children []int32, pointsField string, now time.Time) (float64, bool) {
+	var done, all float64
+	t := nanos(now)
+	for _, i := range children {
 		x := &m.facts[i]
-		is := x.is
-		if is.Subtask || (is.Parent != epic && is.Epic != epic) || is.Key == epic {
+		if x.created > t {
 			continue
 		}
 		w := 1.0
 		if pointsField != "" {
-			w = is.Points[pointsField]
+			w, _ = x.is.pointsAt(pointsField, now)
 		}
 		all += w
-		if x.cat == CategoryDone {
+		if m.code(x.is.statusAt(now)) == codeDone {
 			done += w
 		}
 	}

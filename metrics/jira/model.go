@@ -8,6 +8,7 @@
 package jira
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -154,14 +155,27 @@ func (c Categories) compile() compiled {
 	return compiled{start: set(c.Start), done: set(c.Done)}
 }
 
+// Category codes: the effective categories as small integers, which the
+// timelines compare.
+const (
+	codeToDo uint8 = iota
+	codeInProgress
+	codeDone
+)
+
+var codeNames = [...]string{codeToDo: CategoryToDo, codeInProgress: CategoryInProgress, codeDone: CategoryDone}
+
 // of returns the effective category of a status.
-func (c compiled) of(s Status) string {
+func (c compiled) of(s Status) string { return codeNames[c.code(s)] }
+
+// code returns the effective category of a status as a code.
+func (c compiled) code(s Status) uint8 {
 	name := strings.ToLower(s.Name)
 	if c.done != nil && c.done[name] {
-		return CategoryDone
+		return codeDone
 	}
 	if c.start != nil && c.start[name] {
-		return CategoryInProgress
+		return codeInProgress
 	}
 	cat := s.Category
 	if cat == CategoryDone && c.done != nil {
@@ -170,26 +184,24 @@ func (c compiled) of(s Status) string {
 	if cat == CategoryInProgress && c.start != nil {
 		cat = CategoryToDo
 	}
-	if cat != CategoryInProgress && cat != CategoryDone {
-		// "undefined" (No Category) and unknown statuses are not started.
-		cat = CategoryToDo
+	switch cat {
+	case CategoryInProgress:
+		return codeInProgress
+	case CategoryDone:
+		return codeDone
 	}
-	return cat
+	// "undefined" (No Category) and unknown statuses are not started.
+	return codeToDo
 }
 
 // Of returns the effective category of a status under the overrides.
 func (c Categories) Of(s Status) string { return c.compile().of(s) }
 
-// statusAt returns the status the issue had at t, from its transitions.
+// statusAt returns the status the issue had at t, from its transitions:
+// the "from" of the first transition after t.
 func (is *Issue) statusAt(t time.Time) Status {
 	tr := is.Transitions
-	// The first transition after t tells what the status was before it.
-	i, _ := slices.BinarySearchFunc(tr, t, func(x Transition, t time.Time) int {
-		if x.At.After(t) {
-			return 1
-		}
-		return -1
-	})
+	i := firstAfter(len(tr), func(i int) time.Time { return tr[i].At }, t)
 	if i < len(tr) {
 		return tr[i].From
 	}
@@ -199,16 +211,35 @@ func (is *Issue) statusAt(t time.Time) Status {
 // sprintsAt returns the Sprint field value at t.
 func (is *Issue) sprintsAt(t time.Time) []int {
 	ch := is.SprintChanges
-	i, _ := slices.BinarySearchFunc(ch, t, func(x SprintChange, t time.Time) int {
-		if x.At.After(t) {
-			return 1
-		}
-		return -1
-	})
+	i := firstAfter(len(ch), func(i int) time.Time { return ch[i].At }, t)
 	if i < len(ch) {
 		return ch[i].From
 	}
 	return is.Sprints
+}
+
+// firstAfter returns the index of the first of n ascending times after t:
+// by a linear scan for the few changes most issues have, else by binary
+// search.
+func firstAfter(n int, at func(int) time.Time, t time.Time) int {
+	if n <= 8 {
+		for i := range n {
+			if at(i).After(t) {
+				return i
+			}
+		}
+		return n
+	}
+	lo, hi := 0, n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if at(mid).After(t) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // pointsAt returns the value of a story-point field at t.
@@ -225,17 +256,34 @@ func (is *Issue) pointsAt(field string, t time.Time) (float64, bool) {
 	return v, ok
 }
 
-// mentionsSprint reports whether the Sprint field ever held the sprint.
-func (is *Issue) mentionsSprint(id int) bool {
-	if slices.Contains(is.Sprints, id) {
-		return true
+// mentionedFrom returns the earliest instant t at which the issue as it
+// stood at t mentions the sprint: its Sprint field at t, or a change of
+// it up to t, names the sprint. Once the issue mentions a sprint it does
+// at every later instant (the change that removes it names it too).
+// math.MinInt64 means at every instant, never at none.
+func (is *Issue) mentionedFrom(id int) int64 {
+	ch := is.SprintChanges
+	if len(ch) == 0 {
+		if slices.Contains(is.Sprints, id) {
+			return math.MinInt64
+		}
+		return never
 	}
-	for _, c := range is.SprintChanges {
-		if slices.Contains(c.From, id) || slices.Contains(c.To, id) {
-			return true
+	if slices.Contains(ch[0].From, id) {
+		return math.MinInt64
+	}
+	for k, c := range ch {
+		// From this change until the next one the field holds the next
+		// change's "from" (or the current value after the last change).
+		next := is.Sprints
+		if k+1 < len(ch) {
+			next = ch[k+1].From
+		}
+		if slices.Contains(c.From, id) || slices.Contains(c.To, id) || slices.Contains(next, id) {
+			return nanos(c.At)
 		}
 	}
-	return false
+	return never
 }
 
 // Normalize sorts the histories oldest first (the search API inlines them

@@ -78,31 +78,33 @@ type Query struct {
 	Sprints int
 }
 
-// Value answers a query at now. ok is false when the metric has no value
-// (an empty set, no closed sprint); err says why a query cannot be
-// answered at all.
+// Value answers a query at now, over the records as they stood at now
+// (METRICS.md, "History: every metric at a past instant"): an issue
+// created after now does not exist yet, statuses, done and start times,
+// sprint membership and estimates are those the histories give at now,
+// and a sprint completed after now is not closed yet. With now after
+// every record it is the value of the latest records. ok is false when
+// the metric has no value (an empty set, no closed sprint); err says why
+// a query cannot be answered at all.
 //
 // Sprint metrics over several sprints: commitment, completed, added and
 // velocity are the mean per sprint; the say/do ratio is the sum of
 // completed over the sum of committed (a mean weighted by commitment, so
 // that a tiny sprint does not swing it).
 func (m *Model) Value(q Query, now time.Time) (v float64, ok bool, err error) {
-	qt := q.Quantile
-	if qt == 0 {
-		qt = DefaultQuantile
-	}
+	qt := q.quantile()
 	switch q.Metric {
 	case MetricThroughput:
-		return float64(m.Throughput(q.Filter, q.Window)), true, nil
+		return float64(m.Throughput(q.Filter, q.Window, now)), true, nil
 	case MetricInflow:
-		return float64(m.Inflow(q.Filter, q.Window)), true, nil
+		return float64(m.Inflow(q.Filter, q.Window, now)), true, nil
 	case MetricWIP:
-		return float64(m.WIP(q.Filter)), true, nil
+		return float64(m.WIP(q.Filter, now)), true, nil
 	case MetricLeadTime:
-		v, ok := quantile.Of(m.LeadTimes(q.Filter, q.Window), qt)
+		v, ok := quantile.Of(m.LeadTimes(q.Filter, q.Window, now), qt)
 		return v, ok, nil
 	case MetricCycleTime:
-		v, ok := quantile.Of(m.CycleTimes(q.Filter, q.Window), qt)
+		v, ok := quantile.Of(m.CycleTimes(q.Filter, q.Window, now), qt)
 		return v, ok, nil
 	case MetricWIPAge:
 		v, ok := quantile.Of(m.WIPAges(q.Filter, now), qt)
@@ -111,35 +113,74 @@ func (m *Model) Value(q Query, now time.Time) (v float64, ok bool, err error) {
 		v, ok := quantile.Of(m.WIPAges(q.Filter, now), 1)
 		return v, ok, nil
 	case MetricEpicProgress:
-		field := ""
-		if q.ByPoints {
-			if q.PointsField == "" {
-				return 0, false, fmt.Errorf("epic progress by points needs a story-point field: set story_points_field on the source or bind a board that estimates in points")
-			}
-			field = q.PointsField
+		field, err := q.epicField()
+		if err != nil {
+			return 0, false, err
 		}
-		v, ok := m.EpicProgress(q.Epic, field)
+		v, ok := m.EpicProgress(q.Epic, field, now)
 		return v, ok, nil
 	}
+	b, err := m.sprintBoard(q)
+	if err != nil {
+		return 0, false, err
+	}
+	reports := m.sprintReportsAt(m.closedSprintsAt(b.ID, q.sprints(), nanos(now)), nanos(now))
+	v, ok = sprintValue(q, reports)
+	return v, ok, nil
+}
+
+func (q Query) quantile() float64 {
+	if q.Quantile == 0 {
+		return DefaultQuantile
+	}
+	return q.Quantile
+}
+
+func (q Query) sprints() int {
+	if q.Sprints <= 0 {
+		return DefaultSprints
+	}
+	return q.Sprints
+}
+
+// points reports whether a sprint query measures story points.
+func (q Query) points() bool { return q.ByPoints || q.Metric == MetricVelocity }
+
+// epicField is the story-point field of an epic progress query ("" by
+// count).
+func (q Query) epicField() (string, error) {
+	if !q.ByPoints {
+		return "", nil
+	}
+	if q.PointsField == "" {
+		return "", fmt.Errorf("epic progress by points needs a story-point field: set story_points_field on the source or bind a board that estimates in points")
+	}
+	return q.PointsField, nil
+}
+
+// sprintBoard checks a sprint query and returns its board; it is also
+// where a query that is no metric at all ends up.
+func (m *Model) sprintBoard(q Query) (*Board, error) {
 	if !IsSprintMetric(q.Metric) {
-		return 0, false, fmt.Errorf("unknown Jira metric %q", q.Metric)
+		return nil, fmt.Errorf("unknown Jira metric %q", q.Metric)
 	}
 	b, found := m.boards[q.Board]
 	if !found {
-		return 0, false, fmt.Errorf("board %d is not among the source's boards", q.Board)
+		return nil, fmt.Errorf("board %d is not among the source's boards", q.Board)
 	}
-	points := q.ByPoints || q.Metric == MetricVelocity
-	if points && b.PointsField == "" {
-		return 0, false, fmt.Errorf("board %d (%s) does not estimate in story points; set story_points_field on the source or use by = \"count\"", b.ID, b.Name)
+	if q.points() && b.PointsField == "" {
+		return nil, fmt.Errorf("board %d (%s) does not estimate in story points; set story_points_field on the source or use by = \"count\"", b.ID, b.Name)
 	}
-	n := q.Sprints
-	if n <= 0 {
-		n = DefaultSprints
-	}
-	reports := m.SprintReports(m.ClosedSprints(b.ID, n))
+	return b, nil
+}
+
+// sprintValue combines the reports of the sprints a query covers, latest
+// first.
+func sprintValue(q Query, reports []SprintReport) (float64, bool) {
 	if len(reports) == 0 {
-		return 0, false, nil
+		return 0, false
 	}
+	points := q.points()
 	var sum, num, den float64
 	for _, r := range reports {
 		switch q.Metric {
@@ -158,11 +199,11 @@ func (m *Model) Value(q Query, now time.Time) (v float64, ok bool, err error) {
 	}
 	if q.Metric == MetricSprintSayDo {
 		if den == 0 {
-			return 0, false, nil
+			return 0, false
 		}
-		return num / den, true, nil
+		return num / den, true
 	}
-	return sum / float64(len(reports)), true, nil
+	return sum / float64(len(reports)), true
 }
 
 func pick(points bool, p float64, n int) float64 {

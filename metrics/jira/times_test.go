@@ -67,11 +67,11 @@ func TestStartAndDoneTimes(t *testing.T) {
 			is := tt.is
 			is.Key, is.Project, is.Type = "PAY-1", "PAY", "Story"
 			f := derive(&is, tt.cats.compile())
-			if want := at(tt.start); !f.start.Equal(want) {
-				t.Errorf("start = %v, want %v", f.start, want)
+			if want := at(tt.start); !f.startTime().Equal(want) {
+				t.Errorf("start = %v, want %v", f.startTime(), want)
 			}
-			if want := at(tt.done); !f.done.Equal(want) {
-				t.Errorf("done = %v, want %v", f.done, want)
+			if want := at(tt.done); !f.doneTime().Equal(want) {
+				t.Errorf("done = %v, want %v", f.doneTime(), want)
 			}
 		})
 	}
