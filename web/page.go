@@ -726,9 +726,17 @@ func (h *Handler) facts(kr *snapshot.KeyResult, p okr.Period, now time.Time, tf 
 		add("Current value", "no value recorded yet")
 	}
 	add("Goal", goal(kc))
-	if kc.Engine.Direction == okr.Maintain {
+	switch {
+	case !r.HasValue && kc.Engine.Direction == okr.Maintain:
+		add("Progress", "none without a value")
+	case !r.HasValue:
+		// No value is not 0% progress: nothing is known yet.
+		add("Progress", "none without a value; expected by now "+format.Percent(r.Expected))
+		e := kc.Engine
+		add("Expected value by now", format.Value(kc, e.Baseline+r.Expected*(e.Target-e.Baseline)))
+	case kc.Engine.Direction == okr.Maintain:
 		add("Progress", format.Percent(r.Progress)+" (1 inside the band, 0 outside)")
-	} else {
+	default:
 		add("Progress", format.Percent(r.Progress)+"; expected by now "+format.Percent(r.Expected)+"; gap "+format.Points(r.Expected, r.Progress))
 		e := kc.Engine
 		add("Expected value by now", format.Value(kc, e.Baseline+r.Expected*(e.Target-e.Baseline)))

@@ -314,6 +314,7 @@ func TestThePagesAnswerWithTheirContent(t *testing.T) {
 				`(once <code>server.api_token</code> is set in the configuration: without it the write API is off)`,
 				`No values recorded in this period yet (<a href="#record">how the first one is recorded</a>).`,
 				`No check-ins yet. Record one with <code>okrd checkin ship/deploys VALUE`,
+				`<dt>Progress</dt><dd>none without a value; expected by now 49%</dd>`,
 			},
 			// No value: no progress bar at 0%, no line, no dot.
 			[]string{`<polyline class="chart-line"`, `<circle class="chart-dot"`, `class="bar"`, `<span class="num">0%</span>`},
