@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,20 +47,20 @@ type memBackend struct {
 	filled map[string][]bool
 }
 
+// PointsFilled copies like App.PointsFilled: the points in range, and
+// their marks only when one of them was filled in.
 func (m *memBackend) PointsFilled(obj, kr string, from, to time.Time) ([]okr.Point, []bool) {
-	var out []okr.Point
-	var marks []bool
-	any := false
-	for i, p := range m.points[obj+"/"+kr] {
-		if !p.At.Before(from) && !p.At.After(to) {
-			f := m.filled[obj+"/"+kr][i]
-			out, marks, any = append(out, p), append(marks, f), any || f
-		}
+	all, marks := m.points[obj+"/"+kr], m.filled[obj+"/"+kr]
+	lo := sort.Search(len(all), func(i int) bool { return !all[i].At.Before(from) })
+	hi := sort.Search(len(all), func(i int) bool { return all[i].At.After(to) })
+	if hi <= lo {
+		return nil, nil
 	}
-	if !any {
-		marks = nil
+	pts := append([]okr.Point(nil), all[lo:hi]...)
+	if slices.Contains(marks[lo:hi], true) {
+		return pts, append([]bool(nil), marks[lo:hi]...)
 	}
-	return out, marks
+	return pts, nil
 }
 
 // inMemory copies every key result's history out of the store.
