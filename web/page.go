@@ -706,9 +706,27 @@ func (h *Handler) recordHelp(r *http.Request, o *config.Objective, kc *config.Ke
 	}
 	rh.Curl = `curl -X POST -H "Authorization: Bearer $OKRD_API_TOKEN" -H 'Content-Type: application/json' \` + "\n" +
 		`  -d '{"value": VALUE, "note": "where the number comes from"}' \` + "\n" +
-		"  " + base + "/api/v1/objectives/" + pathEscape(o.ID) + "/key_results/" + pathEscape(kc.ID) + "/checkins"
+		"  " + shellQuote(base+"/api/v1/objectives/"+pathEscape(o.ID)+"/key_results/"+pathEscape(kc.ID)+"/checkins")
 	rh.APIDisabled = cfg == nil || cfg.Server.APIToken.Value() == ""
 	return rh
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but the
+// characters of a plain URL: the address comes from the configuration or
+// the request's Host header, and a command meant to be pasted into a
+// shell must not run anything else.
+func shellQuote(s string) string {
+	plain := true
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~:/%@+,=", c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // facts is the summary list of a key result page.

@@ -707,3 +707,18 @@ func BenchmarkKeyResultPage(b *testing.B) {
 		}
 	}
 }
+
+func TestTheCurlCommandQuotesAnAddressTheShellWouldReadOtherwise(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"a plain URL stays as it is", "http://127.0.0.1:9184/api/v1/objectives/grow/key_results/nps/checkins", "http://127.0.0.1:9184/api/v1/objectives/grow/key_results/nps/checkins"},
+		{"a query string is quoted", "https://okrd.example.com/a?b=1&c=2", "'https://okrd.example.com/a?b=1&c=2'"},
+		{"a host header with a command is quoted", "http://x;rm -rf ~/", "'http://x;rm -rf ~/'"},
+		{"a single quote cannot end the quoting", "http://x'$(id)'", `'http://x'\''$(id)'\'''`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := shellQuote(tc.in); got != tc.want {
+				t.Errorf("shellQuote(%q) = %s, want %s", tc.in, got, tc.want)
+			}
+		})
+	}
+}
