@@ -35,6 +35,13 @@ type Input struct {
 	// poll yet (Polls == 0) is Unknown; a source missing from the list is
 	// not configured (any alert of it resolves).
 	Sources []collectors.Health
+	// FilledInOnly, when set, reports whether every value of a key result
+	// in its period was filled in from its source's records
+	// (docs/history.md): okrd never measured it while the period ran. It
+	// is asked only of key results whose period has ended: the final
+	// result of such a period is history okrd reconstructed, not news, and
+	// raises neither missed nor achieved.
+	FilledInOnly func(kr *snapshot.KeyResult) bool
 }
 
 // Key returns the identity of an alert: the condition and what it is about.
@@ -51,7 +58,7 @@ func Observe(in Input, p *Policy) map[string]*Observation {
 		now := in.Snapshot.EvaluatedAt
 		for _, o := range in.Snapshot.Objectives {
 			for _, kr := range o.KeyResults {
-				for _, c := range keyResultConditions(kr, now, p) {
+				for _, c := range keyResultConditions(kr, now, p, in.FilledInOnly) {
 					obs := keyResultObservation(c, kr, p)
 					out[obs.Key] = obs
 				}
@@ -82,7 +89,11 @@ func Observe(in Input, p *Policy) map[string]*Observation {
 }
 
 // keyResultConditions returns the enabled conditions a key result is in.
-func keyResultConditions(kr *snapshot.KeyResult, now time.Time, p *Policy) []Condition {
+// Every condition is judged at now from the evaluated status: values
+// filled in for past instants shape the present value, trend and forecast
+// but never stand for an observation in the past, so they cannot backdate
+// an alert (its `for` counts from the first evaluation that shows it).
+func keyResultConditions(kr *snapshot.KeyResult, now time.Time, p *Policy, filledInOnly func(*snapshot.KeyResult) bool) []Condition {
 	r := kr.Result
 	period := kr.Objective.Resolved
 	var cs []Condition
@@ -95,6 +106,9 @@ func keyResultConditions(kr *snapshot.KeyResult, now time.Time, p *Policy) []Con
 		// The period is over: only its final result is news, and only
 		// while the end is recent.
 		recent := now.Sub(period.End) < p.PeriodEndWindow
+		if recent && filledInOnly != nil && (r.Status == okr.StatusMissed || r.Status == okr.StatusAchieved) && filledInOnly(kr) {
+			return nil
+		}
 		add(Missed, recent && r.Status == okr.StatusMissed)
 		add(Achieved, recent && r.Status == okr.StatusAchieved)
 		return cs

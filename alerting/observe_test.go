@@ -91,6 +91,50 @@ func TestObserveKeyResultConditions(t *testing.T) {
 	}
 }
 
+func TestAPeriodOkrdOnlyFilledInRaisesNoFinalResult(t *testing.T) {
+	after := quarter.End.Add(2 * 24 * time.Hour)
+	mid := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	missed := okr.Result{HasValue: true, ValueAt: quarter.End, Progress: 0.4, Expected: 1, Gap: -0.6, Status: okr.StatusMissed}
+	achieved := okr.Result{HasValue: true, ValueAt: quarter.End, Progress: 1, Expected: 1, Status: okr.StatusAchieved}
+	offTrack := okr.Result{HasValue: true, ValueAt: mid, Progress: 0.2, Expected: 0.5, Gap: -0.3, Status: okr.StatusOffTrack}
+	for _, tc := range []struct {
+		name       string
+		now        time.Time
+		result     okr.Result
+		filledOnly bool
+		want       string
+	}{
+		{"missed, measured while the period ran: missed", after, missed, false, "missed"},
+		{"missed, every value filled in: nothing", after, missed, true, ""},
+		{"achieved, every value filled in: nothing", after, achieved, true, ""},
+		// While the period runs the present is judged, whatever made it.
+		{"off track now, every value filled in: off_track", mid, offTrack, true, "off_track"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := DefaultPolicy()
+			asked := 0
+			in := Input{Snapshot: testSnapshot(tc.now, tc.result, false), FilledInOnly: func(kr *snapshot.KeyResult) bool {
+				asked++
+				if kr.Config.ID != "nps" {
+					t.Errorf("asked about %s", kr.Config.ID)
+				}
+				return tc.filledOnly
+			}}
+			var got []string
+			for _, o := range Observe(in, &p) {
+				got = append(got, string(o.Condition))
+			}
+			slices.Sort(got)
+			if strings.Join(got, ",") != tc.want {
+				t.Errorf("conditions = %v, want %q", got, tc.want)
+			}
+			if tc.now.Before(quarter.End) && asked > 0 {
+				t.Errorf("FilledInOnly was asked %d times while the period runs", asked)
+			}
+		})
+	}
+}
+
 func TestObserveLabelsAndAnnotations(t *testing.T) {
 	mid := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
 	r := okr.Result{HasValue: true, ValueAt: mid, Progress: 0.25, Expected: 0.5, Gap: -0.25, Status: okr.StatusOffTrack,

@@ -168,10 +168,28 @@ func (a *App) judge(ctx context.Context, snap *snapshot.Snapshot) {
 	if !a.alerts.engine.Active() {
 		return
 	}
-	in := alerting.Input{Snapshot: snap, Sources: a.sourcesForAlerting(a.cfg.Load())}
+	in := alerting.Input{Snapshot: snap, Sources: a.sourcesForAlerting(a.cfg.Load()), FilledInOnly: a.filledInOnly}
 	if err := a.alerts.engine.Process(ctx, in); err != nil && ctx.Err() == nil {
 		a.logger.Error("alerting: cannot record alert state; notifications may repeat after a restart", "err", err)
 	}
+}
+
+// filledInOnly reports whether every value of a key result in its period
+// was filled in from its source's records: okrd never measured it while
+// the period ran (it was configured after the period, or okrd was down
+// throughout). A key result without a value in its period is not.
+func (a *App) filledInOnly(kr *snapshot.KeyResult) bool {
+	p := kr.Objective.Resolved
+	_, filled := a.PointsFilled(kr.Objective.ID, kr.Config.ID, p.Start, p.End)
+	if filled == nil {
+		return false
+	}
+	for _, f := range filled {
+		if !f {
+			return false
+		}
+	}
+	return true
 }
 
 // sourcesForAlerting returns the health of every configured source. A

@@ -22,7 +22,8 @@ const chromiumBin = "/usr/bin/chromium"
 
 // pageConfig has a key result of every kind the page draws differently:
 // increase, decrease, a maintain band with a duration unit, a ratio with a
-// milestone, one measured by a healthy source and one by a failing source.
+// milestone, one measured by a healthy source and one by a failing source,
+// and one over a source that fills its history in from its records.
 const pageConfig = `
 [global]
 time_zone = "UTC"
@@ -42,6 +43,10 @@ interval = "1h"
 
 [sources.billing]
 type = "fake"
+interval = "1h"
+
+[sources.tracker]
+type = "fake-history"
 interval = "1h"
 
 [[objectives]]
@@ -102,6 +107,21 @@ period = "2026-Q4"
   target = 20000
   unit = "currency"
   currency = "EUR"
+
+  [[objectives.key_results]]
+  id = "retention"
+  title = "Month-2 retention at 60%"
+  baseline = 0.5
+  target = 0.6
+  unit = "ratio"
+
+  [[objectives.key_results]]
+  id = "done"
+  title = "Issues done this quarter"
+  source = "tracker"
+  metric = "m"
+  baseline = 270
+  target = 380
 `
 
 // seedPageHistory records check-ins over the first half of 2026-Q4. With
@@ -113,7 +133,10 @@ period = "2026-Q4"
 //     milestone (Nov 1, progress 0.3333): 0.3333 + 0.6667*14.5/61 = 0.4918,
 //     gap -0.103: at risk;
 //   - deploys: 6 from source ci, (6-2)/8 = 0.5: on track;
-//   - revenue: its source fails, no value: no data.
+//   - revenue: its source fails, no value: no data;
+//   - done: filled in at every midnight from Oct 1 (day 273 of 2026) to
+//     Nov 15 (day 318) from tracker's records, and measured live at
+//     318.5 now: progress 48.5/110 = 0.44, gap -0.05: on track.
 func seedPageHistory(t *testing.T, st store.Store) {
 	t.Helper()
 	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 9, 0, 0, 0, time.UTC) }
@@ -161,8 +184,10 @@ func startPageApp(t *testing.T) *testApp {
 				polled++
 			}
 		}
-		return polled == 2 && up["ci"] && !up["billing"]
+		return polled == 3 && up["ci"] && !up["billing"]
 	})
+	// The 46 midnights filled in and the live value.
+	waitFor(t, func() bool { return len(ta.Points("ship", "done", time.Time{}, fixedNow)) >= 47 })
 	ta.Evaluate(context.Background())
 	return ta
 }
@@ -265,6 +290,13 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 			`<th scope="row">billing</th><td>fake</td><td><span class="health health-down">Down</span>`,
 			`HTTP 401 from the billing API: check the token`,
 			`<th scope="row">ci</th><td>fake</td><td><span class="health health-up">Up</span>`,
+			// The filled-in history is drawn apart and said in words.
+			`aria-label="Trend in 2026-Q4: 47 values, from 273 on Oct 1 to 318.5 on Nov 15. 46 of them were filled in from fake-history records (source tracker)."`,
+			`<polyline class="spark-filled"`,
+			// One value is a dot; no value is no 0% bar.
+			`<td class="progress"><span class="muted">no value yet</span></td>`,
+			`<a href="./objectives/ship/key_results/retention#record">how to record the first value</a>`,
+			`aria-label="One value in 2026-Q4: 6 on Nov 15."`,
 			`<a class="skip" href="#main">Skip to the content</a>`,
 		} {
 			if !strings.Contains(dom, want) {
@@ -289,7 +321,8 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 			`<circle class="chart-milestone"`,
 			`<dt>Milestone</dt><dd>34.0% by 2026-11-01</dd>`,
 			`7 values, newest first.`,
-			`<td>2026-11-13 09:00 UTC</td><td class="num">34.5%</td><td>checkin:`,
+			`<td>2026-11-13 09:00 UTC</td><td class="num">34.5%</td><td>checked in by alice <span class="muted">(checkin:`,
+			`<polygon class="chart-checkin"`,
 			// The note is text, never markup.
 			`<td class="note">onboarding checklist shipped &lt;b&gt;on Monday&lt;/b&gt;</td>`,
 			`<td>alice</td>`,
@@ -302,4 +335,97 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 			t.Logf("DOM:\n%s", dom)
 		}
 	})
+
+	t.Run("a key result page draws the filled-in history apart from the live value", func(t *testing.T) {
+		shot := filepath.Join(dir, "keyresult-filled.png")
+		dom := chromium(t, ta.url+"/objectives/ship/key_results/done", shot)
+		checkScreenshot(t, shot)
+		for _, want := range []string{
+			`<h1>Issues done this quarter</h1>`,
+			`<polyline class="chart-filled" points="`,
+			`<line class="chart-forecast"`,
+			`filled in from fake-history records (source tracker)</li>`,
+			`47 values from Oct 1 to Nov 15, between 273 and 318.5; the latest is 318.5. 46 of them were filled in from fake-history records (source tracker); 1 was measured live.`,
+			`<dt>Forecast at period end</dt><dd>365 (86% progress)</dd>`,
+			`<td>2026-11-15 12:00 UTC</td><td class="num">318.5</td><td>measured live by source tracker <span class="muted">(source:tracker)</span></td>`,
+			`<td>2026-11-15 00:00 UTC</td><td class="num">318</td><td>filled in from fake-history records (source tracker) <span class="muted">(history:tracker)</span></td>`,
+		} {
+			if !strings.Contains(dom, want) {
+				t.Errorf("the rendered key result page lacks %s", want)
+			}
+		}
+		// The dashed filled-in line is drawn in its own colour, which the
+		// screenshot holds.
+		if !hasColour(t, shot, 0x5b, 0x7f, 0xb5) {
+			t.Errorf("the screenshot has no pixel of the filled-in line's colour #5b7fb5")
+		}
+		if t.Failed() {
+			t.Logf("DOM:\n%s", dom)
+		}
+	})
+
+	t.Run("a key result page without a value says how to record the first one", func(t *testing.T) {
+		shot := filepath.Join(dir, "keyresult-empty.png")
+		dom := chromium(t, ta.url+"/objectives/ship/key_results/retention", shot)
+		checkScreenshot(t, shot)
+		for _, want := range []string{
+			`<p>No value yet: <a href="#record">how the first one is recorded</a>.</p>`,
+			`<pre><code>okrd checkin ship/retention VALUE --note "where the number comes from"</code></pre>`,
+			`  ` + ta.url + `/api/v1/objectives/ship/key_results/retention/checkins</code></pre>`,
+			`<dt>Progress</dt><dd>none without a value; expected by now 49%</dd>`,
+		} {
+			if !strings.Contains(dom, want) {
+				t.Errorf("the rendered key result page lacks %s", want)
+			}
+		}
+		if strings.Contains(dom, `class="bar"`) {
+			t.Error("a key result without a value has a progress bar")
+		}
+		if t.Failed() {
+			t.Logf("DOM:\n%s", dom)
+		}
+	})
+
+	t.Run("a key result page without a value names the source that will measure it", func(t *testing.T) {
+		dom := chromium(t, ta.url+"/objectives/ship/key_results/revenue", filepath.Join(dir, "keyresult-source.png"))
+		for _, want := range []string{
+			`<p>No value yet: <a href="#record">how the first one is recorded</a>.</p>`,
+			`This key result is measured by source <strong>billing</strong> (fake), which is down: <span class="error">HTTP 401 from the billing API: check the token</span>.`,
+		} {
+			if !strings.Contains(dom, want) {
+				t.Errorf("the rendered key result page lacks %s", want)
+			}
+		}
+		if strings.Contains(dom, `class="bar"`) {
+			t.Error("a key result without a value has a progress bar")
+		}
+		if t.Failed() {
+			t.Logf("DOM:\n%s", dom)
+		}
+	})
+}
+
+// hasColour reports whether the PNG at path has a pixel of exactly the
+// colour r, g, b.
+func hasColour(t *testing.T, path string, r, g, b uint8) bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounds := img.Bounds()
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			pr, pg, pb, _ := img.At(x, y).RGBA()
+			if uint8(pr>>8) == r && uint8(pg>>8) == g && uint8(pb>>8) == b {
+				return true
+			}
+		}
+	}
+	return false
 }

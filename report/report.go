@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -73,6 +74,10 @@ type Report struct {
 	NoData   []*KeyResult
 	Delivery Delivery
 	Checkins []Checkin
+	// FilledSources are the sources whose filled-in values (computed
+	// from their records for instants okrd did not measure,
+	// docs/history.md) are what some key result is compared with.
+	FilledSources []string
 }
 
 // StatusCount is how many key results have a status.
@@ -85,7 +90,12 @@ type StatusCount struct {
 type Objective struct {
 	Config *config.Objective
 	// At is the instant it is evaluated at: the report's, or the period end.
-	At         time.Time
+	At time.Time
+	// Since is the instant it is compared with: a week before At, or the
+	// period start when the period began less than a week before (its
+	// first week has no week before; its values start at the start).
+	Since      time.Time
+	SinceStart bool
 	Ended      bool
 	Now, Week  okr.ObjectiveResult
 	KeyResults []*KeyResult
@@ -98,6 +108,9 @@ type KeyResult struct {
 	Now, Week           okr.Result
 	StaleNow, StaleWeek bool
 	Source, SourceType  string
+	// WeekFilled is set when the value compared with was filled in from
+	// the source's records rather than measured.
+	WeekFilled bool
 }
 
 // Delivery is the delivery summary: the key results measured by delivery
@@ -146,6 +159,10 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 		}
 		ob.Ended = oc.Resolved.Ended(ob.At)
 		weekAgo := ob.At.Add(-Week)
+		ob.Since = weekAgo
+		if weekAgo.Before(oc.Resolved.Start) && !ob.At.Before(oc.Resolved.Start) {
+			ob.Since, ob.SinceStart = oc.Resolved.Start, true
+		}
 		engines := make([]okr.KeyResult, 0, len(oc.KeyResults))
 		var now, before []okr.Result
 		for _, kc := range oc.KeyResults {
@@ -162,7 +179,17 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 				kr.SourceType = src.Type
 			}
 			kr.Now, kr.StaleNow = evaluate(kc, oc.Resolved, pts, ob.At)
-			kr.Week, kr.StaleWeek = evaluate(kc, oc.Resolved, pts, weekAgo)
+			kr.Week, kr.StaleWeek = evaluate(kc, oc.Resolved, pts, ob.Since)
+			// The value compared with is the last one at or before Since,
+			// as okr.Evaluate takes it.
+			if i := sort.Search(len(vals), func(i int) bool { return vals[i].At.After(ob.Since) }); i > 0 {
+				if o := vals[i-1].Origin; format.KindOf(o) == format.KindFilled {
+					kr.WeekFilled = true
+					if src := format.OriginSource(o); !slices.Contains(r.FilledSources, src) {
+						r.FilledSources = append(r.FilledSources, src)
+					}
+				}
+			}
 			engines = append(engines, kc.Engine)
 			now, before = append(now, kr.Now), append(before, kr.Week)
 			ob.KeyResults = append(ob.KeyResults, kr)
@@ -318,18 +345,28 @@ func (r *Report) SummaryText() string {
 }
 
 // Headline is the objective's state in one line: its progress against a
-// week before and its status, or its final score once the period is over.
+// week before (or the period start, in its first week) and its status, or
+// its final score once the period is over.
 func (o *Objective) Headline() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Progress %s", format.Percent(o.Now.Progress))
-	if o.Now.Progress != o.Week.Progress {
-		fmt.Fprintf(&b, " (%s since %s)", format.Points(o.Week.Progress, o.Now.Progress), o.WeekAgo())
-	} else {
+	switch {
+	case o.Now.Progress == o.Week.Progress && o.SinceStart:
+		b.WriteString(" (unchanged since the period start)")
+	case o.Now.Progress == o.Week.Progress:
 		b.WriteString(" (unchanged in the week)")
+	case o.SinceStart:
+		fmt.Fprintf(&b, " (%s since the period start on %s)", format.Points(o.Week.Progress, o.Now.Progress), o.WeekAgo())
+	default:
+		fmt.Fprintf(&b, " (%s since %s)", format.Points(o.Week.Progress, o.Now.Progress), o.WeekAgo())
 	}
 	fmt.Fprintf(&b, "; %s", StatusText(o.Now.Status))
 	if o.Now.Status != o.Week.Status {
-		fmt.Fprintf(&b, ", was %s a week before", StatusText(o.Week.Status))
+		if o.SinceStart {
+			fmt.Fprintf(&b, ", was %s at the period start", StatusText(o.Week.Status))
+		} else {
+			fmt.Fprintf(&b, ", was %s a week before", StatusText(o.Week.Status))
+		}
 	}
 	if o.Now.HasScore {
 		fmt.Fprintf(&b, "; final score %.1f", o.Now.Score)
@@ -337,9 +374,10 @@ func (o *Objective) Headline() string {
 	return b.String() + "."
 }
 
-// WeekAgo is the date a week before the objective's instant.
+// WeekAgo is the date the objective is compared with: a week before its
+// instant, or its period start.
 func (o *Objective) WeekAgo() string {
-	return o.At.Add(-Week).In(o.Config.Resolved.Start.Location()).Format("2006-01-02")
+	return o.Since.In(o.Config.Resolved.Start.Location()).Format("2006-01-02")
 }
 
 // Meta is the objective's owner, team and period.

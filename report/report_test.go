@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -282,5 +283,105 @@ func TestEscapeKeepsTextFromBecomingMarkdown(t *testing.T) {
 		if got := Escape(tc.in); got != tc.want {
 			t.Errorf("Escape(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// seedLeadTime records lead-time's history as okrd leaves it for a key
+// result configured on the report's last day: a value filled in from the
+// GitHub records at every midnight (UTC) of the period up to through,
+// 345600 - 2000 s per day, and one live value at live.
+func seedLeadTime(t *testing.T, through, live time.Time, liveValue float64, filled bool) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "okrd.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var vals []store.Value
+	for d := 0; filled && !at(10, 1+d, 0).After(through); d++ {
+		vals = append(vals, store.Value{ObjectiveID: "ship", KeyResultID: "lead-time", At: at(10, 1+d, 0), Value: 345600 - 2000*float64(d), Origin: "history:gh"})
+	}
+	vals = append(vals, store.Value{ObjectiveID: "ship", KeyResultID: "lead-time", At: live, Value: liveValue, Origin: "source:gh"})
+	if err := st.AppendValues(context.Background(), vals...); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestWithFilledInHistoryTheChangeComparesWithTheValueAWeekBefore(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		now      time.Time
+		liveAt   time.Time
+		live     float64
+		filled   bool
+		change   string
+		headline string
+		sources  []string
+	}{
+		// A week before Nov 15 12:00, the last value is the one filled in
+		// at midnight on Nov 8 (day 38): 345600 - 76000 = 269600 s (3.1
+		// d); now 255000 s: -14600 s = -4.1 h. Progress now (345600 -
+		// 255000)/172800 = 0.524; a week before 0.4398 (44%), against
+		// 0.4185 expected: on track both times. The ship objective also
+		// has uptime, without values: (0.524 + 0)/2 = 0.26 now, (0.4398 +
+		// 0)/2 = 0.22 before.
+		{"mid-period the change is against the value filled in a week before",
+			now, at(11, 15, 11), 255000, true, "-4.1 h (from 3.1 d)", "Progress 26% (+4 pts since 2026-11-08)", []string{"gh"}},
+		{"without the filled-in history the same key result reads first value",
+			now, at(11, 15, 11), 255000, false, "first value", "Progress 26% (+26 pts since 2026-11-08)", nil},
+		// Two and a half days into the period there is no week before: the
+		// change is against the value at the period start, 345600 s (4.0
+		// d); now 330000 s: -15600 s = -4.3 h. Progress 15600/172800 =
+		// 0.09, so the objective's is 0.045 (5%), from 0.
+		{"in the period's first week the change is against the period start",
+			at(10, 3, 12), at(10, 3, 11), 330000, true, "-4.3 h (from 4.0 d)", "Progress 5% (+5 pts since the period start on 2026-10-01)", []string{"gh"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := seedLeadTime(t, tc.now, tc.liveAt, tc.live, tc.filled)
+			r, err := Build(context.Background(), Options{Config: loadConfig(t), Store: st, Now: tc.now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ship *Objective
+			for _, o := range r.Objectives {
+				if o.Config.ID == "ship" {
+					ship = o
+				}
+			}
+			lt := ship.KeyResults[0]
+			if got := lt.Change(); got != tc.change {
+				t.Errorf("change %q, want %q", got, tc.change)
+			}
+			if got := ship.Headline(); !strings.HasPrefix(got, tc.headline) {
+				t.Errorf("headline %q, want it to start with %q", got, tc.headline)
+			}
+			if lt.WeekFilled != tc.filled || !slices.Equal(r.FilledSources, tc.sources) {
+				t.Errorf("week value filled in %v from %v, want %v from %v", lt.WeekFilled, r.FilledSources, tc.filled, tc.sources)
+			}
+			var md, html bytes.Buffer
+			if err := r.Markdown(&md); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.HTML(&html); err != nil {
+				t.Fatal(err)
+			}
+			note := "Where okrd was not measuring yet, the values compared with are filled in from the records of gh."
+			if strings.Contains(md.String(), note) != strings.Contains(html.String(), note) {
+				t.Errorf("the Markdown and the HTML disagree about %q", note)
+			}
+			if tc.filled {
+				for _, bad := range []string{"first value", "(was no data)"} {
+					if strings.Contains(md.String(), bad) {
+						t.Errorf("the report says %q:\n%s", bad, md.String())
+					}
+				}
+				if !strings.Contains(md.String(), note) {
+					t.Errorf("the report does not say where the values compared with come from:\n%s", md.String())
+				}
+			} else if strings.Contains(md.String(), note) {
+				t.Errorf("without filled-in values the report says %q", note)
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/okrd/okrd/checkins"
 	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/report/format"
 	"github.com/okrd/okrd/snapshot"
 	"github.com/okrd/okrd/store"
 )
@@ -209,10 +210,16 @@ func (h *Handler) keyResult(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// valueJSON is one value of a key result's history. Kind tells a client
+// what the value is without parsing the origin: "live" (measured by a
+// source when okrd polled it), "checkin", or "filled" (computed afterwards
+// from the source's records for an instant okrd did not measure,
+// docs/history.md).
 type valueJSON struct {
-	At     time.Time `json:"at"`
-	Value  float64   `json:"value"`
-	Origin string    `json:"origin"`
+	At     time.Time   `json:"at"`
+	Value  float64     `json:"value"`
+	Origin string      `json:"origin"`
+	Kind   format.Kind `json:"kind"`
 }
 
 // parseTimeParam reads an RFC 3339 time or a YYYY-MM-DD date (midnight in
@@ -272,7 +279,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 		Values    []valueJSON `json:"values"`
 	}{Objective: o.Config.ID, KeyResult: kr.Config.ID, From: from.UTC(), To: to.UTC(), Values: make([]valueJSON, 0, len(vals))}
 	for _, v := range vals {
-		out.Values = append(out.Values, valueJSON{At: v.At.UTC(), Value: v.Value, Origin: v.Origin})
+		out.Values = append(out.Values, valueJSON{At: v.At.UTC(), Value: v.Value, Origin: v.Origin, Kind: format.KindOf(v.Origin)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

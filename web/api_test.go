@@ -359,3 +359,52 @@ func FuzzCheckinBody(f *testing.F) {
 		}
 	})
 }
+
+func TestTheHistoryEndpointSaysWhatKindEachValueIs(t *testing.T) {
+	h, _ := newPageHandler(t)
+	type value struct {
+		At     time.Time `json:"at"`
+		Value  float64   `json:"value"`
+		Origin string    `json:"origin"`
+		Kind   string    `json:"kind"`
+	}
+	read := func(path string) []value {
+		t.Helper()
+		rec := get(t, h, "GET", path)
+		var out struct {
+			Values []value `json:"values"`
+		}
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.String())
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return out.Values
+	}
+	// "done" (newPageHandler): 46 values filled in from Jira's records,
+	// then two live ones; the filled-in midnight of Nov 15 lies between.
+	done := read("/api/v1/objectives/grow/key_results/done/history")
+	kinds := map[string]int{}
+	for _, v := range done {
+		kinds[v.Kind]++
+		if want := map[string]string{"history:jira": "filled", "source:jira": "live"}[v.Origin]; v.Kind != want {
+			t.Errorf("value at %s of origin %q has kind %q, want %q", v.At, v.Origin, v.Kind, want)
+		}
+	}
+	if kinds["filled"] != 46 || kinds["live"] != 2 || len(done) != 48 {
+		t.Errorf("kinds %v of %d values, want 46 filled and 2 live", kinds, len(done))
+	}
+	first, last := done[0], done[len(done)-1]
+	if want := (value{q4.Start, 0, "history:jira", "filled"}); first != want {
+		t.Errorf("first value %+v, want %+v", first, want)
+	}
+	if want := (value{time.Date(2026, 11, 15, 11, 0, 0, 0, time.UTC), 22.8, "source:jira", "live"}); last != want {
+		t.Errorf("last value %+v, want %+v", last, want)
+	}
+	for _, v := range read("/api/v1/objectives/grow/key_results/nps/history") {
+		if v.Kind != "checkin" || !strings.HasPrefix(v.Origin, "checkin:") {
+			t.Errorf("nps value %+v, want a check-in", v)
+		}
+	}
+}

@@ -40,23 +40,46 @@ type tick struct {
 	Anchor string
 }
 
+// sample is one value of a key result's history and what kind of value
+// it is: measured live, checked in, or filled in from a source's records.
+type sample struct {
+	okr.Point
+	Kind format.Kind
+}
+
+// run is a stretch of the value line drawn in one style: solid where okrd
+// recorded the values, dashed and lighter where they were filled in.
+type run struct {
+	Filled bool
+	Points string
+}
+
+// dot marks one drawn value; a filled-in one is hollow.
+type dot struct {
+	X, Y   float64
+	Filled bool
+}
+
 // sparkline is the small trend drawn next to each key result on the index.
 type sparkline struct {
-	Label    string
-	Line     string // polyline points of the values
-	Expected string // polyline points of the expected trajectory, if any
-	Band     *rect  // the band of a maintain key result
-	Last     *pt    // the latest value
+	Label      string
+	Runs       []run  // the value line
+	Expected   string // polyline points of the expected trajectory, if any
+	Band       *rect  // the band of a maintain key result
+	Last       *pt    // the latest value
+	LastFilled bool   // whether the latest value was filled in
 }
 
 // chart is the larger history chart of the key result page.
 type chart struct {
-	Title, Desc              string
-	W, H                     float64
-	Plot                     rect
-	XTicks, YTicks           []tick
-	Line                     string
-	Dots                     []pt
+	Title, Desc    string
+	W, H           float64
+	Plot           rect
+	XTicks, YTicks []tick
+	Runs           []run
+	Dots           []dot
+	// Checkins are the polygon points of a diamond at each check-in.
+	Checkins                 []string
 	Expected                 string
 	Milestones               []pt
 	Band                     *rect
@@ -64,6 +87,12 @@ type chart struct {
 	Now                      *float64
 	HasValues, HasBand       bool
 	HasExpected, HasForecast bool
+	// HasRecorded and HasFilled say which styles of value line (or dot)
+	// the chart draws, for its legend; FilledFrom names where the
+	// filled-in values come from ("filled in from Jira records (source
+	// jira)").
+	HasRecorded, HasFilled bool
+	FilledFrom             string
 }
 
 // scale maps times and values into a plot rectangle.
@@ -107,16 +136,70 @@ func points(ps []pt) string {
 	return b.String()
 }
 
+// lineRuns cuts the line through the drawn values (line, with their kinds)
+// into runs of one style. A segment is drawn filled in only when both its
+// ends were filled in: where okrd recorded a value at either end, the line
+// rests on that record. (Filled-in values keep arriving at each grid
+// instant while okrd measures live, between the live values; they must
+// not break the measured line up.) A single value draws no line: its dot
+// shows it, rather than a line from somewhere it was not.
+func lineRuns(line []pt, kinds []format.Kind) []run {
+	var out []run
+	var cur []pt
+	curFilled := false
+	for i := 1; i < len(line); i++ {
+		f := kinds[i-1] == format.KindFilled && kinds[i] == format.KindFilled
+		if len(cur) > 0 && f != curFilled {
+			out = append(out, run{Filled: curFilled, Points: points(cur)})
+			cur = nil
+		}
+		if len(cur) == 0 {
+			cur, curFilled = append(cur, line[i-1]), f
+		}
+		cur = append(cur, line[i])
+	}
+	if len(cur) > 0 {
+		out = append(out, run{Filled: curFilled, Points: points(cur)})
+	}
+	return out
+}
+
+// counts is how many values of a history are of each kind.
+type counts struct{ filled, live, checkin int }
+
+func countKinds(history []sample) counts {
+	var c counts
+	for _, s := range history {
+		switch s.Kind {
+		case format.KindFilled:
+			c.filled++
+		case format.KindCheckin:
+			c.checkin++
+		default:
+			c.live++
+		}
+	}
+	return c
+}
+
+// plural is "1 value" or "3 values".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 // downsample keeps at most n points of pts (sorted by time) by splitting
 // [from, to] into n equal time buckets and keeping the last point of each:
 // the last value is the one the evaluation would use at the end of the
 // bucket, so the line keeps the meaning of "the value at that time".
-func downsample(pts []okr.Point, from, to time.Time, n int) []okr.Point {
+func downsample(pts []sample, from, to time.Time, n int) []sample {
 	if len(pts) <= n || n < 1 || !to.After(from) {
 		return pts
 	}
 	span := to.Sub(from).Seconds()
-	out := make([]okr.Point, 0, n)
+	out := make([]sample, 0, n)
 	bucket := -1
 	for _, p := range pts {
 		b := int(float64(n) * p.At.Sub(from).Seconds() / span)
@@ -173,7 +256,10 @@ func valueRange(kr *config.KeyResult, vals ...float64) (lo, hi float64) {
 	return lo, hi
 }
 
-func newSparkline(kr *config.KeyResult, p okr.Period, now time.Time, history []okr.Point, loc *time.Location) *sparkline {
+// newSparkline draws the trend of a key result on the index. history is
+// the values inside the period up to now, sorted by time; filledFrom says
+// where its filled-in values come from.
+func newSparkline(kr *config.KeyResult, p okr.Period, now time.Time, history []sample, loc *time.Location, filledFrom string) *sparkline {
 	const w, h, pad = 120.0, 28.0, 3.0
 	end := now
 	if end.After(p.End) {
@@ -188,17 +274,14 @@ func newSparkline(kr *config.KeyResult, p okr.Period, now time.Time, history []o
 	s := scale{p: p, lo: lo, hi: hi, box: rect{pad, pad, w - 2*pad, h - 2*pad}}
 	sp := &sparkline{}
 	line := make([]pt, len(pts))
+	kinds := make([]format.Kind, len(pts))
 	for i, v := range pts {
-		line[i] = pt{s.x(v.At), s.y(v.Value)}
+		line[i], kinds[i] = pt{s.x(v.At), s.y(v.Value)}, v.Kind
 	}
-	if len(line) == 1 {
-		// One value is drawn as a short flat stroke ending at its dot.
-		line = []pt{{s.box.X, line[0].Y}, line[0]}
-	}
-	sp.Line = points(line)
+	sp.Runs = lineRuns(line, kinds)
 	if len(line) > 0 {
 		l := line[len(line)-1]
-		sp.Last = &l
+		sp.Last, sp.LastFilled = &l, kinds[len(kinds)-1] == format.KindFilled
 	}
 	if e := kr.Engine; e.Direction == okr.Maintain {
 		top, bottom := s.y(e.Max), s.y(e.Min)
@@ -210,14 +293,34 @@ func newSparkline(kr *config.KeyResult, p okr.Period, now time.Time, history []o
 		}
 		sp.Expected = points(ex)
 	}
-	if len(history) == 0 {
+	switch len(history) {
+	case 0:
 		sp.Label = "No values recorded in " + p.Name + "."
-	} else {
+	case 1:
+		v := history[0]
+		sp.Label = fmt.Sprintf("One value in %s: %s on %s.", p.Name, format.Value(kr, v.Value), v.At.In(loc).Format("Jan 2"))
+	default:
 		first, last := history[0], history[len(history)-1]
 		sp.Label = fmt.Sprintf("Trend in %s: %d values, from %s on %s to %s on %s.", p.Name, len(history),
 			format.Value(kr, first.Value), first.At.In(loc).Format("Jan 2"), format.Value(kr, last.Value), last.At.In(loc).Format("Jan 2"))
 	}
+	if c := countKinds(history); c.filled > 0 {
+		sp.Label += " " + filledShare(c.filled, len(history), filledFrom) + "."
+	}
 	return sp
+}
+
+// filledShare says how many of n values were filled in: "46 of them were
+// filled in from Jira records (source jira)".
+func filledShare(filled, n int, filledFrom string) string {
+	switch {
+	case n == 1:
+		return "It was " + filledFrom
+	case filled == n:
+		return "All of them were " + filledFrom
+	default:
+		return strconv.Itoa(filled) + " of them were " + filledFrom
+	}
 }
 
 // niceStep is a round step (1, 2 or 5 times a power of ten) that cuts
@@ -238,9 +341,10 @@ func niceStep(span float64, n int) float64 {
 }
 
 // newChart draws the history of a key result over its period. history is
-// the values inside the period up to now, sorted by time.
-func newChart(kr *config.KeyResult, r okr.Result, p okr.Period, now time.Time, history []okr.Point, loc *time.Location) *chart {
-	c := &chart{W: 720, H: 300}
+// the values inside the period up to now, sorted by time; filledFrom says
+// where its filled-in values come from.
+func newChart(kr *config.KeyResult, r okr.Result, p okr.Period, now time.Time, history []sample, loc *time.Location, filledFrom string) *chart {
+	c := &chart{W: 720, H: 300, FilledFrom: filledFrom}
 	end := now
 	if end.After(p.End) {
 		end = p.End
@@ -286,14 +390,41 @@ func newChart(kr *config.KeyResult, r okr.Result, p okr.Period, now time.Time, h
 	c.XTicks = timeTicks(p, loc, s)
 
 	line := make([]pt, len(pts))
+	kinds := make([]format.Kind, len(pts))
 	for i, v := range pts {
-		line[i] = pt{s.x(v.At), s.y(v.Value)}
+		line[i], kinds[i] = pt{s.x(v.At), s.y(v.Value)}, v.Kind
 	}
 	c.HasValues = len(line) > 0
-	c.Line = points(line)
-	// Dots mark the values when there are few enough to tell apart.
+	c.Runs = lineRuns(line, kinds)
+	for _, rn := range c.Runs {
+		c.HasFilled = c.HasFilled || rn.Filled
+		c.HasRecorded = c.HasRecorded || !rn.Filled
+	}
+	// Dots mark the recorded values when there are few enough to tell
+	// apart; filled-in values, a day apart, would only blur the dashed
+	// line. A single value is a dot whatever it is, not a line.
 	if len(line) <= 60 {
-		c.Dots = line
+		for i, q := range line {
+			f := kinds[i] == format.KindFilled
+			if kinds[i] == format.KindCheckin || (f && len(line) > 1) {
+				continue // a check-in has its diamond
+			}
+			c.Dots = append(c.Dots, dot{X: q.X, Y: q.Y, Filled: f})
+			c.HasFilled = c.HasFilled || f
+			c.HasRecorded = c.HasRecorded || !f
+		}
+	}
+	// Every check-in is marked, however many values there are: a check-in
+	// is somebody's statement and worth seeing on its own.
+	var cis []sample
+	for _, v := range history {
+		if v.Kind == format.KindCheckin {
+			cis = append(cis, v)
+		}
+	}
+	for _, v := range downsample(cis, p.Start, end, chartPoints) {
+		x, y := s.x(v.At), s.y(v.Value)
+		c.Checkins = append(c.Checkins, points([]pt{{x, y - 5}, {x + 5, y}, {x, y + 5}, {x - 5, y}}))
 	}
 	if e := kr.Engine; e.Direction == okr.Maintain {
 		top, bottom := s.y(e.Max), s.y(e.Min)
@@ -337,9 +468,13 @@ func newChart(kr *config.KeyResult, r okr.Result, p okr.Period, now time.Time, h
 
 	c.Title = "History of " + kr.Title + " in " + p.Name
 	var d strings.Builder
-	if len(history) == 0 {
+	switch len(history) {
+	case 0:
 		d.WriteString("No values recorded in this period. ")
-	} else {
+	case 1:
+		v := history[0]
+		fmt.Fprintf(&d, "One value, %s on %s. ", format.Value(kr, v.Value), v.At.In(loc).Format("Jan 2"))
+	default:
 		minV, maxV := history[0].Value, history[0].Value
 		for _, v := range history {
 			minV, maxV = math.Min(minV, v.Value), math.Max(maxV, v.Value)
@@ -347,6 +482,20 @@ func newChart(kr *config.KeyResult, r okr.Result, p okr.Period, now time.Time, h
 		fmt.Fprintf(&d, "%d values from %s to %s, between %s and %s; the latest is %s. ", len(history),
 			history[0].At.In(loc).Format("Jan 2"), history[len(history)-1].At.In(loc).Format("Jan 2"),
 			format.Value(kr, minV), format.Value(kr, maxV), format.Value(kr, history[len(history)-1].Value))
+	}
+	if n := countKinds(history); n.filled > 0 {
+		d.WriteString(filledShare(n.filled, len(history), filledFrom))
+		var rest []string
+		if n.live > 0 {
+			rest = append(rest, plural(n.live, "was", "were")+" measured live")
+		}
+		if n.checkin > 0 {
+			rest = append(rest, plural(n.checkin, "was", "were")+" checked in")
+		}
+		if len(rest) > 0 {
+			d.WriteString("; " + strings.Join(rest, " and "))
+		}
+		d.WriteString(". ")
 	}
 	if e := kr.Engine; e.Direction == okr.Maintain {
 		fmt.Fprintf(&d, "The value should stay between %s and %s. ", format.Value(kr, e.Min), format.Value(kr, e.Max))

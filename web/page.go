@@ -201,6 +201,9 @@ type krView struct {
 	Stale          bool
 	Goal           string
 	Spark          *sparkline
+	// Manual is set for a key result measured by check-ins: without a
+	// value, the index points to how to record its first one.
+	Manual bool
 }
 
 type indexView struct {
@@ -343,7 +346,7 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request, s *snapshot.Snap
 		}
 		for _, kr := range o.KeyResults {
 			kv := &krView{ID: kr.Config.ID, Title: kr.Config.Title, URL: krURL(root, kr), Config: kr.Config, Result: kr.Result,
-				Stale: kr.Stale, Goal: goal(kr.Config)}
+				Stale: kr.Stale, Goal: goal(kr.Config), Manual: h.manual(kr.Config)}
 			if !sparkErr {
 				pts, err := h.periodPoints(r.Context(), o.Config, kr.Config, s.EvaluatedAt)
 				if err != nil {
@@ -351,8 +354,8 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request, s *snapshot.Snap
 					// are missing, so the page is still worth showing.
 					h.logger.Warn("reading history for the sparklines failed", "err", err)
 					sparkErr = true
-				} else if pts != nil {
-					kv.Spark = newSparkline(kr.Config, o.Config.Resolved, s.EvaluatedAt, pts, loc)
+				} else if len(pts) > 0 {
+					kv.Spark = newSparkline(kr.Config, o.Config.Resolved, s.EvaluatedAt, pts, loc, h.filledFrom(kr.Config))
 				}
 			}
 			counts[kr.Result.Status]++
@@ -432,35 +435,43 @@ func filterLinks(root string, s *snapshot.Snapshot, team, owner string) (teams, 
 // the key results' history in memory (the daemon does, to evaluate) can
 // implement it, and the index then draws its sparklines without one
 // database query per key result, which is most of the index's cost with
-// hundreds of key results. Points returns the values recorded with
-// from <= At <= to, oldest first; the caller does not modify them.
+// hundreds of key results. PointsFilled returns the values recorded with
+// from <= At <= to, oldest first, and for each whether it was filled in
+// from a source's records rather than measured live or checked in (filled
+// is nil when none was); the caller does not modify them.
 type PointsReader interface {
-	Points(objectiveID, keyResultID string, from, to time.Time) []okr.Point
+	PointsFilled(objectiveID, keyResultID string, from, to time.Time) (pts []okr.Point, filled []bool)
 }
 
 // periodPoints is the history of a key result inside its period up to
 // now, for the sparklines: from memory when the backend offers it, else
 // from the store. It returns nil without error when there is neither.
-func (h *Handler) periodPoints(ctx context.Context, o *config.Objective, kr *config.KeyResult, now time.Time) ([]okr.Point, error) {
+// From memory, a value that was not filled in counts as live (the marks do
+// not tell check-ins apart; the sparklines draw both alike).
+func (h *Handler) periodPoints(ctx context.Context, o *config.Objective, kr *config.KeyResult, now time.Time) ([]sample, error) {
 	if pr, ok := h.b.(PointsReader); ok {
 		to := now
 		if to.After(o.Resolved.End) {
 			to = o.Resolved.End
 		}
 		if to.Before(o.Resolved.Start) {
-			return []okr.Point{}, nil
+			return []sample{}, nil
 		}
-		pts := pr.Points(o.ID, kr.ID, o.Resolved.Start, to)
-		if pts == nil {
-			pts = []okr.Point{}
+		pts, filled := pr.PointsFilled(o.ID, kr.ID, o.Resolved.Start, to)
+		out := make([]sample, len(pts))
+		for i, p := range pts {
+			out[i] = sample{Point: p, Kind: format.KindLive}
+			if filled != nil && filled[i] {
+				out[i].Kind = format.KindFilled
+			}
 		}
-		return pts, nil
+		return out, nil
 	}
 	vals, err := h.periodHistory(ctx, o, kr, now)
 	if vals == nil || err != nil {
 		return nil, err
 	}
-	return okrPoints(vals), nil
+	return samples(vals), nil
 }
 
 // periodHistory reads a key result's values inside its period up to now.
@@ -484,12 +495,54 @@ func (h *Handler) periodHistory(ctx context.Context, o *config.Objective, kr *co
 	return vals, err
 }
 
-func okrPoints(vals []store.Value) []okr.Point {
-	out := make([]okr.Point, len(vals))
+func samples(vals []store.Value) []sample {
+	out := make([]sample, len(vals))
 	for i, v := range vals {
-		out[i] = okr.Point{At: v.At, Value: v.Value}
+		out[i] = sample{Point: okr.Point{At: v.At, Value: v.Value}, Kind: format.KindOf(v.Origin)}
 	}
 	return out
+}
+
+// manual reports whether a key result is measured by check-ins.
+func (h *Handler) manual(kc *config.KeyResult) bool {
+	if kc.Source == "" {
+		return true
+	}
+	return h.sourceType(kc.Source) == "manual"
+}
+
+// sourceType is the type of a configured source ("" when unknown).
+func (h *Handler) sourceType(name string) string {
+	if cfg := h.b.Config(); cfg != nil && cfg.Sources[name] != nil {
+		return cfg.Sources[name].Type
+	}
+	return ""
+}
+
+// filledFrom says where a key result's filled-in values come from: its
+// source, whose records okrd fills its history in from.
+func (h *Handler) filledFrom(kc *config.KeyResult) string {
+	return format.FilledFrom(kc.Source, h.sourceType(kc.Source))
+}
+
+// originText says in words where a value came from; authors maps the
+// origins of the check-ins the page read to their author.
+func (h *Handler) originText(origin string, authors map[string]string) string {
+	switch format.KindOf(origin) {
+	case format.KindFilled:
+		src := format.OriginSource(origin)
+		return format.FilledFrom(src, h.sourceType(src))
+	case format.KindCheckin:
+		if a := authors[origin]; a != "" {
+			return "checked in by " + a
+		}
+		return "checked in"
+	default:
+		if src := format.OriginSource(origin); src != "" {
+			return "measured live by source " + src
+		}
+		return origin
+	}
 }
 
 // maxValueRows bounds the table of values on a key result page; the JSON
@@ -497,7 +550,10 @@ func okrPoints(vals []store.Value) []okr.Point {
 const maxValueRows = 200
 
 type valueRow struct {
-	At, Value, Origin string
+	At, Value string
+	// Origin is the stored origin ("history:jira"), Words the same in
+	// words ("filled in from Jira records (source jira)").
+	Origin, Words string
 }
 
 type checkinRow struct {
@@ -524,6 +580,20 @@ type krPageView struct {
 	CheckinsURL   string
 	CheckinsError bool
 	Manual        bool
+	// Record says how to record the first value, when there is none.
+	Record *recordHelp
+}
+
+// recordHelp is the empty state of a key result without a value: how its
+// first value gets recorded.
+type recordHelp struct {
+	Manual bool
+	// Command and Curl record a check-in from the shell and through the
+	// API; APIDisabled says that the API needs server.api_token first.
+	Command, Curl string
+	APIDisabled   bool
+	// Source is the source that measures the key result, with its state.
+	Source, SourceType, SourceState, SourceError string
 }
 
 func (h *Handler) keyResultPage(w http.ResponseWriter, r *http.Request) {
@@ -558,24 +628,9 @@ func (h *Handler) keyResultPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Facts = h.facts(kr, p, s.EvaluatedAt, tf)
 
-	vals, err := h.periodHistory(r.Context(), o.Config, kc, s.EvaluatedAt)
-	if err != nil {
-		h.logger.Warn("reading history for the key result page failed", "objective", o.Config.ID, "key_result", kc.ID, "err", err)
-		v.HistoryFailed = true
-	}
-	v.Chart = newChart(kc, res, p, s.EvaluatedAt, okrPoints(vals), loc)
-	v.ValuesTotal = len(vals)
-	for i := len(vals) - 1; i >= 0 && len(v.Values) < maxValueRows; i-- {
-		v.Values = append(v.Values, valueRow{At: tf.at(vals[i].At), Value: format.Value(kc, vals[i].Value), Origin: vals[i].Origin})
-	}
-	v.ValuesShown = len(v.Values)
-
-	v.Manual = kc.Source == ""
-	if cfg := h.b.Config(); cfg != nil && kc.Source != "" {
-		if src := cfg.Sources[kc.Source]; src != nil && src.Type == "manual" {
-			v.Manual = true
-		}
-	}
+	v.Manual = h.manual(kc)
+	// The check-ins first: the table of values names their authors.
+	authors := map[string]string{}
 	if st := h.b.Store(); st != nil {
 		cs, err := st.Checkins(r.Context(), o.Config.ID, kc.ID, 50)
 		if err != nil {
@@ -584,9 +639,94 @@ func (h *Handler) keyResultPage(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, c := range cs {
 			v.Checkins = append(v.Checkins, checkinRow{At: tf.at(c.At), Value: format.Value(kc, c.Value), Author: c.Author, Note: c.Note, Recorded: tf.at(c.CreatedAt)})
+			authors[format.OriginCheckin+strconv.FormatInt(c.ID, 10)] = c.Author
 		}
 	}
+
+	vals, err := h.periodHistory(r.Context(), o.Config, kc, s.EvaluatedAt)
+	if err != nil {
+		h.logger.Warn("reading history for the key result page failed", "objective", o.Config.ID, "key_result", kc.ID, "err", err)
+		v.HistoryFailed = true
+	}
+	hist := samples(vals)
+	v.Chart = newChart(kc, res, p, s.EvaluatedAt, hist, loc, h.filledFrom(kc))
+	v.ValuesTotal = len(vals)
+	for i := len(vals) - 1; i >= 0 && len(v.Values) < maxValueRows; i-- {
+		origin := vals[i].Origin
+		v.Values = append(v.Values, valueRow{At: tf.at(vals[i].At), Value: format.Value(kc, vals[i].Value), Origin: origin,
+			Words: h.originText(origin, authors)})
+	}
+	v.ValuesShown = len(v.Values)
+	if c := countKinds(hist); c.filled > 0 {
+		for i := range v.Facts {
+			if v.Facts[i].Term == "Values in the period" {
+				v.Facts[i].Detail += "; " + strconv.Itoa(c.filled) + " " + h.filledFrom(kc)
+			}
+		}
+	}
+	if !res.HasValue && !v.HistoryFailed {
+		v.Record = h.recordHelp(r, o.Config, kc)
+	}
 	h.render(w, http.StatusOK, "keyresult.html", v)
+}
+
+// recordHelp is the empty state of a key result page: how the first value
+// of a key result without one gets recorded. The curl command names the
+// API on server.external_url when it is set, else on the address the
+// page was asked for.
+func (h *Handler) recordHelp(r *http.Request, o *config.Objective, kc *config.KeyResult) *recordHelp {
+	rh := &recordHelp{Manual: h.manual(kc)}
+	if !rh.Manual {
+		rh.Source, rh.SourceType = kc.Source, h.sourceType(kc.Source)
+		rh.SourceState = "not polled yet"
+		for _, src := range h.b.Sources() {
+			if src.Name != kc.Source {
+				continue
+			}
+			switch {
+			case src.Up:
+				rh.SourceState = "up"
+			case src.Polls > 0:
+				rh.SourceState, rh.SourceError = "down", src.LastError
+			}
+		}
+		return rh
+	}
+	rh.Command = `okrd checkin ` + o.ID + "/" + kc.ID + ` VALUE --note "where the number comes from"`
+	cfg := h.b.Config()
+	var base string
+	if cfg != nil && cfg.Server.ExternalURL != "" {
+		base = strings.TrimRight(cfg.Server.ExternalURL, "/")
+	} else {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	rh.Curl = `curl -X POST -H "Authorization: Bearer $OKRD_API_TOKEN" -H 'Content-Type: application/json' \` + "\n" +
+		`  -d '{"value": VALUE, "note": "where the number comes from"}' \` + "\n" +
+		"  " + shellQuote(base+"/api/v1/objectives/"+pathEscape(o.ID)+"/key_results/"+pathEscape(kc.ID)+"/checkins")
+	rh.APIDisabled = cfg == nil || cfg.Server.APIToken.Value() == ""
+	return rh
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but the
+// characters of a plain URL: the address comes from the configuration or
+// the request's Host header, and a command meant to be pasted into a
+// shell must not run anything else.
+func shellQuote(s string) string {
+	plain := true
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~:/%@+,=", c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // facts is the summary list of a key result page.
@@ -604,9 +744,17 @@ func (h *Handler) facts(kr *snapshot.KeyResult, p okr.Period, now time.Time, tf 
 		add("Current value", "no value recorded yet")
 	}
 	add("Goal", goal(kc))
-	if kc.Engine.Direction == okr.Maintain {
+	switch {
+	case !r.HasValue && kc.Engine.Direction == okr.Maintain:
+		add("Progress", "none without a value")
+	case !r.HasValue:
+		// No value is not 0% progress: nothing is known yet.
+		add("Progress", "none without a value; expected by now "+format.Percent(r.Expected))
+		e := kc.Engine
+		add("Expected value by now", format.Value(kc, e.Baseline+r.Expected*(e.Target-e.Baseline)))
+	case kc.Engine.Direction == okr.Maintain:
 		add("Progress", format.Percent(r.Progress)+" (1 inside the band, 0 outside)")
-	} else {
+	default:
 		add("Progress", format.Percent(r.Progress)+"; expected by now "+format.Percent(r.Expected)+"; gap "+format.Points(r.Expected, r.Progress))
 		e := kc.Engine
 		add("Expected value by now", format.Value(kc, e.Baseline+r.Expected*(e.Target-e.Baseline)))

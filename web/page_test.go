@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,25 +39,33 @@ type pageBackend struct {
 func (p *pageBackend) Store() store.Store           { return p.st }
 func (p *pageBackend) Sources() []collectors.Health { return p.sources }
 
-// memBackend also keeps the history in memory, as the daemon does.
+// memBackend also keeps the history in memory, as the daemon does, with
+// the marks of the filled-in values.
 type memBackend struct {
 	*pageBackend
 	points map[string][]okr.Point
+	filled map[string][]bool
 }
 
-func (m *memBackend) Points(obj, kr string, from, to time.Time) []okr.Point {
-	var out []okr.Point
-	for _, p := range m.points[obj+"/"+kr] {
-		if !p.At.Before(from) && !p.At.After(to) {
-			out = append(out, p)
-		}
+// PointsFilled copies like App.PointsFilled: the points in range, and
+// their marks only when one of them was filled in.
+func (m *memBackend) PointsFilled(obj, kr string, from, to time.Time) ([]okr.Point, []bool) {
+	all, marks := m.points[obj+"/"+kr], m.filled[obj+"/"+kr]
+	lo := sort.Search(len(all), func(i int) bool { return !all[i].At.Before(from) })
+	hi := sort.Search(len(all), func(i int) bool { return all[i].At.After(to) })
+	if hi <= lo {
+		return nil, nil
 	}
-	return out
+	pts := append([]okr.Point(nil), all[lo:hi]...)
+	if slices.Contains(marks[lo:hi], true) {
+		return pts, append([]bool(nil), marks[lo:hi]...)
+	}
+	return pts, nil
 }
 
 // inMemory copies every key result's history out of the store.
 func inMemory(t testing.TB, b *pageBackend) *memBackend {
-	m := &memBackend{pageBackend: b, points: map[string][]okr.Point{}}
+	m := &memBackend{pageBackend: b, points: map[string][]okr.Point{}, filled: map[string][]bool{}}
 	vals, err := b.st.ValuesAfter(context.Background(), 0, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +73,7 @@ func inMemory(t testing.TB, b *pageBackend) *memBackend {
 	for _, v := range vals {
 		k := v.ObjectiveID + "/" + v.KeyResultID
 		m.points[k] = append(m.points[k], okr.Point{At: v.At, Value: v.Value})
+		m.filled[k] = append(m.filled[k], strings.HasPrefix(v.Origin, "history:"))
 	}
 	return m
 }
@@ -99,6 +110,12 @@ period = "2026-Q4"
   max = 0.3
   unit = "duration"
 
+  [[objectives.key_results]]
+  id = "done"
+  title = "Issues done per week"
+  baseline = 0
+  target = 40
+
 [[objectives]]
 id = "ship"
 title = "Ship faster"
@@ -113,9 +130,14 @@ period = "2026-Q4"
   target = 10
 `
 
-// newPageHandler loads pageTestConfig, records history and evaluates it at
-// benchNow (2026-11-15 12:00, expected progress 45.5/92 = 0.4946) the way
-// the daemon does.
+// newPageHandler loads pageTestConfig, binds "done" to a Jira source
+// named jira, records history and evaluates it at benchNow (2026-11-15
+// 12:00, expected progress 45.5/92 = 0.4946) the way the daemon does.
+//
+// "done" has a history filled in from Jira's records at every midnight
+// from Oct 1 to Nov 15 (46 values, d/2 on the d-th day: 0 to 22.5) and
+// two live values, 22.2 on Nov 14 10:00 and 22.8 on Nov 15 11:00:
+// progress 22.8/40 = 0.57, on track.
 func newPageHandler(t testing.TB) (*Handler, *pageBackend) {
 	t.Helper()
 	dir := t.TempDir()
@@ -127,6 +149,9 @@ func newPageHandler(t testing.TB) (*Handler, *pageBackend) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Bound after loading, so that the test needs no jira source type.
+	cfg.Sources = map[string]*config.Source{"jira": {Name: "jira", Type: "jira"}}
+	cfg.Objective("grow").KeyResult("done").Source = "jira"
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "okrd.db"), nil)
 	if err != nil {
@@ -134,6 +159,16 @@ func newPageHandler(t testing.TB) (*Handler, *pageBackend) {
 	}
 	t.Cleanup(func() { st.Close() })
 	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 9, 0, 0, 0, time.UTC) }
+	var done []store.Value
+	for d := 0; d < 46; d++ {
+		done = append(done, store.Value{ObjectiveID: "grow", KeyResultID: "done", At: q4.Start.AddDate(0, 0, d), Value: float64(d) / 2, Origin: "history:jira"})
+	}
+	done = append(done,
+		store.Value{ObjectiveID: "grow", KeyResultID: "done", At: time.Date(2026, 11, 14, 10, 0, 0, 0, time.UTC), Value: 22.2, Origin: "source:jira"},
+		store.Value{ObjectiveID: "grow", KeyResultID: "done", At: time.Date(2026, 11, 15, 11, 0, 0, 0, time.UTC), Value: 22.8, Origin: "source:jira"})
+	if err := st.AppendValues(ctx, done...); err != nil {
+		t.Fatal(err)
+	}
 	for i, v := range []float64{31, 33, 34, 36} {
 		if _, err := st.AddCheckin(ctx, store.Checkin{ObjectiveID: "grow", KeyResultID: "nps", At: day(10, 1).AddDate(0, 0, 14*i), Value: v, Author: "alice", Note: fmt.Sprintf("survey <%d>", i+1)}); err != nil {
 			t.Fatal(err)
@@ -213,6 +248,15 @@ func TestThePagesAnswerWithTheirContent(t *testing.T) {
 				`aria-label="Progress 100%: inside the band"`,
 				`<span class="status status-no_data">No data</span>`,
 				`<svg class="spark" viewBox="0 0 120 28" width="120" height="28" role="img" aria-label="Trend in 2026-Q4: 4 values, from 31 on Oct 1 to 36 on Nov 12.">`,
+				// One value is a dot, not a line from the period start.
+				`aria-label="One value in 2026-Q4: 250 ms on Nov 14."><rect class="spark-band" x="3" y="3" width="114" height="22"/><circle class="spark-dot"`,
+				// Filled-in history is dashed; the text says so.
+				`aria-label="Trend in 2026-Q4: 48 values, from 0 on Oct 1 to 22.8 on Nov 15. 46 of them were filled in from Jira records (source jira)."`,
+				`<polyline class="spark-filled"`,
+				// A key result without a value has no 0% bar but a way
+				// to its first value.
+				`<td class="progress"><span class="muted">no value yet</span></td>`,
+				`<a href="./objectives/ship/key_results/deploys#record">how to record the first value</a>`,
 				`<rect class="spark-band"`,
 				`<th scope="row">jira</th><td>jira</td><td><span class="health health-down">Down</span>`,
 				`HTTP 401: check &lt;the&gt; token`,
@@ -245,7 +289,12 @@ func TestThePagesAnswerWithTheirContent(t *testing.T) {
 				// Expected by now: 31 + 0.4946*9 = 35.45.
 				`Expected by now: 35.45, on the way from 31 to 40 by Dec 31.`,
 				`<polyline class="chart-expected"`,
-				`<td>2026-11-12 09:00 UTC</td><td class="num">36</td><td>checkin:4</td>`,
+				// The origin in words, and as stored.
+				`<td>2026-11-12 09:00 UTC</td><td class="num">36</td><td>checked in by alice <span class="muted">(checkin:4)</span></td>`,
+				// Every check-in is marked on the chart; the line between
+				// them is solid.
+				`<polygon class="chart-checkin"`,
+				`<polyline class="chart-line"`,
 				`<td class="note">survey &lt;4&gt;</td>`,
 				`4 values, newest first.`,
 				`<dt>Source</dt><dd>manual check-ins</dd>`,
@@ -253,9 +302,45 @@ func TestThePagesAnswerWithTheirContent(t *testing.T) {
 			nil,
 		},
 		{
-			"a key result without values says so", "/objectives/ship/key_results/deploys", 200,
-			[]string{`No values recorded in this period yet.`, `No check-ins yet. Record one with <code>okrd checkin ship/deploys VALUE`},
-			[]string{`<polyline class="chart-line"`},
+			"a key result without values says how to record the first one", "/objectives/ship/key_results/deploys", 200,
+			[]string{
+				`<p>No value yet: <a href="#record">how the first one is recorded</a>.</p>`,
+				`<div class="record" id="record">`,
+				`<pre><code>okrd checkin ship/deploys VALUE --note &#34;where the number comes from&#34;</code></pre>`,
+				// The API call names the address the page was asked
+				// for (httptest's example.com) and says that the write
+				// API needs a token first.
+				`<pre><code>curl -X POST -H &#34;Authorization: Bearer $OKRD_API_TOKEN&#34; -H &#39;Content-Type: application/json&#39; \` + "\n" +
+					`  -d &#39;{&#34;value&#34;: VALUE, &#34;note&#34;: &#34;where the number comes from&#34;}&#39; \` + "\n" +
+					`  http://example.com/api/v1/objectives/ship/key_results/deploys/checkins</code></pre>`,
+				`(once <code>server.api_token</code> is set in the configuration: without it the write API is off)`,
+				`No values recorded in this period yet (<a href="#record">how the first one is recorded</a>).`,
+				`No check-ins yet. Record one with <code>okrd checkin ship/deploys VALUE`,
+				`<dt>Progress</dt><dd>none without a value; expected by now 49%</dd>`,
+			},
+			// No value: no progress bar at 0%, no line, no dot.
+			[]string{`<polyline class="chart-line"`, `<circle class="chart-dot"`, `class="bar"`, `<span class="num">0%</span>`},
+		},
+		{
+			"a key result with filled-in history draws it apart from the live values", "/objectives/grow/key_results/done", 200,
+			[]string{
+				// 46 filled-in midnights, then the live values: a dashed
+				// run up to the midnight before the first live value,
+				// then a solid one (the filled-in midnight of Nov 15
+				// between the two live values does not break it).
+				`<polyline class="chart-filled" points="`,
+				`<polyline class="chart-line" points="`,
+				`<li><svg class="swatch" viewBox="0 0 24 10" width="24" height="10" aria-hidden="true"><line class="chart-filled" x1="0" y1="5" x2="24" y2="5"/></svg> filled in from Jira records (source jira)</li>`,
+				`recorded values</li>`,
+				`48 values from Oct 1 to Nov 15, between 0 and 22.8; the latest is 22.8. 46 of them were filled in from Jira records (source jira); 2 were measured live.`,
+				`<td>2026-11-15 11:00 UTC</td><td class="num">22.8</td><td>measured live by source jira <span class="muted">(source:jira)</span></td>`,
+				`<td>2026-11-15 00:00 UTC</td><td class="num">22.5</td><td>filled in from Jira records (source jira) <span class="muted">(history:jira)</span></td>`,
+				`<dt>Values in the period</dt><dd>48; 46 filled in from Jira records (source jira)</dd>`,
+				`<dt>Source</dt><dd>jira (jira)</dd>`,
+			},
+			// Dots for the live values only; a source key result has
+			// no check-ins and no empty state.
+			[]string{`<circle class="chart-dot-filled"`, `<polygon class="chart-checkin"`, `id="record"`},
 		},
 		{
 			"an unknown key result lists those that exist", "/objectives/grow/key_results/nope", 404,
@@ -317,6 +402,16 @@ func TestTheIndexDrawsTrendsFromMemoryWhenTheBackendKeepsThem(t *testing.T) {
 	rec = get(t, NewHandler(mem, slog.New(slog.DiscardHandler)), "GET", "/")
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) || strings.Contains(rec.Body.String(), "could not be read") {
 		t.Errorf("from memory: %d\n%s", rec.Code, rec.Body.String())
+	}
+	// The marks in memory tell the filled-in values apart, as the
+	// origins in the store do.
+	for _, w := range []string{
+		`aria-label="Trend in 2026-Q4: 48 values, from 0 on Oct 1 to 22.8 on Nov 15. 46 of them were filled in from Jira records (source jira)."`,
+		`<polyline class="spark-filled"`,
+	} {
+		if !strings.Contains(rec.Body.String(), w) {
+			t.Errorf("from memory, the index lacks %s", w)
+		}
 	}
 }
 
@@ -425,6 +520,18 @@ func TestColoursMeetWCAGContrast(t *testing.T) {
 		{"chart line in a band", colour(".chart-line", "stroke"), colour(".chart-band", "fill"), 3},
 		{"chart expected path", colour(".chart-expected", "stroke"), white, 3},
 		{"chart forecast", colour(".chart-forecast", "stroke"), white, 3},
+		{"filled-in sparkline", colour(".spark-filled", "stroke"), white, 3},
+		{"filled-in sparkline in a band", colour(".spark-filled", "stroke"), colour(".spark-band", "fill"), 3},
+		{"filled-in latest value on the sparkline", colour(".spark-dot-filled", "stroke"), white, 3},
+		{"filled-in chart line", colour(".chart-filled", "stroke"), white, 3},
+		{"filled-in chart line in a band", colour(".chart-filled", "stroke"), colour(".chart-band", "fill"), 3},
+		{"filled-in dot", colour(".chart-dot-filled", "stroke"), white, 3},
+		{"check-in marker", colour(".chart-checkin", "stroke"), white, 3},
+		{"check-in marker in a band", colour(".chart-checkin", "stroke"), colour(".chart-band", "fill"), 3},
+		{"text of the empty state", colour("body", "color"), colour(".record", "background"), 4.5},
+		{"muted text of the empty state", colour(".muted", "color"), colour(".record", "background"), 4.5},
+		{"links in the empty state", colour("a", "color"), colour(".record", "background"), 4.5},
+		{"commands in the empty state", colour("code", "color"), colour(".record pre code", "background"), 4.5},
 	}
 	for _, s := range okr.Statuses {
 		sel := ".status-" + string(s)
@@ -598,5 +705,20 @@ func BenchmarkKeyResultPage(b *testing.B) {
 		if rec.Code != 200 {
 			b.Fatal(rec.Code)
 		}
+	}
+}
+
+func TestTheCurlCommandQuotesAnAddressTheShellWouldReadOtherwise(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"a plain URL stays as it is", "http://127.0.0.1:9184/api/v1/objectives/grow/key_results/nps/checkins", "http://127.0.0.1:9184/api/v1/objectives/grow/key_results/nps/checkins"},
+		{"a query string is quoted", "https://okrd.example.com/a?b=1&c=2", "'https://okrd.example.com/a?b=1&c=2'"},
+		{"a host header with a command is quoted", "http://x;rm -rf ~/", "'http://x;rm -rf ~/'"},
+		{"a single quote cannot end the quoting", "http://x'$(id)'", `'http://x'\''$(id)'\'''`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := shellQuote(tc.in); got != tc.want {
+				t.Errorf("shellQuote(%q) = %s, want %s", tc.in, got, tc.want)
+			}
+		})
 	}
 }
