@@ -11,6 +11,7 @@ import (
 
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/report/format"
 	"github.com/okrd/okrd/snapshot"
 	"github.com/okrd/okrd/store"
 )
@@ -44,8 +45,9 @@ func newHistory(st store.Store) *history {
 	return &history{st: st, points: map[krKey][]okr.Point{}, filled: map[krKey][]bool{}, floor: map[krKey]int64{}}
 }
 
-// filledOrigin is the origin prefix of values filled in from records.
-const filledOrigin = "history:"
+// filledOrigin is the origin prefix of values filled in from records,
+// the one the page, the API and the report recognise.
+const filledOrigin = format.OriginFilled
 
 func isFilled(origin string) bool { return strings.HasPrefix(origin, filledOrigin) }
 
