@@ -75,6 +75,18 @@ func histValue(kr *config.KeyResult, offset float64, t time.Time) float64 {
 	return v
 }
 
+// histEpoch is the history epoch of every fake-history source.
+var histEpoch struct {
+	sync.Mutex
+	v string
+}
+
+func (s *histSource) HistoryEpoch() string {
+	histEpoch.Lock()
+	defer histEpoch.Unlock()
+	return histEpoch.v
+}
+
 func (s *histSource) Poll(context.Context) error { return nil }
 
 func (s *histSource) Measure(_ context.Context, bs []collectors.Binding, now time.Time) []collectors.Measurement {
@@ -630,5 +642,25 @@ func TestFilledInPointsAreMarkedInMemory(t *testing.T) {
 	}
 	if _, f := ta.PointsFilled("o", "other-source", time.Time{}, fillNow); f != nil {
 		t.Errorf("a key result without filled-in values has marks %v", f)
+	}
+}
+
+func TestANewHistoryEpochFillsInEveryInstantAgain(t *testing.T) {
+	dir := t.TempDir()
+	syncApp(t, dir, fillConfigText("m", ""), fillNow, false)
+	histEpoch.Lock()
+	histEpoch.v = "after a re-sync"
+	histEpoch.Unlock()
+	t.Cleanup(func() {
+		histEpoch.Lock()
+		histEpoch.v = ""
+		histEpoch.Unlock()
+	})
+	syncApp(t, dir, fillConfigText("m", ""), fillNow, false)
+	if got := histSourceNamed("hist").askedOf("filled"); got != 46 {
+		t.Errorf("after the source's epoch changed History was asked for %d instants, want all 46", got)
+	}
+	if n := len(byOrigin(storedValues(t, dir, "filled"), "history:")); n != 46 {
+		t.Errorf("there are %d filled-in values, want 46", n)
 	}
 }
