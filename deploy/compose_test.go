@@ -537,8 +537,11 @@ func TestComposeCommandsRunAgainstTheDemo(t *testing.T) {
 		out := make([]string, len(args))
 		for i, a := range args {
 			a = strings.ReplaceAll(a, m.Target+"/", volume+"/")
-			if strings.HasPrefix(a, "--web.listen-address=") {
+			switch {
+			case strings.HasPrefix(a, "--web.listen-address="):
 				a = "--web.listen-address=127.0.0.1:0"
+			case i > 0 && args[i-1] == "--web.listen-address":
+				a = "127.0.0.1:0"
 			}
 			out[i] = a
 		}
