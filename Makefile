@@ -20,18 +20,22 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o okrd ./cmd/okrd
 
-## test: vet, formatting and every test with the race detector. Tests that
-## need PostgreSQL or Prometheus skip without them unless
+## test: vet, formatting and every test with the race detector, okrd's and
+## the deploy kit's (deploy/ is a module of its own, which ./... leaves
+## out). Tests that need PostgreSQL or Prometheus skip without them unless
 ## OKRD_REQUIRE_INTEGRATION=1 (CI sets it).
 test: fmt-check vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+	cd deploy && $(GO) test -race -count=1 -timeout 10m ./...
 
 ## test-short: the same without the race detector, for a quick loop.
 test-short:
 	$(GO) test -count=1 ./...
+	cd deploy && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...
+	cd deploy && $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -2,8 +2,10 @@
 # Installs what okrd's tests need on a fresh Debian machine: promtool (from
 # the prometheus package) for the exposition and rules checks, the
 # prometheus server (same package) for the prometheus source's tests and
-# the end-to-end alerting test, Alertmanager for the latter, headless
-# chromium for the web page's browser test, and
+# the end-to-end alerting test, Alertmanager for the latter (and amtool, in
+# the same package, for the deploy kit's Alertmanager configuration),
+# headless chromium for the web page's browser test, kubectl and
+# systemd-analyze for the deploy kit's tests (deploy/), and
 # makes sure PostgreSQL is running for the store conformance suite.
 set -euo pipefail
 
@@ -13,6 +15,11 @@ need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 # A real Alertmanager receives alerts in app/alerting_e2e_test.go.
 command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+# kubectl kustomize renders deploy/kubernetes (any kubectl does; Debian's
+# kubernetes-client is the one the package archive has).
+command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
+# systemd-analyze verifies and rates deploy/systemd/okrd.service.
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
