@@ -247,7 +247,6 @@ func TestTimeoutsAreRetryable(t *testing.T) {
 	}
 }
 
-
 func TestBackoffDoublesWithJitterUpToTheMaximum(t *testing.T) {
 	s := &Sender{InitialBackoff: time.Second, MaxBackoff: 8 * time.Second}
 	for _, tt := range []struct {
