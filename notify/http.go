@@ -104,4 +104,3 @@ func CheckResponse(resp *http.Response, method, redacted string, now time.Time) 
 		return false, e
 	}
 }
-
