@@ -306,14 +306,14 @@ func (q *Querier) QueryHistory(ctx context.Context, b collectors.Binding, at []t
 const sqliteInstantLayout = "2006-01-02 15:04:05"
 
 // instantArg is the value bound to :at: on PostgreSQL the instant itself
-// (a timestamptz), on SQLite its text in UTC, with milliseconds when it
-// has a fraction of a second.
+// (a timestamptz), on SQLite its text in UTC, with milliseconds (cut, not
+// rounded, as SQLite keeps them) when it has a fraction of a second.
 func (q *Querier) instantArg(t time.Time) any {
 	if q.spec.Driver == DriverPostgres {
 		return t
 	}
 	t = t.UTC()
-	if t.Nanosecond() >= int(time.Millisecond) {
+	if t.Nanosecond() != 0 {
 		return t.Format(sqliteInstantLayout + ".000")
 	}
 	return t.Format(sqliteInstantLayout)
