@@ -91,12 +91,12 @@ func TestTheExactlyDesignedStatusesHoldAllQuarter(t *testing.T) {
 			delete(want, "open-bugs")
 		}
 		got := map[string]okr.Status{
-			"activation":           evaluate(p, increase(activationTrack), activationTrack.now(p)),
-			"conversion":           evaluate(p, okr.KeyResult{Direction: okr.Increase, Baseline: conversionBaseline, Target: conversionTarget}, conversionRateAt(p, p.now)),
-			"support-tickets":      evaluate(p, okr.KeyResult{Direction: okr.Maintain, Min: supportMin, Max: supportMax}, 4.6),
-			"open-bugs":            evaluate(p, increase(openBugsTrack), math.Round(openBugsTrack.now(p))),
-			"nps":                  evaluate(p, increase(npsTrack), math.Round(npsTrack.now(p))),
-			"one-click-payments":   evaluate(p, increase(epicTrack), math.Round(epicChildren*epicTrack.now(p))/epicChildren),
+			"activation":         evaluate(p, increase(activationTrack), activationTrack.now(p)),
+			"conversion":         evaluate(p, okr.KeyResult{Direction: okr.Increase, Baseline: conversionBaseline, Target: conversionTarget}, conversionRateAt(p, p.now)),
+			"support-tickets":    evaluate(p, okr.KeyResult{Direction: okr.Maintain, Min: supportMin, Max: supportMax}, 4.6),
+			"open-bugs":          evaluate(p, increase(openBugsTrack), math.Round(openBugsTrack.now(p))),
+			"nps":                evaluate(p, increase(npsTrack), math.Round(npsTrack.now(p))),
+			"one-click-payments": evaluate(p, increase(epicTrack), math.Round(epicChildren*epicTrack.now(p))/epicChildren),
 		}
 		for id, w := range want {
 			if got[id] != w {
