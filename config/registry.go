@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -25,6 +26,12 @@ type SourceType struct {
 	// the key result ("metric"); several may be joined with errors.Join.
 	// Optional.
 	ValidateKeyResult func(spec any, kr *KeyResult) error
+	// KeyResultKeys are the keys of [[objectives.key_results]] that only
+	// this type reads (sql: history_query), for ValidateKeyResult to
+	// check. On a key result bound to a source of another type, or on a
+	// manual key result, such a key is an error naming the types that read
+	// it, rather than a setting silently ignored. Optional.
+	KeyResultKeys []string
 }
 
 // specDefaulter is implemented by specs that have default values; Defaults
@@ -67,6 +74,11 @@ func RegisterSourceType(typ string, t SourceType) {
 			panic(fmt.Sprintf("config: RegisterSourceType(%q): spec %T must not define the common key %q", typ, spec, k))
 		}
 	}
+	for _, k := range t.KeyResultKeys {
+		if _, ok := keyResultField(k); !ok {
+			panic(fmt.Sprintf("config: RegisterSourceType(%q): KeyResultKeys names %q, which is no key of a key result", typ, k))
+		}
+	}
 	registry.Lock()
 	defer registry.Unlock()
 	if _, dup := registry.types[typ]; dup {
@@ -85,6 +97,42 @@ func RegisteredSourceTypes() []string {
 	}
 	sort.Strings(types)
 	return types
+}
+
+// keyResultKeyTypes returns, for every key that a source type registered
+// in KeyResultKeys, the types that read it, sorted.
+func keyResultKeyTypes() map[string][]string {
+	registry.RLock()
+	defer registry.RUnlock()
+	out := map[string][]string{}
+	for typ, t := range registry.types {
+		for _, k := range t.KeyResultKeys {
+			out[k] = append(out[k], typ)
+		}
+	}
+	for _, types := range out {
+		sort.Strings(types)
+	}
+	return out
+}
+
+// keyResultField returns the index of the KeyResult field decoded from
+// the key name.
+func keyResultField(name string) (int, bool) {
+	t := reflect.TypeOf(KeyResult{})
+	for i := 0; i < t.NumField(); i++ {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ","); tag == name && name != "-" {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// keyResultKeySet reports whether kr sets the key name (to anything but
+// its zero value).
+func keyResultKeySet(kr *KeyResult, name string) bool {
+	i, ok := keyResultField(name)
+	return ok && !reflect.ValueOf(kr).Elem().Field(i).IsZero()
 }
 
 // lookupSourceType returns the registered source type typ.

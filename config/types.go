@@ -115,6 +115,11 @@ type KeyResult struct {
 	Window     string   `toml:"window"` // "7d", "28d" (default), "90d", "period", or any N"d"
 	Scope      string   `toml:"scope"`
 	IssueTypes []string `toml:"issue_types"`
+	// HistoryQuery is a sql key result's query for a past instant, which
+	// it names as :at (docs/sources/sql.md, "History"): with it okrd fills
+	// in the key result's history; without it, the key result has only the
+	// values measured live.
+	HistoryQuery string `toml:"history_query"`
 	// By is "count" (default) or "points": Jira epic progress and sprint
 	// metrics by issue count or by story points.
 	By string `toml:"by"`

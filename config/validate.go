@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -386,20 +387,21 @@ func (v *validator) binding(kp string, kr *KeyResult) {
 		// A manual key result has nothing to query; a binding key here is a
 		// forgotten `source`, not something to ignore.
 		set := map[string]bool{
-			"metric":      kr.Metric != "",
-			"query":       kr.Query != "",
-			"quantile":    kr.Quantile != nil,
-			"scope":       kr.Scope != "",
-			"issue_types": len(kr.IssueTypes) > 0,
-			"by":          kr.By != "",
-			"epic":        kr.Epic != "",
-			"sprints":     kr.Sprints != 0,
-			"path":        kr.Path != "",
-			"method":      kr.Method != "",
-			"body":        kr.Body != "",
-			"json_path":   kr.JSONPath != "",
+			"metric":        kr.Metric != "",
+			"query":         kr.Query != "",
+			"history_query": kr.HistoryQuery != "",
+			"quantile":      kr.Quantile != nil,
+			"scope":         kr.Scope != "",
+			"issue_types":   len(kr.IssueTypes) > 0,
+			"by":            kr.By != "",
+			"epic":          kr.Epic != "",
+			"sprints":       kr.Sprints != 0,
+			"path":          kr.Path != "",
+			"method":        kr.Method != "",
+			"body":          kr.Body != "",
+			"json_path":     kr.JSONPath != "",
 		}
-		for _, k := range []string{"metric", "query", "quantile", "scope", "issue_types", "by", "epic", "sprints", "path", "method", "body", "json_path"} {
+		for _, k := range []string{"metric", "query", "history_query", "quantile", "scope", "issue_types", "by", "epic", "sprints", "path", "method", "body", "json_path"} {
 			if set[k] {
 				v.check(kp+"."+k, "applies only to a key result with a source (without one, values come from manual check-ins)")
 			}
@@ -606,6 +608,17 @@ func (v *validator) sourceKeyResult(kp string, kr *KeyResult) {
 	src, ok := v.cfg.Sources[kr.Source]
 	if !ok || src.Spec == nil {
 		return
+	}
+	readers := keyResultKeyTypes()
+	keys := make([]string, 0, len(readers))
+	for k := range readers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if types := readers[k]; !slices.Contains(types, src.Type) && keyResultKeySet(kr, k) {
+			v.check(kp+"."+k, "applies only to a key result bound to a %s source, not to a %s source", strings.Join(types, " or "), src.Type)
+		}
 	}
 	st, ok := lookupSourceType(src.Type)
 	if !ok || st.ValidateKeyResult == nil {

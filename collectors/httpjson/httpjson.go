@@ -12,7 +12,9 @@
 // basic auth, secret headers from the environment or files) and TLS are
 // shared with the prometheus source (collectors/internal/httpconf). The
 // requests run in Poll (see collectors/internal/livequery), so a failing
-// request marks the source down and keeps the last good value.
+// request marks the source down and keeps the last good value. A request
+// whose templates depend on the instant is also sent for past instants,
+// to fill in the key result's history (instant.go).
 //
 // Why RFC 9535 (github.com/theory/jsonpath) rather than gjson's own
 // syntax: the expression a user writes is the standard one that every
@@ -56,12 +58,12 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return livequery.New(q, livequery.Options{Name: src.Name, Now: deps.Now}), nil
+		return livequery.New(q, livequery.Options{Name: src.Name, Now: deps.Now, Logger: deps.Logger}), nil
 	})
 }
 
-// Querier sends the requests of one http_json source. It implements
-// livequery.Querier.
+// Querier sends the requests of one http_json source, for now and for
+// past instants. It implements livequery.HistoryQuerier.
 type Querier struct {
 	name    string
 	spec    *Spec
@@ -184,6 +186,38 @@ func (q *Querier) Query(ctx context.Context, b collectors.Binding, now time.Time
 	return extract(r.jsonText, r.json.Select(doc))
 }
 
+// CanHistory reports whether kr's request depends on the instant (see
+// usesInstant): a request that asks the same at every instant would give
+// today's number for every past one.
+func (q *Querier) CanHistory(kr *config.KeyResult) bool {
+	r, err := q.request(kr)
+	return err == nil && r.instant
+}
+
+// QueryHistory sends the key result's request once per instant, rendered
+// with .Now at that instant: exactly the request a live measurement at
+// that instant sends. A null (or a non-finite number) at the JSONPath is
+// no value there; any other error stops the request.
+func (q *Querier) QueryHistory(ctx context.Context, b collectors.Binding, at []time.Time) ([]livequery.Answer, error) {
+	out := make([]livequery.Answer, 0, len(at))
+	for _, t := range at {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		v, err := q.Query(ctx, b, t)
+		if err != nil {
+			err = fmt.Errorf("at %s: %w", t.Format(time.RFC3339), err)
+			if !livequery.IsNoValue(err) {
+				return out, err
+			}
+			out = append(out, livequery.Answer{Err: err})
+			continue
+		}
+		out = append(out, livequery.Answer{OK: true, Value: v})
+	}
+	return out, nil
+}
+
 // decode parses exactly one JSON value, keeping numbers exact.
 func decode(raw []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -228,7 +262,7 @@ func extract(path string, nodes []any) (float64, error) {
 		}
 		v = f
 	case nil:
-		return 0, fmt.Errorf("json_path %s is null, want a number", path)
+		return 0, livequery.NoValue(fmt.Errorf("json_path %s is null, want a number", path))
 	case bool:
 		return 0, fmt.Errorf("json_path %s is a boolean, want a number", path)
 	case map[string]any:
@@ -239,7 +273,7 @@ func extract(path string, nodes []any) (float64, error) {
 		return 0, fmt.Errorf("json_path %s is a %T, want a number", path, x)
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("json_path %s is %v, want a finite number", path, v)
+		return 0, livequery.NoValue(fmt.Errorf("json_path %s is %v, want a finite number", path, v))
 	}
 	return v, nil
 }

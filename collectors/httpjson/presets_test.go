@@ -3,6 +3,7 @@ package httpjson
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"regexp"
@@ -45,7 +46,46 @@ func apiError(w http.ResponseWriter, code int, body string) {
 
 // Fakes of the four APIs: each checks the request as the real API would
 // (method, path, credentials, required parameters) and answers with the
-// documented response shape.
+// documented response shape. The numbers of PostHog, Plausible and
+// Amplitude are counted over the dates the request asks about, from
+// events that happen by the hour (see signups), so that the answer tells
+// which dates were asked.
+
+// signups counts the sign-ups of the fakes' product in (from, to]: they
+// happen at half past each hour, 3 + (hours since 1970 mod 5) + (days
+// since 1970 mod 11) + (days since 1970 mod 1000) / 20 of them, a number
+// that grows and that windows of 7 or 28 days starting on different days
+// do not share.
+func signups(from, to time.Time) int {
+	n := 0
+	for h := from.Truncate(time.Hour); !h.After(to); h = h.Add(time.Hour) {
+		if at := h.Add(30 * time.Minute); at.After(from) && !at.After(to) {
+			day := int(h.Unix() / 86400)
+			n += 3 + int(h.Unix()/3600%5) + day%11 + day%1000/20
+		}
+	}
+	return n
+}
+
+// visitors counts the visitors in (from, to] the same way: 200 + (hours
+// since 1970 mod 13) + (days since 1970 mod 17) each hour.
+func visitors(from, to time.Time) int {
+	n := 0
+	for h := from.Truncate(time.Hour); !h.After(to); h = h.Add(time.Hour) {
+		if at := h.Add(30 * time.Minute); at.After(from) && !at.After(to) {
+			n += 200 + int(h.Unix()/3600%13) + int(h.Unix()/86400%17)
+		}
+	}
+	return n
+}
+
+// conversionRate is Plausible's conversion_rate of the sign-up goal in
+// (from, to]: a percentage with two decimals.
+func conversionRate(from, to time.Time) float64 {
+	return math.Round(10000*float64(signups(from, to))/float64(visitors(from, to))) / 100
+}
+
+var hogQLWindow = regexp.MustCompile(`timestamp > toDateTime\('([^']+)'\) and timestamp <= toDateTime\('([^']+)'\)`)
 
 func posthogFake(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "Bearer phx_test_personal_key" {
@@ -64,9 +104,22 @@ func posthogFake(w http.ResponseWriter, r *http.Request) {
 		apiError(w, 400, `{"type": "validation_error", "code": "invalid_input", "detail": "Invalid query kind", "attr": "query"}`)
 		return
 	}
+	// The fake reads the window the preset writes; HogQL's
+	// toDateTime reads any ISO 8601 instant.
+	m := hogQLWindow.FindStringSubmatch(req.Query.Query)
+	var from, to time.Time
+	var errF, errT error
+	if m != nil {
+		from, errF = time.Parse(time.RFC3339, m[1])
+		to, errT = time.Parse(time.RFC3339, m[2])
+	}
+	if m == nil || errF != nil || errT != nil {
+		apiError(w, 400, `{"type": "validation_error", "code": "invalid_input", "detail": "Unable to parse the query's dates", "attr": "query"}`)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"cache_key": "cache_6c9a1f", "cache_target_age": null, "clickhouse": "SELECT count() AS `+"`count()`"+` FROM events WHERE ...", "columns": ["count()"], "error": null, "explain": null, "hasMore": false, "hogql": %q, "is_cached": false, "last_refresh": "2026-11-15T12:00:00.123456Z", "limit": 100, "metadata": null, "modifiers": {"personsOnEventsMode": "person_id_override_properties_joined"}, "next_allowed_client_refresh": "2026-11-15T12:01:00Z", "offset": 0, "query": %q, "query_status": null, "results": [[1834]], "timezone": "UTC", "timings": [{"k": "./query", "t": 0.084}], "types": [["count()", "UInt64"]]}`,
-		req.Query.Query, req.Query.Query)
+	fmt.Fprintf(w, `{"cache_key": "cache_6c9a1f", "cache_target_age": null, "clickhouse": "SELECT count() AS `+"`count()`"+` FROM events WHERE ...", "columns": ["count()"], "error": null, "explain": null, "hasMore": false, "hogql": %q, "is_cached": false, "last_refresh": "2026-11-15T12:00:00.123456Z", "limit": 100, "metadata": null, "modifiers": {"personsOnEventsMode": "person_id_override_properties_joined"}, "next_allowed_client_refresh": "2026-11-15T12:01:00Z", "offset": 0, "query": %q, "query_status": null, "results": [[%d]], "timezone": "UTC", "timings": [{"k": "./query", "t": 0.084}], "types": [["count()", "UInt64"]]}`,
+		req.Query.Query, req.Query.Query, signups(from, to))
 }
 
 func plausibleFake(w http.ResponseWriter, r *http.Request) {
@@ -92,8 +145,22 @@ func plausibleFake(w http.ResponseWriter, r *http.Request) {
 		apiError(w, 400, `{"error": "Metric `+"`conversion_rate`"+` can only be queried with event:goal filters or dimensions."}`)
 		return
 	}
+	// A range of two ISO 8601 instants, as the preset asks.
+	var rng [2]string
+	var from, to time.Time
+	err := json.Unmarshal(q.DateRange, &rng)
+	if err == nil {
+		if from, err = time.Parse(time.RFC3339, rng[0]); err == nil {
+			to, err = time.Parse(time.RFC3339, rng[1])
+		}
+	}
+	if err != nil || !from.Before(to) {
+		apiError(w, 400, `{"error": "#/date_range: Invalid date range `+string(q.DateRange)+`"}`)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	fmt.Fprint(w, `{"results": [{"metrics": [3.2], "dimensions": []}], "meta": {}, "query": {"site_id": "example.com", "metrics": ["conversion_rate"], "date_range": ["2026-10-18T00:00:00Z", "2026-11-14T23:59:59Z"], "filters": [["is", "event:goal", ["Signup"]]], "dimensions": [], "order_by": [["conversion_rate", "desc"]], "include": {}, "pagination": {"limit": 10000, "offset": 0}}}`)
+	fmt.Fprintf(w, `{"results": [{"metrics": [%v], "dimensions": []}], "meta": {}, "query": {"site_id": "example.com", "metrics": ["conversion_rate"], "date_range": %s, "filters": [["is", "event:goal", ["Signup"]]], "dimensions": [], "order_by": [["conversion_rate", "desc"]], "include": {}, "pagination": {"limit": 10000, "offset": 0}}}`,
+		conversionRate(from, to), q.DateRange)
 }
 
 // fakeMu guards the state the fakes share with the tests.
@@ -163,8 +230,11 @@ func amplitudeFake(w http.ResponseWriter, r *http.Request) {
 	fakeMu.Lock()
 	amplitudeRanges = append(amplitudeRanges, q.Get("start")+"-"+q.Get("end"))
 	fakeMu.Unlock()
+	// Both dates are included: the buyers from the start of start to the
+	// end of end (in UTC, the test project's time zone).
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprint(w, `{"data": {"series": [[120, 135, 128]], "seriesLabels": [0], "seriesCollapsed": [[{"setId": "", "value": 2816}]], "xValues": ["2026-10-18", "2026-10-19", "2026-10-20"]}, "timeComputed": 1763208000000, "wasCached": false, "cacheFreshness": "FRESH", "novaRuntime": 412, "novaRequestDuration": 520, "novaCost": 1, "throttleTime": 0, "minSampleRate": 1, "backend": "novaV2"}`)
+	fmt.Fprintf(w, `{"data": {"series": [[120, 135, 128]], "seriesLabels": [0], "seriesCollapsed": [[{"setId": "", "value": %d}]], "xValues": ["2026-10-18", "2026-10-19", "2026-10-20"]}, "timeComputed": 1763208000000, "wasCached": false, "cacheFreshness": "FRESH", "novaRuntime": 412, "novaRequestDuration": 520, "novaCost": 1, "throttleTime": 0, "minSampleRate": 1, "backend": "novaV2"}`,
+		signups(start, end.AddDate(0, 0, 1)))
 }
 
 func TestPresetsFromTheDocsRunAgainstTheRealShapes(t *testing.T) {
@@ -177,15 +247,19 @@ func TestPresetsFromTheDocsRunAgainstTheRealShapes(t *testing.T) {
 	fakeMu.Lock()
 	amplitudeRanges = nil
 	fakeMu.Unlock()
+	// Each preset asks about the window of its key result at fixedNow,
+	// 2026-11-15 12:00 UTC: PostHog the 7 days before, Plausible the 28
+	// days before, Amplitude the 28 whole days from 2026-10-18 to
+	// 2026-11-14. Mixpanel's saved report holds its own dates.
 	for _, tc := range []struct {
 		preset string
 		fake   http.HandlerFunc
 		want   float64
 	}{
-		{"posthog", posthogFake, 1834},
-		{"plausible", plausibleFake, 3.2},
+		{"posthog", posthogFake, float64(signups(fixedNow.AddDate(0, 0, -7), fixedNow))},
+		{"plausible", plausibleFake, conversionRate(fixedNow.AddDate(0, 0, -28), fixedNow)},
 		{"mixpanel", mixpanelFake, 2210},
-		{"amplitude", amplitudeFake, 2816},
+		{"amplitude", amplitudeFake, float64(signups(time.Date(2026, 10, 18, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)))},
 	} {
 		t.Run(tc.preset, func(t *testing.T) {
 			block, ok := blocks[tc.preset]
@@ -201,16 +275,17 @@ func TestPresetsFromTheDocsRunAgainstTheRealShapes(t *testing.T) {
 		})
 	}
 	// Measure ran at fixedNow (2026-11-15): a 28-day window starts on
-	// 2026-10-18. The poll ran at the real time, with the same 28 days.
+	// 2026-10-18, and the last whole day is 2026-11-14. The poll ran at
+	// the real time, with the same 28 days.
 	fakeMu.Lock()
 	defer fakeMu.Unlock()
-	if len(amplitudeRanges) != 2 || amplitudeRanges[0] != "20261018-20261115" {
+	if len(amplitudeRanges) != 2 || amplitudeRanges[0] != "20261018-20261114" {
 		t.Fatalf("amplitude ranges %v", amplitudeRanges)
 	}
 	s, _ := time.Parse("20060102", amplitudeRanges[1][:8])
 	e, _ := time.Parse("20060102", amplitudeRanges[1][9:])
-	if e.Sub(s) != 28*24*time.Hour {
-		t.Errorf("the poll asked %s, not 28 days", amplitudeRanges[1])
+	if e.Sub(s) != 27*24*time.Hour {
+		t.Errorf("the poll asked %s, not 28 whole days", amplitudeRanges[1])
 	}
 }
 

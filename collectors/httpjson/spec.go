@@ -80,6 +80,9 @@ type request struct {
 	// jsonText is the JSONPath as written, for messages (the library
 	// prints its normalized form).
 	jsonText string
+	// instant is whether the path or the body depends on the instant
+	// (instant.go): only then can the request be sent for a past one.
+	instant bool
 }
 
 // parseRequest checks and compiles a key result's binding. Errors name
@@ -119,6 +122,7 @@ func parseRequest(spec *Spec, kr *config.KeyResult) (*request, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	r.instant = usesInstant(r.path) || usesInstant(r.body)
 	// Render once with sample dates, so that a template that cannot run
 	// (an unknown field, a bad argument) or a body that is not JSON is a
 	// configuration error, not a poll error.

@@ -104,7 +104,13 @@ func freePort(t *testing.T) int {
 // startPrometheus runs Prometheus over TLS with the basic-auth user okrd
 // (password "prom-pw"), scraping the test target every second, and waits
 // until the target's series can be queried.
-func startPrometheus(t *testing.T) *realProm {
+func startPrometheus(t *testing.T) *realProm { return startPrometheusWith(t, "") }
+
+// startPrometheusWith is startPrometheus with the samples of an
+// OpenMetrics text in its storage from the start, written into blocks by
+// promtool tsdb create-blocks-from openmetrics (as a backfill is), and a
+// retention that keeps them however old they are.
+func startPrometheusWith(t *testing.T, openMetrics string) *realProm {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -143,6 +149,16 @@ basic_auth_users:
 			t.Fatal(err)
 		}
 	}
+	if openMetrics != "" {
+		promtool := testenv.Program(t, "promtool", "prometheus")
+		in := filepath.Join(dir, "backfill.om")
+		if err := os.WriteFile(in, []byte(openMetrics), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", in, filepath.Join(dir, "data")).CombinedOutput(); err != nil {
+			t.Fatalf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, out)
+		}
+	}
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs bytes.Buffer
@@ -150,6 +166,7 @@ basic_auth_users:
 		"--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--web.config.file="+filepath.Join(dir, "web.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--storage.tsdb.retention.time=100y",
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
 		"--log.level=warn",
 	)

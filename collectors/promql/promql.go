@@ -9,7 +9,8 @@
 // headers) and TLS use Prometheus's own HTTP client configuration (see
 // collectors/internal/httpconf). The queries run in Poll (see
 // collectors/internal/livequery), so a failing query marks the source down
-// and keeps the last good value.
+// and keeps the last good value. The key results' past values, for okrd's
+// filled-in history, come from range queries (history.go).
 package promql
 
 import (
@@ -47,12 +48,12 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return livequery.New(q, livequery.Options{Name: src.Name, Now: deps.Now}), nil
+		return livequery.New(q, livequery.Options{Name: src.Name, Now: deps.Now, Logger: deps.Logger}), nil
 	})
 }
 
-// Querier runs instant queries against one Prometheus. It implements
-// livequery.Querier.
+// Querier runs instant queries against one Prometheus, and range queries
+// for the past (history.go). It implements livequery.HistoryQuerier.
 type Querier struct {
 	name    string
 	spec    *Spec

@@ -66,7 +66,8 @@ func TestTheExampleKeyResultLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the example does not load:\n%s\n%v", doc, err)
 	}
-	if kr := cfg.Objectives[0].KeyResults[0]; !strings.Contains(kr.Query, "from analytics.weekly_activation") || kr.StaleAfter.String() != "8d" {
+	if kr := cfg.Objectives[0].KeyResults[0]; !strings.Contains(kr.Query, "from analytics.weekly_activation") || kr.StaleAfter.String() != "8d" ||
+		!strings.Contains(kr.HistoryQuery, "where week_end <= :at") {
 		t.Errorf("key result %+v", kr)
 	}
 }

@@ -46,27 +46,44 @@ func pgState(t *testing.T, admin *stdsql.DB, schema string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func TestPostgresQueriesCannotWriteWhateverTheirText(t *testing.T) {
-	dsn, schema := pgWarehouse(t)
-	admin, _ := pgAdmin(t)
-	tbl := schema + ".weekly_activation"
-	// A file the server would create if a query reached a shell.
-	marker := filepath.Join(os.TempDir(), schema+".marker")
-	t.Cleanup(func() { os.Remove(marker) })
-	before := pgState(t, admin, schema)
-	if !strings.HasPrefix(before, "3 rows, activated 107, 3 relations, ") {
-		t.Fatalf("unexpected start state %s", before)
-	}
+// attack is a query that tries to do more than read, and what the
+// source answers.
+type attack struct {
+	name, dsn, query string
+	// history is the attack as a history_query (with :at in it). Empty:
+	// the query followed by "; select :at", which the checks of the text
+	// or the database refuse as a whole (err is then that refusal).
+	history string
+	err     string  // the error after the source's and key result's names
+	want    float64 // when the query succeeds (and changes nothing)
+}
 
-	const notAQuery = `query must be a single SELECT (or WITH, VALUES, TABLE) statement, not `
-	const several = `query must be a single statement: PostgreSQL refused several (cannot insert multiple commands into a prepared statement)`
+const (
+	pgNotAQuery = `query must be a single SELECT (or WITH, VALUES, TABLE) statement, not `
+	pgSeveral   = `query must be a single statement: PostgreSQL refused several (cannot insert multiple commands into a prepared statement)`
+)
+
+// historyForm returns the attack as a history_query and the error it
+// meets.
+func (a attack) historyForm(notAQuery, several string) (string, string) {
+	if a.history != "" {
+		return a.history, a.err
+	}
+	if strings.HasPrefix(a.err, notAQuery) {
+		return a.query + "; select :at", a.err
+	}
+	return a.query + "; select :at", several
+}
+
+// pgAttacks are the attacks on a PostgreSQL source over schema, whose
+// server would create marker if a query reached a shell.
+func pgAttacks(dsn, schema, marker string) []attack {
+	tbl := schema + ".weekly_activation"
+	const notAQuery = pgNotAQuery
+	const several = pgSeveral
 	const wrote = `query tried to write, which a sql source never does (the transaction is read-only): `
 	const timedOut = `query exceeded statement_timeout (1s): canceling statement due to statement timeout`
-	for _, tc := range []struct {
-		name, dsn, query string
-		err              string  // the error after the source's and key result's names
-		want             float64 // when the query succeeds (and changes nothing)
-	}{
+	return []attack{
 		// Statements that are not a query never reach the server.
 		{name: "a COMMIT that ends the read-only transaction is refused", query: `commit; delete from ` + tbl + `; select 1::float8`,
 			err: notAQuery + `COMMIT: a sql source only reads`},
@@ -110,31 +127,58 @@ func TestPostgresQueriesCannotWriteWhateverTheirText(t *testing.T) {
 		// One statement that writes: the read-only transaction refuses it.
 		// PostgreSQL names the statement (a SELECT), not its CTE.
 		{name: "a writable CTE is refused by the read-only transaction", query: `with gone as (delete from ` + tbl + ` returning 1) select count(*) from gone`,
-			err: wrote + `cannot execute SELECT in a read-only transaction`},
+			history: `with gone as (delete from ` + tbl + ` where :at is not null returning 1) select count(*) from gone`,
+			err:     wrote + `cannot execute SELECT in a read-only transaction`},
 		{name: "WITH ... DELETE is refused by the read-only transaction", query: `with x as (select 1) delete from ` + tbl,
-			err: wrote + `cannot execute DELETE in a read-only transaction`},
+			history: `with x as (select :at) delete from ` + tbl,
+			err:     wrote + `cannot execute DELETE in a read-only transaction`},
 		{name: "SELECT INTO is refused by the read-only transaction", query: `select 1 as n into ` + schema + `.copied`,
-			err: wrote + `cannot execute SELECT INTO in a read-only transaction`},
+			history: `select :at as n into ` + schema + `.copied`,
+			err:     wrote + `cannot execute SELECT INTO in a read-only transaction`},
 		{name: "SELECT FOR UPDATE is refused by the read-only transaction", query: `select count(*) from (select 1 from ` + tbl + ` for update) locked`,
-			err: wrote + `cannot execute SELECT FOR UPDATE in a read-only transaction`},
+			history: `select count(*) from (select 1 from ` + tbl + ` where :at is not null for update) locked`,
+			err:     wrote + `cannot execute SELECT FOR UPDATE in a read-only transaction`},
 		{name: "a transaction cannot be made read-write from inside the query", query: `select length(set_config('transaction_read_only', 'off', true))`,
-			err: `query failed: transaction read-write mode must be set before any query [SQLSTATE 25001]`},
+			history: `select length(set_config('transaction_read_only', 'off', true)) where :at is not null`,
+			err:     `query failed: transaction read-write mode must be set before any query [SQLSTATE 25001]`},
 		{name: "a role the source's role cannot become is refused", query: `select length(set_config('role', 'postgres', true))`,
-			err: `query rejected by PostgreSQL: permission denied to set role "postgres" [SQLSTATE 42501]`},
+			history: `select length(set_config('role', 'postgres', true)) where :at is not null`,
+			err:     `query rejected by PostgreSQL: permission denied to set role "postgres" [SQLSTATE 42501]`},
 		{name: "lo_import, which writes a large object, is refused", query: `select lo_import('/etc/hostname')::int8`,
-			err: `query rejected by PostgreSQL: permission denied for function lo_import [SQLSTATE 42501]`},
+			history: `select lo_import('/etc/hostname')::int8 where :at is not null`,
+			err:     `query rejected by PostgreSQL: permission denied for function lo_import [SQLSTATE 42501]`},
 		{name: "lo_export, which writes a file on the server, is refused", query: `select lo_export(0, '` + marker + `')`,
-			err: `query rejected by PostgreSQL: permission denied for function lo_export [SQLSTATE 42501]`},
+			history: `select lo_export(0, '` + marker + `') where :at is not null`,
+			err:     `query rejected by PostgreSQL: permission denied for function lo_export [SQLSTATE 42501]`},
 
 		// Settings a query changes end with its transaction.
-		{name: "a session setting made read-write ends with the transaction", query: `select length(set_config('default_transaction_read_only', 'off', false))`, want: 3},
-		{name: "a session statement timeout removed ends with the transaction", query: `select length(set_config('statement_timeout', '0', false))`, want: 1},
+		{name: "a session setting made read-write ends with the transaction", query: `select length(set_config('default_transaction_read_only', 'off', false))`,
+			history: `select length(set_config('default_transaction_read_only', 'off', false)) where :at is not null`, want: 3},
+		{name: "a session statement timeout removed ends with the transaction", query: `select length(set_config('statement_timeout', '0', false))`,
+			history: `select length(set_config('statement_timeout', '0', false)) where :at is not null`, want: 1},
 
 		// The statement timeout stops a query, even one that turns it off.
-		{name: "pg_sleep beyond the statement timeout is cancelled", query: `select 1::float8 from pg_sleep(30)`, err: timedOut},
+		{name: "pg_sleep beyond the statement timeout is cancelled", query: `select 1::float8 from pg_sleep(30)`,
+			history: `select 1::float8 from pg_sleep(30) where :at is not null`, err: timedOut},
 		{name: "a query that turns the statement timeout off is still cancelled",
-			query: `select case when set_config('statement_timeout', '0', true) = '0' then (select 1::float8 from pg_sleep(30)) end`, err: timedOut},
-	} {
+			query:   `select case when set_config('statement_timeout', '0', true) = '0' then (select 1::float8 from pg_sleep(30)) end`,
+			history: `select case when set_config('statement_timeout', '0', true) = '0' and :at is not null then (select 1::float8 from pg_sleep(30)) end`,
+			err:     timedOut},
+	}
+}
+
+func TestPostgresQueriesCannotWriteWhateverTheirText(t *testing.T) {
+	dsn, schema := pgWarehouse(t)
+	admin, _ := pgAdmin(t)
+	tbl := schema + ".weekly_activation"
+	// A file the server would create if a query reached a shell.
+	marker := filepath.Join(os.TempDir(), schema+".marker")
+	t.Cleanup(func() { os.Remove(marker) })
+	before := pgState(t, admin, schema)
+	if !strings.HasPrefix(before, "3 rows, activated 107, 3 relations, ") {
+		t.Fatalf("unexpected start state %s", before)
+	}
+	for _, tc := range pgAttacks(dsn, schema, marker) {
 		t.Run(tc.name, func(t *testing.T) {
 			srcDSN := dsn
 			if tc.dsn != "" {
@@ -284,33 +328,46 @@ func sqliteRows(t *testing.T, path string) string {
 	return itoa(n) + " rows, activated " + itoa(sum) + ", " + itoa(files) + " files"
 }
 
+const (
+	sqliteNotAQuery = `query must be a single SELECT (or WITH, VALUES) statement, not `
+	sqliteSeveral   = `query must be a single statement: something follows its ";"`
+)
+
+// sqliteAttacks are the attacks on a SQLite source whose file is in dir.
+func sqliteAttacks(dir string) []attack {
+	other := filepath.Join(dir, "other.db")
+	const notAQuery = sqliteNotAQuery
+	const several = sqliteSeveral
+	const refused = `query tried to do more than read, which a sql source never does: `
+	return []attack{
+		{name: "ATTACH, which creates a file, is refused", query: `attach database '` + other + `' as a`,
+			err: notAQuery + `ATTACH: a sql source only reads`},
+		{name: "ATTACH after a SELECT is refused", query: `select 1; attach database '` + other + `' as a`, err: several},
+		{name: "a semicolon in a string does not hide the next statement", query: `select ';'; attach database '` + other + `' as a`, err: several},
+		{name: "a semicolon in a comment does not hide the next statement", query: `select 1 /* ; */ ; attach database '` + other + `' as a`, err: several},
+		{name: "a semicolon in a quoted name does not hide the next statement", query: `select "a;b", [c;d], ` + "`e;f`" + ` from x; attach database '` + other + `' as a`, err: several},
+		{name: "a COMMIT after the value is refused", query: `select count(*) from weekly_activation; commit`, err: several},
+		{name: "DETACH is refused", query: `detach database main`, err: notAQuery + `DETACH: a sql source only reads`},
+		{name: "PRAGMA query_only = 0 is refused", query: `pragma query_only = 0`, err: notAQuery + `PRAGMA: a sql source only reads`},
+		{name: "VACUUM INTO, which creates a file, is refused", query: `vacuum into '` + other + `'`, err: notAQuery + `VACUUM: a sql source only reads`},
+		{name: "BEGIN is refused", query: `begin immediate`, err: notAQuery + `BEGIN: a sql source only reads`},
+		{name: "a DELETE is refused", query: `delete from weekly_activation returning 1`, err: notAQuery + `DELETE: a sql source only reads`},
+		{name: "WITH ... DELETE is refused by the connection", query: `with x as (select 1) delete from weekly_activation returning 1`,
+			history: `with x as (select :at) delete from weekly_activation returning 1`,
+			err:     refused + `authorization denied: not authorized (23)`},
+		{name: "WITH ... INSERT is refused by the connection", query: `with x as (select 1) insert into files values ('b', x'00') returning 1`,
+			history: `with x as (select :at) insert into files values ('b', x'00') returning 1`,
+			err:     refused + `authorization denied: not authorized (23)`},
+		{name: "load_extension is refused by the connection", query: `select load_extension('` + filepath.Join(dir, "evil") + `')`,
+			history: `select load_extension(:at)`,
+			err:     refused + `SQL logic error: not authorized to use function: load_extension (1)`},
+	}
+}
+
 func TestSQLiteQueriesCannotWriteOrAttachWhateverTheirText(t *testing.T) {
 	path := warehouse(t)
 	dir := filepath.Dir(path)
-	other := filepath.Join(dir, "other.db")
-	const notAQuery = `query must be a single SELECT (or WITH, VALUES) statement, not `
-	const several = `query must be a single statement: something follows its ";"`
-	const refused = `query tried to do more than read, which a sql source never does: `
-	for _, tc := range []struct{ name, query, err string }{
-		{"ATTACH, which creates a file, is refused", `attach database '` + other + `' as a`,
-			notAQuery + `ATTACH: a sql source only reads`},
-		{"ATTACH after a SELECT is refused", `select 1; attach database '` + other + `' as a`, several},
-		{"a semicolon in a string does not hide the next statement", `select ';'; attach database '` + other + `' as a`, several},
-		{"a semicolon in a comment does not hide the next statement", `select 1 /* ; */ ; attach database '` + other + `' as a`, several},
-		{"a semicolon in a quoted name does not hide the next statement", `select "a;b", [c;d], ` + "`e;f`" + ` from x; attach database '` + other + `' as a`, several},
-		{"a COMMIT after the value is refused", `select count(*) from weekly_activation; commit`, several},
-		{"DETACH is refused", `detach database main`, notAQuery + `DETACH: a sql source only reads`},
-		{"PRAGMA query_only = 0 is refused", `pragma query_only = 0`, notAQuery + `PRAGMA: a sql source only reads`},
-		{"VACUUM INTO, which creates a file, is refused", `vacuum into '` + other + `'`, notAQuery + `VACUUM: a sql source only reads`},
-		{"BEGIN is refused", `begin immediate`, notAQuery + `BEGIN: a sql source only reads`},
-		{"a DELETE is refused", `delete from weekly_activation returning 1`, notAQuery + `DELETE: a sql source only reads`},
-		{"WITH ... DELETE is refused by the connection", `with x as (select 1) delete from weekly_activation returning 1`,
-			refused + `authorization denied: not authorized (23)`},
-		{"WITH ... INSERT is refused by the connection", `with x as (select 1) insert into files values ('b', x'00') returning 1`,
-			refused + `authorization denied: not authorized (23)`},
-		{"load_extension is refused by the connection", `select load_extension('` + filepath.Join(dir, "evil") + `')`,
-			refused + `SQL logic error: not authorized to use function: load_extension (1)`},
-	} {
+	for _, tc := range sqliteAttacks(dir) {
 		t.Run(tc.name, func(t *testing.T) {
 			src, bs := load(t, sourceDoc(`driver = "sqlite"
 dsn = "`+path+`"

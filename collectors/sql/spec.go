@@ -128,8 +128,9 @@ func dsnField(s *Spec) string {
 }
 
 // validateKeyResult checks a key result bound to a sql source: it needs a
-// query that is one statement that only reads, and none of the keys of
-// other source types.
+// query that is one statement that only reads, an optional history_query
+// that is one too and uses :at, and none of the keys of other source
+// types.
 func validateKeyResult(spec any, kr *config.KeyResult) error {
 	var errs []error
 	s, _ := spec.(*Spec)
@@ -141,12 +142,34 @@ func validateKeyResult(spec any, kr *config.KeyResult) error {
 			errs = append(errs, config.FieldErrorf("query", "%v", err))
 		}
 	}
+	if kr.HistoryQuery != "" && s != nil {
+		if err := checkHistoryQuery(s.Driver, kr.HistoryQuery); err != nil {
+			errs = append(errs, config.FieldErrorf("history_query", "%v", err))
+		}
+	}
 	for _, k := range livequery.BindingKeys(kr) {
 		if k != "query" {
 			errs = append(errs, config.FieldErrorf(k, "does not apply to a sql source (its value comes from query)"))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkHistoryQuery returns why a history_query may not run on driver:
+// the checks of a query, on its text as written and as sent, and those of
+// its bind parameter (bindInstant).
+func checkHistoryQuery(driver, query string) error {
+	if _, ok := readKeywords[driver]; !ok {
+		return nil
+	}
+	if err := checkStatement(driver, query); err != nil {
+		return err
+	}
+	sent, err := bindInstant(driver, query)
+	if err != nil {
+		return err
+	}
+	return checkStatement(driver, sent)
 }
 
 // describe names a DSN's database for messages, without credentials.

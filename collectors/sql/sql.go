@@ -18,7 +18,9 @@
 // boolean, a date, NaN) is an error with its own message, never a zero.
 // The DSN's password appears in no log line and no error. The queries run
 // in Poll (see collectors/internal/livequery), so a failing query marks
-// the source down and keeps the last good value.
+// the source down and keeps the last good value. A key result's optional
+// history_query, which takes the instant as the bind parameter :at,
+// fills in its past values (statement.go, bindInstant).
 package sql
 
 import (
@@ -47,18 +49,19 @@ func init() {
 	config.RegisterSourceType("sql", config.SourceType{
 		NewSpec:           func() any { return &Spec{} },
 		ValidateKeyResult: validateKeyResult,
+		KeyResultKeys:     []string{"history_query"},
 	})
 	collectors.Register("sql", func(src *config.Source, deps collectors.Deps) (collectors.Source, error) {
 		q, err := Open(src.Name, src.Spec.(*Spec), deps.Logger)
 		if err != nil {
 			return nil, err
 		}
-		return livequery.New(q, livequery.Options{Name: src.Name, Concurrency: q.spec.MaxOpenConns, Now: deps.Now}), nil
+		return livequery.New(q, livequery.Options{Name: src.Name, Concurrency: q.spec.MaxOpenConns, Now: deps.Now, Logger: deps.Logger}), nil
 	})
 }
 
-// Querier runs key result queries against one database. It implements
-// livequery.Querier.
+// Querier runs key result queries against one database, and their
+// history queries. It implements livequery.HistoryQuerier.
 type Querier struct {
 	name    string
 	spec    *Spec
@@ -262,8 +265,63 @@ func (q *Querier) Query(ctx context.Context, b collectors.Binding, _ time.Time) 
 	return v, q.sanitize(err)
 }
 
-// query runs one statement and checks the shape of its answer.
-func (q *Querier) query(ctx context.Context, query string) (float64, error) {
+// CanHistory reports whether kr has a history_query.
+func (q *Querier) CanHistory(kr *config.KeyResult) bool {
+	return strings.TrimSpace(kr.HistoryQuery) != ""
+}
+
+// QueryHistory runs the key result's history_query once per instant, with
+// the instant bound to :at (see bindInstant and instantArg), each run as a
+// query is (read-only, statement_timeout). An answer without a value (no
+// row, NULL, NaN) is no value at that instant; any other error stops the
+// request.
+func (q *Querier) QueryHistory(ctx context.Context, b collectors.Binding, at []time.Time) ([]livequery.Answer, error) {
+	text, err := bindInstant(q.spec.Driver, b.KeyResult.HistoryQuery)
+	if err != nil {
+		return nil, collectors.Permanent(fmt.Errorf("history_query %v", err))
+	}
+	out := make([]livequery.Answer, 0, len(at))
+	for _, t := range at {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		v, err := q.query(ctx, text, q.instantArg(t))
+		if err = q.sanitize(err); err != nil {
+			err = fmt.Errorf("history_query at %s: %w", t.Format(time.RFC3339), err)
+			if !livequery.IsNoValue(err) {
+				return out, err
+			}
+			out = append(out, livequery.Answer{Err: err})
+			continue
+		}
+		out = append(out, livequery.Answer{OK: true, Value: v})
+	}
+	return out, nil
+}
+
+// sqliteInstantLayout is how an instant is bound on SQLite: the form of
+// datetime('now'), in UTC, which SQLite's date and time functions read
+// (date(:at), datetime(:at, '-7 days'), unixepoch(:at)) and which
+// compares as text with timestamps stored the same way.
+const sqliteInstantLayout = "2006-01-02 15:04:05"
+
+// instantArg is the value bound to :at: on PostgreSQL the instant itself
+// (a timestamptz), on SQLite its text in UTC, with milliseconds (cut, not
+// rounded, as SQLite keeps them) when it has a fraction of a second.
+func (q *Querier) instantArg(t time.Time) any {
+	if q.spec.Driver == DriverPostgres {
+		return t
+	}
+	t = t.UTC()
+	if t.Nanosecond() != 0 {
+		return t.Format(sqliteInstantLayout + ".000")
+	}
+	return t.Format(sqliteInstantLayout)
+}
+
+// query runs one statement, with args bound to its parameters, and checks
+// the shape of its answer.
+func (q *Querier) query(ctx context.Context, query string, args ...any) (float64, error) {
 	// The configuration refused such a query already; this is the same
 	// check, for a query that reached the source another way.
 	if err := checkStatement(q.spec.Driver, query); err != nil {
@@ -281,7 +339,7 @@ func (q *Querier) query(ctx context.Context, query string) (float64, error) {
 	if q.spec.Driver == DriverSQLite {
 		// A single SELECT reads one consistent snapshot on its own; a
 		// transaction is one more thing the authorizer would have to allow.
-		return q.read(ctx, q.db, query)
+		return q.read(ctx, q.db, query, args...)
 	}
 	tx, err := q.pgBegin(ctx)
 	if err != nil {
@@ -294,7 +352,7 @@ func (q *Querier) query(ctx context.Context, query string) (float64, error) {
 	// Nothing is ever committed: the transaction only reads, and what a
 	// query set in it (set_config) ends with it.
 	defer func() { _ = tx.Rollback() }()
-	return q.read(ctx, tx, query)
+	return q.read(ctx, tx, query, args...)
 }
 
 // preparer is a *sql.DB or a *sql.Tx.
@@ -306,14 +364,14 @@ type preparer interface {
 // what makes it one statement: lib/pq prepares with the extended protocol,
 // whose Parse message PostgreSQL refuses with several statements (a query
 // without arguments would otherwise go through the simple-query protocol,
-// which runs them all).
-func (q *Querier) read(ctx context.Context, p preparer, query string) (float64, error) {
+// which runs them all), and binds args to the prepared statement.
+func (q *Querier) read(ctx context.Context, p preparer, query string, args ...any) (float64, error) {
 	stmt, err := p.PrepareContext(ctx, query)
 	if err != nil {
 		return 0, q.classify(ctx, err)
 	}
 	defer stmt.Close()
-	rows, err := stmt.QueryContext(ctx)
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return 0, q.classify(ctx, err)
 	}
@@ -334,7 +392,7 @@ func (q *Querier) read(ctx context.Context, p preparer, query string) (float64, 
 		if err := rows.Err(); err != nil {
 			return 0, q.classify(ctx, err)
 		}
-		return 0, errors.New("query returned no row, want exactly 1")
+		return 0, livequery.NoValue(errors.New("query returned no row, want exactly 1"))
 	}
 	var raw any
 	if err := rows.Scan(&raw); err != nil {
@@ -464,7 +522,7 @@ func number(raw any, col *stdsql.ColumnType) (float64, error) {
 	var v float64
 	switch x := raw.(type) {
 	case nil:
-		return 0, fmt.Errorf("query returned NULL in column %s, want a number", name)
+		return 0, livequery.NoValue(fmt.Errorf("query returned NULL in column %s, want a number", name))
 	case int64:
 		v = float64(x)
 	case float64:
@@ -491,7 +549,7 @@ func number(raw any, col *stdsql.ColumnType) (float64, error) {
 		return 0, collectors.Permanent(fmt.Errorf("query returned a %T in column %s, want a number", raw, name))
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("query returned %v in column %s, want a finite number", v, name)
+		return 0, livequery.NoValue(fmt.Errorf("query returned %v in column %s, want a finite number", v, name))
 	}
 	return v, nil
 }
@@ -565,6 +623,9 @@ func (q *Querier) sanitize(err error) error {
 	red := dsnredact.Error(err, q.hide)
 	if red == err {
 		return err
+	}
+	if livequery.IsNoValue(err) {
+		red = livequery.NoValue(red)
 	}
 	if collectors.IsPermanent(err) {
 		return collectors.Permanent(red)

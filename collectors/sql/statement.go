@@ -243,3 +243,234 @@ func quotedEnd(query string, i int, q byte) int {
 	}
 	return len(query)
 }
+
+// The instant of a history_query. A history_query names the instant it is
+// asked about as :at, which is sent as a bind parameter: every :at outside
+// strings, quoted names and comments becomes the statement's one
+// positional parameter ($1 on PostgreSQL, where it is cast to timestamptz;
+// ?1 on SQLite), and the instant is bound to it, never written into the
+// text. The text sent is then checked and run exactly like a query: the
+// replacement adds no quote, comment or semicolon, so it cannot change
+// where a string, a comment or a statement ends.
+
+// instantParam is how a history_query names the instant.
+const instantParam = ":at"
+
+// pgInstant replaces :at on PostgreSQL. The cast makes the parameter a
+// timestamptz wherever it stands (PostgreSQL would otherwise infer its
+// type from the context), schema-qualified so that no type of the search
+// path can stand in for it; the leading space keeps it a token of its own.
+const pgInstant = " (CAST($1 AS pg_catalog.timestamptz))"
+
+// sqliteInstant replaces :at on SQLite.
+const sqliteInstant = "?1"
+
+// bindInstant returns the text of a history_query as it is sent to
+// driver: every :at replaced by the positional parameter of the instant.
+// It refuses a text without :at, and one with another bind parameter
+// ($1, ?, :name, @name), which nothing would fill. The message completes
+// "history_query ...".
+func bindInstant(driver, query string) (string, error) {
+	var b strings.Builder
+	found := false
+	last := 0
+	err := scanParams(driver, query, func(start, end int) error {
+		if query[start:end] != instantParam {
+			return &statementError{msg: fmt.Sprintf("holds the bind parameter %s: the only parameter of a history_query is the instant, :at", query[start:end])}
+		}
+		found = true
+		b.WriteString(query[last:start])
+		if driver == DriverPostgres {
+			b.WriteString(pgInstant)
+		} else {
+			b.WriteString(sqliteInstant)
+		}
+		last = end
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", &statementError{msg: "must use the instant it is asked about, :at (like \"where day < date(:at)\" on SQLite, \"where at < :at\" on PostgreSQL), outside strings and comments"}
+	}
+	b.WriteString(query[last:])
+	return b.String(), nil
+}
+
+// isIdentByte reports whether c continues a name or a number in
+// PostgreSQL's and SQLite's scanners ($ included, bytes of UTF-8
+// sequences too).
+func isIdentByte(c byte) bool {
+	return isWordByte(c) || c >= '0' && c <= '9' || c == '$' || c >= 0x80
+}
+
+// scanParams calls param with the bounds of every bind parameter of query
+// outside strings, quoted names and comments, by the token rules of
+// driver: on PostgreSQL, $1 and :at (the history_query's own notation; a
+// "::" cast is no parameter); on SQLite, ?, ?NNN, :name, @name, $name and
+// #name as SQLite reads them.
+func scanParams(driver, query string, param func(start, end int) error) error {
+	pg := driver == DriverPostgres
+	for i := 0; i < len(query); {
+		c := query[i]
+		switch {
+		case strings.HasPrefix(query[i:], "--"):
+			end := strings.IndexByte(query[i:], '\n')
+			if end < 0 {
+				return nil
+			}
+			i += end + 1
+		case strings.HasPrefix(query[i:], "/*"):
+			if pg {
+				end := commentEnd(query, i, true)
+				if end < 0 {
+					return nil
+				}
+				i = end
+			} else {
+				end := strings.Index(query[i+2:], "*/")
+				if end < 0 {
+					return nil
+				}
+				i += 2 + end + 2
+			}
+		case c == '\'':
+			if pg && i > 0 && (query[i-1] == 'e' || query[i-1] == 'E') && (i < 2 || !isIdentByte(query[i-2])) {
+				i = escapeStringEnd(query, i)
+			} else {
+				i = quotedEnd(query, i, '\'')
+			}
+		case c == '"' || c == '`' && !pg:
+			i = quotedEnd(query, i, c)
+		case c == '[' && !pg:
+			end := strings.IndexByte(query[i:], ']')
+			if end < 0 {
+				return nil
+			}
+			i += end + 1
+		case isIdentByte(c) && c != '$':
+			// A name, a keyword or a number, with the $ it may contain.
+			for i < len(query) && isIdentByte(query[i]) {
+				i++
+			}
+		case pg && c == '$':
+			if j := i + 1; j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+					j++
+				}
+				if err := param(i, j); err != nil {
+					return err
+				}
+				i = j
+				continue
+			}
+			if tag, ok := dollarTag(query[i:]); ok {
+				end := strings.Index(query[i+len(tag):], tag)
+				if end < 0 {
+					return nil
+				}
+				i += len(tag) + end + len(tag)
+				continue
+			}
+			i++
+		case pg && c == ':':
+			switch {
+			case strings.HasPrefix(query[i:], "::"):
+				i += 2
+			case strings.HasPrefix(query[i:], instantParam) && (i+len(instantParam) == len(query) || !isIdentByte(query[i+len(instantParam)])):
+				if err := param(i, i+len(instantParam)); err != nil {
+					return err
+				}
+				i += len(instantParam)
+			default:
+				i++
+			}
+		case !pg && c == '?':
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			if err := param(i, j); err != nil {
+				return err
+			}
+			i = j
+		case !pg && (c == ':' || c == '@' || c == '$' || c == '#'):
+			j := sqliteVariableEnd(query, i)
+			if j == i+1 {
+				// A sigil without a name: no parameter (SQLite refuses it).
+				i++
+				continue
+			}
+			if err := param(i, j); err != nil {
+				return err
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	return nil
+}
+
+// sqliteVariableEnd returns the end of the SQLite variable that starts at
+// query[i] with ':', '@', '$' or '#': its name of identifier characters,
+// in which "::" and a "(...)" suffix are part of it, as in SQLite's
+// tokenizer (for Tcl variables).
+func sqliteVariableEnd(query string, i int) int {
+	j, n := i+1, 0
+	for j < len(query) {
+		c := query[j]
+		switch {
+		case isIdentByte(c):
+			n++
+			j++
+		case c == '(' && n > 0:
+			end := strings.IndexByte(query[j:], ')')
+			if end < 0 {
+				return len(query)
+			}
+			return j + end + 1
+		case c == ':' && j+1 < len(query) && query[j+1] == ':':
+			j += 2
+		default:
+			return j
+		}
+	}
+	return j
+}
+
+// escapeStringEnd returns the index just past the PostgreSQL escape string
+// (E'...') whose quote is at query[i]: a backslash escapes the next byte,
+// a doubled quote stands for itself.
+func escapeStringEnd(query string, i int) int {
+	for j := i + 1; j < len(query); j++ {
+		switch query[j] {
+		case '\\':
+			j++
+		case '\'':
+			if j+1 < len(query) && query[j+1] == '\'' {
+				j++
+				continue
+			}
+			return j + 1
+		}
+	}
+	return len(query)
+}
+
+// dollarTag returns the opening tag of a PostgreSQL dollar-quoted string
+// at the start of s ("$$" or "$name$"), if there is one.
+func dollarTag(s string) (string, bool) {
+	for j := 1; j < len(s); j++ {
+		c := s[j]
+		switch {
+		case c == '$':
+			return s[:j+1], true
+		case isWordByte(c) || c >= 0x80 || j > 1 && c >= '0' && c <= '9':
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}

@@ -102,7 +102,7 @@ repos       = ["` + githubOwner + `/checkout-web", "` + githubOwner + `/checkout
 deployments = "deployments"
 environment = "production"
 
-# The product analytics warehouse: a SQLite file with a weekly_activation table.
+# The product analytics warehouse: a SQLite file with a daily_activation table.
 [sources.warehouse]
 type     = "sql"
 interval = "{{ .Interval }}"
@@ -126,9 +126,11 @@ period = "{{ .Period }}"
   [[objectives.key_results]]
   id          = "activation"
   title       = "Week-1 activation from 31% to 40%"
-  description = "sql: the latest week of the weekly_activation table"
+  description = "sql: the latest seven days of the daily_activation table"
   source      = "warehouse"
   query       = "` + activationQuery + `"
+  # The same as of a past instant, :at, to fill in the quarter so far.
+  history_query = "` + activationHistoryQuery + `"
   baseline    = {{ num .Activation.Baseline }}
   target      = {{ num .Activation.Target }}
   unit        = "ratio"
@@ -139,8 +141,10 @@ period = "{{ .Period }}"
   title       = "Checkout conversion from 2.5% to 4%"
   description = "http_json: Plausible's conversion rate of the Checkout completed goal over 28 days"
   source      = "plausible"
+  window      = "28d"
   path        = "/api/v2/query"
-  body        = '''{"site_id": "` + plausibleSite + `", "metrics": ["conversion_rate"], "date_range": "28d", "filters": [["is", "event:goal", ["Checkout completed"]]]}'''
+  # The window's instants, so that a past instant can be asked about too.
+  body        = '''{{ .ConversionBody }}'''
   json_path   = "$.results[0].metrics[0]"
   baseline    = {{ num .Conversion.Baseline }}
   target      = {{ num .Conversion.Target }}
@@ -304,6 +308,7 @@ func renderConfig(d configData) ([]byte, error) {
 		Activation, NPS, DeployFrequency, LeadTime, FailureRate, Restore, FirstReview exported
 		Throughput, CycleTime, SayDo, OpenBugs                                        exported
 		Conversion                                                                    exported
+		ConversionBody                                                                string
 		SupportMin, SupportMax                                                        float64
 	}{
 		configData: d,
@@ -311,7 +316,7 @@ func renderConfig(d configData) ([]byte, error) {
 		LeadTime: export(leadTimeTrack), FailureRate: export(failureRateTrack), Restore: export(restoreTrack),
 		FirstReview: export(firstReviewTrack), Throughput: export(throughputTrack), CycleTime: export(cycleTimeTrack),
 		SayDo: export(sayDoTrack), OpenBugs: export(openBugsTrack),
-		Conversion: exported{Baseline: conversionBaseline, Target: conversionTarget},
+		Conversion: exported{Baseline: conversionBaseline, Target: conversionTarget}, ConversionBody: conversionBody,
 		SupportMin: supportMin, SupportMax: supportMax,
 	})
 	return b.Bytes(), err

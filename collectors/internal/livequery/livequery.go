@@ -24,12 +24,18 @@
 // returned (other queries, slow ones), so each answer carries the instant
 // its query returned, read from Options.Now (collectors.Measurement.At),
 // and okrd stores the value at that instant, not at the end of the poll.
+//
+// The past. A Querier that can ask about a past instant (a PromQL range
+// query, a SQL query with the instant as a parameter, an HTTP request
+// whose template has the instant) implements HistoryQuerier, and Source
+// then answers okrd's requests for filled-in history (history.go).
 package livequery
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -66,6 +72,9 @@ type Options struct {
 	Concurrency int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Logger receives the history queries' debug lines; nil discards
+	// them.
+	Logger *slog.Logger
 }
 
 // outcome is the answer to one key result's query.
@@ -87,6 +96,8 @@ type Source struct {
 	conc int
 	now  func() time.Time
 
+	logger *slog.Logger
+
 	successDesc  *prometheus.Desc
 	durationDesc *prometheus.Desc
 
@@ -104,9 +115,12 @@ func New(q Querier, opts Options) *Source {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	constLabels := prometheus.Labels{"source": opts.Name}
 	return &Source{
-		q: q, name: opts.Name, conc: opts.Concurrency, now: opts.Now,
+		q: q, name: opts.Name, conc: opts.Concurrency, now: opts.Now, logger: opts.Logger,
 		successDesc: prometheus.NewDesc("okrd_source_query_success",
 			"1 if the key result's query succeeded at its last run, 0 if it failed.",
 			[]string{"objective", "key_result"}, constLabels),
