@@ -43,6 +43,7 @@ import (
 	"github.com/okrd/okrd/collectors/internal/httpconf"
 	"github.com/okrd/okrd/collectors/internal/livequery"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/retry"
 )
 
 // TypeName is the source type's name in the configuration.
@@ -299,8 +300,9 @@ func (q *Querier) statusError(method, path string, resp *http.Response, raw []by
 		return collectors.Permanent(fmt.Errorf("%s (check bearer_token, basic_auth or secret_headers)%s", msg, detail))
 	case code == http.StatusTooManyRequests:
 		err := fmt.Errorf("%s (rate limited)%s", msg, detail)
-		if until, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return &collectors.RetryAfterError{Until: until, Err: err}
+		now := time.Now()
+		if wait, ok := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+			return &collectors.RetryAfterError{Until: now.Add(wait), Err: err}
 		}
 		return err
 	case code >= 300 && code < 400:
@@ -314,18 +316,4 @@ func (q *Querier) statusError(method, path string, resp *http.Response, raw []by
 	}
 	// 400, 404, 405, 422, ...: the request itself is wrong.
 	return collectors.Permanent(fmt.Errorf("%s%s", msg, detail))
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
-func retryAfter(h string, now time.Time) (time.Time, bool) {
-	if h == "" {
-		return time.Time{}, false
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
-		return now.Add(time.Duration(s) * time.Second), true
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
 }
