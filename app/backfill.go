@@ -180,8 +180,15 @@ func (a *App) Backfill(ctx context.Context, opts BackfillOptions) (BackfillResul
 		return res, fmt.Errorf("--label: %w", err)
 	}
 	from, to := opts.From, opts.To
+	now := a.opts.now()
 	if to.IsZero() {
-		to = a.opts.now()
+		to = now
+	}
+	if to.After(now) {
+		// The series at an instant to come do not exist yet: values
+		// measured later would count, and the sources answer about the
+		// past only.
+		return res, fmt.Errorf("--to %s is after now (%s)", to.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	if from.IsZero() {
 		for _, o := range cfg.Objectives {
@@ -347,6 +354,7 @@ type okrPoint struct {
 }
 
 type okrSeries struct {
+	key    string // the label values, as okrAcc indexes them
 	labels string // rendered, the added labels included
 	pts    []okrPoint
 }
@@ -355,6 +363,10 @@ type okrSeries struct {
 type okrAcc struct {
 	index  map[string]int
 	series []okrSeries
+	// next is the series that followed the last one seen at the previous
+	// instant: evaluations of one chunk give their series in the same
+	// order, so it is almost always the next one and needs no lookup.
+	next int
 }
 
 // backfillOKR writes the okr_* series, a chunk of key results at a time.
@@ -401,19 +413,24 @@ func (a *App) backfillOKR(ctx context.Context, sp *spool, cfg *config.Config, in
 			snap := a.hist.evaluate(chunk, t, 0)
 			for fi := range fams {
 				acc := &accs[fi]
+				acc.next = 0
 				snap.EachSeries(fi, func(lv []string, v float64) {
 					key = key[:0]
 					for _, s := range lv {
 						key = append(key, s...)
 						key = append(key, 0xff)
 					}
-					n, ok := acc.index[string(key)]
-					if !ok {
-						n = len(acc.series)
-						acc.index[string(key)] = n
-						acc.series = append(acc.series, okrSeries{labels: renderLabels(fams[fi].Labels, lv, extra, orders[fi]),
-							pts: make([]okrPoint, 0, len(instants))})
+					n := acc.next
+					if n >= len(acc.series) || acc.series[n].key != string(key) {
+						var ok bool
+						if n, ok = acc.index[string(key)]; !ok {
+							n = len(acc.series)
+							acc.index[string(key)] = n
+							acc.series = append(acc.series, okrSeries{key: string(key),
+								labels: renderLabels(fams[fi].Labels, lv, extra, orders[fi]), pts: make([]okrPoint, 0, len(instants))})
+						}
 					}
+					acc.next = n + 1
 					s := &acc.series[n]
 					s.pts = append(s.pts, okrPoint{ms, v})
 				})

@@ -60,7 +60,8 @@ func BenchmarkBackfill10000KeyResults92Instants(b *testing.B) {
 	if len(instants) != 92 {
 		b.Fatalf("%d instants", len(instants))
 	}
-	var size int64
+	var size, spooled int64
+	var series, samples int
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
@@ -87,7 +88,12 @@ func BenchmarkBackfill10000KeyResults92Instants(b *testing.B) {
 		f.Close()
 		os.Remove(f.Name())
 		sp.remove()
-		size = cw.n
+		size, spooled = cw.n, sp.size
+		series, samples = 0, 0
+		for _, f := range sp.fams {
+			series += f.series
+			samples += f.samples
+		}
 	}
 	// CPU time as well as the wall clock: on a busy machine the wall clock
 	// says more about the neighbours.
@@ -96,6 +102,9 @@ func BenchmarkBackfill10000KeyResults92Instants(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(peak-base)/(1<<20), "backfill-MiB")
 	b.ReportMetric(float64(size)/(1<<20), "output-MiB")
+	b.ReportMetric(float64(spooled)/(1<<20), "spool-MiB")
+	b.ReportMetric(float64(series), "series")
+	b.ReportMetric(float64(samples), "samples")
 }
 
 // cpuTime is the user and system CPU time of the process so far.

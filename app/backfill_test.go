@@ -804,7 +804,8 @@ func TestBackfillArgumentsAreChecked(t *testing.T) {
 	}{
 		{"no output", BackfillOptions{}, "--out"},
 		{"from after to", BackfillOptions{Out: out, From: fillNow, To: fillNow.Add(-time.Hour)}, "is not before --to"},
-		{"a range shorter than a step has --from for its one instant", BackfillOptions{Out: out, From: fillNow.Add(time.Minute), To: fillNow.Add(time.Minute + time.Second)}, ""},
+		{"an end in the future", BackfillOptions{Out: out, To: fillNow.Add(time.Hour)}, "--to 2026-11-15T11:00:00Z is after now (2026-11-15T10:00:00Z)"},
+		{"a range shorter than a step has --from for its one instant", BackfillOptions{Out: out, From: fillNow.Add(-time.Minute), To: fillNow.Add(-time.Minute + time.Second)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
