@@ -887,3 +887,99 @@ func TestBackfillInstantsFollowTheFillGrid(t *testing.T) {
 		}
 	})
 }
+
+// typesSource gives one series of every type client_golang makes.
+type typesSource struct{ descs []*prometheus.Desc }
+
+func newTypesSource() *typesSource {
+	d := func(name string) *prometheus.Desc {
+		return prometheus.NewDesc(name, "Help with a \"quote\" and a \\ backslash.", []string{"repo"}, prometheus.Labels{"source": "t"})
+	}
+	return &typesSource{descs: []*prometheus.Desc{d("okrd_t_requests_total"), d("okrd_t_polls"), d("okrd_t_wait_seconds"),
+		d("okrd_t_size_bytes"), d("okrd_t_things"), d("okrd_t_open")}}
+}
+
+func (s *typesSource) Poll(context.Context) error { return nil }
+func (s *typesSource) Measure(context.Context, []collectors.Binding, time.Time) []collectors.Measurement {
+	return nil
+}
+func (s *typesSource) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range s.descs {
+		ch <- d
+	}
+}
+func (s *typesSource) Collect(chan<- prometheus.Metric) {}
+func (s *typesSource) CollectAt(_ context.Context, t time.Time, ch chan<- prometheus.Metric) error {
+	day := float64(t.Day())
+	ch <- prometheus.MustNewConstMetric(s.descs[0], prometheus.CounterValue, 10*day, "a/b")
+	ch <- prometheus.MustNewConstMetric(s.descs[1], prometheus.CounterValue, day, "a/b")
+	ch <- prometheus.MustNewConstSummary(s.descs[2], 4, 10*day, map[float64]float64{0.5: day, 1: 2 * day}, "a/b")
+	ch <- prometheus.MustNewConstHistogram(s.descs[3], 3, 7*day, map[float64]uint64{1: 1, 10: 2}, "a/b")
+	ch <- prometheus.MustNewConstMetric(s.descs[4], prometheus.UntypedValue, day, "a/b")
+	ch <- prometheus.MustNewConstMetric(s.descs[5], prometheus.GaugeValue, math.NaN(), "a/b")
+	return nil
+}
+
+func TestEveryMetricTypeIsWrittenAsOpenMetrics(t *testing.T) {
+	dir := t.TempDir()
+	sp, err := newSpool(dir, "okrd.om")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.remove()
+	instants := []time.Time{time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC)}
+	if err := backfillSource(context.Background(), sp, "t", newTypesSource(), instants, []BackfillLabel{{"job", "okrd"}}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "okrd.om")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.assemble(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	samples := parseOpenMetrics(t, out)
+	b, _ := os.ReadFile(out)
+	text := string(b)
+	for _, want := range []string{
+		// A counter named _total is an OpenMetrics counter of the name
+		// without it; one without is unknown under its own name, the name
+		// okrd's /metrics serves.
+		"# TYPE okrd_t_requests counter\n", "# TYPE okrd_t_polls unknown\n",
+		"# TYPE okrd_t_wait_seconds summary\n# UNIT okrd_t_wait_seconds seconds\n",
+		"# TYPE okrd_t_size_bytes histogram\n# UNIT okrd_t_size_bytes bytes\n",
+		"# TYPE okrd_t_things unknown\n", "# TYPE okrd_t_open gauge\n",
+		`# HELP okrd_t_open Help with a \"quote\" and a \\ backslash.` + "\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the output lacks %q:\n%s", want, text)
+		}
+	}
+	ms := instants[1].UnixMilli()
+	const ls = `job="okrd",repo="a/b",source="t"`
+	for series, want := range map[string]float64{
+		"okrd_t_requests_total{" + ls + "}":                                    20,
+		"okrd_t_polls{" + ls + "}":                                             2,
+		`okrd_t_wait_seconds{job="okrd",quantile="0.5",repo="a/b",source="t"}`: 2,
+		// A quantile of 1 is written "1", as /metrics writes it.
+		`okrd_t_wait_seconds{job="okrd",quantile="1",repo="a/b",source="t"}`: 4,
+		"okrd_t_wait_seconds_sum{" + ls + "}":                                20,
+		"okrd_t_wait_seconds_count{" + ls + "}":                              4,
+		`okrd_t_size_bytes_bucket{job="okrd",le="1",repo="a/b",source="t"}`:  1,
+		`okrd_t_size_bytes_bucket{job="okrd",le="10",repo="a/b",source="t"}`: 2,
+		// The +Inf bucket, implicit in the text format, holds the count.
+		`okrd_t_size_bytes_bucket{job="okrd",le="+Inf",repo="a/b",source="t"}`: 3,
+		"okrd_t_size_bytes_sum{" + ls + "}":                                    14,
+		"okrd_t_size_bytes_count{" + ls + "}":                                  3,
+		"okrd_t_things{" + ls + "}":                                            2,
+	} {
+		if got, ok := samples[omSample{series, ms}]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", series, got, ok, want)
+		}
+	}
+	if v, ok := samples[omSample{"okrd_t_open{" + ls + "}", ms}]; !ok || !math.IsNaN(v) {
+		t.Errorf("the NaN gauge = %v (present %v)", v, ok)
+	}
+}
