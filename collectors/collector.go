@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
 	"github.com/okrd/okrd/store"
@@ -211,3 +213,31 @@ type Health struct {
 // series (DORA keys, flow metrics): okrd registers it while the source runs.
 // Its Collect must only read values computed by the last Poll, never call an
 // API or the database, so that a scrape stays cheap.
+
+// SeriesHistorian is a Source whose delivery series (the ones its Collect
+// sends) are also defined at past instants, so that okrd backfill can hand
+// them to Prometheus for every instant of the history grid
+// (docs/history.md).
+//
+// CollectAt sends on ch the series that Collect would have sent at t: the
+// same descriptors, the same label sets and the values computed with
+// now = t over the records as they stood at t, under the contract of
+// Historian (METRICS.md, "History: every metric at a past instant"):
+// events after t do not exist yet, statuses, work in progress and open
+// pull requests are the ones the changelogs give at t, a sprint counts
+// only once completed by t, and a window ends at t. A series whose value
+// does not exist at t (a quantile of an empty set, a figure before the
+// records reach back that far) is left out, as Collect leaves it out.
+// Series that are only measured live (a JQL count) are left out too.
+//
+// It answers from the records in the store: the process that calls it
+// (okrd backfill) builds the source without polling it, so a source reads
+// what it needs from the store on the first call and must not write to it.
+// Calls come from one goroutine with ascending t, none after the time of
+// the call. CollectAt must not change what Poll, Measure or Collect see,
+// and returns ctx.Err() when ctx is done; an error means the series at t
+// are unknown (nothing sent for t counts).
+type SeriesHistorian interface {
+	prometheus.Collector
+	CollectAt(ctx context.Context, t time.Time, ch chan<- prometheus.Metric) error
+}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v2"
 
@@ -187,8 +189,73 @@ func TestExpectedValue(t *testing.T) {
 		`max by (objective, key_result) (okr_key_result_expected_progress_ratio{objective="o", key_result="k"}) * (` +
 		`max by (objective, key_result) (okr_key_result_target{objective="o", key_result="k"}) - ` +
 		`max by (objective, key_result) (okr_key_result_baseline{objective="o", key_result="k"}))`
-	if got := expectedValue("o", "k"); got != want {
+	if got := instant.expectedValue("o", "k"); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestTrajectoriesReadTheLatestSampleWithinAGridStep(t *testing.T) {
+	tests := []struct {
+		name string
+		step string // [history] step; "" for the default
+		want string
+	}{
+		// A day and an hour: the day daylight saving time ends lasts 25 hours.
+		{"the default daily grid", "", `last_over_time(okr_key_result_value{objective="o"}[25h])`},
+		{"a daily grid given", `"1d"`, `last_over_time(okr_key_result_value{objective="o"}[25h])`},
+		{"a grid of six hours", `"6h"`, `last_over_time(okr_key_result_value{objective="o"}[7h])`},
+		{"a grid of twelve hours", `"12h"`, `last_over_time(okr_key_result_value{objective="o"}[13h])`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := "[[objectives]]\nid = \"o\"\ntitle = \"O\"\nperiod = \"2026-Q4\"\n" +
+				"  [[objectives.key_results]]\n  id = \"k\"\n  title = \"K\"\n  baseline = 0\n  target = 10\n"
+			if tt.step != "" {
+				text = "[history]\nstep = " + tt.step + "\n" + text
+			}
+			cfg := parseConfig(t, text)
+			if got := trajectory(cfg).sel("okr_key_result_value", eq("objective", "o")); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if got := instant.sel("okr_key_result_value", eq("objective", "o")); got != `okr_key_result_value{objective="o"}` {
+		t.Errorf("an instant query reads %s", got)
+	}
+	if got := promDuration(48 * time.Hour); got != "2d" {
+		t.Errorf("48h renders as %s", got)
+	}
+}
+
+func TestEveryRangeQueryOfTheOKRAndDeliveryDashboardsReadsTrajectories(t *testing.T) {
+	// Every selector of a time-series panel, filters included, reads the
+	// latest sample within a grid step, so that backfilled daily samples
+	// draw a line; the figures now (instant queries) read plain selectors.
+	cfg := parseConfig(t, "[[objectives]]\nid = \"o\"\ntitle = \"O\"\nperiod = \"2026-Q4\"\n"+
+		"  [[objectives.key_results]]\n  id = \"k\"\n  title = \"K\"\n  baseline = 0\n  target = 10\n"+
+		"  [[objectives.key_results]]\n  id = \"b\"\n  title = \"B\"\n  min = 0\n  max = 10\n")
+	ds, err := Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	selector := regexp.MustCompile(`(last_over_time\()?\b((okr|okrd_github|okrd_jira)_[a-z_]+)(\{[^}]*\})?(\[[0-9a-z]+\])?`)
+	ranges := 0
+	for _, q := range queriesOf(t, ds[0], ds[1]) {
+		for _, m := range selector.FindAllStringSubmatch(q.Expr, -1) {
+			wrapped := m[1] != "" && m[5] == "[25h]"
+			if !q.Instant && !wrapped {
+				t.Errorf("%s: the range query reads %s without last_over_time(...[25h]):\n%s", q, m[2], q.Expr)
+			}
+			if q.Instant && m[1] != "" {
+				t.Errorf("%s: the instant query reads %s over a range:\n%s", q, m[2], q.Expr)
+			}
+		}
+		if !q.Instant {
+			ranges++
+		}
+	}
+	if ranges < 20 {
+		t.Fatalf("only %d range queries", ranges)
 	}
 }
 

@@ -52,7 +52,7 @@ var doraLevels = []doraLevel{
 // predictability from the jira sources, per repository, project and board.
 // It does not depend on the configuration: the sources and their scopes
 // come from the series themselves, through the variables.
-func delivery(*config.Config) *dashboard.DashboardBuilder {
+func delivery(cfg *config.Config) *dashboard.DashboardBuilder {
 	b := newDashboard(DeliveryUID, "Delivery",
 		"Delivery metrics behind the OKRs: the DORA four keys and pull-request flow (github sources), flow and sprint predictability (jira sources).").
 		Time("now-90d", "now").Timezone(common.TimeZoneBrowser).
@@ -66,9 +66,10 @@ func delivery(*config.Config) *dashboard.DashboardBuilder {
 			`okrd_jira_sprint_committed_issues{source=~"$source"}`, "board")).
 		WithVariable(customVariable(varWindow, "Window", "The window of the windowed figures.", deliveryWindows, "28d")).
 		WithVariable(customVariable(varQuantile, "Quantile", "The quantile of the durations and sizes (0.5 is the median).", deliveryQuantiles, "0.5"))
-	b = doraRow(b)
-	b = pullRequestRow(b)
-	b = jiraFlowRow(b)
+	tr := trajectory(cfg)
+	b = doraRow(b, tr)
+	b = pullRequestRow(b, tr)
+	b = jiraFlowRow(b, tr)
 	b = sprintRow(b)
 	return b
 }
@@ -116,9 +117,13 @@ var (
 )
 
 // deliverySeries renders a delivery series of the chosen source(s) and the matchers
-// ms, aggregated to the labels by (which deduplicates replicas).
-func deliverySeries(metric, by string, ms ...m) string {
-	return "max by (" + by + ") (" + sel(metric, append([]m{srcM}, ms...)...) + ")"
+// ms, aggregated to the labels by (which deduplicates replicas), as an
+// instant query reads it.
+func deliverySeries(metric, by string, ms ...m) string { return instant.delivery(metric, by, ms...) }
+
+// delivery renders a delivery series as r reads it.
+func (r reader) delivery(metric, by string, ms ...m) string {
+	return "max by (" + by + ") (" + r.sel(metric, append([]m{srcM}, ms...)...) + ")"
 }
 
 // levelCode turns okrd_github_dora_level (one series per level, 1 for the
@@ -143,7 +148,8 @@ func levelMappings() []dashboard.ValueMapping {
 // several sources are shown.
 const repoLegend = "{{repo}} ({{source}})"
 
-func doraRow(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
+// doraRow is the DORA row; its sparklines and time series read with tr.
+func doraRow(b *dashboard.DashboardBuilder, tr reader) *dashboard.DashboardBuilder {
 	b = b.WithRow(dashboard.NewRowBuilder("DORA four keys"))
 	keyStat := func(title, description, unitName, expr string) *dashboard.DashboardBuilder {
 		return b.WithPanel(newStat(title, description, 6, 5).
@@ -152,13 +158,13 @@ func doraRow(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
 			WithTarget(rangeQuery("A", expr, repoLegend)))
 	}
 	b = keyStat("Deployment frequency", "Successful production deployments per day in the window.", "suffix: /day",
-		deliverySeries("okrd_github_deployment_frequency_per_day", "source, repo", repoM, windowM))
+		tr.delivery("okrd_github_deployment_frequency_per_day", "source, repo", repoM, windowM))
 	b = keyStat("Lead time for changes", "First commit to deploy of the pull requests deployed in the window, at the chosen quantile.", "s",
-		deliverySeries("okrd_github_lead_time_for_changes_seconds", "source, repo", repoM, windowM, quantileM))
+		tr.delivery("okrd_github_lead_time_for_changes_seconds", "source, repo", repoM, windowM, quantileM))
 	b = keyStat("Change failure rate", "Failed changes over all deployments in the window.", "percentunit",
-		deliverySeries("okrd_github_change_failure_ratio", "source, repo", repoM, windowM))
+		tr.delivery("okrd_github_change_failure_ratio", "source, repo", repoM, windowM))
 	b = keyStat("Time to restore service", "Opened to closed of the incidents closed in the window, at the chosen quantile.", "s",
-		deliverySeries("okrd_github_time_to_restore_seconds", "source, repo", repoM, windowM, quantileM))
+		tr.delivery("okrd_github_time_to_restore_seconds", "source, repo", repoM, windowM, quantileM))
 
 	levels := newStat("DORA performance levels",
 		"The 2023 DORA report's level of each key (lead time and time to restore judged by their median).", fullWidth, 4).
@@ -171,13 +177,13 @@ func doraRow(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
 
 	b = b.WithPanel(newTimeseries("Deployments", "Successful and failed deployments, and failed changes, in the window ending at each moment.", 12, 8).
 		Unit("short").Min(0).
-		WithTarget(rangeQuery("succeeded", deliverySeries("okrd_github_deployments", "source, repo", repoM, windowM), "succeeded "+repoLegend)).
-		WithTarget(rangeQuery("failed", deliverySeries("okrd_github_failed_deployments", "source, repo", repoM, windowM), "failed "+repoLegend)).
-		WithTarget(rangeQuery("failures", deliverySeries("okrd_github_change_failures", "source, repo", repoM, windowM), "failed changes "+repoLegend)))
+		WithTarget(rangeQuery("succeeded", tr.delivery("okrd_github_deployments", "source, repo", repoM, windowM), "succeeded "+repoLegend)).
+		WithTarget(rangeQuery("failed", tr.delivery("okrd_github_failed_deployments", "source, repo", repoM, windowM), "failed "+repoLegend)).
+		WithTarget(rangeQuery("failures", tr.delivery("okrd_github_change_failures", "source, repo", repoM, windowM), "failed changes "+repoLegend)))
 	b = b.WithPanel(newTimeseries("Lead time for changes and time to restore", "At the chosen quantile, over the window ending at each moment.", 12, 8).
 		Unit("s").Min(0).
-		WithTarget(rangeQuery("lead", deliverySeries("okrd_github_lead_time_for_changes_seconds", "source, repo", repoM, windowM, quantileM), "lead time "+repoLegend)).
-		WithTarget(rangeQuery("restore", deliverySeries("okrd_github_time_to_restore_seconds", "source, repo", repoM, windowM, quantileM), "time to restore "+repoLegend)))
+		WithTarget(rangeQuery("lead", tr.delivery("okrd_github_lead_time_for_changes_seconds", "source, repo", repoM, windowM, quantileM), "lead time "+repoLegend)).
+		WithTarget(rangeQuery("restore", tr.delivery("okrd_github_time_to_restore_seconds", "source, repo", repoM, windowM, quantileM), "time to restore "+repoLegend)))
 	return b.WithPanel(doraTable())
 }
 
@@ -221,7 +227,7 @@ func mergedTable(t *table.PanelBuilder, columns []string, rename map[string]any,
 	})
 }
 
-func pullRequestRow(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
+func pullRequestRow(b *dashboard.DashboardBuilder, tr reader) *dashboard.DashboardBuilder {
 	b = b.WithRow(dashboard.NewRowBuilder("Pull requests"))
 	prStat := func(title, description, unitName, expr string) *stat.PanelBuilder {
 		return newStat(title, description, 4, 5).
@@ -242,19 +248,19 @@ func pullRequestRow(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
 			deliverySeries("okrd_github_oldest_open_pull_request_age_seconds", "source, repo", repoM)))
 	b = b.WithPanel(newTimeseries("Cycle time and time to first review", "At the chosen quantile, over the window ending at each moment.", 12, 8).
 		Unit("s").Min(0).
-		WithTarget(rangeQuery("cycle", deliverySeries("okrd_github_pull_request_cycle_time_seconds", "source, repo", repoM, windowM, quantileM), "cycle time "+repoLegend)).
-		WithTarget(rangeQuery("review", deliverySeries("okrd_github_time_to_first_review_seconds", "source, repo", repoM, windowM, quantileM), "first review "+repoLegend)))
+		WithTarget(rangeQuery("cycle", tr.delivery("okrd_github_pull_request_cycle_time_seconds", "source, repo", repoM, windowM, quantileM), "cycle time "+repoLegend)).
+		WithTarget(rangeQuery("review", tr.delivery("okrd_github_time_to_first_review_seconds", "source, repo", repoM, windowM, quantileM), "first review "+repoLegend)))
 	b = b.WithPanel(newTimeseries("Merged and open pull requests", "Merged in the window ending at each moment, and open at each poll.", 12, 8).
 		Unit("short").Min(0).
-		WithTarget(rangeQuery("merged", deliverySeries("okrd_github_pull_requests_merged", "source, repo", repoM, windowM), "merged "+repoLegend)).
-		WithTarget(rangeQuery("open", deliverySeries("okrd_github_open_pull_requests", "source, repo", repoM), "open "+repoLegend)))
+		WithTarget(rangeQuery("merged", tr.delivery("okrd_github_pull_requests_merged", "source, repo", repoM, windowM), "merged "+repoLegend)).
+		WithTarget(rangeQuery("open", tr.delivery("okrd_github_open_pull_requests", "source, repo", repoM), "open "+repoLegend)))
 	return b
 }
 
 // scopeLegend names a series by its project or board scope.
 const scopeLegend = "{{scope}} ({{source}})"
 
-func jiraFlowRow(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
+func jiraFlowRow(b *dashboard.DashboardBuilder, tr reader) *dashboard.DashboardBuilder {
 	b = b.WithRow(dashboard.NewRowBuilder("Jira flow"))
 	flowStat := func(title, description, unitName, expr string) *stat.PanelBuilder {
 		return newStat(title, description, 4, 5).
@@ -279,12 +285,12 @@ func jiraFlowRow(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
 		WithTarget(instantQuery("A", deliverySeries("okrd_jira_throughput", "source, scope, issue_type", projectM, windowM, ne("issue_type", wholeSource)), "{{issue_type}} {{scope}}")))
 	b = b.WithPanel(newTimeseries("Lead time and cycle time", "At the chosen quantile, over the window ending at each moment.", 8, 8).
 		Unit("s").Min(0).
-		WithTarget(rangeQuery("lead", deliverySeries("okrd_jira_lead_time_seconds", "source, scope", projectM, windowM, quantileM), "lead time "+scopeLegend)).
-		WithTarget(rangeQuery("cycle", deliverySeries("okrd_jira_cycle_time_seconds", "source, scope", projectM, windowM, quantileM), "cycle time "+scopeLegend)))
+		WithTarget(rangeQuery("lead", tr.delivery("okrd_jira_lead_time_seconds", "source, scope", projectM, windowM, quantileM), "lead time "+scopeLegend)).
+		WithTarget(rangeQuery("cycle", tr.delivery("okrd_jira_cycle_time_seconds", "source, scope", projectM, windowM, quantileM), "cycle time "+scopeLegend)))
 	b = b.WithPanel(newTimeseries("Throughput and work in progress", "Done in the window ending at each moment, and in progress at each poll.", 8, 8).
 		Unit("short").Min(0).
-		WithTarget(rangeQuery("throughput", deliverySeries("okrd_jira_throughput", "source, scope", projectM, allTypes, windowM), "done "+scopeLegend)).
-		WithTarget(rangeQuery("wip", deliverySeries("okrd_jira_wip", "source, scope", projectM), "in progress "+scopeLegend)))
+		WithTarget(rangeQuery("throughput", tr.delivery("okrd_jira_throughput", "source, scope", projectM, allTypes, windowM), "done "+scopeLegend)).
+		WithTarget(rangeQuery("wip", tr.delivery("okrd_jira_wip", "source, scope", projectM), "in progress "+scopeLegend)))
 
 	t := newTable("Flow by project and board", "Every scope of the jira sources: \"all\" is the whole source, board:N a board's filter.", fullWidth, 8).
 		WithTarget(tableQuery("throughput", deliverySeries("okrd_jira_throughput", "source, scope", allTypes, windowM))).

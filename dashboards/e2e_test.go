@@ -308,7 +308,7 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 		// own objective progress is the same weighted mean of the key
 		// results' progress (a key result without a value counting 0).
 		progress := func(ms ...m) string {
-			return "max by (objective, key_result) (" + sel("okr_key_result_progress_ratio", ms...) + ") or 0 * " + expectedTerm(ms...)
+			return "max by (objective, key_result) (" + sel("okr_key_result_progress_ratio", ms...) + ") or 0 * " + instant.expectedTerm(ms...)
 		}
 		for _, o := range cfg.Objectives {
 			got := prom.value(t, weightedMean([]*config.Objective{o}, progress))
@@ -324,7 +324,7 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 		if f <= 0 || f >= 1 {
 			t.Fatalf("elapsed share of the period = %v, want within (0, 1)", f)
 		}
-		got := prom.value(t, weightedMean([]*config.Objective{cfg.Objective("checkout")}, expectedTerm))
+		got := prom.value(t, weightedMean([]*config.Objective{cfg.Objective("checkout")}, instant.expectedTerm))
 		if want := (3*f + 1) / 4; math.Abs(got-want) > 1e-9 {
 			t.Errorf("checkout's expected progress = %v, want (3·%v + 1) / 4 = %v", got, f, want)
 		}

@@ -42,9 +42,10 @@ func overview(cfg *config.Config) *dashboard.DashboardBuilder {
 			sel("", infos, re("team", "$"+varTeam), re("owner", "$"+varOwner)), "objective"))
 
 	b = summaryPanels(b)
-	b = b.WithPanel(objectivesTable(objs)).WithPanel(objectiveProgressPanel())
+	tr := trajectory(cfg)
+	b = b.WithPanel(objectivesTable(objs)).WithPanel(objectiveProgressPanel(tr))
 	for _, o := range objs {
-		b = objectiveRow(b, o)
+		b = objectiveRow(b, tr, o)
 	}
 	return b
 }
@@ -84,10 +85,10 @@ func periodsSpan(objs []*config.Objective) (from, to string, ok bool) {
 func summaryPanels(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
 	objByStatus := newStat("Objectives by status", "How many objectives are in each status.", 8, 5).
 		TextMode(common.BigValueTextModeValueAndName).Unit("none").
-		WithTarget(instantQuery("A", "count by (status) ("+forObjectives("max by (objective, status) (okr_objective_status) == 1")+")", "{{status}}"))
+		WithTarget(instantQuery("A", "count by (status) ("+instant.forObjectives("max by (objective, status) (okr_objective_status) == 1")+")", "{{status}}"))
 	krByStatus := newStat("Key results by status", "How many key results are in each status.", 8, 5).
 		TextMode(common.BigValueTextModeValueAndName).Unit("none").
-		WithTarget(instantQuery("A", "count by (status) ("+forKeyResults("max by (objective, key_result, status) (okr_key_result_status) == 1")+")", "{{status}}"))
+		WithTarget(instantQuery("A", "count by (status) ("+instant.forKeyResults("max by (objective, key_result, status) (okr_key_result_status) == 1")+")", "{{status}}"))
 	for _, s := range statuses {
 		objByStatus = objByStatus.OverrideByName(string(s.name), []dashboard.DynamicConfigValue{displayName(s.text), fixedColor(s.color)})
 		krByStatus = krByStatus.OverrideByName(string(s.name), []dashboard.DynamicConfigValue{displayName(s.text), fixedColor(s.color)})
@@ -96,11 +97,11 @@ func summaryPanels(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
 		"Key results whose value is older than their stale_after: their status is no_data until a new value arrives.", 4, 5).
 		Unit("none").ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
 		Thresholds(thresholds("green", step{1, "orange"})).
-		WithTarget(instantQuery("A", "sum("+forKeyResults("max by (objective, key_result) (okr_key_result_stale)")+")", "Stale"))
+		WithTarget(instantQuery("A", "sum("+instant.forKeyResults("max by (objective, key_result) (okr_key_result_stale)")+")", "Stale"))
 	left := newStat("Time left in the period",
 		"Until the end of the latest period of the objectives shown.", 4, 5).
 		Unit("dtdurations").ColorScheme(fixedScheme("text")).
-		WithTarget(instantQuery("A", "clamp_min(max("+forObjectives("max by (objective) (okr_objective_period_end_timestamp_seconds)")+") - time(), 0)", "Left"))
+		WithTarget(instantQuery("A", "clamp_min(max("+instant.forObjectives("max by (objective) (okr_objective_period_end_timestamp_seconds)")+") - time(), 0)", "Left"))
 	return b.WithPanel(objByStatus).WithPanel(krByStatus).WithPanel(stale).WithPanel(left)
 }
 
@@ -115,16 +116,16 @@ func objectivesTable(objs []*config.Objective) *table.PanelBuilder {
 		"Progress is the weighted mean of the key results' progress; expected is where it should be by now; "+
 			"forecast is where the key results' trends land at the period end; the score is the final grade once the period is over.",
 		fullWidth, h).
-		WithTarget(tableQuery("info", "max by (objective, title, team, owner, period) ("+objectiveFilter+")")).
-		WithTarget(tableQuery("progress", forObjectives("max by (objective) (okr_objective_progress_ratio)"))).
-		WithTarget(tableQuery("status", forObjectives(statusCode("okr_objective_status", "objective"))))
-	if e := weightedMean(objs, expectedTerm); e != "" {
-		t = t.WithTarget(tableQuery("expected", forObjectives(e)))
+		WithTarget(tableQuery("info", "max by (objective, title, team, owner, period) ("+instant.objectiveFilter()+")")).
+		WithTarget(tableQuery("progress", instant.forObjectives("max by (objective) (okr_objective_progress_ratio)"))).
+		WithTarget(tableQuery("status", instant.forObjectives(statusCode("okr_objective_status", "objective"))))
+	if e := weightedMean(objs, instant.expectedTerm); e != "" {
+		t = t.WithTarget(tableQuery("expected", instant.forObjectives(e)))
 	}
-	if f := weightedMean(objs, forecastTerm); f != "" {
-		t = t.WithTarget(tableQuery("forecast", forObjectives(f)))
+	if f := weightedMean(objs, instant.forecastTerm); f != "" {
+		t = t.WithTarget(tableQuery("forecast", instant.forObjectives(f)))
 	}
-	t = t.WithTarget(tableQuery("score", forObjectives("max by (objective) (okr_objective_score)")))
+	t = t.WithTarget(tableQuery("score", instant.forObjectives("max by (objective) (okr_objective_score)")))
 
 	columns := []string{"title", "team", "owner", "period", "Value #progress", "Value #expected", "Value #status", "Value #forecast", "Value #score", "objective"}
 	index := map[string]any{}
@@ -162,26 +163,34 @@ func objectivesTable(objs []*config.Objective) *table.PanelBuilder {
 }
 
 // objectiveProgressPanel draws every objective's progress, named by title.
-func objectiveProgressPanel() *timeseries.PanelBuilder {
+// The title comes from one info series per objective (topk): over the
+// trajectory's window an objective whose title changed has two, which
+// would break the join.
+func objectiveProgressPanel(tr reader) *timeseries.PanelBuilder {
 	return newTimeseries("Objective progress", "Each objective's progress over time.", fullWidth, 8).
 		Unit("percentunit").Min(0).Max(1).
 		WithTarget(rangeQuery("A",
-			"max by (objective) (okr_objective_progress_ratio) * on (objective) group_left (title) max by (objective, title) ("+objectiveFilter+")",
+			"max by (objective) ("+tr.sel("okr_objective_progress_ratio")+") * on (objective) group_left (title) topk by (objective) (1, max by (objective, title) ("+tr.objectiveFilter()+"))",
 			"{{title}}"))
 }
 
 // objectiveRow is the row of one objective: its progress, expected
 // progress, forecast and status, then one line of panels per key result.
-func objectiveRow(b *dashboard.DashboardBuilder, o *config.Objective) *dashboard.DashboardBuilder {
+// The figures now read with instant, the trajectories with tr.
+func objectiveRow(b *dashboard.DashboardBuilder, tr reader, o *config.Objective) *dashboard.DashboardBuilder {
 	title := o.Title + " (" + o.Resolved.Name + ")"
 	b = b.WithRow(dashboard.NewRowBuilder(title))
 	objSel := eq("objective", o.ID)
 	desc := strings.TrimSpace(fmt.Sprintf("%s Owner: %s. Team: %s. Period: %s.", o.Description, orNone(o.Owner), orNone(o.Team), o.Resolved.Name))
 
-	progress := forObjectives("max by (objective) (" + sel("okr_objective_progress_ratio", objSel) + ")")
-	expected := forObjectives(weightedMean([]*config.Objective{o}, expectedTerm))
-	forecast := forObjectives(weightedMean([]*config.Objective{o}, forecastTerm))
-	score := forObjectives("max by (objective) (" + sel("okr_objective_score", objSel) + ")")
+	objs := []*config.Objective{o}
+	progressOf := func(r reader) string {
+		return r.forObjectives("max by (objective) (" + r.sel("okr_objective_progress_ratio", objSel) + ")")
+	}
+	expectedOf := func(r reader) string { return r.forObjectives(weightedMean(objs, r.expectedTerm)) }
+	progress, expected := progressOf(instant), expectedOf(instant)
+	forecast := instant.forObjectives(weightedMean(objs, instant.forecastTerm))
+	score := instant.forObjectives("max by (objective) (" + sel("okr_objective_score", objSel) + ")")
 
 	numbers := newStat(o.Title, desc, 9, 5).
 		TextMode(common.BigValueTextModeValueAndName).Unit("percentunit").Decimals(0).
@@ -194,17 +203,17 @@ func objectiveRow(b *dashboard.DashboardBuilder, o *config.Objective) *dashboard
 		OverrideByName("Score", []dashboard.DynamicConfigValue{unit("none"), prop("decimals", 1)})
 	st := newStat("Status", "The worst status of the objective's key results that have data.", 3, 5).
 		Mappings(statusMappings()).ColorScheme(fixedScheme("text")).
-		WithTarget(instantQuery("A", forObjectives(statusCode("okr_objective_status", "objective", objSel)), "Status"))
+		WithTarget(instantQuery("A", instant.forObjectives(statusCode("okr_objective_status", "objective", objSel)), "Status"))
 	trend := newTimeseries("Progress against expected", "The objective's progress and where it should have been at each moment.", 12, 5).
 		Unit("percentunit").Min(0).Max(1).
-		WithTarget(rangeQuery("progress", progress, "Progress")).
-		WithTarget(rangeQuery("expected", expected, "Expected")).
+		WithTarget(rangeQuery("progress", progressOf(tr), "Progress")).
+		WithTarget(rangeQuery("expected", expectedOf(tr), "Expected")).
 		OverrideByName("Progress", []dashboard.DynamicConfigValue{fixedColor("blue")}).
 		OverrideByName("Expected", []dashboard.DynamicConfigValue{fixedColor("text"), dashed()})
 	b = b.WithPanel(numbers).WithPanel(st).WithPanel(trend)
 
 	for _, kr := range o.KeyResults {
-		b = keyResultPanels(b, o, kr)
+		b = keyResultPanels(b, tr, o, kr)
 	}
 	return b
 }
@@ -217,10 +226,11 @@ func orNone(s string) string {
 }
 
 // keyResultPanels is the line of one key result: value against target,
-// progress against expected, status, and the trajectory.
-func keyResultPanels(b *dashboard.DashboardBuilder, o *config.Objective, kr *config.KeyResult) *dashboard.DashboardBuilder {
+// progress against expected, status, and the trajectory (read with tr).
+func keyResultPanels(b *dashboard.DashboardBuilder, tr reader, o *config.Objective, kr *config.KeyResult) *dashboard.DashboardBuilder {
 	u := krUnit(kr)
-	one := func(metric string) string { return forKeyResults(maxKR(metric, o.ID, kr.ID)) }
+	one := func(metric string) string { return instant.forKeyResults(instant.maxKR(metric, o.ID, kr.ID)) }
+	path := func(metric string) string { return tr.forKeyResults(tr.maxKR(metric, o.ID, kr.ID)) }
 	maintain := kr.Engine.Direction == okr.Maintain
 	desc := keyResultDescription(kr)
 
@@ -247,29 +257,29 @@ func keyResultPanels(b *dashboard.DashboardBuilder, o *config.Objective, kr *con
 	st := newStat("Status", "Status, and when the value was last measured.", 3, 7).
 		TextMode(common.BigValueTextModeValue).Orientation(common.VizOrientationHorizontal).
 		ColorScheme(fixedScheme("text")).
-		WithTarget(instantQuery("status", forKeyResults(statusCode("okr_key_result_status", "objective, key_result",
+		WithTarget(instantQuery("status", instant.forKeyResults(statusCode("okr_key_result_status", "objective, key_result",
 			eq("objective", o.ID), eq("key_result", kr.ID))), "Status")).
-		WithTarget(instantQuery("updated", forKeyResults(maxKR("okr_key_result_last_updated_timestamp_seconds", o.ID, kr.ID)+" * 1000"), "Updated")).
+		WithTarget(instantQuery("updated", instant.forKeyResults(instant.maxKR("okr_key_result_last_updated_timestamp_seconds", o.ID, kr.ID)+" * 1000"), "Updated")).
 		OverrideByQuery("status", []dashboard.DynamicConfigValue{mappingsProp(statusMappings())}).
 		OverrideByQuery("updated", []dashboard.DynamicConfigValue{unit("dateTimeFromNow")})
 
 	trend := newTimeseries(kr.Title+": trajectory", "The value over the period, against the target and the expected trajectory.", 11, 7).
 		Unit(u).
-		WithTarget(rangeQuery("value", one("okr_key_result_value"), "Value"))
+		WithTarget(rangeQuery("value", path("okr_key_result_value"), "Value"))
 	if maintain {
 		trend = trend.
-			WithTarget(rangeQuery("min", one("okr_key_result_band_min"), "Band from")).
-			WithTarget(rangeQuery("max", one("okr_key_result_band_max"), "Band to")).
+			WithTarget(rangeQuery("min", path("okr_key_result_band_min"), "Band from")).
+			WithTarget(rangeQuery("max", path("okr_key_result_band_max"), "Band to")).
 			OverrideByName("Band from", []dashboard.DynamicConfigValue{fixedColor("green"), dashed()}).
 			OverrideByName("Band to", []dashboard.DynamicConfigValue{fixedColor("green"), dashed()})
 	} else {
 		trend = trend.
-			WithTarget(rangeQuery("target", one("okr_key_result_target"), "Target")).
-			WithTarget(rangeQuery("expected", forKeyResults(expectedValue(o.ID, kr.ID)), "Expected")).
+			WithTarget(rangeQuery("target", path("okr_key_result_target"), "Target")).
+			WithTarget(rangeQuery("expected", tr.forKeyResults(tr.expectedValue(o.ID, kr.ID)), "Expected")).
 			OverrideByName("Target", []dashboard.DynamicConfigValue{fixedColor("green"), dashed()}).
 			OverrideByName("Expected", []dashboard.DynamicConfigValue{fixedColor("text"), dashed()})
 	}
-	trend = trend.WithTarget(rangeQuery("forecast", one("okr_key_result_forecast_value"), "Forecast at period end")).
+	trend = trend.WithTarget(rangeQuery("forecast", path("okr_key_result_forecast_value"), "Forecast at period end")).
 		OverrideByName("Value", []dashboard.DynamicConfigValue{fixedColor("blue")}).
 		OverrideByName("Forecast at period end", []dashboard.DynamicConfigValue{fixedColor("purple"), dotted()})
 	return b.WithPanel(value).WithPanel(progress).WithPanel(st).WithPanel(trend)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
@@ -57,26 +58,70 @@ func anyOf(values ...string) string {
 	return strings.Join(qs, "|")
 }
 
+// A reader renders the selectors of a query. An instant query (a stat,
+// a gauge, a table: the figure now) reads each series' latest sample, as
+// Prometheus does within its five-minute lookback. A trajectory (a
+// time-series panel's range query) reads at each step each series' latest
+// sample within a window a little longer than the history grid's step
+// (last_over_time): okrd backfill gives Prometheus the past as one sample
+// per grid instant (docs/history.md), which a plain selector would show
+// only within five minutes of each instant, while a scraped series, with
+// a sample every scrape, reads the same either way. The window is the step
+// and an hour, since a day is 25 hours long when daylight saving time
+// ends (the grid is on midnight in global.time_zone).
+type reader struct{ window string }
+
+// instant reads the latest sample.
+var instant = reader{}
+
+// trajectory is the reader of a time-series panel over the grid of cfg.
+func trajectory(cfg *config.Config) reader {
+	step := config.DefaultHistoryStep.Duration()
+	if cfg != nil && cfg.History.Step > 0 {
+		step = cfg.History.Step.Duration()
+	}
+	return reader{window: promDuration(step + time.Hour)}
+}
+
+// promDuration renders a whole number of hours as a PromQL duration.
+func promDuration(d time.Duration) string {
+	h := int64(d / time.Hour)
+	if h%24 == 0 {
+		return strconv.FormatInt(h/24, 10) + "d"
+	}
+	return strconv.FormatInt(h, 10) + "h"
+}
+
+// sel renders a selector as the reader reads it.
+func (r reader) sel(metric string, ms ...m) string {
+	s := sel(metric, ms...)
+	if r.window == "" {
+		return s
+	}
+	return "last_over_time(" + s + "[" + r.window + "])"
+}
+
 // The filters of the OKR overview: the objectives and key results whose
 // info series match the team, owner and objective variables. A panel keeps
 // only its series that have a match (`and on (...)`).
-var (
-	objectiveFilter = sel("okr_objective_info",
-		re("objective", "$"+varObjective), re("team", "$"+varTeam), re("owner", "$"+varOwner))
-	keyResultFilter = sel("okr_key_result_info",
-		re("objective", "$"+varObjective), re("team", "$"+varTeam), re("owner", "$"+varOwner))
-)
+func (r reader) objectiveFilter() string {
+	return r.sel("okr_objective_info", re("objective", "$"+varObjective), re("team", "$"+varTeam), re("owner", "$"+varOwner))
+}
+
+func (r reader) keyResultFilter() string {
+	return r.sel("okr_key_result_info", re("objective", "$"+varObjective), re("team", "$"+varTeam), re("owner", "$"+varOwner))
+}
 
 // forObjectives keeps the series of expr (which carry an objective label)
 // whose objective passes the dashboard's filters.
-func forObjectives(expr string) string {
-	return "(" + expr + ") and on (objective) " + objectiveFilter
+func (r reader) forObjectives(expr string) string {
+	return "(" + expr + ") and on (objective) " + r.objectiveFilter()
 }
 
 // forKeyResults keeps the series of expr (which carry objective and
 // key_result labels) whose key result passes the dashboard's filters.
-func forKeyResults(expr string) string {
-	return "(" + expr + ") and on (objective, key_result) " + keyResultFilter
+func (r reader) forKeyResults(expr string) string {
+	return "(" + expr + ") and on (objective, key_result) " + r.keyResultFilter()
 }
 
 // status is one okr status with the number a panel shows for it: the
@@ -114,22 +159,22 @@ func statusCode(metric string, by string, ms ...m) string {
 }
 
 // krSel selects one key result.
-func krSel(metric, objective, keyResult string) string {
-	return sel(metric, eq("objective", objective), eq("key_result", keyResult))
+func (r reader) krSel(metric, objective, keyResult string) string {
+	return r.sel(metric, eq("objective", objective), eq("key_result", keyResult))
 }
 
 // maxKR is metric for one key result, deduplicated.
-func maxKR(metric, objective, keyResult string) string {
-	return "max by (objective, key_result) (" + krSel(metric, objective, keyResult) + ")"
+func (r reader) maxKR(metric, objective, keyResult string) string {
+	return "max by (objective, key_result) (" + r.krSel(metric, objective, keyResult) + ")"
 }
 
 // expectedValue is the value a key result should have by now: baseline +
 // expected progress × (target − baseline). It holds for milestones too,
 // because okrd converts milestone values into progress linearly.
-func expectedValue(objective, keyResult string) string {
-	b := maxKR("okr_key_result_baseline", objective, keyResult)
-	e := maxKR("okr_key_result_expected_progress_ratio", objective, keyResult)
-	t := maxKR("okr_key_result_target", objective, keyResult)
+func (r reader) expectedValue(objective, keyResult string) string {
+	b := r.maxKR("okr_key_result_baseline", objective, keyResult)
+	e := r.maxKR("okr_key_result_expected_progress_ratio", objective, keyResult)
+	t := r.maxKR("okr_key_result_target", objective, keyResult)
 	return b + " + " + e + " * (" + t + " - " + b + ")"
 }
 
@@ -165,18 +210,18 @@ func weights(o *config.Objective) []krWeight {
 type krTerm func(ms ...m) string
 
 // expectedTerm is a key result's expected progress.
-func expectedTerm(ms ...m) string {
-	return "max by (objective, key_result) (" + sel("okr_key_result_expected_progress_ratio", ms...) + ")"
+func (r reader) expectedTerm(ms ...m) string {
+	return "max by (objective, key_result) (" + r.sel("okr_key_result_expected_progress_ratio", ms...) + ")"
 }
 
 // forecastTerm is a key result's forecast progress; a key result without
 // a forecast yet (fewer than three values in the period) counts with its
 // current progress, and one without any value with 0 (as in the
 // objective's own progress).
-func forecastTerm(ms ...m) string {
-	return "max by (objective, key_result) (" + sel("okr_key_result_forecast_progress_ratio", ms...) + ")" +
-		" or max by (objective, key_result) (" + sel("okr_key_result_progress_ratio", ms...) + ")" +
-		" or 0 * max by (objective, key_result) (" + sel("okr_key_result_expected_progress_ratio", ms...) + ")"
+func (r reader) forecastTerm(ms ...m) string {
+	return "max by (objective, key_result) (" + r.sel("okr_key_result_forecast_progress_ratio", ms...) + ")" +
+		" or max by (objective, key_result) (" + r.sel("okr_key_result_progress_ratio", ms...) + ")" +
+		" or 0 * max by (objective, key_result) (" + r.sel("okr_key_result_expected_progress_ratio", ms...) + ")"
 }
 
 // weightedMean renders the weighted mean of term over the key results of

@@ -202,6 +202,32 @@ func (c Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// Family describes one okr_* family for an encoder outside this package,
+// such as okrd backfill, which writes the series of one snapshot per past
+// instant with timestamps. Every okr_* family is a gauge.
+type Family struct {
+	Name, Help string
+	// Labels are the label names, in the order of the values EachSeries
+	// gives.
+	Labels []string
+}
+
+// Families returns the okr_* families in exposition order.
+func Families() []Family {
+	out := make([]Family, len(families))
+	for i, f := range families {
+		out[i] = Family{Name: f.name, Help: f.help, Labels: append([]string(nil), f.labels...)}
+	}
+	return out
+}
+
+// EachSeries calls emit for every series of the i-th family of Families
+// in s: the series and values that Collector and AppendText give, from
+// the same table. lv holds the label values and is reused between calls.
+func (s *Snapshot) EachSeries(i int, emit func(lv []string, v float64)) {
+	families[i].each(s, emit)
+}
+
 // encodings caches the exposition of a snapshot per format, computed on the
 // first scrape that asks for it, so that every later scrape of the same
 // snapshot only copies bytes.

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -117,5 +118,57 @@ func TestEncodedIsCachedPerFormat(t *testing.T) {
 	proto, err := s.Encoded(expfmt.NewFormat(expfmt.TypeProtoDelim), false)
 	if err != nil || len(proto) == 0 || bytes.Equal(proto, a) {
 		t.Errorf("protobuf encoding: %v %d bytes", err, len(proto))
+	}
+}
+
+func TestEachSeriesGivesTheSeriesOfTheCollector(t *testing.T) {
+	s := trickySnapshot()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(Collector{Snapshot: s})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var ls []string
+			for _, l := range m.GetLabel() {
+				ls = append(ls, l.GetName()+"="+l.GetValue())
+			}
+			sort.Strings(ls)
+			want = append(want, fmt.Sprintf("%s{%s} %v", mf.GetName(), strings.Join(ls, ","), m.GetGauge().GetValue()))
+		}
+	}
+	var got []string
+	for i, f := range Families() {
+		s.EachSeries(i, func(lv []string, v float64) {
+			if len(lv) != len(f.Labels) {
+				t.Fatalf("%s: %d label values for %d labels", f.Name, len(lv), len(f.Labels))
+			}
+			var ls []string
+			for j, name := range f.Labels {
+				ls = append(ls, name+"="+lv[j])
+			}
+			sort.Strings(ls)
+			got = append(got, fmt.Sprintf("%s{%s} %v", f.Name, strings.Join(ls, ","), v))
+		})
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("EachSeries:\n%s\nCollector:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(got) < 20 {
+		t.Fatalf("only %d series: the snapshot should give many", len(got))
+	}
+}
+
+func TestFamiliesCarryTheHelpOfTheExposition(t *testing.T) {
+	text := string(trickySnapshot().AppendText(nil))
+	for _, f := range Families() {
+		if !strings.Contains(text, "# HELP "+f.Name+" "+f.Help+"\n") {
+			t.Errorf("%s: help %q is not the exposition's", f.Name, f.Help)
+		}
 	}
 }

@@ -31,6 +31,7 @@ Usage:
   okrd report   [--config FILE] [--format markdown|html] [--period PERIOD] [--at TIME] [--out FILE]
   okrd rules    [--config FILE] [--out FILE]
   okrd dashboards [--config FILE] --out DIR
+  okrd backfill [--config FILE] --out FILE [--from TIME] [--to TIME] [--label NAME=VALUE]...
   okrd demo     [--web.listen-address ADDR] [--dir DIR] [--keep]
   okrd version
 
@@ -70,6 +71,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRules(rest, stdout, stderr)
 	case "dashboards":
 		return cmdDashboards(rest, stdout, stderr)
+	case "backfill":
+		return cmdBackfill(rest, stdout, stderr)
 	case "demo":
 		return cmdDemo(rest, stdout, stderr)
 	case "version", "--version", "-version":
