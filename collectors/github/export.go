@@ -82,10 +82,14 @@ func repoLabel(repo string) string {
 // no database. Values that do not exist (a quantile of an empty set, the
 // change failure rate without deployments) are left out, never sent as 0.
 func (s *Source) Collect(ch chan<- prometheus.Metric) {
-	v := s.view.Load()
-	if v == nil {
-		return
+	if v := s.view.Load(); v != nil {
+		s.collectView(v, ch)
 	}
+}
+
+// collectView sends the series of one view: the last poll's, or one built
+// at a past instant for okrd backfill (CollectAt).
+func (s *Source) collectView(v *view, ch chan<- prometheus.Metric) {
 	d := s.descs()
 	gauge := func(desc *prometheus.Desc, val float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, val, labels...)

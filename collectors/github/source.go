@@ -65,6 +65,9 @@ type Source struct {
 	dirty     bool                  // the model changed since the index was built
 
 	view atomic.Pointer[view]
+	// backfillIx is the index CollectAt builds when it is asked for the
+	// past (okrd backfill), kept across its calls while nothing changes.
+	backfillIx *mg.Index
 
 	descOnce sync.Once
 	desc     *descs
@@ -234,6 +237,7 @@ func (s *Source) apply(r store.Record) {
 		}
 	}
 	s.dirty = true
+	s.backfillIx = nil
 }
 
 // cursor decodes the cursor of scope into v; it reports whether there was
@@ -386,7 +390,7 @@ func (s *Source) loadExternalIncidents(ctx context.Context) error {
 	if !slices.EqualFunc(ins, s.external, func(a, b collectors.Incident) bool {
 		return a.ID == b.ID && a.OpenedAt.Equal(b.OpenedAt) && (a.ClosedAt == nil) == (b.ClosedAt == nil) && (a.ClosedAt == nil || a.ClosedAt.Equal(*b.ClosedAt))
 	}) {
-		s.external, s.dirty = ins, true
+		s.external, s.dirty, s.backfillIx = ins, true, nil
 	}
 	return nil
 }
