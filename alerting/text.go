@@ -122,7 +122,12 @@ type resultWriter struct {
 	n  Numbers
 }
 
-func (w resultWriter) number(q Quantity) float64 {
+// number is the value of q. Adding 0 turns a negative zero (the progress
+// of a decrease that has not moved, 0 / -1) into 0, which is what
+// Prometheus reads from the exposition and what people expect to read.
+func (w resultWriter) number(q Quantity) float64 { return w.raw(q) + 0 }
+
+func (w resultWriter) raw(q Quantity) float64 {
 	r, e := w.kr.Result, w.kr.Config.Engine
 	switch q {
 	case QValue:
