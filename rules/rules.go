@@ -347,9 +347,9 @@ func (f *File) Marshal(source string) ([]byte, error) {
 // matches SourceMatchers fires, the alerts that match TargetMatchers and
 // have the same values of the Equal labels are not notified.
 type InhibitRule struct {
-	SourceMatchers []string `yaml:"source_matchers"`
-	TargetMatchers []string `yaml:"target_matchers"`
-	Equal          []string `yaml:"equal"`
+	SourceMatchers []string `yaml:"source_matchers" json:"source_matchers"`
+	TargetMatchers []string `yaml:"target_matchers" json:"target_matchers"`
+	Equal          []string `yaml:"equal" json:"equal"`
 }
 
 // InhibitRules are Alertmanager's inhibit_rules for okrd's alerts: the
