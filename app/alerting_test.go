@@ -131,6 +131,7 @@ period = "2026-Q4"
   title = "NPS from 31 to 40"
   baseline = 31
   target = 40
+  runbook_url = "https://wiki.example.com/runbooks/nps"
 `
 
 // dispatched waits until the newest snapshot has been judged and the
@@ -205,7 +206,8 @@ func TestBuiltInAlertingEndToEndWithFakeReceivers(t *testing.T) {
 		"title": "NPS from 31 to 40", "summary": `Key result "NPS from 31 to 40" is off track`,
 		"description": "Progress is 0% where 50% was expected by now (-50 pts). Value 31, expected by now 35.46, target 40.",
 		"status":      "off_track", "progress": "0%", "expected": "50%",
-		"dashboard": "https://okrd.example.com/objectives/grow/key_results/nps",
+		"dashboard":   "https://okrd.example.com/objectives/grow/key_results/nps",
+		"runbook_url": "https://wiki.example.com/runbooks/nps",
 	}
 	if !equalMaps(off.Annotations, wantAnn) {
 		t.Errorf("annotations = %v, want %v", off.Annotations, wantAnn)
@@ -232,7 +234,7 @@ func TestBuiltInAlertingEndToEndWithFakeReceivers(t *testing.T) {
 	// ahead.
 	ams := am.amAlerts(t)
 	if len(ams) != 1 || ams[0].Labels["alertname"] != "OKRKeyResultOffTrack" ||
-		!ams[0].EndsAt.Equal(fixedNow.Add(2*time.Hour+4*time.Hour)) {
+		!ams[0].EndsAt.Equal(fixedNow.Add(2*time.Hour+4*time.Hour)) || !equalMaps(ams[0].Annotations, wantAnn) {
 		t.Fatalf("Alertmanager got %+v", ams)
 	}
 
