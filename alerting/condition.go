@@ -2,9 +2,11 @@
 // result or a source can be in (off track, forecast to miss, missed or
 // achieved at period end, without data, stale, source down), the pure
 // state machine that turns observations of them into notifications (with
-// hysteresis, repeats and resolved notices), the routes that pick the
-// receivers of an alert, and the Engine that persists alert state in the
-// store and dispatches notifications through the notify package.
+// hysteresis, repeats and resolved notices), the precedence that notifies
+// only the worst of a key result's conditions (inhibit.go), the texts of
+// the alerts (text.go), the routes that pick the receivers of an alert, and
+// the Engine that persists alert state in the store and dispatches
+// notifications through the notify package.
 //
 // The conditions, alert names, labels and severities defined here are also
 // what the rules package generates Prometheus rules for, so that both
