@@ -2,9 +2,11 @@
 // result or a source can be in (off track, forecast to miss, missed or
 // achieved at period end, without data, stale, source down), the pure
 // state machine that turns observations of them into notifications (with
-// hysteresis, repeats and resolved notices), the routes that pick the
-// receivers of an alert, and the Engine that persists alert state in the
-// store and dispatches notifications through the notify package.
+// hysteresis, repeats and resolved notices), the precedence that notifies
+// only the worst of a key result's conditions (inhibit.go), the texts of
+// the alerts (text.go), the routes that pick the receivers of an alert, and
+// the Engine that persists alert state in the store and dispatches
+// notifications through the notify package.
 //
 // The conditions, alert names, labels and severities defined here are also
 // what the rules package generates Prometheus rules for, so that both
@@ -140,6 +142,38 @@ type Policy struct {
 	PeriodEndWindow time.Duration
 	// ExternalURL is okrd's server.external_url; alerts link to its page.
 	ExternalURL string
+	// KeyResults holds, per key result ("objective/key_result"), what the
+	// generated rules must know of it and okrd's series do not carry. The
+	// built-in alerting reads the same from the configuration itself.
+	KeyResults map[string]KeyResultInfo
+	// Numbers prints the numbers of the built-in alerts' annotations; nil
+	// prints them as okrd's page does.
+	Numbers Numbers
+}
+
+// KeyResultInfo is what the generated rules write into the alerts of one
+// key result beyond okrd's series.
+type KeyResultInfo struct {
+	// RunbookURL is the key result's runbook_url (its own or its
+	// objective's), "" without one.
+	RunbookURL string
+	// Currency is the ISO 4217 code of a currency key result, printed
+	// after its amounts.
+	Currency string
+}
+
+// KeyResultInfos collects the KeyResultInfo of every key result of the
+// objectives that has one.
+func KeyResultInfos(objectives []*config.Objective) map[string]KeyResultInfo {
+	out := map[string]KeyResultInfo{}
+	for _, o := range objectives {
+		for _, kr := range o.KeyResults {
+			if info := (KeyResultInfo{RunbookURL: kr.RunbookURL, Currency: kr.Currency}); info != (KeyResultInfo{}) {
+				out[o.ID+"/"+kr.ID] = info
+			}
+		}
+	}
+	return out
 }
 
 // Defaults of the policy, documented in config.example.toml and
@@ -187,6 +221,7 @@ func PolicyOf(cfg *config.Config) Policy {
 		SourceDownAfter: time.Duration(ac.SourceDownAfter),
 		PeriodEndWindow: time.Duration(ac.PeriodEndWindow),
 		ExternalURL:     cfg.Server.ExternalURL,
+		KeyResults:      KeyResultInfos(cfg.Objectives),
 		Enabled:         map[Condition]bool{},
 	}
 	for _, c := range ac.Conditions {

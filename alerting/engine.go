@@ -222,22 +222,38 @@ func (e *Engine) Process(ctx context.Context, in Input) error {
 		}
 	}
 	slices.Sort(keys)
-	var errs []error
+	// Every alert steps first; which ones are inhibited depends on what
+	// fires after this evaluation, so that alerts that start firing together
+	// announce only the worst of them.
+	type stepped struct {
+		prev, next *State
+		n          *Notification
+	}
+	steps := make(map[string]stepped, len(keys))
+	after := make(map[string]*State, len(keys))
 	for _, key := range keys {
-		rec := e.recs[key]
 		var prev *State
-		if rec != nil {
+		if rec := e.recs[key]; rec != nil {
 			prev = rec.State
 		}
 		next, n := Step(prev, obs[key], now, &e.cfg.Policy)
+		steps[key] = stepped{prev, next, n}
+		after[key] = next
+	}
+	inhibited := Inhibited(after)
+	var errs []error
+	for _, key := range keys {
+		st := steps[key]
+		n := inhibit(st.prev, st.next, st.n, inhibited[key], now)
+		rec := e.recs[key]
 		if rec == nil {
-			if next == nil && n == nil {
+			if st.next == nil && n == nil {
 				continue
 			}
 			rec = &record{}
 			e.recs[key] = rec
 		}
-		rec.State = next
+		rec.State = st.next
 		if n != nil {
 			e.queue(rec, n, now)
 		}
@@ -397,7 +413,9 @@ func (e *Engine) Dispatch(ctx context.Context) {
 	}
 	for _, key := range keys {
 		rec := e.recs[key]
-		if rec.State == nil || rec.State.Phase != Firing {
+		// A withheld alert was never announced: refreshing it would
+		// announce it.
+		if rec.State == nil || rec.State.Phase != Firing || rec.State.Withheld {
 			continue
 		}
 		for _, rcv := range Receivers(e.cfg.Routes, e.cfg.DefaultReceiver, rec.State.Condition, rec.State.Labels) {

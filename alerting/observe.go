@@ -77,9 +77,9 @@ func Observe(in Input, p *Policy) map[string]*Observation {
 					notify.AnnotationSummary:     fmt.Sprintf("Source %s is down", h.Name),
 					notify.AnnotationDescription: fmt.Sprintf("Polls of source %s (%s) have failed for longer than %s.", h.Name, h.Type, FormatDuration(p.SourceDownAfter)),
 				},
-				GeneratorURL: link(p.ExternalURL, ""),
+				GeneratorURL: link(p.ExternalURL),
 			}
-			if u := link(p.ExternalURL, ""); u != "" {
+			if u := link(p.ExternalURL); u != "" {
 				obs.Annotations[notify.AnnotationDashboard] = u
 			}
 			out[obs.Key] = obs
@@ -140,37 +140,31 @@ func keyResultObservation(c Condition, kr *snapshot.KeyResult, p *Policy) *Obser
 		Condition: c,
 		Labels: labels(c, notify.LabelObjective, oc.ID, notify.LabelKeyResult, kc.ID,
 			notify.LabelOwner, kc.Owner, notify.LabelTeam, kc.Team),
-		GeneratorURL: link(p.ExternalURL, oc.ID),
+		GeneratorURL: KeyResultLink(p.ExternalURL, oc.ID, kc.ID),
 	}
+	n := p.Numbers
+	if n == nil {
+		n = pageNumbers{}
+	}
+	w := resultWriter{kr: kr, n: n}
 	a := map[string]string{
-		notify.AnnotationTitle:    kc.Title,
-		notify.AnnotationSummary:  Summary(c, kc.Title),
-		notify.AnnotationStatus:   string(r.Status),
-		notify.AnnotationExpected: Percent(r.Expected),
+		notify.AnnotationTitle:       kc.Title,
+		notify.AnnotationSummary:     Summary(c, kc.Title),
+		notify.AnnotationDescription: Description(c, w),
+		notify.AnnotationStatus:      string(r.Status),
+		notify.AnnotationExpected:    w.Percent(QExpected),
 	}
 	if r.HasValue {
-		a[notify.AnnotationProgress] = Percent(r.Progress)
+		a[notify.AnnotationProgress] = w.Percent(QProgress)
 	}
 	if r.HasForecast {
-		a[notify.AnnotationForecast] = Percent(r.ForecastProgress)
+		a[notify.AnnotationForecast] = w.Percent(QForecastProgress)
 	}
 	if obs.GeneratorURL != "" {
 		a[notify.AnnotationDashboard] = obs.GeneratorURL
 	}
-	switch c {
-	case OffTrack, AtRisk:
-		a[notify.AnnotationDescription] = fmt.Sprintf("Progress is %s where %s was expected by now.", Percent(r.Progress), Percent(r.Expected))
-	case ForecastMiss:
-		a[notify.AnnotationDescription] = fmt.Sprintf("At its current pace the key result ends the period at %s progress; %s is needed.",
-			Percent(r.ForecastProgress), Percent(1-tolerance(kr)))
-	case Missed:
-		a[notify.AnnotationDescription] = fmt.Sprintf("The period ended with progress %s.", Percent(r.Progress))
-	case Achieved:
-		a[notify.AnnotationDescription] = "The period ended with the target reached."
-	case NoData:
-		a[notify.AnnotationDescription] = "No value has been recorded for this key result yet."
-	case Stale:
-		a[notify.AnnotationDescription] = "The latest value is older than the key result's stale_after; its status is no_data until a new value arrives."
+	if kc.RunbookURL != "" {
+		a[notify.AnnotationRunbookURL] = kc.RunbookURL
 	}
 	obs.Annotations = a
 	return obs
@@ -214,23 +208,22 @@ func labels(c Condition, kv ...string) map[string]string {
 	return m
 }
 
-// Link is the page of okrd showing an objective ("" for the page itself),
-// or "" when no external URL is configured.
-func link(externalURL, objective string) string {
+// link is okrd's page ("" without an external URL).
+func link(externalURL string) string {
 	if externalURL == "" {
 		return ""
 	}
-	u := strings.TrimRight(externalURL, "/") + "/"
-	if objective != "" {
-		u += "#obj-" + objective
-	}
-	return u
+	return strings.TrimRight(externalURL, "/") + "/"
 }
 
-// Percent formats a ratio the way Prometheus's humanizePercentage template
-// function does, so that the annotations of both alerting paths read the
-// same: 0.3246 → "32.46%".
-func Percent(v float64) string { return fmt.Sprintf("%.4g%%", v*100) }
+// KeyResultLink is the page of a key result on okrd's web page under the
+// external URL, or "" when no external URL is configured.
+func KeyResultLink(externalURL, objective, keyResult string) string {
+	if externalURL == "" {
+		return ""
+	}
+	return link(externalURL) + "objectives/" + objective + "/key_results/" + keyResult
+}
 
 // FormatDuration prints a duration the way the configuration writes it
 // ("30m", "1h30m", "1d"), in Prometheus notation.

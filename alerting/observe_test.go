@@ -10,6 +10,7 @@ import (
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/report/format"
 	"github.com/okrd/okrd/snapshot"
 )
 
@@ -137,11 +138,15 @@ func TestAPeriodOkrdOnlyFilledInRaisesNoFinalResult(t *testing.T) {
 
 func TestObserveLabelsAndAnnotations(t *testing.T) {
 	mid := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
-	r := okr.Result{HasValue: true, ValueAt: mid, Progress: 0.25, Expected: 0.5, Gap: -0.25, Status: okr.StatusOffTrack,
-		HasForecast: true, ForecastProgress: 0.625}
+	r := okr.Result{HasValue: true, ValueAt: mid, Value: 33.25, Progress: 0.25, Expected: 0.5, Gap: -0.25, Status: okr.StatusOffTrack,
+		HasForecast: true, Forecast: 35.5, ForecastProgress: 0.625}
 	p := DefaultPolicy()
 	p.ExternalURL = "https://okrd.example.com"
-	obs := Observe(Input{Snapshot: testSnapshot(mid, r, false)}, &p)
+	snap := testSnapshot(mid, r, false)
+	kc := snap.Objectives[0].KeyResults[0].Config
+	kc.Engine.Direction, kc.Engine.Baseline, kc.Engine.Target = okr.Increase, 31, 40
+	kc.RunbookURL = "https://wiki.example.com/runbooks/nps"
+	obs := Observe(Input{Snapshot: snap}, &p)
 	o := obs["off_track/grow/nps"]
 	if o == nil {
 		t.Fatalf("no off_track observation in %v", slices.Collect(maps.Keys(obs)))
@@ -151,20 +156,115 @@ func TestObserveLabelsAndAnnotations(t *testing.T) {
 	if !maps.Equal(o.Labels, wantLabels) {
 		t.Errorf("labels = %v, want %v", o.Labels, wantLabels)
 	}
-	// 0.625 → "62.5%" (humanizePercentage: %.4g of 62.5).
+	// Expected by now: 31 + 0.5 × (40 - 31) = 35.5; the gap, 0.25 - 0.5, is
+	// 25 points; 0.625 is 63% as the page rounds it.
 	wantAnn := map[string]string{
 		"title": "NPS at 40", "summary": `Key result "NPS at 40" is off track`, "status": "off_track",
-		"progress": "25%", "expected": "50%", "forecast": "62.5%",
-		"description": "Progress is 25% where 50% was expected by now.",
-		"dashboard":   "https://okrd.example.com/#obj-grow",
+		"progress": "25%", "expected": "50%", "forecast": "63%",
+		"description": "Progress is 25% where 50% was expected by now (-25 pts). " +
+			"Value 33.25, expected by now 35.5, target 40, forecast at period end 35.5.",
+		"dashboard":   "https://okrd.example.com/objectives/grow/key_results/nps",
+		"runbook_url": "https://wiki.example.com/runbooks/nps",
 	}
 	if !maps.Equal(o.Annotations, wantAnn) {
-		t.Errorf("annotations = %v, want %v", o.Annotations, wantAnn)
+		t.Errorf("annotations =\n%v, want\n%v", o.Annotations, wantAnn)
+	}
+	if o.GeneratorURL != "https://okrd.example.com/objectives/grow/key_results/nps" {
+		t.Errorf("generator URL = %q, want the key result's page", o.GeneratorURL)
 	}
 	// forecast_miss: 0.625 < 0.9 also holds.
 	if f := obs["forecast_miss/grow/nps"]; f == nil ||
-		f.Annotations["description"] != "At its current pace the key result ends the period at 62.5% progress; 90% is needed." {
+		f.Annotations["description"] != "At its current pace the key result ends the period at 63% progress; 90% is needed. "+
+			"Value 33.25, expected by now 35.5, target 40, forecast at period end 35.5." {
 		t.Errorf("forecast_miss observation = %+v", f)
+	}
+	kc.RunbookURL = ""
+	p.ExternalURL = ""
+	o = Observe(Input{Snapshot: snap}, &p)["off_track/grow/nps"]
+	if _, ok := o.Annotations["runbook_url"]; ok || o.Annotations["dashboard"] != "" || o.GeneratorURL != "" {
+		t.Errorf("without a runbook and an external URL: annotations %v, generator URL %q", o.Annotations, o.GeneratorURL)
+	}
+}
+
+// The description of each condition, for every kind of key result: the
+// sentence is checked word for word; each number is the quantity worked out
+// by hand, printed in the key result's unit by report/format (whose own tests
+// pin how it prints them).
+func TestDescriptionsStateTheNumbersInTheKeyResultsUnit(t *testing.T) {
+	const day = 86400.0
+	mid := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	after := quarter.End.Add(24 * time.Hour)
+	kr := func(id string, dir okr.Direction, unit, currency string, baseline, target, lo, hi float64) *config.KeyResult {
+		return &config.KeyResult{ID: id, Title: id, Unit: unit, Currency: currency,
+			Engine: okr.KeyResult{Direction: dir, Baseline: baseline, Target: target, Min: lo, Max: hi, Tolerance: 0.1}}
+	}
+	leadTime := kr("lead-time", okr.Decrease, "duration", "", 4*day, 2*day, 0, 0)
+	latency := kr("latency", okr.Maintain, "duration", "", 0, 0, 0, 0.3)
+	arr := kr("arr", okr.Increase, "currency", "EUR", 1_200_000, 1_500_000, 0, 0)
+	v := func(kc *config.KeyResult, x float64) string { return format.Value(kc, x) }
+	tests := []struct {
+		name string
+		kc   *config.KeyResult
+		now  time.Time
+		r    okr.Result
+		cond Condition
+		want string
+	}{
+		{
+			// Expected by now: 4 d + 0.4 × (2 d - 4 d) = 3.2 d; progress
+			// (4 - 3.5) / 2 = 0.25.
+			name: "a duration at risk without a forecast", kc: leadTime, now: mid, cond: AtRisk,
+			r: okr.Result{HasValue: true, Value: 3.5 * day, Progress: 0.25, Expected: 0.4, Status: okr.StatusAtRisk},
+			want: "Progress is 25% where 40% was expected by now (-15 pts). Value " + v(leadTime, 3.5*day) +
+				", expected by now " + v(leadTime, 3.2*day) + ", target " + v(leadTime, 2*day) + ".",
+		},
+		{
+			name: "a maintain band left: the band instead of expected and target", kc: latency, now: mid, cond: OffTrack,
+			r: okr.Result{HasValue: true, Value: 0.42, Progress: 0, Expected: 1, Status: okr.StatusOffTrack,
+				HasForecast: true, Forecast: 0.5, ForecastProgress: 0},
+			want: "The value is outside the band it must stay in. Value " + v(latency, 0.42) + ", band " + v(latency, 0) +
+				" to " + v(latency, 0.3) + ", forecast at period end " + v(latency, 0.5) + ".",
+		},
+		{
+			// Expected by now: 1.2M + 0.5 × 0.3M = 1.35M.
+			name: "a currency without a value yet", kc: arr, now: mid, cond: NoData,
+			r: okr.Result{Expected: 0.5, Status: okr.StatusNoData},
+			want: "No value has been recorded for this key result yet. No value yet, expected by now " + v(arr, 1_350_000) +
+				", target " + v(arr, 1_500_000) + ".",
+		},
+		{
+			name: "a missed period: the final value and the target, nothing expected by now", kc: arr, now: after, cond: Missed,
+			r: okr.Result{HasValue: true, Value: 1_380_000, Progress: 0.6, Expected: 1, Status: okr.StatusMissed,
+				HasForecast: true, Forecast: 1_390_000, ForecastProgress: 0.63},
+			want: "The period ended with progress 60%. Value " + v(arr, 1_380_000) + ", target " + v(arr, 1_500_000) + ".",
+		},
+		{
+			name: "an achieved band", kc: latency, now: after, cond: Achieved,
+			r: okr.Result{HasValue: true, Value: 0.2, Progress: 1, Expected: 1, Status: okr.StatusAchieved},
+			want: "The period ended with the value inside its band. Value " + v(latency, 0.2) + ", band " + v(latency, 0) +
+				" to " + v(latency, 0.3) + ".",
+		},
+		{
+			name: "a stale value is still shown", kc: leadTime, now: mid, cond: Stale,
+			r: okr.Result{HasValue: true, Value: 3 * day, Progress: 0.5, Expected: 0.4, Status: okr.StatusNoData},
+			want: "The latest value is older than the key result's stale_after; its status is no_data until a new value arrives. Value " +
+				v(leadTime, 3*day) + ", expected by now " + v(leadTime, 3.2*day) + ", target " + v(leadTime, 2*day) + ".",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			oc := &config.Objective{ID: "o", Title: "O", Resolved: quarter, KeyResults: []*config.KeyResult{tt.kc}}
+			k := &snapshot.KeyResult{Objective: oc, Config: tt.kc, Result: tt.r, Stale: tt.cond == Stale}
+			snap := &snapshot.Snapshot{EvaluatedAt: tt.now, Objectives: []*snapshot.Objective{{Config: oc, KeyResults: []*snapshot.KeyResult{k}}}}
+			p := allEnabled()
+			o := Observe(Input{Snapshot: snap}, &p)[Key(tt.cond, "o", tt.kc.ID)]
+			if o == nil {
+				t.Fatalf("%s does not hold", tt.cond)
+			}
+			if got := o.Annotations["description"]; got != tt.want {
+				t.Errorf("description\n got %q\nwant %q", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -190,15 +290,6 @@ func TestObserveSources(t *testing.T) {
 	p.Enabled[SourceDown] = false
 	if obs := Observe(in, &p); len(obs) != 0 {
 		t.Errorf("source_down disabled, observations = %v", obs)
-	}
-}
-
-func TestPercentMatchesHumanizePercentage(t *testing.T) {
-	// Prometheus: fmt.Sprintf("%.4g%%", v*100).
-	for v, want := range map[float64]string{0: "0%", 0.25: "25%", 0.3246: "32.46%", 1: "100%", 0.005: "0.5%", 0.12345: "12.35%"} {
-		if got := Percent(v); got != want {
-			t.Errorf("Percent(%v) = %q, want %q", v, got, want)
-		}
 	}
 }
 

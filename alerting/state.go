@@ -36,6 +36,11 @@ type State struct {
 	// ClearSince is set while the alert fires although its condition no
 	// longer holds (keep_firing_for).
 	ClearSince time.Time `json:"clear_since,omitzero"`
+	// Withheld is set while the alert fires without having been announced:
+	// it started firing while a worse alert of its key result fired
+	// (Inhibitions). It is announced once that one no longer fires, and ends
+	// silently if it resolves first.
+	Withheld bool `json:"withheld,omitempty"`
 	// The alert's labels, annotations and link from the latest observation
 	// in which the condition held; a resolved notice repeats them.
 	Labels       map[string]string `json:"labels"`

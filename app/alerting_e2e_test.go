@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/okrd/okrd/alerting"
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/internal/testenv"
+	"github.com/okrd/okrd/report/format"
 	"github.com/okrd/okrd/rules"
 )
 
@@ -97,44 +100,20 @@ func startProcess(t *testing.T, name, readyURL string, bin string, args ...strin
 
 // amAlert is an alert as GET /api/v2/alerts of Alertmanager returns it.
 type amAlert struct {
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-	Status      struct {
-		State string `json:"state"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	GeneratorURL string            `json:"generatorURL"`
+	Status       struct {
+		State       string   `json:"state"`
+		InhibitedBy []string `json:"inhibitedBy"`
 	} `json:"status"`
 }
 
-// TestAlertsReachARealAlertmanagerByBothPaths runs okrd, a real
-// Alertmanager and a real Prometheus that scrapes okrd and evaluates the
-// rules `okrd rules` generates. A key result pushed off track by a
-// check-in must reach Alertmanager twice: from okrd's built-in alerting
-// (origin="okrd") and from the Prometheus rule (origin="prometheus"), with
-// the same alertname and key-result labels.
-func TestAlertsReachARealAlertmanagerByBothPaths(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Prometheus and Alertmanager")
-	}
-	amBin := requireBinary(t, "prometheus-alertmanager", "prometheus-alertmanager", "alertmanager")
-	promBin := requireBinary(t, "prometheus", "prometheus")
-	dir := t.TempDir()
-
-	amPort := freePort(t)
-	amConfig := filepath.Join(dir, "alertmanager.yml")
-	if err := os.WriteFile(amConfig, []byte("route:\n  receiver: blackhole\n  group_wait: 1s\n  group_interval: 1s\nreceivers:\n  - name: blackhole\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	amURL := fmt.Sprintf("http://127.0.0.1:%d", amPort)
-	startProcess(t, "alertmanager", amURL+"/-/ready", amBin,
-		"--config.file="+amConfig,
-		"--storage.path="+filepath.Join(dir, "am-data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", amPort),
-		"--cluster.listen-address=", // no gossip: one instance, no port to collide
-	)
-
-	// okrd on the real clock (Prometheus's time() is the real time), with a
-	// period around today, everything evaluated every second and `for` 1s.
-	today := time.Now().UTC()
-	okrdConfig := fmt.Sprintf(`
+// e2eConfig is okrd on the real clock (Prometheus's time() is the real
+// time), with a period around today, everything evaluated every second and
+// `for` 1s, every condition alerted on, and a runbook for the objective
+// that the lead-time key result overrides.
+const e2eConfig = `
 [global]
 time_zone = "UTC"
 evaluation_interval = "1s"
@@ -151,7 +130,7 @@ dsn = "{{DB}}"
 [alerting]
 for = "1s"
 keep_firing_for = "0s"
-conditions = ["off_track"]
+conditions = ["off_track", "at_risk", "forecast_miss", "missed", "achieved", "no_data", "stale", "source_down"]
 default_receiver = "alertmanager"
 
 [[alerting.receivers]]
@@ -166,14 +145,68 @@ owner = "alice"
 team = "growth"
 start = %s
 end = %s
+runbook_url = "https://wiki.example.com/runbooks/grow"
 
   [[objectives.key_results]]
   id = "nps"
   title = "NPS from 31 to 40"
   baseline = 31
   target = 40
-`, amURL, today.AddDate(0, 0, -30).Format(time.DateOnly), today.AddDate(0, 0, 30).Format(time.DateOnly))
-	ta := startApp(t, dir, okrdConfig, nil)
+
+  [[objectives.key_results]]
+  id = "lead-time"
+  title = "Lead time for changes from 4 days to 2"
+  baseline = 345600
+  target = 172800
+  unit = "duration"
+  runbook_url = "https://wiki.example.com/runbooks/lead-time#steps"
+`
+
+// TestAlertsReachARealAlertmanagerByBothPaths runs okrd, a real
+// Alertmanager with the inhibit rules okrd ships, and a real Prometheus
+// that scrapes okrd and evaluates the rules `okrd rules` generates.
+// Check-ins put a lead-time key result off track with a bad forecast (and
+// an NPS off track without one). Read back from Alertmanager's API:
+//
+//   - the off-track alerts arrive from okrd's built-in alerting
+//     (origin="okrd") and from the Prometheus rule (origin="prometheus"),
+//     active, with the key result's labels, summary, description (value,
+//     expected value by now, target and forecast in the unit, as each path
+//     prints them), the link to the key result's page and the runbook;
+//   - the rule's at-risk and forecast-miss alerts of the same key result
+//     are suppressed, inhibited by an off-track alert;
+//   - okrd's own at-risk and forecast-miss alerts, which fire, never reach
+//     Alertmanager: the built-in alerting withholds them.
+func TestAlertsReachARealAlertmanagerByBothPaths(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Prometheus and Alertmanager")
+	}
+	amBin := requireBinary(t, "prometheus-alertmanager", "prometheus-alertmanager", "alertmanager")
+	promBin := requireBinary(t, "prometheus", "prometheus")
+	dir := t.TempDir()
+
+	amPort := freePort(t)
+	amConfig := filepath.Join(dir, "alertmanager.yml")
+	inhibit, err := rules.MarshalInhibitRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	amYAML := "route:\n  receiver: blackhole\n  group_wait: 1s\n  group_interval: 1s\nreceivers:\n  - name: blackhole\n" + string(inhibit)
+	if err := os.WriteFile(amConfig, []byte(amYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	amURL := fmt.Sprintf("http://127.0.0.1:%d", amPort)
+	startProcess(t, "alertmanager", amURL+"/-/ready", amBin,
+		"--config.file="+amConfig,
+		"--storage.path="+filepath.Join(dir, "am-data"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", amPort),
+		"--cluster.listen-address=", // no gossip: one instance, no port to collide
+	)
+
+	// A period of 61 days, from 30 days ago to 30 days ahead (inclusive).
+	today := time.Now().UTC()
+	ta := startApp(t, dir, fmt.Sprintf(e2eConfig, amURL, today.AddDate(0, 0, -30).Format(time.DateOnly),
+		today.AddDate(0, 0, 30).Format(time.DateOnly)), nil)
 
 	// The rules, generated from the same configuration.
 	cfg, err := config.Load(ta.cfg)
@@ -212,49 +245,124 @@ scrape_configs:
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort),
 	)
 
-	// The period is half over (expected progress 0.5); a check-in at the
-	// baseline (progress 0) puts the key result off track.
-	checkin(t, ta, "grow", "nps", 31, time.Now().UTC().Add(-time.Minute).Format(time.RFC3339))
+	// The period is about half over (expected progress near 0.5). NPS at
+	// its baseline has progress 0: off track. The lead time grows from 4.0
+	// to 4.4 days over 20 days, away from its target: progress 0, off
+	// track, and its trend, 0.02 days a day, ends the period near 5.1 days:
+	// forecast to miss.
+	ago := func(days int) string { return time.Now().UTC().AddDate(0, 0, -days).Format(time.RFC3339) }
+	checkin(t, ta, "grow", "nps", 31, ago(1))
+	const day = 86400
+	checkin(t, ta, "grow", "lead-time", 4.0*day, ago(25))
+	checkin(t, ta, "grow", "lead-time", 4.2*day, ago(15))
+	checkin(t, ta, "grow", "lead-time", 4.4*day, ago(5))
 
-	byOrigin := map[string]amAlert{}
-	deadline := time.Now().Add(60 * time.Second)
-	for len(byOrigin) < 2 {
+	// What must be in Alertmanager, by "origin alertname key_result".
+	want := map[string]string{
+		"okrd OKRKeyResultOffTrack nps":                 "active",
+		"okrd OKRKeyResultOffTrack lead-time":           "active",
+		"prometheus OKRKeyResultOffTrack nps":           "active",
+		"prometheus OKRKeyResultOffTrack lead-time":     "active",
+		"prometheus OKRKeyResultAtRisk nps":             "suppressed",
+		"prometheus OKRKeyResultAtRisk lead-time":       "suppressed",
+		"prometheus OKRKeyResultForecastMiss lead-time": "suppressed",
+	}
+	var got map[string]amAlert
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		got = map[string]amAlert{}
+		resp, err := http.Get(amURL + "/api/v2/alerts")
+		if err == nil {
+			var alerts []amAlert
+			err = json.NewDecoder(resp.Body).Decode(&alerts)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatalf("GET /api/v2/alerts: %v", err)
+			}
+			for _, a := range alerts {
+				got[a.Labels["origin"]+" "+a.Labels["alertname"]+" "+a.Labels["key_result"]] = a
+			}
+		}
+		complete := true
+		for k, state := range want {
+			complete = complete && got[k].Status.State == state
+		}
+		if complete {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("within 60s Alertmanager got %v; want OKRKeyResultOffTrack from origin okrd and from origin prometheus", byOrigin)
+			var have []string
+			for k, a := range got {
+				have = append(have, k+": "+a.Status.State)
+			}
+			slices.Sort(have)
+			t.Fatalf("within 90s Alertmanager got\n%s\nwant %v", strings.Join(have, "\n"), want)
 		}
 		time.Sleep(500 * time.Millisecond)
-		resp, err := http.Get(amURL + "/api/v2/alerts")
-		if err != nil {
-			continue
-		}
-		var alerts []amAlert
-		err = json.NewDecoder(resp.Body).Decode(&alerts)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatalf("GET /api/v2/alerts: %v", err)
-		}
-		for _, a := range alerts {
-			if a.Labels["alertname"] == "OKRKeyResultOffTrack" && a.Status.State == "active" {
-				byOrigin[a.Labels["origin"]] = a
+	}
+
+	for _, origin := range []string{"okrd", "prometheus"} {
+		for kr, title := range map[string]string{"nps": "NPS from 31 to 40", "lead-time": "Lead time for changes from 4 days to 2"} {
+			a := got[origin+" OKRKeyResultOffTrack "+kr]
+			for k, want := range map[string]string{"objective": "grow", "key_result": kr, "owner": "alice", "team": "growth", "severity": "critical"} {
+				if a.Labels[k] != want {
+					t.Errorf("%s %s alert: label %s = %q, want %q (labels %v)", origin, kr, k, a.Labels[k], want, a.Labels)
+				}
+			}
+			page := "http://okrd.example.com/objectives/grow/key_results/" + kr
+			runbook := map[string]string{"nps": "https://wiki.example.com/runbooks/grow", "lead-time": "https://wiki.example.com/runbooks/lead-time#steps"}[kr]
+			if a.Annotations["summary"] != `Key result "`+title+`" is off track` || a.Annotations["progress"] != "0%" ||
+				a.Annotations["dashboard"] != page || a.Annotations["runbook_url"] != runbook {
+				t.Errorf("%s %s alert: annotations %v", origin, kr, a.Annotations)
+			}
+			// Prometheus links its own alerts to its graph of the rule.
+			if origin == "okrd" && a.GeneratorURL != page {
+				t.Errorf("okrd %s alert: generator URL %q, want %q", kr, a.GeneratorURL, page)
 			}
 		}
 	}
-	for origin, a := range byOrigin {
-		for k, want := range map[string]string{"objective": "grow", "key_result": "nps", "owner": "alice", "team": "growth", "severity": "critical"} {
-			if a.Labels[k] != want {
-				t.Errorf("%s alert: label %s = %q, want %q (labels %v)", origin, k, a.Labels[k], want, a.Labels)
-			}
-		}
-		if a.Annotations["summary"] != `Key result "NPS from 31 to 40" is off track` || a.Annotations["progress"] != "0%" ||
-			a.Annotations["dashboard"] != "http://okrd.example.com/#obj-grow" {
-			t.Errorf("%s alert: annotations %v", origin, a.Annotations)
+
+	// The lead time's description in days: the value and the target are
+	// exact; the expected value (4 - 2 × the elapsed share, which is within
+	// a day of 30 days out of 61) and the forecast (the trend at the period
+	// end, 5.10 to 5.12 days) depend on the hour the test runs.
+	leadTime := cfg.Objective("grow").KeyResult("lead-time")
+	days := func(v float64) string { return regexp.QuoteMeta(format.Value(leadTime, v*day)) }
+	okrdDesc := regexp.MustCompile(`^Progress is 0% where (49|50|51)% was expected by now \(-(49|50|51) pts\)\. ` +
+		`Value ` + days(4.4) + `, expected by now (` + days(2.98) + `|` + days(3) + `|` + days(3.02) + `), target ` + days(2) +
+		`, forecast at period end ` + days(5.1) + `\.$`)
+	// Prometheus prints durations with humanizeDuration: 4.4 days is 4d 9h
+	// 36m 0s, 3 days give or take 23 minutes is 2d 23h or 3d 0h.
+	promDesc := regexp.MustCompile(`^Progress is 0% where (49|50|51)(\.\d+)?% was expected by now \(-(49|50|51)(\.\d+)? pts\)\. ` +
+		`Value 4d 9h 36m 0s, expected by now (2d 23h|3d 0h) \d+m \d+s, target 2d 0h 0m 0s, forecast at period end 5d [12]h \d+m \d+s\.$`)
+	for origin, re := range map[string]*regexp.Regexp{"okrd": okrdDesc, "prometheus": promDesc} {
+		if d := got[origin+" OKRKeyResultOffTrack lead-time"].Annotations["description"]; !re.MatchString(d) {
+			t.Errorf("%s lead-time description\n%q\ndoes not match\n%s", origin, d, re)
 		}
 	}
-	if _, ok := byOrigin["okrd"]; !ok {
-		t.Error("no alert from okrd's built-in alerting")
+	for k, a := range got {
+		if a.Status.State == "suppressed" && len(a.Status.InhibitedBy) == 0 {
+			t.Errorf("%s is suppressed but not inhibited: %+v", k, a.Status)
+		}
 	}
-	if _, ok := byOrigin["prometheus"]; !ok {
-		t.Error("no alert from the generated Prometheus rule")
+
+	// okrd's own at-risk and forecast-miss alerts fire, withheld: they are
+	// in no delivery, so Alertmanager cannot have them.
+	withheld := map[string]bool{}
+	var states []string
+	for _, s := range ta.alerts.engine.States() {
+		withheld[s.Key] = s.Phase == alerting.Firing && s.Withheld
+		states = append(states, fmt.Sprintf("%s %s withheld=%v", s.Key, s.Phase, s.Withheld))
+	}
+	for _, k := range []string{"at_risk/grow/nps", "at_risk/grow/lead-time", "forecast_miss/grow/lead-time"} {
+		if !withheld[k] {
+			t.Errorf("%s is not firing and withheld in okrd; its alerts: %v", k, states)
+		}
+	}
+	for k := range got {
+		if strings.HasPrefix(k, "okrd OKRKeyResultAtRisk") || strings.HasPrefix(k, "okrd OKRKeyResultForecastMiss") {
+			t.Errorf("Alertmanager got %s from okrd's built-in alerting, which withholds it", k)
+		}
 	}
 	if !strings.Contains(string(rulesYAML), "for: 1s") {
 		t.Errorf("the generated rules do not use the configured `for`:\n%s", rulesYAML)

@@ -131,6 +131,7 @@ period = "2026-Q4"
   title = "NPS from 31 to 40"
   baseline = 31
   target = 40
+  runbook_url = "https://wiki.example.com/runbooks/nps"
 `
 
 // dispatched waits until the newest snapshot has been judged and the
@@ -199,12 +200,14 @@ func TestBuiltInAlertingEndToEndWithFakeReceivers(t *testing.T) {
 		t.Errorf("labels = %v, want %v", off.Labels, wantLabels)
 	}
 	// Expected progress at 2026-11-15 14:00: (45.5 days + 2h) / 92 days =
-	// 1094h / 2208h = 0.495471 → "49.55%".
+	// 1094h / 2208h = 0.495471 → "50%", and 31 + 0.495471 × 9 = 35.46 is
+	// expected by now.
 	wantAnn := map[string]string{
 		"title": "NPS from 31 to 40", "summary": `Key result "NPS from 31 to 40" is off track`,
-		"description": "Progress is 0% where 49.55% was expected by now.",
-		"status":      "off_track", "progress": "0%", "expected": "49.55%",
-		"dashboard": "https://okrd.example.com/#obj-grow",
+		"description": "Progress is 0% where 50% was expected by now (-50 pts). Value 31, expected by now 35.46, target 40.",
+		"status":      "off_track", "progress": "0%", "expected": "50%",
+		"dashboard":   "https://okrd.example.com/objectives/grow/key_results/nps",
+		"runbook_url": "https://wiki.example.com/runbooks/nps",
 	}
 	if !equalMaps(off.Annotations, wantAnn) {
 		t.Errorf("annotations = %v, want %v", off.Annotations, wantAnn)
@@ -231,7 +234,7 @@ func TestBuiltInAlertingEndToEndWithFakeReceivers(t *testing.T) {
 	// ahead.
 	ams := am.amAlerts(t)
 	if len(ams) != 1 || ams[0].Labels["alertname"] != "OKRKeyResultOffTrack" ||
-		!ams[0].EndsAt.Equal(fixedNow.Add(2*time.Hour+4*time.Hour)) {
+		!ams[0].EndsAt.Equal(fixedNow.Add(2*time.Hour+4*time.Hour)) || !equalMaps(ams[0].Annotations, wantAnn) {
 		t.Fatalf("Alertmanager got %+v", ams)
 	}
 

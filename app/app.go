@@ -64,7 +64,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	a.metrics = newSelfMetrics(a.reg)
 	a.srcMet = collectors.NewMetrics(a.reg)
 
-	cfg, err := config.Load(opts.ConfigFile)
+	cfg, err := config.LoadAt(opts.ConfigFile, opts.now())
 	if err != nil {
 		a.metrics.reloadOK.Set(0)
 		return nil, err
@@ -400,7 +400,7 @@ func (a *App) updateRecordCounts(ctx context.Context) {
 func (a *App) Reload(ctx context.Context) error {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	cfg, err := config.Load(a.opts.ConfigFile)
+	cfg, err := config.LoadAt(a.opts.ConfigFile, a.opts.now())
 	if err != nil {
 		a.metrics.reloadOK.Set(0)
 		a.logger.Error("configuration reload failed; keeping the running configuration", "err", err)

@@ -17,18 +17,26 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 )
 
 // Load reads and parses the configuration file at path. An unreadable file
-// is returned as the *fs.PathError; invalid content as Errors.
+// is returned as the *fs.PathError; invalid content as Errors. Relative
+// periods ("current-quarter") are resolved at the current time.
 func Load(path string) (*Config, error) {
+	return LoadAt(path, time.Now())
+}
+
+// LoadAt is Load with relative periods resolved at now: the daemon passes
+// its own clock, so that the quarter it evaluates is the quarter it loaded.
+func LoadAt(path string, now time.Time) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	return Parse(data, path)
+	return parseAt(data, path, os.LookupEnv, now)
 }
 
 // Parse parses a configuration. file names it in errors and locates
@@ -39,11 +47,16 @@ func Load(path string) (*Config, error) {
 // On invalid input it returns a nil Config and Errors with every problem
 // found, sorted by line.
 func Parse(data []byte, file string) (*Config, error) {
-	return parse(data, file, os.LookupEnv)
+	return parseAt(data, file, os.LookupEnv, time.Now())
 }
 
 // parse is Parse with the environment as a parameter, for tests.
 func parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return parseAt(data, file, lookupEnv, time.Now())
+}
+
+// parseAt is parse with the time relative periods are resolved at.
+func parseAt(data []byte, file string, lookupEnv func(string) (string, bool), now time.Time) (*Config, error) {
 	// One pass reads the TOML: syntax, keys defined twice and values that
 	// do not exist (2026-02-30) are errors before any decoding.
 	tree, idx, docErr := parseDocument(data)
@@ -70,7 +83,7 @@ func parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Co
 		}
 	}
 
-	validate(c, cfg)
+	validate(c, cfg, now)
 	if len(c.errs) > 0 {
 		sortErrors(c.errs)
 		return nil, c.errs

@@ -87,10 +87,16 @@ type Objective struct {
 	Owner       string `toml:"owner"`
 	Team        string `toml:"team"`
 	// Period is "2026-Q4", "2026-H1", "2026" (fiscal), "2026-11" (month),
-	// "2026-W48" (ISO week), or empty when Start/End are set.
-	Period     string       `toml:"period"`
-	Start      Date         `toml:"start"` // inclusive, in the configured time zone
-	End        Date         `toml:"end"`   // inclusive last day
+	// "2026-W48" (ISO week), a relative name such as "current-quarter"
+	// (resolved when the configuration is loaded), or empty when Start/End
+	// are set.
+	Period string `toml:"period"`
+	Start  Date   `toml:"start"` // inclusive, in the configured time zone
+	End    Date   `toml:"end"`   // inclusive last day
+	// RunbookURL is where a team reads what to do about an alert of the
+	// objective's key results; a key result's own runbook_url overrides
+	// it.
+	RunbookURL string       `toml:"runbook_url"`
 	KeyResults []*KeyResult `toml:"key_results"`
 
 	// Resolved is the period in absolute time (set by Load).
@@ -153,6 +159,9 @@ type KeyResult struct {
 	Milestones []Milestone `toml:"milestones"`
 	// StaleAfter: a value older than this is stale (0 = never).
 	StaleAfter Duration `toml:"stale_after"`
+	// RunbookURL is carried by the key result's alerts as their
+	// runbook_url annotation; it defaults to the objective's.
+	RunbookURL string `toml:"runbook_url"`
 
 	// Engine is the okr view of this key result (set by Load).
 	Engine okr.KeyResult `toml:"-"`

@@ -65,10 +65,12 @@ type validator struct {
 	*collector
 	cfg    *Config
 	fiscal time.Month
+	// now is the time relative periods are resolved at.
+	now time.Time
 }
 
-func validate(c *collector, cfg *Config) {
-	v := &validator{collector: c, cfg: cfg}
+func validate(c *collector, cfg *Config, now time.Time) {
+	v := &validator{collector: c, cfg: cfg, now: now}
 	v.global()
 	v.server()
 	v.storage()
@@ -134,8 +136,7 @@ func (v *validator) server() {
 	}
 	if s.ExternalURL != "" {
 		// The URL is not echoed: it may carry credentials.
-		u, err := url.Parse(s.ExternalURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !absoluteHTTPURL(s.ExternalURL) {
 			v.check("server.external_url", "must be an absolute http:// or https:// URL like \"https://okrd.example.com/\"")
 		}
 	}
@@ -251,6 +252,7 @@ func (v *validator) objectives() {
 		if strings.TrimSpace(o.Title) == "" {
 			v.check(op+".title", "required")
 		}
+		v.runbook(op+".runbook_url", o.RunbookURL)
 		periodOK := v.period(op, o)
 		v.keyResults(op, o, periodOK)
 	}
@@ -287,7 +289,7 @@ func (v *validator) period(op string, o *Objective) bool {
 		v.check(ep, "cannot be combined with period: set either period or both start and end")
 		return false
 	case o.Period != "":
-		p, err = okr.ParsePeriod(o.Period, loc, v.fiscal)
+		p, err = okr.ResolvePeriod(o.Period, v.now, loc, v.fiscal)
 		if err != nil {
 			v.check(pp, "%v", err)
 			return false
@@ -343,6 +345,10 @@ func (v *validator) keyResults(op string, o *Objective, periodOK bool) {
 		}
 		if kr.Team == "" {
 			kr.Team = o.Team
+		}
+		v.runbook(kp+".runbook_url", kr.RunbookURL)
+		if kr.RunbookURL == "" {
+			kr.RunbookURL = o.RunbookURL
 		}
 		v.binding(kp, kr)
 		v.target(kp, kr)
@@ -578,8 +584,34 @@ func (v *validator) value(path string, x float64, unit string) bool {
 	return false
 }
 
+// runbook checks a runbook_url: alerts carry it as a link, so it must be
+// one a browser opens.
+func (v *validator) runbook(path, u string) {
+	if u != "" && !absoluteHTTPURL(u) {
+		v.check(path, "must be an absolute http:// or https:// URL like \"https://wiki.example.com/runbooks/checkout\"")
+	}
+}
+
+// absoluteHTTPURL reports whether s is an absolute http or https URL with a
+// host.
+func absoluteHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
 // milestones checks that milestones lie in the period, in date order.
 func (v *validator) milestones(kp string, kr *KeyResult, o *Objective, periodOK bool) {
+	if len(kr.Milestones) > 0 && okr.IsRelativePeriod(o.Period) {
+		// The period moves on at every quarter while the dates stay: the
+		// file would stop loading when the next quarter begins.
+		name := "2026-Q4"
+		if periodOK {
+			name = o.Resolved.Name
+		}
+		v.check(kp+".milestones", "need a fixed period: milestone dates do not move with %s; name the period (like %q) or set start and end",
+			o.Period, name)
+		return
+	}
 	var prev Date
 	for k, m := range kr.Milestones {
 		mp := indexPath(kp+".milestones", k)

@@ -236,6 +236,33 @@ var validationCases = []struct {
 		want: []string{`okrd.toml:5: objectives[0].end: must not be before start (2026-12-01)`},
 	},
 	{
+		name: "An unknown relative period lists every form, the relative ones too.",
+		doc:  objDoc(`id = "o"`, `title = "O"`, `period = "this-quarter"`),
+		want: []string{`okrd.toml:4: objectives[0].period: period "this-quarter": want YYYY, YYYY-Hn, YYYY-Qn, YYYY-MM or YYYY-Www, or one of current-year, current-half, current-quarter, current-month or current-week`},
+	},
+	{
+		name: "Milestones need a fixed period: their dates would fall outside the next quarter.",
+		doc: "[[objectives]]\nid = \"o\"\ntitle = \"O\"\nperiod = \"current-quarter\"\n" +
+			"[[objectives.key_results]]\nid = \"k\"\ntitle = \"K\"\nbaseline = 1\ntarget = 2\nmilestones = [{ date = 2026-11-01, value = 1.5 }]\n",
+		want: []string{`okrd.toml:10: objectives[0].key_results[0].milestones: need a fixed period: milestone dates do not move with current-quarter; name the period (like "` +
+			currentQuarterName() + `") or set start and end`},
+	},
+	{
+		name: "An objective's runbook_url must be an absolute http(s) URL.",
+		doc:  objDoc(`id = "o"`, `title = "O"`, `period = "2026-Q4"`, `runbook_url = "wiki/runbooks/checkout"`),
+		want: []string{`okrd.toml:5: objectives[0].runbook_url: must be an absolute http:// or https:// URL like "https://wiki.example.com/runbooks/checkout"`},
+	},
+	{
+		name: "A key result's runbook_url may not use another scheme.",
+		doc:  krDoc(`baseline = 1`, `target = 2`, `runbook_url = "javascript:alert(1)"`),
+		want: []string{`okrd.toml:10: objectives[0].key_results[0].runbook_url: must be an absolute http:// or https:// URL like "https://wiki.example.com/runbooks/checkout"`},
+	},
+	{
+		name: "A runbook_url needs a host.",
+		doc:  krDoc(`baseline = 1`, `target = 2`, `runbook_url = "https:///runbooks"`),
+		want: []string{`okrd.toml:10: objectives[0].key_results[0].runbook_url: must be an absolute http:// or https:// URL like "https://wiki.example.com/runbooks/checkout"`},
+	},
+	{
 		name: "A period the okr package cannot parse carries its message.",
 		doc:  objDoc(`id = "o"`, `title = "O"`, `period = "2026-Q5"`),
 		want: []string{`okrd.toml:4: objectives[0].period: period "2026-Q5": quarter must be 1..4`},
@@ -609,6 +636,25 @@ func TestKeyResultsInheritOwnerTeamAndTolerance(t *testing.T) {
 	}
 	if k2.Owner != "bo" || k2.Team != "web" || *k2.Tolerance != 0.05 {
 		t.Errorf("k2 owner=%q team=%q tolerance=%g", k2.Owner, k2.Team, *k2.Tolerance)
+	}
+}
+
+func TestKeyResultsInheritTheObjectivesRunbookUnlessTheyHaveTheirOwn(t *testing.T) {
+	doc := objDoc(`id = "o"`, `title = "O"`, `period = "2026-Q4"`, `runbook_url = "https://wiki.example.com/runbooks/o"`) +
+		"[[objectives.key_results]]\nid = \"k2\"\ntitle = \"K2\"\nbaseline = 1\ntarget = 2\nrunbook_url = \"https://wiki.example.com/runbooks/k2#steps\"\n" +
+		"[[objectives]]\nid = \"p\"\ntitle = \"P\"\nperiod = \"2026-Q4\"\n[[objectives.key_results]]\nid = \"k\"\ntitle = \"K\"\nbaseline = 1\ntarget = 2\n"
+	c, err := parse([]byte(doc), "okrd.toml", envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ objective, keyResult, want string }{
+		{"o", "k", "https://wiki.example.com/runbooks/o"},
+		{"o", "k2", "https://wiki.example.com/runbooks/k2#steps"},
+		{"p", "k", ""},
+	} {
+		if got := c.Objective(tc.objective).KeyResult(tc.keyResult).RunbookURL; got != tc.want {
+			t.Errorf("%s/%s runbook_url = %q, want %q", tc.objective, tc.keyResult, got, tc.want)
+		}
 	}
 }
 

@@ -24,8 +24,10 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/dashboards"
 	"github.com/okrd/okrd/internal/testenv"
+	"github.com/okrd/okrd/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite compose/prometheus/rules/okrd.rules.yml from `okrd rules` on the demo's configuration")
@@ -451,6 +453,34 @@ func TestPrometheusConfigAndRulesPassPromtool(t *testing.T) {
 	}
 }
 
+// TestAlertmanagerHasOkrdsInhibitRules keeps the quickstart's Alertmanager
+// in step with the inhibit rules okrd ships (rules.InhibitRules), which hold
+// back the lesser alerts of a key result while a worse one fires.
+func TestAlertmanagerHasOkrdsInhibitRules(t *testing.T) {
+	var am struct {
+		InhibitRules []rules.InhibitRule `json:"inhibit_rules"`
+	}
+	b, err := os.ReadFile("compose/alertmanager/alertmanager.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The whole file is Alertmanager's; only inhibit_rules is compared.
+	if err := yaml.Unmarshal(b, &am); err != nil {
+		t.Fatalf("alertmanager.yml: %v", err)
+	}
+	want := rules.InhibitRules()
+	if len(am.InhibitRules) != len(want) {
+		t.Fatalf("alertmanager.yml has %d inhibit rules, want %d: %+v", len(am.InhibitRules), len(want), want)
+	}
+	for i := range want {
+		got := am.InhibitRules[i]
+		if !slices.Equal(got.SourceMatchers, want[i].SourceMatchers) || !slices.Equal(got.TargetMatchers, want[i].TargetMatchers) ||
+			!slices.Equal(got.Equal, want[i].Equal) {
+			t.Errorf("inhibit rule %d is %+v, want %+v", i, got, want[i])
+		}
+	}
+}
+
 // demoProcess is `okrd demo` running as the compose file's okrd service
 // runs it, on this machine.
 type demoProcess struct {
@@ -586,8 +616,9 @@ func TestComposeCommandsRunAgainstTheDemo(t *testing.T) {
 	}
 
 	// The rules Prometheus loads are `okrd rules` on the demo's
-	// configuration. They depend only on its [alerting] section, so unlike
-	// the dashboards they do not change with the quarter and are committed.
+	// configuration. They depend on its [alerting] section, its external
+	// URL and its key results' runbooks and currencies, not on the quarter,
+	// so unlike the dashboards they are committed.
 	demoConfig, _ := flagValue(args, "config")
 	rulesOut := filepath.Join(t.TempDir(), "okrd.rules.yml")
 	if out, err := exec.Command(bin, "rules", "--config", demoConfig, "--out", rulesOut).CombinedOutput(); err != nil {
@@ -599,6 +630,18 @@ func TestComposeCommandsRunAgainstTheDemo(t *testing.T) {
 	}
 	// The header names the configuration; name it as the container sees it.
 	generated = bytes.ReplaceAll(generated, []byte(volume+"/"), []byte(mountOf(t, job, okrdVolume).Target+"/"))
+	// The links lead to the demo's external URL, its own address: here a
+	// free port of 127.0.0.1, in the quickstart the port it publishes on
+	// the host's localhost.
+	cfg, err := config.Load(demoConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := "http://localhost:" + okrd.Ports[0].Published + "/"
+	if cfg.Server.ExternalURL == "" {
+		t.Fatalf("the demo's configuration has no server.external_url")
+	}
+	generated = bytes.ReplaceAll(generated, []byte(cfg.Server.ExternalURL), []byte(published))
 	if *update {
 		if err := os.WriteFile(rulesFile, generated, 0o644); err != nil {
 			t.Fatal(err)

@@ -42,6 +42,9 @@ const (
 	AnnotationProgress    = "progress"
 	AnnotationExpected    = "expected"
 	AnnotationForecast    = "forecast"
+	// AnnotationRunbookURL links to what to do about the alert, under the
+	// name Prometheus alerting rules use for it.
+	AnnotationRunbookURL = "runbook_url"
 )
 
 // Alert is one alert as a receiver gets it: the shape Alertmanager uses, so

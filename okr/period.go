@@ -10,6 +10,95 @@ import (
 // a period that has no recognisable shape.
 const periodFormsHelp = "want YYYY, YYYY-Hn, YYYY-Qn, YYYY-MM or YYYY-Www"
 
+// relativeFormsHelp adds the relative forms, which ResolvePeriod accepts.
+const relativeFormsHelp = periodFormsHelp + ", or one of " + relativeList
+
+// Relative period names: the period of each absolute form that contains a
+// reference time (ResolvePeriod). Year, half and quarter are fiscal, like
+// their absolute forms; month and week are calendar ones.
+const (
+	CurrentYear    = "current-year"
+	CurrentHalf    = "current-half"
+	CurrentQuarter = "current-quarter"
+	CurrentMonth   = "current-month"
+	CurrentWeek    = "current-week"
+)
+
+// RelativePeriods lists the relative period names.
+var RelativePeriods = []string{CurrentYear, CurrentHalf, CurrentQuarter, CurrentMonth, CurrentWeek}
+
+const relativeList = CurrentYear + ", " + CurrentHalf + ", " + CurrentQuarter + ", " + CurrentMonth + " or " + CurrentWeek
+
+// IsRelativePeriod reports whether s is one of RelativePeriods.
+func IsRelativePeriod(s string) bool {
+	for _, r := range RelativePeriods {
+		if s == r {
+			return true
+		}
+	}
+	return false
+}
+
+// ResolvePeriod is ParsePeriod that also accepts the relative names
+// (RelativePeriods): "current-quarter" is the fiscal quarter that contains
+// now in loc, returned under its absolute name ("2026-Q4"), exactly as
+// ParsePeriod would return that name. The result does not move with time:
+// resolving again later is how a caller moves on to the next quarter.
+func ResolvePeriod(s string, now time.Time, loc *time.Location, fiscalYearStartMonth time.Month) (Period, error) {
+	if !IsRelativePeriod(s) {
+		p, err := parsePeriod(s, loc, fiscalYearStartMonth)
+		if err != nil {
+			if err.Error() == periodFormsHelp {
+				err = errors.New(relativeFormsHelp)
+			}
+			return Period{}, fmt.Errorf("period %q: %w", s, err)
+		}
+		return p, nil
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	if fiscalYearStartMonth == 0 {
+		fiscalYearStartMonth = time.January
+	}
+	if fiscalYearStartMonth < time.January || fiscalYearStartMonth > time.December {
+		return Period{}, fmt.Errorf("period %q: fiscal year start month must be 1..12, got %d", s, int(fiscalYearStartMonth))
+	}
+	p, err := parsePeriod(absoluteName(s, now.In(loc), fiscalYearStartMonth), loc, fiscalYearStartMonth)
+	if err != nil {
+		// Every name absoluteName builds is valid; this is a bug.
+		return Period{}, fmt.Errorf("period %q: %w", s, err)
+	}
+	return p, nil
+}
+
+// absoluteName is the absolute name of the relative period rel that
+// contains t (already in the period's location).
+func absoluteName(rel string, t time.Time, fyStart time.Month) string {
+	y, m, _ := t.Date()
+	// Fiscal years are named by the calendar year they end in: a year that
+	// starts in July 2026 is fiscal 2027. months is how far into its fiscal
+	// year t lies.
+	fy := y
+	if fyStart != time.January && m >= fyStart {
+		fy = y + 1
+	}
+	months := (int(m) - int(fyStart) + 12) % 12
+	switch rel {
+	case CurrentYear:
+		return fmt.Sprintf("%04d", fy)
+	case CurrentHalf:
+		return fmt.Sprintf("%04d-H%d", fy, months/6+1)
+	case CurrentQuarter:
+		return fmt.Sprintf("%04d-Q%d", fy, months/3+1)
+	case CurrentMonth:
+		return fmt.Sprintf("%04d-%02d", y, int(m))
+	default: // CurrentWeek
+		wy, w := t.ISOWeek()
+		return fmt.Sprintf("%04d-W%02d", wy, w)
+	}
+}
+
 // ParsePeriod parses a period name into a half-open interval [Start, End)
 // whose bounds are midnights in loc. The accepted forms are:
 //
@@ -20,7 +109,8 @@ const periodFormsHelp = "want YYYY, YYYY-Hn, YYYY-Qn, YYYY-MM or YYYY-Www"
 //	2026-W48  ISO week 48 of 2026 (Monday to Sunday)
 //
 // The letters H, Q and W are case-insensitive; the returned Name always uses
-// the canonical upper-case spelling.
+// the canonical upper-case spelling. The relative names ("current-quarter")
+// need a reference time: ParsePeriod refuses them, ResolvePeriod takes them.
 //
 // Fiscal years are named by the calendar year in which they end, as Microsoft
 // and Apple do: with fiscalYearStartMonth July, "2026" runs from 2025-07-01 to
@@ -28,6 +118,9 @@ const periodFormsHelp = "want YYYY, YYYY-Hn, YYYY-Qn, YYYY-MM or YYYY-Www"
 // zero value, which means January) fiscal periods are calendar periods.
 // A nil loc means UTC.
 func ParsePeriod(s string, loc *time.Location, fiscalYearStartMonth time.Month) (Period, error) {
+	if IsRelativePeriod(s) {
+		return Period{}, fmt.Errorf("period %q is relative to the current date, which is not accepted here: name the period, like 2026-Q4", s)
+	}
 	p, err := parsePeriod(s, loc, fiscalYearStartMonth)
 	if err != nil {
 		return Period{}, fmt.Errorf("period %q: %w", s, err)

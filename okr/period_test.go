@@ -239,3 +239,85 @@ func FuzzParsePeriod(f *testing.F) {
 		}
 	})
 }
+
+func TestResolvePeriod(t *testing.T) {
+	loc := berlin(t)
+	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, loc) }
+	at := func(y int, m time.Month, day, hour int) time.Time { return time.Date(y, m, day, hour, 0, 0, 0, loc) }
+	tests := []struct {
+		name       string
+		in         string
+		now        time.Time
+		fyStart    time.Month
+		wantName   string
+		start, end time.Time
+	}{
+		{"the current calendar quarter", "current-quarter", at(2026, 11, 20, 12), time.January, "2026-Q4", d(2026, 10, 1), d(2027, 1, 1)},
+		{"the first instant of a quarter belongs to it", "current-quarter", at(2027, 1, 1, 0), time.January, "2027-Q1", d(2027, 1, 1), d(2027, 4, 1)},
+		{"the last hour of a quarter still belongs to it", "current-quarter", at(2026, 12, 31, 23), time.January, "2026-Q4", d(2026, 10, 1), d(2027, 1, 1)},
+		{"the quarter is the one of the time zone, not of UTC", "current-quarter", time.Date(2026, 9, 30, 22, 30, 0, 0, time.UTC), time.January, "2026-Q4", d(2026, 10, 1), d(2027, 1, 1)},
+		{"a fiscal quarter with a July start", "current-quarter", at(2026, 8, 10, 9), time.July, "2027-Q1", d(2026, 7, 1), d(2026, 10, 1)},
+		{"the last fiscal quarter with an April start", "current-quarter", at(2026, 2, 10, 9), time.April, "2026-Q4", d(2026, 1, 1), d(2026, 4, 1)},
+		{"the zero fiscal start month means January", "current-quarter", at(2026, 5, 1, 9), 0, "2026-Q2", d(2026, 4, 1), d(2026, 7, 1)},
+		{"the current calendar half", "current-half", at(2026, 8, 10, 9), time.January, "2026-H2", d(2026, 7, 1), d(2027, 1, 1)},
+		{"the current fiscal half with a July start", "current-half", at(2026, 8, 10, 9), time.July, "2027-H1", d(2026, 7, 1), d(2027, 1, 1)},
+		{"the current calendar year", "current-year", at(2026, 8, 10, 9), time.January, "2026", d(2026, 1, 1), d(2027, 1, 1)},
+		{"the current fiscal year is named by the year it ends in", "current-year", at(2026, 8, 10, 9), time.July, "2027", d(2026, 7, 1), d(2027, 7, 1)},
+		{"before the fiscal start month the fiscal year ends this year", "current-year", at(2026, 6, 30, 23), time.July, "2026", d(2025, 7, 1), d(2026, 7, 1)},
+		{"the current month is a calendar month whatever the fiscal year", "current-month", at(2026, 8, 10, 9), time.July, "2026-08", d(2026, 8, 1), d(2026, 9, 1)},
+		{"the current ISO week", "current-week", at(2026, 11, 25, 9), time.January, "2026-W48", d(2026, 11, 23), d(2026, 11, 30)},
+		{"new year's day 2027 lies in ISO week 53 of 2026", "current-week", at(2027, 1, 1, 9), time.January, "2026-W53", d(2026, 12, 28), d(2027, 1, 4)},
+		{"an absolute name ignores the time", "2026-Q1", at(2030, 5, 5, 5), time.July, "2026-Q1", d(2025, 7, 1), d(2025, 10, 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ResolvePeriod(tt.in, tt.now, loc, tt.fyStart)
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if p.Name != tt.wantName || !p.Start.Equal(tt.start) || !p.End.Equal(tt.end) || p.Start.Location() != loc {
+				t.Errorf("got %s [%s, %s), want %s [%s, %s)", p.Name, p.Start, p.End, tt.wantName, tt.start, tt.end)
+			}
+			if IsRelativePeriod(tt.in) && !p.Contains(tt.now) {
+				t.Errorf("%s at %s does not contain %s", tt.in, p.Name, tt.now)
+			}
+		})
+	}
+	t.Run("resolving again after the boundary gives the next period", func(t *testing.T) {
+		before, _ := ResolvePeriod(CurrentQuarter, at(2026, 12, 31, 23), loc, time.January)
+		after, _ := ResolvePeriod(CurrentQuarter, at(2027, 1, 1, 1), loc, time.January)
+		if before.Name != "2026-Q4" || after.Name != "2027-Q1" || !after.Start.Equal(before.End) {
+			t.Errorf("before %+v, after %+v", before, after)
+		}
+	})
+}
+
+func TestResolvePeriodErrors(t *testing.T) {
+	for _, tt := range []struct{ name, in, want string }{
+		{"an unknown relative name lists every form", "this-quarter",
+			`period "this-quarter": want YYYY, YYYY-Hn, YYYY-Qn, YYYY-MM or YYYY-Www, or one of current-year, current-half, current-quarter, current-month or current-week`},
+		{"relative names are lower case", "Current-Quarter",
+			`period "Current-Quarter": want YYYY, YYYY-Hn, YYYY-Qn, YYYY-MM or YYYY-Www, or one of current-year, current-half, current-quarter, current-month or current-week`},
+		{"an absolute name keeps its own error", "2026-Q5", `period "2026-Q5": quarter must be 1..4`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ResolvePeriod(tt.in, time.Now(), time.UTC, time.January)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("ParsePeriod refuses a relative name, which needs a time", func(t *testing.T) {
+		_, err := ParsePeriod(CurrentQuarter, time.UTC, time.January)
+		want := `period "current-quarter" is relative to the current date, which is not accepted here: name the period, like 2026-Q4`
+		if err == nil || err.Error() != want {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	})
+	t.Run("a fiscal start month of 13 is rejected for a relative name too", func(t *testing.T) {
+		_, err := ResolvePeriod(CurrentYear, time.Now(), time.UTC, 13)
+		if want := `period "current-year": fiscal year start month must be 1..12, got 13`; err == nil || err.Error() != want {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	})
+}

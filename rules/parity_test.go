@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,17 +82,117 @@ type scenario struct {
 	sources map[string]scenarioSource
 	// firstFiring pins when an alert (by key) first fires.
 	firstFiring map[string]time.Duration
+	// inhibitedAt pins evaluations at which firing alerts (by key) are
+	// held back because a worse alert of their key result fires.
+	inhibitedAt map[time.Duration][]string
 	// families are the conditions that must fire at least once.
 	families []alerting.Condition
 }
 
-func allConditions(p alerting.Policy) alerting.Policy {
+// allConditions enables every condition of p for the objectives os, with
+// their runbooks and currencies, and prints the built-in alerts' numbers
+// the way Prometheus's template functions do (promNumbers): the harness
+// compares the texts of both paths word for word, and only the printing of
+// numbers differs between them.
+func allConditions(p alerting.Policy, os ...*config.Objective) alerting.Policy {
 	p.Enabled = map[alerting.Condition]bool{}
 	for _, c := range alerting.Conditions {
 		p.Enabled[c] = true
 	}
 	p.ExternalURL = "https://okrd.example.com"
+	p.KeyResults = alerting.KeyResultInfos(os)
+	p.Numbers = promNumbers{}
 	return p
+}
+
+// promNumbers prints numbers as the generated rules' templates do, with
+// Prometheus's template functions (prometheus/template/template.go), so
+// that the built-in path's annotations are what the rules must produce.
+type promNumbers struct{}
+
+func (promNumbers) Value(kr *config.KeyResult, v float64) string {
+	var s string
+	switch kr.Unit {
+	case "duration":
+		s = humanizeDuration(v)
+	case "ratio":
+		s = humanizePercentage(v)
+	case "percent":
+		s = fmt.Sprintf("%.4g%%", v)
+	default:
+		if v < 1000 && v > -1000 {
+			s = fmt.Sprintf("%.4g", v)
+		} else {
+			s = humanize(v)
+		}
+		if kr.Currency != "" {
+			s += " " + kr.Currency
+		}
+	}
+	return s
+}
+
+func (promNumbers) Percent(v float64) string { return humanizePercentage(v) }
+
+func (promNumbers) Points(prev, cur float64) string { return fmt.Sprintf("%+.4g pts", (cur-prev)*100) }
+
+func humanizePercentage(v float64) string { return fmt.Sprintf("%.4g%%", v*100) }
+
+func humanize(v float64) string {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprintf("%.4g", v)
+	}
+	prefix := ""
+	if math.Abs(v) >= 1 {
+		for _, p := range []string{"k", "M", "G", "T", "P", "E", "Z", "Y"} {
+			if math.Abs(v) < 1000 {
+				break
+			}
+			prefix, v = p, v/1000
+		}
+		return fmt.Sprintf("%.4g%s", v, prefix)
+	}
+	for _, p := range []string{"m", "u", "n", "p", "f", "a", "z", "y"} {
+		if math.Abs(v) >= 1 {
+			break
+		}
+		prefix, v = p, v*1000
+	}
+	return fmt.Sprintf("%.4g%s", v, prefix)
+}
+
+func humanizeDuration(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprintf("%.4g", v)
+	}
+	if v == 0 {
+		return fmt.Sprintf("%.4gs", v)
+	}
+	if math.Abs(v) >= 1 {
+		sign := ""
+		if v < 0 {
+			sign, v = "-", -v
+		}
+		d := int64(v)
+		seconds, minutes, hours, days := d%60, (d/60)%60, (d/3600)%24, d/86400
+		switch {
+		case days != 0:
+			return fmt.Sprintf("%s%dd %dh %dm %ds", sign, days, hours, minutes, seconds)
+		case hours != 0:
+			return fmt.Sprintf("%s%dh %dm %ds", sign, hours, minutes, seconds)
+		case minutes != 0:
+			return fmt.Sprintf("%s%dm %ds", sign, minutes, seconds)
+		}
+		return fmt.Sprintf("%s%.4gs", sign, v)
+	}
+	prefix := ""
+	for _, p := range []string{"m", "u", "n", "p", "f", "a", "z", "y"} {
+		if math.Abs(v) >= 1 {
+			break
+		}
+		prefix, v = p, v*1000
+	}
+	return fmt.Sprintf("%.4g%ss", v, prefix)
 }
 
 func objective(id string, start, end time.Duration, krs ...*config.KeyResult) *config.Objective {
@@ -103,6 +205,34 @@ func increase(id string, baseline, target float64, staleAfter time.Duration) *co
 	return &config.KeyResult{ID: id, Title: "Key result " + id, Owner: "growth", Team: "web", Unit: "count",
 		Direction: "increase", StaleAfter: config.Duration(staleAfter),
 		Engine: okr.KeyResult{Direction: okr.Increase, Baseline: baseline, Target: target, Tolerance: 0.1, Weight: 1}}
+}
+
+// decrease is a key result from baseline down to target in unit, with
+// tolerance 0.1.
+func decrease(id, unit string, baseline, target float64) *config.KeyResult {
+	kr := increase(id, baseline, target, 0)
+	kr.Unit, kr.Direction, kr.Engine.Direction = unit, "decrease", okr.Decrease
+	return kr
+}
+
+// band is a maintain key result that must stay in [lo, hi] in unit.
+func band(id, unit string, lo, hi float64) *config.KeyResult {
+	kr := increase(id, 0, 0, 0)
+	kr.Unit, kr.Direction = unit, "maintain"
+	kr.Engine = okr.KeyResult{Direction: okr.Maintain, Min: lo, Max: hi, Tolerance: 0.1, Weight: 1}
+	return kr
+}
+
+// inUnit sets a key result's unit (and currency).
+func inUnit(kr *config.KeyResult, unit, currency string) *config.KeyResult {
+	kr.Unit, kr.Currency = unit, currency
+	return kr
+}
+
+// withRunbook sets a key result's runbook.
+func withRunbook(kr *config.KeyResult, u string) *config.KeyResult {
+	kr.RunbookURL = u
+	return kr
 }
 
 func points(kv ...float64) []okr.Point {
@@ -125,39 +255,62 @@ func everyFive(from, to time.Duration, ok bool) []pollEnd {
 // statusScenario covers the conditions judged from a key result's status
 // and its source: minutes, a period [0, 120m).
 func statusScenario() scenario {
+	objectives := []*config.Objective{
+		objective("q", 0, 120*minute,
+			// early reaches its target at 30m, mid-period: achieved is
+			// news only at the period end, 120m.
+			increase("early", 0, 10, 0),
+			// late: progress 0.1 falls behind expected t/120 (at risk
+			// from 25m, off track from 37m), catches up at 50m (both
+			// clear, and resolve 5m later), falls behind again (at risk
+			// from 73m, off track from 85m) and misses at the end.
+			increase("late", 0, 10, 0),
+			// edge: progress 0.3; at 48m the gap is 0.3 - 0.4 =
+			// -0.10000000000000003, which the status counts as -0.1 (on
+			// track); at risk from 49m.
+			increase("edge", 0, 10, 0),
+			// silent has no value until 40m.
+			increase("silent", 0, 10, 0),
+			// dusty goes stale 20m after each value (0m and 60m).
+			increase("dusty", 0, 10, 20*minute),
+			// The units of the texts: a lead time from 4 days to 2 that
+			// does not move (at risk from 13m, off track from 25m), with
+			// its own runbook; a latency band left at 0m and regained
+			// at 60m; a revenue in EUR and a conversion ratio that fall
+			// behind, a percentage that keeps up.
+			withRunbook(decrease("lead", "duration", 345600, 172800), "https://wiki.example.com/runbooks/lead-time"),
+			band("latency", "duration", 0, 0.3),
+			inUnit(increase("arr", 1_200_000, 1_500_000, 0), "currency", "EUR"),
+			inUnit(increase("conversion", 0.3, 0.4, 0), "ratio", ""),
+			inUnit(increase("completion", 62, 75, 0), "percent", ""),
+		),
+		// next starts at 150m without a value: no_data waits for its
+		// period.
+		objective("next", 150*minute, 300*minute, increase("later", 0, 10, 0)),
+	}
+	// Every key result of q has q's runbook, unless it has its own.
+	objectives[0].RunbookURL = "https://wiki.example.com/runbooks/q"
+	for _, kr := range objectives[0].KeyResults {
+		if kr.RunbookURL == "" {
+			kr.RunbookURL = objectives[0].RunbookURL
+		}
+	}
 	p := allConditions(alerting.Policy{For: 10 * minute, KeepFiringFor: 5 * minute,
-		SourceDownAfter: 15 * minute, PeriodEndWindow: time.Hour})
+		SourceDownAfter: 15 * minute, PeriodEndWindow: time.Hour}, objectives...)
 	return scenario{
 		name: "status", policy: p, step: minute, last: 180 * minute,
-		objectives: []*config.Objective{
-			objective("q", 0, 120*minute,
-				// early reaches its target at 30m, mid-period: achieved is
-				// news only at the period end, 120m.
-				increase("early", 0, 10, 0),
-				// late: progress 0.1 falls behind expected t/120 (at risk
-				// from 25m, off track from 37m), catches up at 50m (both
-				// clear, and resolve 5m later), falls behind again (at risk
-				// from 73m, off track from 85m) and misses at the end.
-				increase("late", 0, 10, 0),
-				// edge: progress 0.3; at 48m the gap is 0.3 - 0.4 =
-				// -0.10000000000000003, which the status counts as -0.1 (on
-				// track); at risk from 49m.
-				increase("edge", 0, 10, 0),
-				// silent has no value until 40m.
-				increase("silent", 0, 10, 0),
-				// dusty goes stale 20m after each value (0m and 60m).
-				increase("dusty", 0, 10, 20*minute),
-			),
-			// next starts at 150m without a value: no_data waits for its
-			// period.
-			objective("next", 150*minute, 300*minute, increase("later", 0, 10, 0)),
-		},
+		objectives: objectives,
 		values: map[string][]okr.Point{
-			"q/early":  points(0, 2, 30, 10),
-			"q/late":   points(0, 1, 50, 5),
-			"q/edge":   points(0, 3),
-			"q/silent": points(40, 5),
-			"q/dusty":  points(0, 4, 60, 6),
+			"q/early":      points(0, 2, 30, 10),
+			"q/late":       points(0, 1, 50, 5),
+			"q/edge":       points(0, 3),
+			"q/silent":     points(40, 5),
+			"q/dusty":      points(0, 4, 60, 6),
+			"q/lead":       points(0, 345600),
+			"q/latency":    points(0, 0.42, 60, 0.25),
+			"q/arr":        points(0, 1_250_000, 70, 1_380_000),
+			"q/conversion": points(0, 0.31, 90, 0.355),
+			"q/completion": points(0, 62, 30, 68.5, 60, 70, 90, 74),
 		},
 		sources: map[string]scenarioSource{
 			// jira's first poll is a 40m backfill; later polls fail from 60m
@@ -179,6 +332,12 @@ func statusScenario() scenario {
 			alerting.Key(alerting.NoData, "next", "later"): 160 * minute,
 			alerting.Key(alerting.SourceDown, "warehouse"): 25 * minute,
 			alerting.Key(alerting.SourceDown, "jira"):      75 * minute,
+			// lead: progress 0 behind t/120: a gap below -0.1 from 13m
+			// (pending until 23m), below -0.2 from 25m (35m).
+			alerting.Key(alerting.AtRisk, "q", "lead"):   23 * minute,
+			alerting.Key(alerting.OffTrack, "q", "lead"): 35 * minute,
+			// latency: outside the band from 0m.
+			alerting.Key(alerting.OffTrack, "q", "latency"): 10 * minute,
 		},
 		families: []alerting.Condition{alerting.OffTrack, alerting.AtRisk, alerting.Missed, alerting.Achieved,
 			alerting.NoData, alerting.Stale, alerting.SourceDown},
@@ -189,30 +348,50 @@ func statusScenario() scenario {
 // hours, a period of 10 days.
 func forecastScenario() scenario {
 	const hour = 60 // in minutes, for points()
+	objectives := []*config.Objective{
+		objective("f", 0, 240*time.Hour,
+			// pace grows 6 a day towards 100: the forecast (3 values
+			// over a day, from 24h) ends near 60, a miss; it speeds up
+			// from 48h.
+			increase("pace", 0, 100, 0),
+			// done is above its target and falling: its forecast misses,
+			// but an achieved result is not forecast to miss.
+			increase("done", 0, 10, 0),
+			// sink, a cycle time from 5 days to 3, starts well and then
+			// falls back above its baseline at 50h: it is off track, at
+			// risk and forecast to miss at once, and the built-in alerting
+			// notifies only that it is off track.
+			decrease("sink", "duration", 432000, 259200),
+		),
+	}
 	p := allConditions(alerting.Policy{For: 2 * time.Hour, KeepFiringFor: time.Hour,
-		SourceDownAfter: time.Hour, PeriodEndWindow: 12 * time.Hour})
+		SourceDownAfter: time.Hour, PeriodEndWindow: 12 * time.Hour}, objectives...)
 	return scenario{
 		name: "forecast", policy: p, step: time.Hour, last: 264 * time.Hour,
-		objectives: []*config.Objective{
-			objective("f", 0, 240*time.Hour,
-				// pace grows 6 a day towards 100: the forecast (3 values
-				// over a day, from 24h) ends near 60, a miss; it speeds up
-				// from 48h.
-				increase("pace", 0, 100, 0),
-				// done is above its target and falling: its forecast misses,
-				// but an achieved result is not forecast to miss.
-				increase("done", 0, 10, 0),
-			),
-		},
+		objectives: objectives,
 		values: map[string][]okr.Point{
 			"f/pace": points(0, 0, 12*hour, 3, 24*hour, 6, 48*hour, 40, 72*hour, 70, 96*hour, 95, 120*hour, 100),
 			"f/done": points(0, 30, 12*hour, 20, 24*hour, 12),
+			"f/sink": points(0, 432000, 12*hour, 400000, 24*hour, 380000, 50*hour, 470000),
 		},
 		firstFiring: map[string]time.Duration{
 			alerting.Key(alerting.ForecastMiss, "f", "pace"): 26 * time.Hour,
 			alerting.Key(alerting.Achieved, "f", "done"):     240 * time.Hour,
+			alerting.Key(alerting.OffTrack, "f", "sink"):     52 * time.Hour,
+			alerting.Key(alerting.AtRisk, "f", "sink"):       52 * time.Hour,
+			alerting.Key(alerting.ForecastMiss, "f", "sink"): 52 * time.Hour,
 		},
-		families: []alerting.Condition{alerting.ForecastMiss, alerting.Achieved},
+		// At 50h sink's progress is 0 where 50/240 was expected (a gap
+		// below -0.2), and the trend through its four values rises to
+		// about 621,000 s at the end, above the baseline. The three alerts
+		// fire together 2h later; the at-risk and forecast-miss alerts are
+		// held back while the off-track one fires.
+		inhibitedAt: map[time.Duration][]string{
+			51 * time.Hour:  nil,
+			52 * time.Hour:  {alerting.Key(alerting.AtRisk, "f", "sink"), alerting.Key(alerting.ForecastMiss, "f", "sink")},
+			200 * time.Hour: {alerting.Key(alerting.AtRisk, "f", "sink"), alerting.Key(alerting.ForecastMiss, "f", "sink")},
+		},
+		families: []alerting.Condition{alerting.ForecastMiss, alerting.Achieved, alerting.OffTrack, alerting.AtRisk},
 	}
 }
 
@@ -312,7 +491,10 @@ func exposition(t *testing.T, snap *snapshot.Snapshot) map[string]float64 {
 // of each evaluation, and the input series of the Prometheus path.
 type run struct {
 	firing [][]alerting.State
-	series map[string][]*float64
+	// inhibited are the keys of the firing alerts whose notification the
+	// built-in alerting holds back, per evaluation.
+	inhibited []map[string]bool
+	series    map[string][]*float64
 }
 
 func (sc *scenario) runBuiltIn(t *testing.T) run {
@@ -343,6 +525,12 @@ func (sc *scenario) runBuiltIn(t *testing.T) run {
 		for _, k := range slices.Sorted(maps.Keys(states)) {
 			if states[k].Phase == alerting.Firing {
 				out.firing[i] = append(out.firing[i], *states[k])
+			}
+		}
+		out.inhibited = append(out.inhibited, map[string]bool{})
+		for k := range alerting.Inhibited(states) {
+			if states[k].Phase == alerting.Firing {
+				out.inhibited[i][k] = true
 			}
 		}
 
@@ -391,18 +579,17 @@ type expAlert struct {
 
 // expected is a built-in alert as the generated rule must raise it: origin
 // prometheus, the scrape's labels, and every annotation of the rule (one
-// without a value is present and empty).
-func expected(s alerting.State) expAlert {
+// without a value, such as the progress of a key result without one or the
+// runbook of a key result without one, is present and empty).
+func expected(s alerting.State, rule Rule) expAlert {
 	ls := maps.Clone(s.Labels)
 	delete(ls, notify.LabelAlertName)
 	ls[notify.LabelOrigin] = alerting.OriginPrometheus
 	ls["job"], ls["instance"] = scrapeJob, scrapeInstance
 	as := maps.Clone(s.Annotations)
-	if s.Condition.KeyResult() {
-		for _, k := range []string{notify.AnnotationProgress, notify.AnnotationForecast} {
-			if _, ok := as[k]; !ok {
-				as[k] = ""
-			}
+	for k := range rule.Annotations {
+		if _, ok := as[k]; !ok {
+			as[k] = ""
 		}
 	}
 	return expAlert{ExpLabels: ls, ExpAnnotations: as}
@@ -410,6 +597,10 @@ func expected(s alerting.State) expAlert {
 
 // unitTests writes the Prometheus path of a run as a promtool test.
 func (sc *scenario) unitTests(r run) unitTestFile {
+	rules := map[string]Rule{}
+	for _, rule := range Generate(sc.policy).Groups[0].Rules {
+		rules[rule.Alert] = rule
+	}
 	step := model.Duration(sc.step).String()
 	ut := unitTest{Interval: step}
 	for _, s := range slices.Sorted(maps.Keys(r.series)) {
@@ -437,7 +628,7 @@ func (sc *scenario) unitTests(r run) unitTestFile {
 			check := alertTest{EvalTime: model.Duration(time.Duration(i) * sc.step).String(), Alertname: c.AlertName(), ExpAlerts: []expAlert{}}
 			for _, s := range firing {
 				if s.Condition == c {
-					check.ExpAlerts = append(check.ExpAlerts, expected(s))
+					check.ExpAlerts = append(check.ExpAlerts, expected(s, rules[c.AlertName()]))
 				}
 			}
 			ut.AlertTests = append(ut.AlertTests, check)
@@ -503,12 +694,105 @@ func promtoolTest(t *testing.T, bin string, f *File, ut unitTestFile) (string, e
 	return string(out), err
 }
 
+// matcher is one of Alertmanager's label matchers, name="value" or
+// name=~"regexp" (anchored), as InhibitRules writes them.
+type matcher struct {
+	name string
+	re   *regexp.Regexp
+}
+
+func parseMatcher(t *testing.T, s string) matcher {
+	t.Helper()
+	m := regexp.MustCompile(`^([a-z_]+)(=~|=)(".*")$`).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("matcher %q is neither name=\"value\" nor name=~\"regexp\"", s)
+	}
+	v, err := strconv.Unquote(m[3])
+	if err != nil {
+		t.Fatalf("matcher %q: %v", s, err)
+	}
+	if m[2] == "=" {
+		v = regexp.QuoteMeta(v)
+	}
+	return matcher{m[1], regexp.MustCompile("^(?:" + v + ")$")}
+}
+
+func matchesAll(ms []matcher, labels map[string]string) bool {
+	for _, m := range ms {
+		if !m.re.MatchString(labels[m.name]) {
+			return false
+		}
+	}
+	return true
+}
+
+// muted applies Alertmanager's inhibition rules to the alerts firing at one
+// evaluation, as Alertmanager does: a target is muted while a source with
+// the same values of the equal labels fires.
+func muted(t *testing.T, rules []InhibitRule, firing []alerting.State) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, r := range rules {
+		var src, dst []matcher
+		for _, s := range r.SourceMatchers {
+			src = append(src, parseMatcher(t, s))
+		}
+		for _, s := range r.TargetMatchers {
+			dst = append(dst, parseMatcher(t, s))
+		}
+		for _, target := range firing {
+			for _, source := range firing {
+				if source.Key == target.Key || !matchesAll(dst, target.Labels) || !matchesAll(src, source.Labels) {
+					continue
+				}
+				same := true
+				for _, l := range r.Equal {
+					same = same && source.Labels[l] == target.Labels[l]
+				}
+				if same {
+					out[target.Key] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// checkInhibitions compares what the built-in alerting holds back with what
+// the inhibit rules shipped for Alertmanager mute among the same firing
+// alerts, at every evaluation, and with the scenario's pins.
+func (sc *scenario) checkInhibitions(t *testing.T, r run) {
+	t.Helper()
+	rules := InhibitRules()
+	for i, firing := range r.firing {
+		at := time.Duration(i) * sc.step
+		want := muted(t, rules, firing)
+		if !maps.Equal(r.inhibited[i], want) {
+			t.Errorf("at %s the built-in alerting holds back %v; the inhibit rules mute %v",
+				model.Duration(at), slices.Sorted(maps.Keys(r.inhibited[i])), slices.Sorted(maps.Keys(want)))
+		}
+		if pinned, ok := sc.inhibitedAt[at]; ok {
+			var got []string
+			for k := range r.inhibited[i] {
+				if strings.Contains(k, "/f/sink") || slices.Contains(pinned, k) {
+					got = append(got, k)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, slices.Sorted(slices.Values(pinned))) {
+				t.Errorf("at %s %v are held back, want %v", model.Duration(at), got, pinned)
+			}
+		}
+	}
+}
+
 func TestBuiltInAlertingAndGeneratedRulesFireTheSameAlerts(t *testing.T) {
 	bin := promtool(t)
 	for _, sc := range []scenario{statusScenario(), forecastScenario()} {
 		t.Run(sc.name, func(t *testing.T) {
 			r := sc.runBuiltIn(t)
 			sc.checkBuiltIn(t, r)
+			sc.checkInhibitions(t, r)
 			out, err := promtoolTest(t, bin, Generate(sc.policy), sc.unitTests(r))
 			if err != nil {
 				t.Fatalf("the generated rules and the built-in alerting disagree (promtool test rules: %v):\n%.12000s", err, out)

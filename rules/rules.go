@@ -11,6 +11,8 @@ package rules
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -156,10 +158,18 @@ func alertRule(c alerting.Condition, p alerting.Policy) Rule {
 // query renders a template fragment that reads one series of the alert's
 // key result and formats it: "" when the series is absent.
 func query(expr, format string) string {
-	return `{{ with printf "` + expr + `" $labels.objective $labels.key_result | query }}{{ . | first | ` + format + ` }}{{ end }}`
+	return `{{ with ` + queryOf(expr) + ` }}{{ . | first | ` + format + ` }}{{ end }}`
 }
 
-const sel = `{objective=%q,key_result=%q}`
+// queryOf is the template pipeline that queries expr, a PromQL expression
+// whose selectors name the alert's key result with sel.
+func queryOf(expr string) string {
+	return `printf "` + expr + `" $labels.objective $labels.key_result | query`
+}
+
+// sel selects the series of the alert's key result: printf's arguments 1
+// and 2 are the alert's objective and key_result labels.
+const sel = `{objective=%[1]q,key_result=%[2]q}`
 
 var (
 	tmplTitle    = query("okr_key_result_info"+sel, `label "title"`)
@@ -167,37 +177,131 @@ var (
 	tmplProgress = query("okr_key_result_progress_ratio"+sel, "value | humanizePercentage")
 	tmplExpected = query("okr_key_result_expected_progress_ratio"+sel, "value | humanizePercentage")
 	tmplForecast = query("okr_key_result_forecast_progress_ratio"+sel, "value | humanizePercentage")
-	tmplNeeded   = query("1 - okr_key_result_tolerance_ratio"+sel, "value | humanizePercentage")
 )
+
+// quantityExpr is the PromQL of each quantity of an alert's text, over the
+// series okrd exports for the key result. The series of one key result have
+// the same labels, so their arithmetic needs no matching modifier.
+var quantityExpr = map[alerting.Quantity]string{
+	alerting.QValue: "okr_key_result_value" + sel,
+	// The arithmetic of the built-in alerting, in the same order, so that
+	// both paths compute the same number.
+	alerting.QExpectedValue: "okr_key_result_baseline" + sel + " + okr_key_result_expected_progress_ratio" + sel +
+		" * (okr_key_result_target" + sel + " - okr_key_result_baseline" + sel + ")",
+	alerting.QTarget:           "okr_key_result_target" + sel,
+	alerting.QMin:              "okr_key_result_band_min" + sel,
+	alerting.QMax:              "okr_key_result_band_max" + sel,
+	alerting.QForecast:         "okr_key_result_forecast_value" + sel,
+	alerting.QProgress:         "okr_key_result_progress_ratio" + sel,
+	alerting.QExpected:         "okr_key_result_expected_progress_ratio" + sel,
+	alerting.QForecastProgress: "okr_key_result_forecast_progress_ratio" + sel,
+	alerting.QNeeded:           "1 - okr_key_result_tolerance_ratio" + sel,
+}
+
+// valueTemplate prints a value in its unit with Prometheus's template
+// functions: a duration (seconds) with humanizeDuration, a ratio with
+// humanizePercentage, a percent as a number with a % sign, and anything
+// else as a number (humanize from a thousand up, for 1.5M rather than
+// 1.5e+06), followed by the currency code if any. It is called with args:
+// the value, the unit and the currency code.
+const valueTemplate = `{{ define "okrd_value" }}{{ $v := .arg0 }}` +
+	`{{ if eq .arg1 "duration" }}{{ humanizeDuration $v }}` +
+	`{{ else if eq .arg1 "ratio" }}{{ humanizePercentage $v }}` +
+	`{{ else if eq .arg1 "percent" }}{{ printf "%.4g%%" $v }}` +
+	`{{ else }}{{ if and (lt $v 1000.0) (gt $v -1000.0) }}{{ printf "%.4g" $v }}{{ else }}{{ humanize $v }}{{ end }}` +
+	`{{ if .arg2 }} {{ .arg2 }}{{ end }}{{ end }}{{ end }}`
+
+// templateWriter writes the text of an alert as Prometheus template code
+// that reads the alert's key result's series when the rule fires. The
+// template must start with preamble, which defines the variables it reads.
+type templateWriter struct{}
+
+func (templateWriter) Value(q alerting.Quantity) string {
+	return `{{ with ` + queryOf(quantityExpr[q]) + ` }}{{ template "okrd_value" (args (. | first | value) $unit $currency) }}{{ end }}`
+}
+
+func (templateWriter) Percent(q alerting.Quantity) string {
+	return query(quantityExpr[q], "value | humanizePercentage")
+}
+
+func (templateWriter) Gap() string {
+	return query("(okr_key_result_progress_ratio"+sel+" - okr_key_result_expected_progress_ratio"+sel+") * 100", `value | printf "%+.4g pts"`)
+}
+
+func (templateWriter) Known(q alerting.Quantity, text, unknown string) string {
+	if unknown == "" {
+		return `{{ with ` + queryOf(quantityExpr[q]) + ` }}` + text + `{{ end }}`
+	}
+	return `{{ with ` + queryOf(quantityExpr[q]) + ` }}` + text + `{{ else }}` + unknown + `{{ end }}`
+}
+
+func (templateWriter) Maintain(band, other string) string {
+	return `{{ if eq $direction "maintain" }}` + band + `{{ else }}` + other + `{{ end }}`
+}
+
+// preamble defines what templateWriter's code reads: the value template,
+// and the key result's unit and direction (from okr_key_result_info) and
+// currency (from the configuration, which the series do not carry).
+func preamble(p alerting.Policy) string {
+	var b strings.Builder
+	b.WriteString(valueTemplate)
+	b.WriteString(`{{ $unit := "" }}{{ $direction := "" }}{{ with ` + queryOf("okr_key_result_info"+sel) + ` }}` +
+		`{{ $unit = label "unit" (first .) }}{{ $direction = label "direction" (first .) }}{{ end }}`)
+	b.WriteString(`{{ $currency := "" }}`)
+	b.WriteString(lookup(p, func(i alerting.KeyResultInfo) string { return i.Currency }, func(v string) string {
+		return `{{ $currency = ` + strconv.Quote(v) + ` }}`
+	}))
+	return b.String()
+}
+
+// lookup writes a template that writes, for the alert's key result, what
+// write makes of the field of its KeyResultInfo, and nothing for a key
+// result without one.
+func lookup(p alerting.Policy, field func(alerting.KeyResultInfo) string, write func(string) string) string {
+	var b strings.Builder
+	for _, key := range slices.Sorted(maps.Keys(p.KeyResults)) {
+		v := field(p.KeyResults[key])
+		if v == "" {
+			continue
+		}
+		objective, keyResult, _ := strings.Cut(key, "/")
+		if b.Len() == 0 {
+			b.WriteString("{{ if ")
+		} else {
+			b.WriteString("{{ else if ")
+		}
+		fmt.Fprintf(&b, "and (eq $labels.objective %s) (eq $labels.key_result %s) }}", strconv.Quote(objective), strconv.Quote(keyResult))
+		b.WriteString(write(v))
+	}
+	if b.Len() > 0 {
+		b.WriteString("{{ end }}")
+	}
+	return b.String()
+}
 
 // keyResultAnnotations mirror what the built-in alerting writes
 // (alerting.Observe), with the numbers read at the time of the alert.
 func keyResultAnnotations(c alerting.Condition, p alerting.Policy) map[string]string {
 	a := map[string]string{
-		notify.AnnotationTitle:    tmplTitle,
-		notify.AnnotationSummary:  alerting.Summary(c, tmplTitle),
-		notify.AnnotationStatus:   tmplStatus,
-		notify.AnnotationProgress: tmplProgress,
-		notify.AnnotationExpected: tmplExpected,
-		notify.AnnotationForecast: tmplForecast,
+		notify.AnnotationTitle:       tmplTitle,
+		notify.AnnotationSummary:     alerting.Summary(c, tmplTitle),
+		notify.AnnotationDescription: preamble(p) + alerting.Description(c, templateWriter{}),
+		notify.AnnotationStatus:      tmplStatus,
+		notify.AnnotationProgress:    tmplProgress,
+		notify.AnnotationExpected:    tmplExpected,
+		notify.AnnotationForecast:    tmplForecast,
 	}
 	if p.ExternalURL != "" {
-		a[notify.AnnotationDashboard] = strings.TrimRight(p.ExternalURL, "/") + "/#obj-{{ $labels.objective }}"
+		a[notify.AnnotationDashboard] = alerting.KeyResultLink(p.ExternalURL, "{{ $labels.objective }}", "{{ $labels.key_result }}")
 	}
-	switch c {
-	case alerting.OffTrack, alerting.AtRisk:
-		a[notify.AnnotationDescription] = "Progress is " + tmplProgress + " where " + tmplExpected + " was expected by now."
-	case alerting.ForecastMiss:
-		a[notify.AnnotationDescription] = "At its current pace the key result ends the period at " + tmplForecast +
-			" progress; " + tmplNeeded + " is needed."
-	case alerting.Missed:
-		a[notify.AnnotationDescription] = "The period ended with progress " + tmplProgress + "."
-	case alerting.Achieved:
-		a[notify.AnnotationDescription] = "The period ended with the target reached."
-	case alerting.NoData:
-		a[notify.AnnotationDescription] = "No value has been recorded for this key result yet."
-	case alerting.Stale:
-		a[notify.AnnotationDescription] = "The latest value is older than the key result's stale_after; its status is no_data until a new value arrives."
+	// Runbooks come from the configuration, so the file must be generated
+	// again when one changes.
+	// The URL is a template string literal, so that no character of it can
+	// be read as template code.
+	if rb := lookup(p, func(i alerting.KeyResultInfo) string { return i.RunbookURL }, func(u string) string {
+		return "{{ " + strconv.Quote(u) + " }}"
+	}); rb != "" {
+		a[notify.AnnotationRunbookURL] = rb
 	}
 	return a
 }
@@ -237,4 +341,45 @@ func (f *File) Marshal(source string) ([]byte, error) {
 	b.WriteString(".\n# Regenerate them after changing the [alerting] section instead of editing this file.\n")
 	b.Write(body)
 	return b.Bytes(), nil
+}
+
+// InhibitRule is one of Alertmanager's inhibit_rules: while an alert that
+// matches SourceMatchers fires, the alerts that match TargetMatchers and
+// have the same values of the Equal labels are not notified.
+type InhibitRule struct {
+	SourceMatchers []string `yaml:"source_matchers" json:"source_matchers"`
+	TargetMatchers []string `yaml:"target_matchers" json:"target_matchers"`
+	Equal          []string `yaml:"equal" json:"equal"`
+}
+
+// InhibitRules are Alertmanager's inhibit_rules for okrd's alerts: the
+// precedence the built-in alerting applies itself (alerting.Inhibitions),
+// for the alerts of the generated rules. They match okrd's alerts of both
+// origins, so an alert of one path also mutes the other path's.
+func InhibitRules() []InhibitRule {
+	var out []InhibitRule
+	for _, in := range alerting.Inhibitions {
+		names := make([]string, len(in.Targets))
+		for i, c := range in.Targets {
+			names[i] = c.AlertName()
+		}
+		target := notify.LabelAlertName + "=" + strconv.Quote(names[0])
+		if len(names) > 1 {
+			target = notify.LabelAlertName + "=~" + strconv.Quote(strings.Join(names, "|"))
+		}
+		out = append(out, InhibitRule{
+			SourceMatchers: []string{notify.LabelAlertName + "=" + strconv.Quote(in.Source.AlertName())},
+			TargetMatchers: []string{target},
+			Equal:          slices.Clone(alerting.InhibitEqual),
+		})
+	}
+	return out
+}
+
+// MarshalInhibitRules writes InhibitRules as the inhibit_rules section of an
+// Alertmanager configuration.
+func MarshalInhibitRules() ([]byte, error) {
+	return yaml.Marshal(struct {
+		InhibitRules []InhibitRule `yaml:"inhibit_rules"`
+	}{InhibitRules()})
 }

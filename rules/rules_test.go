@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/template"
 	"time"
 
 	"github.com/okrd/okrd/alerting"
@@ -27,6 +28,10 @@ func testPolicy() alerting.Policy {
 		PeriodEndWindow: 24 * time.Hour,
 		ExternalURL:     "https://okrd.example.com",
 		Enabled:         map[alerting.Condition]bool{},
+		KeyResults: map[string]alerting.KeyResultInfo{
+			"grow/nps": {RunbookURL: "https://wiki.example.com/runbooks/nps"},
+			"grow/arr": {Currency: "EUR", RunbookURL: "https://wiki.example.com/runbooks/arr?team=growth&view=full"},
+		},
 	}
 	for _, c := range alerting.Conditions {
 		p.Enabled[c] = true
@@ -126,6 +131,35 @@ func TestGenerate(t *testing.T) {
 					}
 					if _, ok := r.Annotations["dashboard"]; ok {
 						t.Errorf("%s: has a dashboard annotation", r.Alert)
+					}
+				}
+			},
+		},
+		{
+			name:   "without a runbook in the configuration the alerts have no runbook_url annotation",
+			policy: func(p *alerting.Policy) { p.KeyResults = nil },
+			check: func(t *testing.T, f *File) {
+				for _, r := range alertRules(f) {
+					if _, ok := r.Annotations["runbook_url"]; ok {
+						t.Errorf("%s: has a runbook_url annotation", r.Alert)
+					}
+				}
+			},
+		},
+		{
+			name:   "the key results' runbooks are written into every key-result alert, not into source alerts",
+			policy: func(p *alerting.Policy) {},
+			check: func(t *testing.T, f *File) {
+				want := `{{ if and (eq $labels.objective "grow") (eq $labels.key_result "arr") }}{{ "https://wiki.example.com/runbooks/arr?team=growth&view=full" }}` +
+					`{{ else if and (eq $labels.objective "grow") (eq $labels.key_result "nps") }}{{ "https://wiki.example.com/runbooks/nps" }}{{ end }}`
+				for _, r := range alertRules(f) {
+					got, ok := r.Annotations["runbook_url"]
+					if r.Alert == "OKRSourceDown" {
+						if ok {
+							t.Errorf("%s: runbook_url %q", r.Alert, got)
+						}
+					} else if got != want {
+						t.Errorf("%s: runbook_url\n%s\nwant\n%s", r.Alert, got, want)
 					}
 				}
 			},
@@ -233,5 +267,79 @@ func TestUnitTestsCoverEveryRule(t *testing.T) {
 				t.Errorf("rules_test.yml has no test for %s", name)
 			}
 		}
+	}
+}
+
+// A runbook URL is configuration text; in the annotation it is a string
+// literal, so nothing in it runs as template code. The annotation uses only
+// text/template's own functions, so Go's package can run it as Prometheus
+// does (Prometheus binds $labels to the alert's labels first).
+func TestARunbookURLIsNeverTemplateCode(t *testing.T) {
+	p := testPolicy()
+	hostile := `https://wiki.example.com/{{ query "up" }}/"quoted"/\back?q={{.}}`
+	p.KeyResults = map[string]alerting.KeyResultInfo{"grow/nps": {RunbookURL: hostile}}
+	a := alertRules(Generate(p))[0].Annotations["runbook_url"]
+	tmpl, err := template.New("runbook_url").Parse(`{{ $labels := .Labels }}` + a)
+	if err != nil {
+		t.Fatalf("the annotation does not parse: %v\n%s", err, a)
+	}
+	for labels, want := range map[[2]string]string{{"grow", "nps"}: hostile, {"grow", "arr"}: "", {"other", "nps"}: ""} {
+		var b strings.Builder
+		err := tmpl.Execute(&b, map[string]any{"Labels": map[string]string{"objective": labels[0], "key_result": labels[1]}})
+		if err != nil || b.String() != want {
+			t.Errorf("for %s/%s the annotation is %q (%v), want %q", labels[0], labels[1], b.String(), err, want)
+		}
+	}
+}
+
+func TestInhibitRules(t *testing.T) {
+	got, err := MarshalInhibitRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `inhibit_rules:
+- source_matchers:
+  - alertname="OKRKeyResultOffTrack"
+  target_matchers:
+  - alertname=~"OKRKeyResultAtRisk|OKRKeyResultForecastMiss"
+  equal:
+  - objective
+  - key_result
+- source_matchers:
+  - alertname="OKRKeyResultAtRisk"
+  target_matchers:
+  - alertname="OKRKeyResultForecastMiss"
+  equal:
+  - objective
+  - key_result
+`
+	if string(got) != want {
+		t.Errorf("inhibit rules:\n%s\nwant:\n%s", got, want)
+	}
+	// docs/alerting.md shows them for copying into alertmanager.yml.
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "alerting.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```yaml\n"+string(got)+"```") {
+		t.Errorf("docs/alerting.md does not show the inhibit rules as MarshalInhibitRules writes them:\n%s", got)
+	}
+}
+
+// TestInhibitRulesPassAmtool checks the inhibit rules as Alertmanager reads
+// them: in a configuration amtool accepts.
+func TestInhibitRulesPassAmtool(t *testing.T) {
+	amtool := testenv.Program(t, "amtool", "prometheus-alertmanager")
+	rules, err := MarshalInhibitRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "alertmanager.yml")
+	if err := os.WriteFile(cfg, append([]byte("route:\n  receiver: r\nreceivers:\n  - name: r\n"), rules...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(amtool, "check-config", cfg).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "2 inhibit rules") {
+		t.Errorf("amtool check-config: %v\n%s", err, out)
 	}
 }

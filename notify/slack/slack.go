@@ -1,7 +1,8 @@
 // Package slack delivers okrd alerts to a Slack incoming webhook as a
-// readable message: per alert, what happened to which key result, its
-// progress against the progress expected by now, its forecast, who owns it,
-// and a link to the dashboard.
+// readable message: per alert, what happened to which key result and the
+// numbers behind it, its progress against the progress expected by now, its
+// forecast, who owns it, a link to the key result's page and to its
+// runbook.
 package slack
 
 import (
@@ -143,6 +144,9 @@ func attachment(a *notify.Alert) Attachment {
 	if len(nums) > 0 {
 		text = append(text, strings.Join(nums, " · "))
 	}
+	if u := a.Annotations[notify.AnnotationRunbookURL]; u != "" {
+		text = append(text, runbookLink(u))
+	}
 	if a.Resolved() {
 		text = append(text, "Resolved at "+a.EndsAt.UTC().Format("2006-01-02 15:04 MST")+".")
 	}
@@ -163,6 +167,16 @@ func attachment(a *notify.Alert) Attachment {
 		at.Ts = a.StartsAt.Unix()
 	}
 	return at
+}
+
+// runbookLink is a Slack link to the runbook. A URL with a character that
+// ends Slack's link markup (a |, or a space) is shown as text instead,
+// which Slack still makes clickable up to that character.
+func runbookLink(u string) string {
+	if strings.ContainsAny(u, "| \t\n") {
+		return "*Runbook* " + escape(u)
+	}
+	return "<" + escape(u) + "|Runbook>"
 }
 
 // color is green for a resolved alert, and by severity for a firing one.

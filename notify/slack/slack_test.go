@@ -63,10 +63,12 @@ func offTrack() *notify.Alert {
 		Labels: map[string]string{"alertname": "OKRKeyResultOffTrack", "objective": "faster-delivery", "key_result": "lead-time",
 			"owner": "payments", "team": "web", "severity": "critical", "origin": "okrd"},
 		Annotations: map[string]string{
-			"summary":     `Key result "Lead time <2 days & falling" is off track`,
-			"description": "Progress is 32% where 60% was expected by now.",
-			"progress":    "32%", "expected": "60%", "forecast": "55%",
-			"dashboard": "https://okrd.example.com/#obj-faster-delivery",
+			"summary": `Key result "Lead time <2 days & falling" is off track`,
+			"description": "Progress is 32% where 60% was expected by now (-28 pts). " +
+				"Value 3.4 d, expected by now 2.8 d, target 2.0 d, forecast at period end 2.9 d.",
+			"progress": "32%", "expected": "60%", "forecast": "55%",
+			"dashboard":   "https://okrd.example.com/objectives/faster-delivery/key_results/lead-time",
+			"runbook_url": "https://wiki.example.com/runbooks/lead-time?team=payments&step=2",
 		},
 		StartsAt: started,
 	}
@@ -81,8 +83,11 @@ func TestRenderIsReadable(t *testing.T) {
 			Color:     "danger",
 			Fallback:  `[FIRING] Key result "Lead time &lt;2 days &amp; falling" is off track`,
 			Title:     `[FIRING] Key result "Lead time &lt;2 days &amp; falling" is off track`,
-			TitleLink: "https://okrd.example.com/#obj-faster-delivery",
-			Text:      "Progress is 32% where 60% was expected by now.\n*Progress* 32% (expected 60% by now) · *Forecast* 55% at period end",
+			TitleLink: "https://okrd.example.com/objectives/faster-delivery/key_results/lead-time",
+			Text: "Progress is 32% where 60% was expected by now (-28 pts). " +
+				"Value 3.4 d, expected by now 2.8 d, target 2.0 d, forecast at period end 2.9 d.\n" +
+				"*Progress* 32% (expected 60% by now) · *Forecast* 55% at period end\n" +
+				"<https://wiki.example.com/runbooks/lead-time?team=payments&amp;step=2|Runbook>",
 			Fields: []Field{
 				{Title: "Objective", Value: "faster-delivery", Short: true},
 				{Title: "Key result", Value: "lead-time", Short: true},
@@ -106,6 +111,18 @@ func TestRenderIsReadable(t *testing.T) {
 	if res.Attachments[0].Color != "good" || !strings.HasPrefix(res.Text, "[RESOLVED] ") ||
 		!strings.HasSuffix(res.Attachments[0].Text, "Resolved at 2026-11-15 13:30 UTC.") {
 		t.Errorf("resolved message: %+v", res)
+	}
+}
+
+func TestARunbookURLThatWouldBreakTheLinkIsShownAsText(t *testing.T) {
+	a := offTrack()
+	a.Annotations["runbook_url"] = "https://wiki.example.com/a|b"
+	if got := Render([]*notify.Alert{a}).Attachments[0].Text; !strings.HasSuffix(got, "\n*Runbook* https://wiki.example.com/a|b") {
+		t.Errorf("text = %q", got)
+	}
+	delete(a.Annotations, "runbook_url")
+	if got := Render([]*notify.Alert{a}).Attachments[0].Text; strings.Contains(got, "Runbook") {
+		t.Errorf("without a runbook: text = %q", got)
 	}
 }
 

@@ -12,6 +12,7 @@ type configData struct {
 	Written       string
 	Period        string
 	ListenAddress string
+	ExternalURL   string
 	StoreDSN      string
 	JiraURL       string
 	GitHubURL     string
@@ -62,7 +63,8 @@ func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 var configTemplate = template.Must(template.New("okrd.toml").Funcs(template.FuncMap{"q": tomlString, "num": num}).Parse(`# okrd demo configuration, written by "okrd demo" at {{ .Written }}.
 #
-# A product team, checkout, and its OKRs for {{ .Period }}, bound to every kind of source:
+# A product team, checkout, and its OKRs for the current quarter ({{ .Period }} when this was
+# written), bound to every kind of source:
 # Jira, GitHub, a SQL database, an HTTP JSON analytics API and manual check-ins. The sources
 # are fakes running inside "okrd demo" on 127.0.0.1 and their data is generated relative to
 # the time the demo started; this file is otherwise an ordinary okrd configuration
@@ -75,6 +77,9 @@ evaluation_interval = "{{ .Interval }}"
 
 [server]
 listen_address = {{ q .ListenAddress }}
+# Where a browser reaches this okrd: the links of alerts and reports, and the page's API
+# examples.
+external_url   = {{ q .ExternalURL }}
 # The bearer token of the write API (check-ins); okrd demo prints it.
 api_token_file = "` + apiTokenFile + `"
 
@@ -121,7 +126,7 @@ id     = "checkout-conversion"
 title  = "More shoppers complete checkout"
 owner  = "` + demoProductOwner + `"
 team   = "` + demoTeam + `"
-period = "{{ .Period }}"
+period = "current-quarter"
 
   [[objectives.key_results]]
   id          = "activation"
@@ -155,7 +160,7 @@ id     = "happy-shoppers"
 title  = "Shoppers love checkout"
 owner  = "` + demoProductOwner + `"
 team   = "` + demoTeam + `"
-period = "{{ .Period }}"
+period = "current-quarter"
 
   [[objectives.key_results]]
   id          = "nps"
@@ -179,7 +184,7 @@ id     = "ship-faster"
 title  = "Ship improvements to shoppers faster and safer"
 owner  = "` + demoEngineeringLead + `"
 team   = "` + demoTeam + `"
-period = "{{ .Period }}"
+period = "current-quarter"
 
   [[objectives.key_results]]
   id          = "deploy-frequency"
@@ -243,7 +248,7 @@ id     = "predictable-delivery"
 title  = "Plan and deliver predictably"
 owner  = "` + demoEngineeringLead + `"
 team   = "` + demoTeam + `"
-period = "{{ .Period }}"
+period = "current-quarter"
 
   [[objectives.key_results]]
   id          = "throughput"

@@ -110,6 +110,11 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The configuration names okrd's own address as its external URL, so
+	// it needs the port before okrd listens.
+	if opts.ListenAddress, err = choosePort(opts.ListenAddress); err != nil {
+		return nil, err
+	}
 	s := &Sandbox{Dir: opts.Dir, Period: p.period, done: make(chan struct{})}
 	defer func() {
 		if err != nil {
@@ -176,7 +181,8 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	// The configuration.
 	cfg, err := renderConfig(configData{
 		Written: p.now.Format(time.RFC3339), Period: p.period.Name, ListenAddress: opts.ListenAddress,
-		StoreDSN: filepath.Join(s.Dir, storeName), JiraURL: s.JiraURL, GitHubURL: s.GitHubURL + "/api/v3/",
+		ExternalURL: "http://" + browsable(opts.ListenAddress) + "/",
+		StoreDSN:    filepath.Join(s.Dir, storeName), JiraURL: s.JiraURL, GitHubURL: s.GitHubURL + "/api/v3/",
 		AnalyticsDSN: analytics, PlausibleURL: s.AnalyticsURL, Interval: opts.Interval.String(), EpicKey: jd.epicKey,
 	})
 	if err != nil {
@@ -233,6 +239,24 @@ func (s *Sandbox) serve(h http.Handler) (string, error) {
 	s.servers = append(s.servers, srv)
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), nil
+}
+
+// choosePort replaces port 0 of a listen address by a port that is free
+// now. Something else may take the port before okrd listens on it; okrd
+// then fails to start with "address already in use", as it would on a
+// taken fixed port.
+func choosePort(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port != "0" {
+		return addr, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("finding a free port for okrd: %w", err)
+	}
+	defer ln.Close()
+	_, port, _ = net.SplitHostPort(ln.Addr().String())
+	return net.JoinHostPort(host, port), nil
 }
 
 // browsable turns a listener address into one a browser can open: an

@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -25,8 +24,9 @@ type plan struct {
 
 func newPlan(now time.Time) (plan, error) {
 	now = now.UTC()
-	name := fmt.Sprintf("%d-Q%d", now.Year(), (int(now.Month())-1)/3+1)
-	p, err := okr.ParsePeriod(name, time.UTC, time.January)
+	// The quarter the configuration's period = "current-quarter" resolves
+	// to when okrd loads it, on the same clock.
+	p, err := okr.ResolvePeriod(okr.CurrentQuarter, now, time.UTC, time.January)
 	if err != nil {
 		return plan{}, err
 	}
