@@ -10,7 +10,23 @@ import (
 
 func TestDashboardsWritesTheCommittedDashboardsForTheExampleConfig(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "grafana", "okrd") // created by the command
-	code, stdout, stderr := runCLI(t, "dashboards", "--config", "../../config.example.toml", "--out", out)
+	// The example's period is "current-quarter" and the committed
+	// dashboards are those of 2026-Q4 (dashboards/golden_test.go pins
+	// the day): the command reads the example with that quarter written
+	// out, so that the test does not change with the calendar.
+	example, err := os.ReadFile(filepath.Join("..", "..", "config.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := strings.ReplaceAll(string(example), `period = "current-quarter"`, `period = "2026-Q4"`)
+	if pinned == string(example) {
+		t.Fatal(`config.example.toml has no period = "current-quarter" to pin`)
+	}
+	cfgPath := filepath.Join(t.TempDir(), "okrd.toml")
+	if err := os.WriteFile(cfgPath, []byte(pinned), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "dashboards", "--config", cfgPath, "--out", out)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstderr: %s", code, stderr)
 	}
