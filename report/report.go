@@ -594,10 +594,20 @@ func (k *KeyResult) Forecast() string {
 	if !k.Now.HasForecast || k.Objective.Ended {
 		return "–"
 	}
-	if k.Config.Engine.Direction == okr.Maintain {
-		return format.Value(k.Config, k.Now.Forecast)
+	return format.Value(k.Config, k.Now.Forecast) + " (" + forecastShare(k.Config, k.Now) + ")"
+}
+
+// forecastShare is how far the forecast gets: "68%" of the way, or, for
+// a band, whether it lands inside it (its progress is 0 or 1, which as a
+// percentage would say nothing).
+func forecastShare(kc *config.KeyResult, r okr.Result) string {
+	if kc.Engine.Direction != okr.Maintain {
+		return format.Percent(r.ForecastProgress)
 	}
-	return format.Value(k.Config, k.Now.Forecast) + " (" + format.Percent(k.Now.ForecastProgress) + ")"
+	if r.ForecastProgress >= 1 {
+		return "inside the band"
+	}
+	return "outside the band"
 }
 
 // Risk explains a key result that needs attention in one sentence: why
@@ -613,7 +623,7 @@ func (k *KeyResult) Risk() string {
 	case k.Objective.Ended:
 		fmt.Fprintf(&b, "; the period ended on %s", day)
 	case r.HasForecast && k.Config.Engine.Direction == okr.Maintain:
-		fmt.Fprintf(&b, "; the trend forecasts %s by %s", format.Value(k.Config, r.Forecast), day)
+		fmt.Fprintf(&b, "; the trend forecasts %s by %s (%s)", format.Value(k.Config, r.Forecast), day, forecastShare(k.Config, r))
 	case r.HasForecast:
 		fmt.Fprintf(&b, "; the trend forecasts %s by %s (%s of the way)", format.Value(k.Config, r.Forecast), day, format.Percent(r.ForecastProgress))
 	default:

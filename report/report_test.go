@@ -479,3 +479,21 @@ func TestTheLatestNoteIsTheCommentary(t *testing.T) {
 		t.Errorf("partners commentary %+v", c)
 	}
 }
+
+func TestABandsForecastSaysWhetherItLandsInside(t *testing.T) {
+	cfg := loadConfig(t)
+	ob := &Objective{Config: cfg.Objective("ship")}
+	uptime := cfg.Objective("ship").KeyResult("uptime")
+	for _, tc := range []struct {
+		r    okr.Result
+		want string
+	}{
+		{okr.Result{HasValue: true, Value: 0.992, HasForecast: true, Forecast: 0.99, ForecastProgress: 0}, "99.0% (outside the band)"},
+		{okr.Result{HasValue: true, Value: 0.992, HasForecast: true, Forecast: 0.997, ForecastProgress: 1}, "99.7% (inside the band)"},
+	} {
+		k := &KeyResult{Objective: ob, Config: uptime, Now: tc.r}
+		if got := k.Forecast(); got != tc.want {
+			t.Errorf("forecast %q, want %q", got, tc.want)
+		}
+	}
+}

@@ -779,6 +779,10 @@ func (h *Handler) facts(kr *snapshot.KeyResult, p okr.Period, now time.Time, tf 
 		add("Expected value by now", format.Value(kc, format.ExpectedValue(kc, r.Expected)))
 	}
 	switch {
+	case r.HasForecast && kc.Engine.Direction == okr.Maintain && r.ForecastProgress >= 1:
+		add("Forecast at period end", format.Value(kc, r.Forecast)+" (inside the band)")
+	case r.HasForecast && kc.Engine.Direction == okr.Maintain:
+		add("Forecast at period end", format.Value(kc, r.Forecast)+" (outside the band)")
 	case r.HasForecast:
 		add("Forecast at period end", format.Value(kc, r.Forecast)+" ("+format.Percent(r.ForecastProgress)+" progress)")
 	case !p.Ended(now):
