@@ -225,6 +225,8 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 			`<span class="reason">110 where 100.22 was expected by now: 25% of the way, 24&nbsp;pts behind.</span>`,
 			`<span class="reason">34.5% where 35.4% was expected by now: 39% of the way, 10&nbsp;pts behind.</span>`,
 			`<span class="status status-no_data">No data</span><span class="reason">No value recorded yet.</span>`,
+			// A band's forecast says whether it lands inside, not "(100%)".
+			`<span class="muted">(inside the band)</span>`,
 			`<span class="status status-on_track">On track</span>`,
 			`<span class="status status-off_track">Off track</span>`,
 			`<span class="status status-at_risk">At risk</span>`,
