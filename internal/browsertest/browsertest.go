@@ -168,6 +168,8 @@ type Layout struct {
 	// Overflow lists the visible elements that reach past either edge of
 	// the viewport, inside a scrolling box or not.
 	Overflow []Box `json:"overflow"`
+	// Spill lists the table cells whose content is wider than they are.
+	Spill []Box `json:"spill"`
 	// Marked lists the elements matching the selector asked for.
 	Marked []Box `json:"marked"`
 }
@@ -179,7 +181,7 @@ type Layout struct {
 const layoutScript = `<script>
 (function () {
   var vw = document.documentElement.clientWidth;
-  var out = {viewport: vw, scrollWidth: document.documentElement.scrollWidth, overflow: [], marked: []};
+  var out = {viewport: vw, scrollWidth: document.documentElement.scrollWidth, overflow: [], spill: [], marked: []};
   function name(el) {
     var c = typeof el.className === 'string' ? el.className.trim() : '';
     return el.tagName.toLowerCase() + (c ? '.' + c.split(/\s+/).join('.') : '');
@@ -195,6 +197,10 @@ const layoutScript = `<script>
     // A skip link parked off screen until focused is meant to be there.
     if (r.right <= 0 && (st.position === 'absolute' || st.position === 'fixed')) continue;
     if (r.right > vw + 0.5 || r.left < -0.5) out.overflow.push(box(el));
+    // A table cell whose content is wider than the cell spills into its
+    // neighbour or off the screen, even when the cell itself fits (a
+    // visually hidden header cell, a pixel wide, is meant to clip).
+    if ((el.tagName === 'TD' || el.tagName === 'TH') && r.width >= 2 && el.scrollWidth > el.clientWidth + 1) out.spill.push(box(el));
   }
   var marked = document.querySelectorAll(SELECTOR);
   for (var j = 0; j < marked.length; j++) out.marked.push(box(marked[j]));
@@ -320,7 +326,8 @@ func parseLayout(t testing.TB, dom string) Layout {
 }
 
 // CheckFits fails the test for every element that sticks out of the
-// viewport sideways, and for a document wider than the viewport.
+// viewport sideways, every table cell whose content spills out of it, and
+// a document wider than the viewport.
 func CheckFits(t testing.TB, l Layout, w Window) {
 	t.Helper()
 	if l.Viewport != float64(w.Width) {
@@ -331,6 +338,9 @@ func CheckFits(t testing.TB, l Layout, w Window) {
 	}
 	for _, b := range l.Overflow {
 		t.Errorf("%s (%q) spans %.0f..%.0f px, outside the %v px viewport", b.Element, b.Text, b.Left, b.Right, l.Viewport)
+	}
+	for _, b := range l.Spill {
+		t.Errorf("%s (%q, %.0f..%.0f px) has content wider than itself", b.Element, b.Text, b.Left, b.Right)
 	}
 }
 
