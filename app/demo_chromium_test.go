@@ -167,6 +167,22 @@ func TestTheDemoReadsForPeopleInTheBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("the index and a key result page on a phone", func(t *testing.T) {
+		for _, pg := range []struct {
+			name, path, selector string
+			statuses             int
+		}{
+			{"index", "/", "td.kr-status .status, .objective-head .status", 14 + 4},
+			{"keyresult", "/objectives/ship-faster/key_results/time-to-restore", ".objective-head .status", 1},
+		} {
+			shot := filepath.Join(dir, "demo-"+pg.name+"-phone.png")
+			l := browsertest.Measure(t, s.URL+pg.path, pg.selector, shot, browsertest.Phone)
+			browsertest.CheckScreenshot(t, shot, browsertest.Phone)
+			browsertest.CheckFits(t, l, browsertest.Phone)
+			browsertest.CheckOnScreen(t, l, pg.statuses, "statuses")
+		}
+	})
+
 	t.Run("the weekly report", func(t *testing.T) {
 		cfg, err := config.Load(s.ConfigFile)
 		if err != nil {
