@@ -34,7 +34,7 @@ type trendPoint struct {
 const (
 	trendW, trendH = 120, 32 // shown, in CSS pixels
 	trendScale     = 2       // pixels per CSS pixel in the PNG
-	trendSuper     = 3       // subsamples per PNG pixel and axis
+	trendSuper     = 2       // subsamples per PNG pixel and axis
 )
 
 var (
@@ -99,8 +99,10 @@ func (c *canvas) disc(cx, cy, r float64, col color.RGBA) {
 // line draws a line of width 2r from a to b; dash > 0 draws dashes of that
 // length with gaps as long, counted from the start of the line.
 func (c *canvas) line(ax, ay, bx, by, r, dash float64, col color.RGBA) {
-	n := max(1, int(math.Hypot(bx-ax, by-ay)*2))
+	// Discs a quarter of their diameter apart make a line with smooth
+	// edges once the subsamples are averaged.
 	length := math.Hypot(bx-ax, by-ay)
+	n := max(1, int(math.Ceil(length/(r/2))))
 	for i := 0; i <= n; i++ {
 		f := float64(i) / float64(n)
 		if dash > 0 && int(f*length/dash)%2 == 1 {
@@ -185,7 +187,7 @@ func trendPNG(kc *config.KeyResult, p okr.Period, pts []trendPoint) []byte {
 	}
 	var buf bytes.Buffer
 	// Encoding an in-memory RGBA image cannot fail.
-	_ = (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, c.image(trendSuper))
+	_ = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, c.image(trendSuper))
 	return buf.Bytes()
 }
 

@@ -93,3 +93,20 @@ func TestTheTrendTextHasAWeekPerCharacter(t *testing.T) {
 		})
 	}
 }
+
+// One trend image of a key result with a value every day of a quarter,
+// and its text.
+func BenchmarkTrendPNG(b *testing.B) {
+	kr := &config.KeyResult{Engine: okr.KeyResult{Direction: okr.Increase, Baseline: 30, Target: 40}}
+	var pts []trendPoint
+	for d := 0; d < 92; d++ {
+		pts = append(pts, trendPoint{At: q4.Start.AddDate(0, 0, d), Value: 30 + float64(d%7) + float64(d)/20, Filled: d < 46})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(trendPNG(kr, q4, pts)) == 0 {
+			b.Fatal("no image")
+		}
+		_ = trendText(kr, q4, q4.End, pts)
+	}
+}
