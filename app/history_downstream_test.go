@@ -91,7 +91,7 @@ func TestAKeyResultConfiguredTodayHasAForecastAndAWholePeriodTrendRightAfterTheF
 	for _, want := range []string{
 		`aria-label="Trend in 2026-Q4: 47 values, from 273 on Oct 1 to 318.42 on Nov 15. 46 of them were filled in from fake-history records (source jira)."`,
 		`<polyline class="spark-filled"`,
-		`<td class="num">365 <span class="muted">(86%)</span></td>`,
+		`<td class="num kr-forecast" data-label="Forecast">365 <span class="muted">(86%)</span></td>`,
 	} {
 		if !strings.Contains(index, want) {
 			t.Errorf("the index lacks %s", want)

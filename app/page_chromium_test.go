@@ -1,24 +1,19 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/okrd/okrd/internal/testenv"
+	"github.com/okrd/okrd/internal/browsertest"
 	"github.com/okrd/okrd/store"
 )
-
-// chromiumBin is where Debian's chromium package installs the browser.
-const chromiumBin = "/usr/bin/chromium"
 
 // pageConfig has a key result of every kind the page draws differently:
 // increase, decrease, a maintain band with a duration unit, a ratio with a
@@ -192,94 +187,46 @@ func startPageApp(t *testing.T) *testApp {
 	return ta
 }
 
-// chromium runs headless Chromium on url, writes a screenshot to png and
-// returns the DOM after rendering.
-func chromium(t *testing.T, url, png string) string {
+// chromium renders url at the desktop size, checks its screenshot and
+// returns the DOM.
+func chromium(t *testing.T, url, shot string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromiumBin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--hide-scrollbars", "--user-data-dir="+t.TempDir(), "--window-size=1280,2000",
-		"--screenshot="+png, "--dump-dom", url)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %s: %v\n%s", url, err, stderr.String())
-	}
-	return stdout.String()
-}
-
-// checkScreenshot checks that path is a PNG of the window size that is not
-// one flat colour (a blank or failed render).
-func checkScreenshot(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("no screenshot: %v", err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("screenshot %s is not a PNG: %v", path, err)
-	}
-	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 2000 {
-		t.Errorf("screenshot is %dx%d, want 1280x2000", b.Dx(), b.Dy())
-	}
-	if n := distinctColours(img, 50); n < 50 {
-		t.Errorf("screenshot %s has only %d colours: the page looks blank", path, n)
-	}
-	if dir := os.Getenv("OKRD_SCREENSHOT_DIR"); dir != "" {
-		b, _ := os.ReadFile(path)
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(path)), b, 0o644); err != nil {
-			t.Errorf("keeping the screenshot: %v", err)
-		}
-	}
-}
-
-// distinctColours counts the colours of img, stopping at limit.
-func distinctColours(img image.Image, limit int) int {
-	seen := map[[4]uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 2 {
-		for x := b.Min.X; x < b.Max.X; x += 2 {
-			r, g, bl, a := img.At(x, y).RGBA()
-			seen[[4]uint32{r, g, bl, a}] = true
-			if len(seen) >= limit {
-				return len(seen)
-			}
-		}
-	}
-	return len(seen)
-}
-
-func requireChromium(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(chromiumBin); err != nil {
-		testenv.Unavailable(t, "%s not found: install the Debian package chromium (scripts/install-test-deps.sh) to test the page in a browser", chromiumBin)
-	}
+	dom := browsertest.Render(t, url, shot, browsertest.Desktop)
+	browsertest.CheckScreenshot(t, shot, browsertest.Desktop)
+	return dom
 }
 
 func TestThePageRendersInHeadlessChromium(t *testing.T) {
-	requireChromium(t)
+	browsertest.Require(t)
 	ta := startPageApp(t)
 	dir := t.TempDir()
 
 	t.Run("the index shows every objective, status, trend and source", func(t *testing.T) {
 		shot := filepath.Join(dir, "index.png")
 		dom := chromium(t, ta.url+"/", shot)
-		checkScreenshot(t, shot)
 		for _, want := range []string{
 			`<h2 id="obj-grow"><a href="./objectives/grow">Grow the product</a></h2>`,
 			`<h2 id="obj-ship"><a href="./objectives/ship">Ship faster</a></h2>`,
 			`<a href="./objectives/grow/key_results/nps">NPS from 31 to 40</a>`,
 			// nps 36 on track, tickets 110 off track, activation 34.5% at
 			// risk, revenue without a value (see seedPageHistory).
-			`<td class="num">36</td>`,
-			`<td class="num">110</td>`,
-			`<td class="num">34.5%</td>`,
-			`<td class="num">280 ms</td>`,
+			`<td class="num kr-value" data-label="Value">36</td>`,
+			`<td class="num kr-value" data-label="Value">110</td>`,
+			`<td class="num kr-value" data-label="Value">34.5%</td>`,
+			`<td class="num kr-value" data-label="Value">280 ms</td>`,
+			// Chromium writes the no-break spaces that keep a number
+			// with its unit as &nbsp;.
+			`<td class="kr-goal" data-label="Goal">under 300&nbsp;ms</td>`,
+			// Every status that is not green says why: the objective's
+			// names the key result behind it, a key result's the gap
+			// (tickets: 100.22 expected, 120 - 0.4946*40; activation:
+			// 35.4% expected through the milestone, 0.31 + 0.4918*0.09).
+			`<p class="reason reason-off_track">Off track because 'Support tickets per week from 120 to 80' is off track.</p>`,
+			`<span class="reason">110 where 100.22 was expected by now: 25% of the way, 24&nbsp;pts behind.</span>`,
+			`<span class="reason">34.5% where 35.4% was expected by now: 39% of the way, 10&nbsp;pts behind.</span>`,
+			`<span class="status status-no_data">No data</span><span class="reason">No value recorded yet.</span>`,
+			// A band's forecast says whether it lands inside, not "(100%)".
+			`<span class="muted">(inside the band)</span>`,
 			`<span class="status status-on_track">On track</span>`,
 			`<span class="status status-off_track">Off track</span>`,
 			`<span class="status status-at_risk">At risk</span>`,
@@ -287,14 +234,14 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 			`aria-label="Progress 56%, expected by now 49%"`,
 			`<svg class="spark"`,
 			`aria-label="Trend in 2026-Q4: 7 values, from 31 on Oct 1 to 36 on Nov 12."`,
-			`<th scope="row">billing</th><td>fake</td><td><span class="health health-down">Down</span>`,
+			`<th scope="row">billing</th><td data-label="Type">fake</td><td data-label="State"><span class="health health-down">Down</span>`,
 			`HTTP 401 from the billing API: check the token`,
-			`<th scope="row">ci</th><td>fake</td><td><span class="health health-up">Up</span>`,
+			`<th scope="row">ci</th><td data-label="Type">fake</td><td data-label="State"><span class="health health-up">Up</span>`,
 			// The filled-in history is drawn apart and said in words.
 			`aria-label="Trend in 2026-Q4: 47 values, from 273 on Oct 1 to 318.5 on Nov 15. 46 of them were filled in from fake-history records (source tracker)."`,
 			`<polyline class="spark-filled"`,
 			// One value is a dot; no value is no 0% bar.
-			`<td class="progress"><span class="muted">no value yet</span></td>`,
+			`<td class="progress kr-progress" data-label="Progress"><span class="muted">no value yet</span></td>`,
 			`<a href="./objectives/ship/key_results/retention#record">how to record the first value</a>`,
 			`aria-label="One value in 2026-Q4: 6 on Nov 15."`,
 			`<a class="skip" href="#main">Skip to the content</a>`,
@@ -311,7 +258,6 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 	t.Run("a key result page shows its chart, values and check-ins", func(t *testing.T) {
 		shot := filepath.Join(dir, "keyresult.png")
 		dom := chromium(t, ta.url+"/objectives/grow/key_results/activation", shot)
-		checkScreenshot(t, shot)
 		for _, want := range []string{
 			`<h1>Week-1 activation at 40%</h1>`,
 			`<span class="status status-at_risk">At risk</span>`,
@@ -339,7 +285,6 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 	t.Run("a key result page draws the filled-in history apart from the live value", func(t *testing.T) {
 		shot := filepath.Join(dir, "keyresult-filled.png")
 		dom := chromium(t, ta.url+"/objectives/ship/key_results/done", shot)
-		checkScreenshot(t, shot)
 		for _, want := range []string{
 			`<h1>Issues done this quarter</h1>`,
 			`<polyline class="chart-filled" points="`,
@@ -356,7 +301,7 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 		}
 		// The dashed filled-in line is drawn in its own colour, which the
 		// screenshot holds.
-		if !hasColour(t, shot, 0x5b, 0x7f, 0xb5) {
+		if !browsertest.HasColour(decodePNG(t, shot), 0x5b, 0x7f, 0xb5) {
 			t.Errorf("the screenshot has no pixel of the filled-in line's colour #5b7fb5")
 		}
 		if t.Failed() {
@@ -367,7 +312,6 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 	t.Run("a key result page without a value says how to record the first one", func(t *testing.T) {
 		shot := filepath.Join(dir, "keyresult-empty.png")
 		dom := chromium(t, ta.url+"/objectives/ship/key_results/retention", shot)
-		checkScreenshot(t, shot)
 		for _, want := range []string{
 			`<p>No value yet: <a href="#record">how the first one is recorded</a>.</p>`,
 			`<pre><code>okrd checkin ship/retention VALUE --note "where the number comes from"</code></pre>`,
@@ -405,9 +349,7 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 	})
 }
 
-// hasColour reports whether the PNG at path has a pixel of exactly the
-// colour r, g, b.
-func hasColour(t *testing.T, path string, r, g, b uint8) bool {
+func decodePNG(t *testing.T, path string) image.Image {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -418,14 +360,36 @@ func hasColour(t *testing.T, path string, r, g, b uint8) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bounds := img.Bounds()
-	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
-		for x := bounds.Min.X; x < bounds.Max.X; x++ {
-			pr, pg, pb, _ := img.At(x, y).RGBA()
-			if uint8(pr>>8) == r && uint8(pg>>8) == g && uint8(pb>>8) == b {
-				return true
-			}
+	return img
+}
+
+// At a desktop's width and at a phone's, nothing on the page sticks out
+// sideways, and every status is on the first screen width: a phone shows
+// each key result as a card, its status first.
+func TestThePageFitsADesktopAndAPhone(t *testing.T) {
+	browsertest.Require(t)
+	ta := startPageApp(t)
+	dir := t.TempDir()
+	for _, w := range []struct {
+		name string
+		win  browsertest.Window
+	}{{"desktop", browsertest.Desktop}, {"phone", browsertest.Phone}} {
+		for _, pg := range []struct {
+			name, path, selector string
+			statuses             int
+		}{
+			{"index", "/", "td.kr-status .status, .objective-head .status", 8 + 2},
+			{"keyresult", "/objectives/grow/key_results/activation", ".objective-head .status", 1},
+			{"keyresult-filled", "/objectives/ship/key_results/done", ".objective-head .status", 1},
+			{"keyresult-empty", "/objectives/ship/key_results/retention", ".objective-head .status", 1},
+		} {
+			t.Run(pg.name+" on a "+w.name, func(t *testing.T) {
+				shot := filepath.Join(dir, pg.name+"-"+w.name+".png")
+				l := browsertest.Measure(t, ta.url+pg.path, pg.selector, shot, w.win)
+				browsertest.CheckScreenshot(t, shot, w.win)
+				browsertest.CheckFits(t, l, w.win)
+				browsertest.CheckOnScreen(t, l, pg.statuses, "statuses")
+			})
 		}
 	}
-	return false
 }

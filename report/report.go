@@ -11,6 +11,7 @@ package report
 import (
 	"context"
 	"fmt"
+	htmltemplate "html/template"
 	"slices"
 	"sort"
 	"strings"
@@ -111,6 +112,12 @@ type KeyResult struct {
 	// WeekFilled is set when the value compared with was filled in from
 	// the source's records rather than measured.
 	WeekFilled bool
+	// Comment is the latest check-in with a note up to the instant
+	// reported on (nil without one): the owner's commentary.
+	Comment *store.Checkin
+	// trend is the history inside the period up to the instant reported
+	// on, for the trend image and text.
+	trend []trendPoint
 }
 
 // Delivery is the delivery summary: the key results measured by delivery
@@ -178,6 +185,11 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 			if src := cfg.Sources[kc.Source]; src != nil {
 				kr.SourceType = src.Type
 			}
+			for _, v := range vals {
+				if !v.At.Before(oc.Resolved.Start) {
+					kr.trend = append(kr.trend, trendPoint{At: v.At, Value: v.Value, Filled: format.KindOf(v.Origin) == format.KindFilled})
+				}
+			}
 			kr.Now, kr.StaleNow = evaluate(kc, oc.Resolved, pts, ob.At)
 			kr.Week, kr.StaleWeek = evaluate(kc, oc.Resolved, pts, ob.Since)
 			// The value compared with is the last one at or before Since,
@@ -216,6 +228,10 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 			for _, c := range cs {
 				if c.At.After(weekAgo) && !c.At.After(ob.At) {
 					r.Checkins = append(r.Checkins, Checkin{KeyResult: kr, Checkin: c})
+				}
+				// Newest first: the first with a note is the latest word.
+				if kr.Comment == nil && c.Note != "" && !c.At.After(ob.At) {
+					kr.Comment = &c
 				}
 			}
 		}
@@ -313,7 +329,11 @@ func sortedKeys[V any](m map[string]V) []string {
 // Markdown and the HTML say exactly the same thing.
 
 // StatusText is a status in words: "on track".
-func StatusText(s okr.Status) string { return strings.ReplaceAll(string(s), "_", " ") }
+func StatusText(s okr.Status) string { return format.Status(s) }
+
+// green reports whether a status needs no explanation (on track,
+// achieved); the report gives the reason of every other beside it.
+func green(s okr.Status) bool { return s == okr.StatusOnTrack || s == okr.StatusAchieved }
 
 // Day shows the civil date of t in the report's time zone.
 func (r *Report) Day(t time.Time) string { return t.In(r.Location).Format("2006-01-02") }
@@ -344,6 +364,96 @@ func (r *Report) SummaryText() string {
 	return strings.Join(parts, ", ")
 }
 
+// Attention is what needs attention, worst first: the key results at
+// risk, off track or missed, then those without data.
+func (r *Report) Attention() []*KeyResult { return append(slices.Clip(r.AtRisk), r.NoData...) }
+
+// ObjectivesByStatus is the objectives worst first (in configuration
+// order among equals), so that what is at risk leads.
+func (r *Report) ObjectivesByStatus() []*Objective {
+	out := slices.Clone(r.Objectives)
+	slices.SortStableFunc(out, func(a, b *Objective) int { return okr.Severity(b.Now.Status) - okr.Severity(a.Now.Status) })
+	return out
+}
+
+// Change is one thing that changed in the week: a status, or a first value.
+type Change struct {
+	// Objective is set for an objective's change, KeyResult for a key
+	// result's.
+	Objective *Objective
+	KeyResult *KeyResult
+	From, To  okr.Status
+}
+
+// Title is what changed: the key result's title, or the objective's.
+func (c Change) Title() string {
+	if c.KeyResult != nil {
+		return c.KeyResult.Title()
+	}
+	return c.Objective.Config.Title
+}
+
+// Text says the change in words: "on track, was at risk a week before;
+// -12 h (from 3.5 d)".
+func (c Change) Text() string {
+	since := "a week before"
+	o := c.Objective
+	if c.KeyResult != nil {
+		o = c.KeyResult.Objective
+	}
+	if o.SinceStart {
+		since = "at the period start"
+	}
+	s := StatusText(c.To) + ", was " + StatusText(c.From) + " " + since
+	if k := c.KeyResult; k != nil {
+		switch ch := k.Change(); ch {
+		case "–", "unchanged":
+		case "first value":
+			s += "; first value " + k.Value()
+		default:
+			s += "; " + ch
+		}
+		if !green(c.To) {
+			s += "; " + k.Why()
+		}
+	} else if !green(c.To) {
+		s += "; " + o.Reason()
+	}
+	return s
+}
+
+// Changes is what changed in the week, computed from the history: the
+// statuses that differ from a week before (or the period start), worse
+// ones first, objectives before their key results.
+func (r *Report) Changes() []Change {
+	var out []Change
+	for _, o := range r.Objectives {
+		if o.Now.Status != o.Week.Status {
+			out = append(out, Change{Objective: o, From: o.Week.Status, To: o.Now.Status})
+		}
+		for _, k := range o.KeyResults {
+			if k.Now.Status != k.Week.Status {
+				out = append(out, Change{KeyResult: k, From: k.Week.Status, To: k.Now.Status})
+			}
+		}
+	}
+	// Got worse before got better: a status that rose in severity first,
+	// the worst new status first among those.
+	worse := func(c Change) bool {
+		return c.To == okr.StatusNoData || (c.From != okr.StatusNoData && okr.Severity(c.To) > okr.Severity(c.From))
+	}
+	slices.SortStableFunc(out, func(a, b Change) int {
+		if wa, wb := worse(a), worse(b); wa != wb {
+			if wa {
+				return -1
+			}
+			return 1
+		}
+		return okr.Severity(b.To) - okr.Severity(a.To)
+	})
+	return out
+}
+
 // Headline is the objective's state in one line: its progress against a
 // week before (or the period start, in its first week) and its status, or
 // its final score once the period is over.
@@ -372,6 +482,36 @@ func (o *Objective) Headline() string {
 		fmt.Fprintf(&b, "; final score %.1f", o.Now.Score)
 	}
 	return b.String() + "."
+}
+
+// Reason says why the objective has its status (format.RollupReason):
+// "off track because 'Week-1 activation at 40%' is off track".
+func (o *Objective) Reason() string {
+	krs := make([]format.KeyResultStatus, len(o.KeyResults))
+	for i, k := range o.KeyResults {
+		krs[i] = format.KeyResultStatus{Title: k.Title(), Status: k.Now.Status}
+	}
+	return format.RollupReason(o.Now.Status, krs)
+}
+
+// ByStatus is the objective's key results worst first (in configuration
+// order among equals).
+func (o *Objective) ByStatus() []*KeyResult {
+	out := slices.Clone(o.KeyResults)
+	slices.SortStableFunc(out, func(a, b *KeyResult) int { return okr.Severity(b.Now.Status) - okr.Severity(a.Now.Status) })
+	return out
+}
+
+// Comments are the latest notes of the objective's key results, in the
+// order of ByStatus.
+func (o *Objective) Comments() []*KeyResult {
+	var out []*KeyResult
+	for _, k := range o.ByStatus() {
+		if k.Comment != nil {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // WeekAgo is the date the objective is compared with: a week before its
@@ -413,7 +553,7 @@ func (k *KeyResult) Value() string {
 	return s
 }
 
-// Change says how the value moved in the week: "+2 (34 to 36)", "first
+// Change says how the value moved in the week: "+2 (from 34)", "first
 // value", "unchanged".
 func (k *KeyResult) Change() string {
 	switch {
@@ -427,18 +567,10 @@ func (k *KeyResult) Change() string {
 	return format.Delta(k.Config, k.Week.Value, k.Now.Value) + " (from " + format.Value(k.Config, k.Week.Value) + ")"
 }
 
-// Progress is the progress against where it should be by now.
-func (k *KeyResult) Progress() string {
-	if k.Config.Engine.Direction == okr.Maintain {
-		if k.Now.Progress >= 1 {
-			return "inside the band"
-		}
-		if k.Now.HasValue {
-			return "outside the band"
-		}
-		return "–"
-	}
-	return format.Percent(k.Now.Progress) + " (expected " + format.Percent(k.Now.Expected) + ")"
+// Why says why the key result has its status (format.Reason): "32.0%
+// where 35.5% was expected by now: 11% of the way, 38 pts behind".
+func (k *KeyResult) Why() string {
+	return format.Reason(k.Config, k.Objective.Config.Resolved, k.Now, k.StaleNow)
 }
 
 // Status is the status, with the one of a week before when it changed.
@@ -454,13 +586,7 @@ func (k *KeyResult) Status() string {
 func (k *KeyResult) StatusChanged() bool { return k.Now.Status != k.Week.Status }
 
 // Goal says what the key result aims for.
-func (k *KeyResult) Goal() string {
-	e := k.Config.Engine
-	if e.Direction == okr.Maintain {
-		return "between " + format.Value(k.Config, e.Min) + " and " + format.Value(k.Config, e.Max)
-	}
-	return "from " + format.Value(k.Config, e.Baseline) + " to " + format.Value(k.Config, e.Target)
-}
+func (k *KeyResult) Goal() string { return format.Goal(k.Config) }
 
 // Forecast is where the trend lands at the period end (nothing once the
 // period is over: the numbers are final).
@@ -468,32 +594,75 @@ func (k *KeyResult) Forecast() string {
 	if !k.Now.HasForecast || k.Objective.Ended {
 		return "–"
 	}
-	return format.Value(k.Config, k.Now.Forecast) + " (" + format.Percent(k.Now.ForecastProgress) + ")"
+	return format.Value(k.Config, k.Now.Forecast) + " (" + forecastShare(k.Config, k.Now) + ")"
 }
 
-// Risk explains a key result at risk in one sentence: where it is, where
-// it should be, and where its trend lands.
+// forecastShare is how far the forecast gets: "68%" of the way, or, for
+// a band, whether it lands inside it (its progress is 0 or 1, which as a
+// percentage would say nothing).
+func forecastShare(kc *config.KeyResult, r okr.Result) string {
+	if kc.Engine.Direction != okr.Maintain {
+		return format.Percent(r.ForecastProgress)
+	}
+	if r.ForecastProgress >= 1 {
+		return "inside the band"
+	}
+	return "outside the band"
+}
+
+// Risk explains a key result that needs attention in one sentence: why
+// it has its status, and where its trend lands.
 func (k *KeyResult) Risk() string {
 	var b strings.Builder
-	e, r := k.Config.Engine, k.Now
-	if e.Direction == okr.Maintain {
-		fmt.Fprintf(&b, "%s at %s, outside %s", StatusText(r.Status), format.Value(k.Config, r.Value), k.Goal())
-	} else {
-		expected := e.Baseline + r.Expected*(e.Target-e.Baseline)
-		fmt.Fprintf(&b, "%s at %s (%s progress) where %s was expected by now, on the way %s",
-			StatusText(r.Status), format.Value(k.Config, r.Value), format.Percent(r.Progress), format.Value(k.Config, expected), k.Goal())
-	}
+	r := k.Now
+	b.WriteString(k.Why())
 	end := k.Objective.Config.Resolved.End.Add(-time.Nanosecond)
+	day := end.In(k.Objective.Config.Resolved.Start.Location()).Format("2006-01-02")
 	switch {
+	case !r.HasValue || k.StaleNow:
 	case k.Objective.Ended:
-		fmt.Fprintf(&b, "; the period ended on %s", end.In(k.Objective.Config.Resolved.Start.Location()).Format("2006-01-02"))
+		fmt.Fprintf(&b, "; the period ended on %s", day)
+	case r.HasForecast && k.Config.Engine.Direction == okr.Maintain:
+		fmt.Fprintf(&b, "; the trend forecasts %s by %s (%s)", format.Value(k.Config, r.Forecast), day, forecastShare(k.Config, r))
 	case r.HasForecast:
-		fmt.Fprintf(&b, "; the trend forecasts %s by %s (%s of the way)", format.Value(k.Config, r.Forecast),
-			end.In(k.Objective.Config.Resolved.Start.Location()).Format("2006-01-02"), format.Percent(r.ForecastProgress))
+		fmt.Fprintf(&b, "; the trend forecasts %s by %s (%s of the way)", format.Value(k.Config, r.Forecast), day, format.Percent(r.ForecastProgress))
 	default:
 		b.WriteString("; no forecast yet (it needs 3 values spanning a day in the period)")
 	}
 	return b.String() + "."
+}
+
+// TrendImage is the trend of the period so far as a PNG in a data: URI
+// ("" without values).
+func (k *KeyResult) TrendImage() htmltemplate.URL {
+	if len(k.trend) == 0 {
+		return ""
+	}
+	// The URI is built here from the PNG's bytes alone: nothing from the
+	// configuration or a check-in is in it.
+	return htmltemplate.URL(dataURI(trendPNG(k.Config, k.Objective.Config.Resolved, k.trend)))
+}
+
+// TrendText is the trend as block characters, a week each ("▁▂▃▅").
+func (k *KeyResult) TrendText() string {
+	return trendText(k.Config, k.Objective.Config.Resolved, k.Objective.At, k.trend)
+}
+
+// TrendAlt is the trend in words, the text alternative of the image:
+// "Trend in 2026-Q4: 47 values, from 31 on Oct 1 to 37 on Nov 14."
+func (k *KeyResult) TrendAlt() string {
+	p, loc := k.Objective.Config.Resolved, k.Objective.Config.Resolved.Start.Location()
+	switch n := len(k.trend); n {
+	case 0:
+		return "No values in " + p.Name + "."
+	case 1:
+		v := k.trend[0]
+		return "One value in " + p.Name + ": " + format.Value(k.Config, v.Value) + " on " + v.At.In(loc).Format("Jan 2") + "."
+	default:
+		first, last := k.trend[0], k.trend[n-1]
+		return fmt.Sprintf("Trend in %s: %d values, from %s on %s to %s on %s.", p.Name, n,
+			format.Value(k.Config, first.Value), first.At.In(loc).Format("Jan 2"), format.Value(k.Config, last.Value), last.At.In(loc).Format("Jan 2"))
+	}
 }
 
 // SourceText names where the value comes from.

@@ -55,9 +55,9 @@ func loadConfig(t *testing.T) *config.Config {
 //	  progress 0.0239/0.09 = 0.266, 27%).
 //	lead-time (4 d to 2 d, from gh): 3 d now, 86400/172800 = 0.5, gap
 //	  +0.005: on track; 3.5 d before, 0.25, gap -0.168: at risk. Change
-//	  259200-302400 = -43200 s = -12.0 h. The points fall by 2160 s a day;
+//	  259200-302400 = -43200 s = -12 h. The points fall by 2160 s a day;
 //	  Jan 1 00:00 is 47.625 days after Nov 14 09:00, so the forecast is
-//	  259200 - 102870 = 156330 s = 43.4 h (progress clamped to 1).
+//	  259200 - 102870 = 156330 s = 43.4 h, "43 h" (progress clamped to 1).
 //	uptime (99.5% to 100%, stale after 72h): 99.7% on Nov 7 12:00 is 8
 //	  days old now (stale, so no data) and 1 day old a week before (inside
 //	  the band: on track).
@@ -181,7 +181,7 @@ func TestTheReportEvaluatesNowAndAWeekBefore(t *testing.T) {
 		{"nps rose from 34 to 37 and stays on track", grow.KeyResults[0], okr.StatusOnTrack, okr.StatusOnTrack, 37, "+3 (from 34)"},
 		{"tickets fell from 112 to 106 and came back to at risk", grow.KeyResults[1], okr.StatusAtRisk, okr.StatusOffTrack, 106, "-6 (from 112)"},
 		{"activation crept from 31.5% to 32%", grow.KeyResults[2], okr.StatusOffTrack, okr.StatusOffTrack, 0.32, "+0.5 pts (from 31.5%)"},
-		{"lead time fell by 12 hours to 3 days", ship.KeyResults[0], okr.StatusOnTrack, okr.StatusAtRisk, 259200, "-12.0 h (from 3.5 d)"},
+		{"lead time fell by 12 hours to 3 days", ship.KeyResults[0], okr.StatusOnTrack, okr.StatusAtRisk, 259200, "-12 h (from 3.5 d)"},
 		{"uptime went stale", ship.KeyResults[1], okr.StatusNoData, okr.StatusOnTrack, 0.997, "unchanged"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -321,21 +321,21 @@ func TestWithFilledInHistoryTheChangeComparesWithTheValueAWeekBefore(t *testing.
 	}{
 		// A week before Nov 15 12:00, the last value is the one filled in
 		// at midnight on Nov 8 (day 38): 345600 - 76000 = 269600 s (3.1
-		// d); now 255000 s: -14600 s = -4.1 h. Progress now (345600 -
+		// d); now 255000 s: -14600 s = -4 h 3 min. Progress now (345600 -
 		// 255000)/172800 = 0.524; a week before 0.4398 (44%), against
 		// 0.4185 expected: on track both times. The ship objective also
 		// has uptime, without values: (0.524 + 0)/2 = 0.26 now, (0.4398 +
 		// 0)/2 = 0.22 before.
 		{"mid-period the change is against the value filled in a week before",
-			now, at(11, 15, 11), 255000, true, "-4.1 h (from 3.1 d)", "Progress 26% (+4 pts since 2026-11-08)", []string{"gh"}},
+			now, at(11, 15, 11), 255000, true, "-4 h 3 min (from 3.1 d)", "Progress 26% (+4 pts since 2026-11-08)", []string{"gh"}},
 		{"without the filled-in history the same key result reads first value",
 			now, at(11, 15, 11), 255000, false, "first value", "Progress 26% (+26 pts since 2026-11-08)", nil},
 		// Two and a half days into the period there is no week before: the
-		// change is against the value at the period start, 345600 s (4.0
-		// d); now 330000 s: -15600 s = -4.3 h. Progress 15600/172800 =
+		// change is against the value at the period start, 345600 s (4
+		// d); now 330000 s: -15600 s = -4 h 20 min. Progress 15600/172800 =
 		// 0.09, so the objective's is 0.045 (5%), from 0.
 		{"in the period's first week the change is against the period start",
-			at(10, 3, 12), at(10, 3, 11), 330000, true, "-4.3 h (from 4.0 d)", "Progress 5% (+5 pts since the period start on 2026-10-01)", []string{"gh"}},
+			at(10, 3, 12), at(10, 3, 11), 330000, true, "-4 h 20 min (from 4 d)", "Progress 5% (+5 pts since the period start on 2026-10-01)", []string{"gh"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := seedLeadTime(t, tc.now, tc.liveAt, tc.live, tc.filled)
@@ -383,5 +383,117 @@ func TestWithFilledInHistoryTheChangeComparesWithTheValueAWeekBefore(t *testing.
 				t.Errorf("without filled-in values the report says %q", note)
 			}
 		})
+	}
+}
+
+func TestWhatNeedsAttentionComesFirst(t *testing.T) {
+	r, err := Build(context.Background(), Options{Config: loadConfig(t), Store: seed(t), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Off track before at risk before no data; the objectives and their
+	// key results worst first, configuration order among equals.
+	if got := strings.Join(krIDs(r.Attention()), ","); got != "grow/activation,grow/tickets,ship/uptime" {
+		t.Errorf("attention: %s", got)
+	}
+	var obs []string
+	for _, o := range r.ObjectivesByStatus() {
+		obs = append(obs, o.Config.ID+":"+strings.Join(krIDs(o.ByStatus()), ","))
+	}
+	if got := strings.Join(obs, " "); got != "grow:grow/activation,grow/tickets,grow/nps ship:ship/lead-time,ship/uptime" {
+		t.Errorf("objectives: %s", got)
+	}
+	var md bytes.Buffer
+	if err := r.Markdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if a, o := strings.Index(md.String(), "## Needs attention"), strings.Index(md.String(), "## Objectives"); a < 0 || a > o {
+		t.Errorf("what needs attention is not before the objectives:\n%s", md.String())
+	}
+}
+
+func TestEveryStatusHasItsReason(t *testing.T) {
+	r, err := Build(context.Background(), Options{Config: loadConfig(t), Store: seed(t), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grow, ship := r.Objectives[0], r.Objectives[1]
+	for _, tc := range []struct{ name, got, want string }{
+		// activation: expected 0.31 + 0.4946*0.09 = 35.5%, progress
+		// 0.111, gap -0.383.
+		{"an off-track key result", grow.KeyResults[2].Why(), "32.0% where 35.5% was expected by now: 11% of the way, 38 pts behind"},
+		{"an objective off track because of one key result", grow.Reason(), "off track because 'Week-1 activation at 40%' is off track"},
+		{"a stale key result", ship.KeyResults[1].Why(), "the latest value, 99.7% on 2026-11-07, is older than 3 d (stale_after), so it no longer counts"},
+		{"an objective whose key result has no data", ship.Reason(), "on track: every key result with a current value is on track; 'Checkout availability' has no data and does not count"},
+		{"a key result at risk, with its forecast", grow.KeyResults[1].Risk(),
+			"106 where 100.22 was expected by now: 35% of the way, 14 pts behind; the trend forecasts 92.91 by 2026-12-31 (68% of the way)."},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s:\n  %q, want\n  %q", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+func TestWhatChangedComesFromTheHistory(t *testing.T) {
+	r, err := Build(context.Background(), Options{Config: loadConfig(t), Store: seed(t), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range r.Changes() {
+		got = append(got, c.Title()+": "+c.Text())
+	}
+	// Worse first (uptime went stale), then better, the worst new status
+	// first: tickets at risk, then the on-track ones.
+	want := []string{
+		"Checkout availability: no data, was on track a week before; the latest value, 99.7% on 2026-11-07, is older than 3 d (stale_after), so it no longer counts",
+		"Support tickets | per week: at risk, was off track a week before; -6 (from 112); 106 where 100.22 was expected by now: 35% of the way, 14 pts behind",
+		"Ship faster: on track, was at risk a week before",
+		"Lead time for changes under 2 days: on track, was at risk a week before; -12 h (from 3.5 d)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("changes:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func TestTheLatestNoteIsTheCommentary(t *testing.T) {
+	r, err := Build(context.Background(), Options{Config: loadConfig(t), Store: seed(t), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grow := r.Objectives[0]
+	// nps: the newest check-in with a note; the one of Nov 14 has it.
+	if c := grow.KeyResults[0].Comment; c == nil || c.Note != "in-app survey,\nn=380" {
+		t.Errorf("nps commentary %+v", c)
+	}
+	// activation has no check-ins: no commentary.
+	if c := grow.KeyResults[2].Comment; c != nil {
+		t.Errorf("activation commentary %+v", c)
+	}
+	// 2026-Q3 ended on Oct 1: the note of Oct 10 came after it.
+	past, err := Build(context.Background(), Options{Config: loadConfig(t), Store: seed(t), Now: now, Period: "2026-Q3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := past.Objectives[0].KeyResults[0].Comment; c == nil || c.Note != "two more signed, contracts pending" {
+		t.Errorf("partners commentary %+v", c)
+	}
+}
+
+func TestABandsForecastSaysWhetherItLandsInside(t *testing.T) {
+	cfg := loadConfig(t)
+	ob := &Objective{Config: cfg.Objective("ship")}
+	uptime := cfg.Objective("ship").KeyResult("uptime")
+	for _, tc := range []struct {
+		r    okr.Result
+		want string
+	}{
+		{okr.Result{HasValue: true, Value: 0.992, HasForecast: true, Forecast: 0.99, ForecastProgress: 0}, "99.0% (outside the band)"},
+		{okr.Result{HasValue: true, Value: 0.992, HasForecast: true, Forecast: 0.997, ForecastProgress: 1}, "99.7% (inside the band)"},
+	} {
+		k := &KeyResult{Objective: ob, Config: uptime, Now: tc.r}
+		if got := k.Forecast(); got != tc.want {
+			t.Errorf("forecast %q, want %q", got, tc.want)
+		}
 	}
 }

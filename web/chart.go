@@ -323,23 +323,6 @@ func filledShare(filled, n int, filledFrom string) string {
 	}
 }
 
-// niceStep is a round step (1, 2 or 5 times a power of ten) that cuts
-// span into about n intervals.
-func niceStep(span float64, n int) float64 {
-	raw := span / float64(n)
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	switch f := raw / mag; {
-	case f <= 1:
-		return mag
-	case f <= 2:
-		return 2 * mag
-	case f <= 5:
-		return 5 * mag
-	default:
-		return 10 * mag
-	}
-}
-
 // newChart draws the history of a key result over its period. history is
 // the values inside the period up to now, sorted by time; filledFrom says
 // where its filled-in values come from.
@@ -368,16 +351,16 @@ func newChart(kr *config.KeyResult, r okr.Result, p okr.Period, now time.Time, h
 		lo = math.Min(lo, math.Max(r.Forecast, lo-slack))
 		hi = math.Max(hi, math.Min(r.Forecast, hi+slack))
 	}
-	step := niceStep(hi-lo, 5)
-	lo, hi = math.Floor(lo/step)*step, math.Ceil(hi/step)*step
-	var yvals []float64
-	var labels []string
+	// One unit for the whole axis, chosen from its range: every tick of
+	// a lead time of days is in days.
+	ax := format.NewAxis(kr, lo, hi)
+	yvals := ax.Ticks(lo, hi, 5)
+	lo, hi = yvals[0], yvals[len(yvals)-1]
+	labels := make([]string, len(yvals))
 	longest := 0
-	for v := lo; v <= hi+step/2; v += step {
-		v := math.Round(v/step) * step // no 0.30000000000000004
-		l := axisLabel(kr, v)
-		yvals, labels = append(yvals, v), append(labels, l)
-		longest = max(longest, utf8.RuneCountInString(l))
+	for i, v := range yvals {
+		labels[i] = ax.Label(v)
+		longest = max(longest, utf8.RuneCountInString(labels[i]))
 	}
 	// The left margin fits the longest label: about 7 user units a
 	// character at the labels' 12px, plus the gap to the axis.
@@ -498,10 +481,10 @@ func newChart(kr *config.KeyResult, r okr.Result, p okr.Period, now time.Time, h
 		d.WriteString(". ")
 	}
 	if e := kr.Engine; e.Direction == okr.Maintain {
-		fmt.Fprintf(&d, "The value should stay between %s and %s. ", format.Value(kr, e.Min), format.Value(kr, e.Max))
+		fmt.Fprintf(&d, "The value should stay %s. ", format.Goal(kr))
 	} else {
 		fmt.Fprintf(&d, "Expected by now: %s, on the way from %s to %s by %s. ",
-			format.Value(kr, e.Baseline+r.Expected*(e.Target-e.Baseline)), format.Value(kr, e.Baseline), format.Value(kr, e.Target),
+			format.Value(kr, format.ExpectedValue(kr, r.Expected)), format.Value(kr, e.Baseline), format.Value(kr, e.Target),
 			p.End.Add(-time.Nanosecond).In(loc).Format("Jan 2"))
 	}
 	if r.HasForecast {
@@ -509,31 +492,6 @@ func newChart(kr *config.KeyResult, r okr.Result, p okr.Period, now time.Time, h
 	}
 	c.Desc = strings.TrimSpace(d.String())
 	return c
-}
-
-// axisLabel is a value on the y axis: counts and amounts of money from ten
-// thousand on are shortened (250k EUR, 1.5M), other units read as
-// everywhere else.
-func axisLabel(kr *config.KeyResult, v float64) string {
-	if kr.Unit != "" && kr.Unit != "count" && kr.Unit != "currency" {
-		return format.Value(kr, v)
-	}
-	a := math.Abs(v)
-	var s string
-	switch {
-	case a >= 1e9:
-		s = strconv.FormatFloat(math.Round(v/1e9*1000)/1000, 'f', -1, 64) + "B"
-	case a >= 1e6:
-		s = strconv.FormatFloat(math.Round(v/1e6*1000)/1000, 'f', -1, 64) + "M"
-	case a >= 1e4:
-		s = strconv.FormatFloat(math.Round(v/1e3*1000)/1000, 'f', -1, 64) + "k"
-	default:
-		return format.Value(kr, v)
-	}
-	if kr.Unit == "currency" && kr.Currency != "" {
-		s += " " + kr.Currency
-	}
-	return s
 }
 
 // timeTicks labels the time axis: the first of each month for periods

@@ -78,23 +78,6 @@ func TestTheExpectedPathTurnsAtMilestones(t *testing.T) {
 	}
 }
 
-func TestNiceStepIsOneTwoOrFiveTimesAPowerOfTen(t *testing.T) {
-	for _, tc := range []struct {
-		span float64
-		want float64
-	}{
-		{9, 2},       // 9/5 = 1.8 -> 2
-		{10, 2},      // 2 -> 2
-		{0.09, 0.02}, // 0.018 -> 0.02
-		{40, 10},     // 8 -> 10
-		{172800, 50000},
-	} {
-		if got := niceStep(tc.span, 5); got != tc.want {
-			t.Errorf("niceStep(%v) = %v, want %v", tc.span, got, tc.want)
-		}
-	}
-}
-
 func TestAWildForecastIsClippedAtThePlotEdge(t *testing.T) {
 	kr := &config.KeyResult{Title: "NPS", Engine: okr.KeyResult{Direction: okr.Increase, Baseline: 30, Target: 40}}
 	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
@@ -133,25 +116,29 @@ func TestTimeTicksFollowThePeriodLength(t *testing.T) {
 	}
 }
 
-func TestAxisLabelsShortenLargeNumbers(t *testing.T) {
-	eur := &config.KeyResult{Unit: "currency", Currency: "EUR"}
-	count := &config.KeyResult{}
-	ratio := &config.KeyResult{Unit: "ratio"}
-	for _, tc := range []struct {
-		kr   *config.KeyResult
-		v    float64
-		want string
-	}{
-		{eur, 250000, "250k EUR"},
-		{eur, 9000, "9000 EUR"},
-		{count, 1500000, "1.5M"},
-		{count, 1.2e9, "1.2B"},
-		{count, 0.3 * 1e6 * 4, "1.2M"},
-		{ratio, 0.35, "35.0%"},
-	} {
-		if got := axisLabel(tc.kr, tc.v); got != tc.want {
-			t.Errorf("axisLabel(%v) = %q, want %q", tc.v, got, tc.want)
-		}
+func TestTheYAxisOfAChartHasOneUnit(t *testing.T) {
+	// A lead time from 4 d to 2 d whose values went down to 41.7 h: every
+	// tick is in days, none in hours.
+	kr := &config.KeyResult{Title: "Lead time", Unit: "duration", Engine: okr.KeyResult{Direction: okr.Decrease, Baseline: 345600, Target: 172800}}
+	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	hist := []sample{{Point: okr.Point{At: q4.Start, Value: 4.1 * 86400}}, {Point: okr.Point{At: now, Value: 41.7 * 3600}}}
+	c := newChart(kr, okr.Result{}, q4, now, hist, time.UTC, "")
+	var labels []string
+	for _, tk := range c.YTicks {
+		labels = append(labels, tk.Label)
+	}
+	if got := strings.Join(labels, ","); got != "1.5 d,2.0 d,2.5 d,3.0 d,3.5 d,4.0 d,4.5 d" {
+		t.Errorf("y axis %s", got)
+	}
+	// Money from ten thousand on is shortened on every tick.
+	eur := &config.KeyResult{Title: "Revenue", Unit: "currency", Currency: "EUR", Engine: okr.KeyResult{Direction: okr.Increase, Baseline: 9000, Target: 20000}}
+	c = newChart(eur, okr.Result{}, q4, now, nil, time.UTC, "")
+	labels = nil
+	for _, tk := range c.YTicks {
+		labels = append(labels, tk.Label)
+	}
+	if got := strings.Join(labels, ","); got != "5k EUR,10k EUR,15k EUR,20k EUR" {
+		t.Errorf("y axis %s", got)
 	}
 }
 

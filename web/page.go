@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,7 +50,28 @@ var funcs = template.FuncMap{
 	"sub":          func(a, b float64) float64 { return round2(a - b) },
 	"plotRight":    func(c *chart) float64 { return round2(c.Plot.X + c.Plot.W) },
 	"plotBottom":   func(c *chart) float64 { return round2(c.Plot.Y + c.Plot.H) },
+	"green":        green,
+	"sentence":     format.Sentence,
+	"glue":         glue,
 }
+
+// Quantities in running text ("from 4 d to 2 d", "1 h 58 min where ...")
+// must not break between a number and its unit in a narrow column.
+var (
+	numberUnit   = regexp.MustCompile(`(\d) (ms|s|min|h|d|pts?|per day|lines|points|[A-Z]{3})\b`)
+	compoundUnit = regexp.MustCompile(`\b(h|min) (\d)`)
+)
+
+// glue joins each number in s to its unit with no-break spaces.
+func glue(s string) string {
+	s = numberUnit.ReplaceAllString(s, "$1\u00a0$2")
+	s = compoundUnit.ReplaceAllString(s, "$1\u00a0$2")
+	return strings.ReplaceAll(s, "per day", "per\u00a0day")
+}
+
+// green reports whether a status needs no explanation: on track or
+// achieved. Every other status is shown with its reason.
+func green(s okr.Status) bool { return s == okr.StatusOnTrack || s == okr.StatusAchieved }
 
 // bar is a progress bar: the fill is the progress, the mark the expected
 // progress. Label is its text alternative.
@@ -188,10 +210,12 @@ type objectiveView struct {
 	Owner, Team, Period    string
 	URL                    string
 	Status                 okr.Status
-	Progress               float64
-	HasScore               bool
-	Score                  float64
-	KeyResults             []*krView
+	// Reason says why the objective has its status (format.ObjectiveReason).
+	Reason     string
+	Progress   float64
+	HasScore   bool
+	Score      float64
+	KeyResults []*krView
 }
 
 type krView struct {
@@ -200,7 +224,9 @@ type krView struct {
 	Result         okr.Result
 	Stale          bool
 	Goal           string
-	Spark          *sparkline
+	// Reason says why the key result has its status (format.KeyResultReason).
+	Reason string
+	Spark  *sparkline
 	// Manual is set for a key result measured by check-ins: without a
 	// value, the index points to how to record its first one.
 	Manual bool
@@ -247,13 +273,7 @@ func (h *Handler) location() *time.Location {
 }
 
 // goal says in words what a key result aims for.
-func goal(kr *config.KeyResult) string {
-	e := kr.Engine
-	if e.Direction == okr.Maintain {
-		return "between " + format.Value(kr, e.Min) + " and " + format.Value(kr, e.Max)
-	}
-	return "from " + format.Value(kr, e.Baseline) + " to " + format.Value(kr, e.Target)
-}
+func goal(kr *config.KeyResult) string { return format.Goal(kr) }
 
 func krURL(root string, kr *snapshot.KeyResult) string {
 	return root + "objectives/" + pathEscape(kr.Objective.ID) + "/key_results/" + pathEscape(kr.Config.ID)
@@ -342,11 +362,11 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request, s *snapshot.Snap
 		ov := &objectiveView{
 			ID: o.Config.ID, Title: o.Config.Title, Description: o.Config.Description, Owner: o.Config.Owner, Team: o.Config.Team,
 			Period: o.Config.Resolved.Name, URL: objURL(root, o.Config.ID), Status: o.Result.Status, Progress: o.Result.Progress,
-			HasScore: o.Result.HasScore, Score: o.Result.Score,
+			HasScore: o.Result.HasScore, Score: o.Result.Score, Reason: format.ObjectiveReason(o),
 		}
 		for _, kr := range o.KeyResults {
 			kv := &krView{ID: kr.Config.ID, Title: kr.Config.Title, URL: krURL(root, kr), Config: kr.Config, Result: kr.Result,
-				Stale: kr.Stale, Goal: goal(kr.Config), Manual: h.manual(kr.Config)}
+				Stale: kr.Stale, Goal: goal(kr.Config), Reason: format.KeyResultReason(kr), Manual: h.manual(kr.Config)}
 			if !sparkErr {
 				pts, err := h.periodPoints(r.Context(), o.Config, kr.Config, s.EvaluatedAt)
 				if err != nil {
@@ -622,9 +642,10 @@ func (h *Handler) keyResultPage(w http.ResponseWriter, r *http.Request) {
 		view:         view{Root: root, Title: kc.Title, Now: tf.at(s.EvaluatedAt)},
 		Objective:    o,
 		ObjectiveURL: objURL(root, o.Config.ID),
-		KR:           &krView{ID: kc.ID, Title: kc.Title, URL: krURL(root, kr), Config: kc, Result: res, Stale: kr.Stale, Goal: goal(kc)},
-		HistoryURL:   root + "api/v1/objectives/" + pathEscape(o.Config.ID) + "/key_results/" + pathEscape(kc.ID) + "/history",
-		CheckinsURL:  root + "api/v1/objectives/" + pathEscape(o.Config.ID) + "/key_results/" + pathEscape(kc.ID) + "/checkins",
+		KR: &krView{ID: kc.ID, Title: kc.Title, URL: krURL(root, kr), Config: kc, Result: res, Stale: kr.Stale, Goal: goal(kc),
+			Reason: format.KeyResultReason(kr)},
+		HistoryURL:  root + "api/v1/objectives/" + pathEscape(o.Config.ID) + "/key_results/" + pathEscape(kc.ID) + "/history",
+		CheckinsURL: root + "api/v1/objectives/" + pathEscape(o.Config.ID) + "/key_results/" + pathEscape(kc.ID) + "/checkins",
 	}
 	v.Facts = h.facts(kr, p, s.EvaluatedAt, tf)
 
@@ -737,7 +758,7 @@ func (h *Handler) facts(kr *snapshot.KeyResult, p okr.Period, now time.Time, tf 
 	if r.HasValue {
 		d := format.Value(kc, r.Value) + ", recorded " + tf.at(r.ValueAt) + " (" + ago(now.Sub(r.ValueAt)) + ")"
 		if kr.Stale {
-			d += "; stale: older than " + time.Duration(kc.StaleAfter).String() + ", so the status is no data"
+			d += "; stale: older than " + format.Span(time.Duration(kc.StaleAfter)) + ", so the status is no data"
 		}
 		add("Current value", d)
 	} else {
@@ -750,16 +771,18 @@ func (h *Handler) facts(kr *snapshot.KeyResult, p okr.Period, now time.Time, tf 
 	case !r.HasValue:
 		// No value is not 0% progress: nothing is known yet.
 		add("Progress", "none without a value; expected by now "+format.Percent(r.Expected))
-		e := kc.Engine
-		add("Expected value by now", format.Value(kc, e.Baseline+r.Expected*(e.Target-e.Baseline)))
+		add("Expected value by now", format.Value(kc, format.ExpectedValue(kc, r.Expected)))
 	case kc.Engine.Direction == okr.Maintain:
 		add("Progress", format.Percent(r.Progress)+" (1 inside the band, 0 outside)")
 	default:
 		add("Progress", format.Percent(r.Progress)+"; expected by now "+format.Percent(r.Expected)+"; gap "+format.Points(r.Expected, r.Progress))
-		e := kc.Engine
-		add("Expected value by now", format.Value(kc, e.Baseline+r.Expected*(e.Target-e.Baseline)))
+		add("Expected value by now", format.Value(kc, format.ExpectedValue(kc, r.Expected)))
 	}
 	switch {
+	case r.HasForecast && kc.Engine.Direction == okr.Maintain && r.ForecastProgress >= 1:
+		add("Forecast at period end", format.Value(kc, r.Forecast)+" (inside the band)")
+	case r.HasForecast && kc.Engine.Direction == okr.Maintain:
+		add("Forecast at period end", format.Value(kc, r.Forecast)+" (outside the band)")
 	case r.HasForecast:
 		add("Forecast at period end", format.Value(kc, r.Forecast)+" ("+format.Percent(r.ForecastProgress)+" progress)")
 	case !p.Ended(now):

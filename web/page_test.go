@@ -240,11 +240,13 @@ func TestThePagesAnswerWithTheirContent(t *testing.T) {
 				`<h2 id="obj-grow"><a href="./objectives/grow">Grow &lt;the&gt; product</a></h2>`,
 				`<a href="./objectives/ship/key_results/deploys">Deploys per week</a>`,
 				// nps 36: progress (36-31)/9 = 0.5556, gap +0.06: on track.
-				`<td class="num">36</td>`,
+				`<td class="num kr-value" data-label="Value">36</td>`,
 				`aria-label="Progress 56%, expected by now 49%"`,
 				`<span class="status status-on_track">On track</span>`,
 				// latency 0.25 s is inside [0, 0.3].
-				`<td class="num">250 ms</td>`,
+				`<td class="num kr-value" data-label="Value">250 ms</td>`,
+				// A band from zero is an upper limit.
+				"<td class=\"kr-goal\" data-label=\"Goal\">under 300\u00a0ms</td>",
 				`aria-label="Progress 100%: inside the band"`,
 				`<span class="status status-no_data">No data</span>`,
 				`<svg class="spark" viewBox="0 0 120 28" width="120" height="28" role="img" aria-label="Trend in 2026-Q4: 4 values, from 31 on Oct 1 to 36 on Nov 12.">`,
@@ -255,16 +257,19 @@ func TestThePagesAnswerWithTheirContent(t *testing.T) {
 				`<polyline class="spark-filled"`,
 				// A key result without a value has no 0% bar but a way
 				// to its first value.
-				`<td class="progress"><span class="muted">no value yet</span></td>`,
+				`<td class="progress kr-progress" data-label="Progress"><span class="muted">no value yet</span></td>`,
 				`<a href="./objectives/ship/key_results/deploys#record">how to record the first value</a>`,
 				`<rect class="spark-band"`,
-				`<th scope="row">jira</th><td>jira</td><td><span class="health health-down">Down</span>`,
+				`<th scope="row">jira</th><td data-label="Type">jira</td><td data-label="State"><span class="health health-down">Down</span>`,
 				`HTTP 401: check &lt;the&gt; token`,
 				`<a href="./?team=platform">platform</a>`,
 				`<a href="./" aria-current="page">All teams</a>`,
 				`<link rel="stylesheet" href="./static/style.css?v=` + staticVersions["style.css"] + `">`,
+				// Every status that is not green says why.
+				`<p class="reason reason-no_data">No data: no key result has a current value.</p>`,
+				`<td class="kr-status" data-label="Status"><span class="status status-no_data">No data</span><span class="reason">No value recorded yet.</span></td>`,
 			},
-			[]string{"<script", "style=\""},
+			[]string{"<script", "style=\"", `<p class="reason reason-on_track">`, `status-on_track">On track</span><span class="reason">`},
 		},
 		{
 			"a team filter keeps that team's objectives", "/?team=platform", 200,
@@ -284,6 +289,8 @@ func TestThePagesAnswerWithTheirContent(t *testing.T) {
 			"a key result page shows the chart, values and check-ins", "/objectives/grow/key_results/nps", 200,
 			[]string{
 				`<h1>NPS from 31 to 40</h1>`,
+				// Progress 5/9 = 0.556 against 0.4946 expected.
+				"<p class=\"reason reason-on_track\">36 where 35.45 was expected by now: 56% of the way, 6\u00a0pts ahead.</p>",
 				`<li><a href="../../../objectives/grow">Grow &lt;the&gt; product</a></li>`,
 				`<title id="chart-title">History of NPS from 31 to 40 in 2026-Q4</title>`,
 				// Expected by now: 31 + 0.4946*9 = 35.45.
@@ -479,6 +486,21 @@ func TestRootOfLinksBackFromAnyDepth(t *testing.T) {
 	}
 }
 
+func TestQuantitiesDoNotBreakFromTheirUnits(t *testing.T) {
+	const nb = "\u00a0"
+	for _, tc := range []struct{ in, want string }{
+		{"from 4 d to 2 d", "from 4" + nb + "d to 2" + nb + "d"},
+		{"2 h 54 min where 1 h 58 min was expected", "2" + nb + "h" + nb + "54" + nb + "min where 1" + nb + "h" + nb + "58" + nb + "min was expected"},
+		{"from 0.5 to 1 per day", "from 0.5 to 1" + nb + "per" + nb + "day"},
+		{"12,500 EUR, 31 pts behind", "12,500" + nb + "EUR, 31" + nb + "pts behind"},
+		{"between 2 and 4 per 1,000 orders", "between 2 and 4 per 1,000 orders"},
+	} {
+		if got := glue(tc.in); got != tc.want {
+			t.Errorf("glue(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 // The colours of style.css, checked against WCAG 2.2: 4.5:1 for text
 // (1.4.3) and 3:1 for the parts of graphics that carry meaning (1.4.11).
 func TestColoursMeetWCAGContrast(t *testing.T) {
@@ -532,6 +554,8 @@ func TestColoursMeetWCAGContrast(t *testing.T) {
 		{"muted text of the empty state", colour(".muted", "color"), colour(".record", "background"), 4.5},
 		{"links in the empty state", colour("a", "color"), colour(".record", "background"), 4.5},
 		{"commands in the empty state", colour("code", "color"), colour(".record pre code", "background"), 4.5},
+		{"the reason beside a status", colour(".reason", "color"), white, 4.5},
+		{"the rule beside a reason", colour(".reason", "border-left"), white, 3},
 	}
 	for _, s := range okr.Statuses {
 		sel := ".status-" + string(s)
@@ -540,6 +564,7 @@ func TestColoursMeetWCAGContrast(t *testing.T) {
 			pair{"bar of " + string(s) + " on the track", colour(".fill-"+string(s), "fill"), colour(".bar-track", "fill"), 3},
 			pair{"bar of " + string(s) + " on the page", colour(".fill-"+string(s), "fill"), white, 3},
 			pair{"expected mark's halo on the bar of " + string(s), colour(".bar-halo", "fill"), colour(".fill-"+string(s), "fill"), 3},
+			pair{"the rule beside the reason of " + string(s), colour(".reason-"+string(s), "border-left-color"), white, 3},
 		)
 	}
 	for _, p := range pairs {

@@ -19,8 +19,9 @@ func TestReportPrintsTheWeekFromTheStoredCheckins(t *testing.T) {
 		}
 	}
 	// At 2026-11-15 23:59:59 (the end of the day --at names), 2026-Q4 is
-	// (45 days + 86399 s)/92 days = 0.4973 elapsed; nps 36 has progress
-	// (36-31)/9 = 0.556 (56%, gap +0.06: on track). A week before, 33 had
+	// (45 days + 86399 s)/92 days = 0.49999 elapsed (expected value 31 +
+	// 0.49999*9 = 35.5); nps 36 has progress (36-31)/9 = 0.556 (56%, gap
+	// +0.06: on track). A week before, 33 had
 	// (33-31)/9 = 0.222 against 38.99999/92 = 0.4239, gap -0.2017: off track.
 	code, out, errs := runCLI(t, "report", "--config", p, "--at", "2026-11-15")
 	if code != 0 {
@@ -28,7 +29,7 @@ func TestReportPrintsTheWeekFromTheStoredCheckins(t *testing.T) {
 	}
 	for _, want := range []string{
 		"# OKR report, week to 2026-11-15",
-		"| NPS | 36 | +3 (from 33) | 56% (expected 50%) | on track (was off track) | – |",
+		"| NPS | 36 | +3 (from 33) | on track (was off track) | 36 where 35.5 was expected by now: 56% of the way, 6 pts ahead | – | ▃▅▅ |",
 		"- 2026-11-12, NPS: 36 by ana: “November survey”",
 		"No delivery sources configured",
 	} {
@@ -42,7 +43,7 @@ func TestReportPrintsTheWeekFromTheStoredCheckins(t *testing.T) {
 		t.Fatalf("html: %s", errs)
 	}
 	b, err := os.ReadFile(html)
-	if err != nil || !strings.Contains(string(b), "<h1>OKR report, week to 2026-11-15</h1>") || !strings.Contains(string(b), "the objectives of 2026-Q4") {
+	if err != nil || !strings.Contains(string(b), ">OKR report, week to 2026-11-15</h1>") || !strings.Contains(string(b), "the objectives of 2026-Q4") {
 		t.Errorf("html report: %v\n%s", err, b)
 	}
 }
