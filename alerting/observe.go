@@ -10,6 +10,7 @@ import (
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/notify"
 	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/report/format"
 	"github.com/okrd/okrd/snapshot"
 )
 
@@ -75,7 +76,7 @@ func Observe(in Input, p *Policy) map[string]*Observation {
 				Labels: labels(SourceDown, notify.LabelSource, h.Name, notify.LabelType, h.Type),
 				Annotations: map[string]string{
 					notify.AnnotationSummary:     fmt.Sprintf("Source %s is down", h.Name),
-					notify.AnnotationDescription: fmt.Sprintf("Polls of source %s (%s) have failed for longer than %s.", h.Name, h.Type, FormatDuration(p.SourceDownAfter)),
+					notify.AnnotationDescription: fmt.Sprintf("Polls of source %s (%s) have failed for longer than %s.", h.Name, h.Type, format.Span(p.SourceDownAfter)),
 				},
 				GeneratorURL: link(p.ExternalURL),
 			}

@@ -281,7 +281,7 @@ func TestObserveSources(t *testing.T) {
 	}
 	j := obs["source_down/jira"]
 	if j == nil || j.Unknown || j.Labels["source"] != "jira" || j.Labels["type"] != "jira" || j.Labels["alertname"] != "OKRSourceDown" ||
-		j.Annotations["description"] != "Polls of source jira (jira) have failed for longer than 30m." {
+		j.Annotations["description"] != "Polls of source jira (jira) have failed for longer than 30 min." {
 		t.Errorf("jira observation = %+v", j)
 	}
 	if w := obs["source_down/warehouse"]; w == nil || !w.Unknown {

@@ -142,7 +142,7 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 	}
 	r := &Report{Generated: o.Now, Now: o.Now, Location: loc}
 	if o.Period != "" {
-		p, err := canonicalPeriod(cfg, o.Period)
+		p, err := canonicalPeriod(cfg, o.Period, o.Now)
 		if err != nil {
 			return nil, err
 		}
@@ -282,8 +282,9 @@ func evaluate(kc *config.KeyResult, p okr.Period, pts []okr.Point, at time.Time)
 }
 
 // canonicalPeriod resolves the --period argument: "2026-q4" is "2026-Q4";
-// an explicit "2026-10-01..2026-12-31" is the period of those dates.
-func canonicalPeriod(cfg *config.Config, s string) (okr.Period, error) {
+// an explicit "2026-10-01..2026-12-31" is the period of those dates; a
+// relative form ("current-quarter") is the period around now.
+func canonicalPeriod(cfg *config.Config, s string, now time.Time) (okr.Period, error) {
 	if from, to, ok := strings.Cut(s, ".."); ok {
 		start, err1 := time.Parse(time.DateOnly, from)
 		end, err2 := time.Parse(time.DateOnly, to)
@@ -296,7 +297,7 @@ func canonicalPeriod(cfg *config.Config, s string) (okr.Period, error) {
 		}
 		return p, nil
 	}
-	p, err := okr.ParsePeriod(s, cfg.Global.Location, time.Month(cfg.Global.FiscalYearStartMonth))
+	p, err := okr.ResolvePeriod(s, now, cfg.Global.Location, time.Month(cfg.Global.FiscalYearStartMonth))
 	if err != nil {
 		return okr.Period{}, fmt.Errorf("--period: %w", err)
 	}

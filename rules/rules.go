@@ -21,6 +21,7 @@ import (
 
 	"github.com/okrd/okrd/alerting"
 	"github.com/okrd/okrd/notify"
+	"github.com/okrd/okrd/report/format"
 )
 
 // File is a Prometheus rule file.
@@ -116,7 +117,7 @@ func alertRule(c alerting.Condition, p alerting.Policy) Rule {
 		r.Annotations = map[string]string{
 			notify.AnnotationSummary: "Source {{ $labels.source }} is down",
 			notify.AnnotationDescription: fmt.Sprintf("Polls of source {{ $labels.source }} ({{ $labels.type }}) have failed for longer than %s.",
-				alerting.FormatDuration(p.SourceDownAfter)),
+				format.Span(p.SourceDownAfter)),
 		}
 		if p.ExternalURL != "" {
 			r.Annotations[notify.AnnotationDashboard] = strings.TrimRight(p.ExternalURL, "/") + "/"

@@ -19,6 +19,7 @@ import (
 	"github.com/okrd/okrd/app"
 	"github.com/okrd/okrd/checkins"
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/report/format"
 )
 
 const usage = `okrd turns objectives and key results into live, measured numbers.
@@ -332,7 +333,13 @@ func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, "okrd checkin", err)
 		return exitFailure
 	}
+	shown := strconv.FormatFloat(ci.Value, 'g', -1, 64)
+	if o := cfg.Objective(objID); o != nil {
+		if kr := o.KeyResult(krID); kr != nil {
+			shown = format.Value(kr, ci.Value)
+		}
+	}
 	fmt.Fprintf(stdout, "recorded check-in %d: %s/%s = %s at %s by %s\n", ci.ID, objID, krID,
-		strconv.FormatFloat(ci.Value, 'g', -1, 64), ci.At.Format(time.RFC3339), ci.Author)
+		shown, ci.At.Format(time.RFC3339), ci.Author)
 	return exitOK
 }

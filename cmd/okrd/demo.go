@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/common/version"
 
+	"github.com/okrd/okrd/report/format"
 	"github.com/okrd/okrd/sandbox/demo"
 )
 
@@ -86,7 +87,7 @@ func printDemo(w io.Writer, s *demo.Sandbox, removed bool) {
 		"  curl -X POST -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n"+
 		"    -d '{\"value\": 41, \"note\": \"from the demo\"}' %s/api/v1/objectives/happy-shoppers/key_results/nps/checkins\n\n",
 		s.APIToken, s.URL)
-	fmt.Fprintf(&b, "The sources poll every %s. Press Ctrl-C to stop", demo.DefaultInterval)
+	fmt.Fprintf(&b, "The sources poll every %s. Press Ctrl-C to stop", format.Span(demo.DefaultInterval))
 	if removed {
 		fmt.Fprintf(&b, "; %s is removed then (--keep keeps it)", s.Dir)
 	} else {

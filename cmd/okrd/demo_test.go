@@ -72,7 +72,7 @@ func TestDemoPrintsTheURLsAndStopsOnSIGTERM(t *testing.T) {
 	}
 	for _, want := range []string{page[1] + "metrics\n", page[1] + "api/v1/objectives\n", "Fake Jira Cloud        http://127.0.0.1:",
 		"Fake GitHub            http://127.0.0.1:", "Fake Plausible API     http://127.0.0.1:", "Configuration          " + filepath.Join(dir, "okrd.toml"),
-		"API token              ", "Authorization: Bearer ", "The sources poll every 30s."} {
+		"API token              ", "Authorization: Bearer ", "The sources poll every 30 s."} {
 		if !strings.Contains(printed, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, printed)
 		}
