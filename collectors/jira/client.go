@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gojira "github.com/andygrunwald/go-jira"
@@ -42,6 +43,13 @@ type client struct {
 	// both).
 	clock retry.Clock
 	rnd   func() float64
+
+	// pausedUntil holds back every request of the source until the end of
+	// the last rate limit Jira announced (Retry-After, X-RateLimit-Reset):
+	// a prefetch runs requests side by side, and each would otherwise run
+	// into the limit on its own.
+	pauseMu     sync.Mutex
+	pausedUntil time.Time
 }
 
 func newClient(source string, spec *Spec, metrics *collectors.Metrics, base http.RoundTripper) (*client, error) {
@@ -127,6 +135,9 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 		short = short[:i]
 	}
 	err := c.policy().Do(ctx, func(ctx context.Context, _ int) (retry.Verdict, error) {
+		if err := c.awaitPause(ctx, short); err != nil {
+			return retry.GiveUp, err
+		}
 		req, err := c.jc.NewRequestWithContext(ctx, method, path, body)
 		if err != nil {
 			return retry.GiveUp, fmt.Errorf("jira source %q: %s: %w", c.source, short, err)
@@ -158,6 +169,9 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 		_ = resp.Body.Close()
 		msg := errorMessage(b)
 		verdict := c.classify(status, resp.Header)
+		if verdict.Advised {
+			c.pause(verdict.After)
+		}
 		switch {
 		case verdict.Retry:
 			return verdict, fmt.Errorf("jira source %q: %w", c.source, &apiError{Status: status, Path: short, Message: msg})
@@ -173,6 +187,42 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 		return &collectors.RetryAfterError{Until: le.Until, Err: le.Err}
 	}
 	return err
+}
+
+// pause holds back the source's requests for d from now (never less than
+// a pause already announced).
+func (c *client) pause(d time.Duration) {
+	until := c.clock.Now().Add(d)
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	if until.After(c.pausedUntil) {
+		c.pausedUntil = until
+	}
+}
+
+// awaitPause waits until a rate limit Jira announced has passed. A pause
+// longer than a poll may wait (or than ctx allows) is a *retry.LaterError
+// at once, as the request that met the limit got.
+func (c *client) awaitPause(ctx context.Context, path string) error {
+	c.pauseMu.Lock()
+	until := c.pausedUntil
+	c.pauseMu.Unlock()
+	wait := until.Sub(c.clock.Now())
+	if wait <= 0 {
+		return nil
+	}
+	dl, hasDeadline := ctx.Deadline()
+	if wait > c.maxWait || (hasDeadline && time.Until(dl) < wait) {
+		return &retry.LaterError{Until: until, Err: fmt.Errorf("jira source %q: %s: held back by Jira's rate limit", c.source, path)}
+	}
+	t := c.clock.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("jira source %q: %s: %w", c.source, path, ctx.Err())
+	}
 }
 
 // classify applies okrd's retry policy to an error answer and adds what is

@@ -100,6 +100,9 @@ func (s *Server) bulkChangelog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n = min(n, BulkMaxPage)
+	if s.BulkPageCap > 0 {
+		n = min(n, s.BulkPageCap)
+	}
 
 	h := sha256.New()
 	for _, id := range body.IssueIdsOrKeys {

@@ -172,6 +172,9 @@ type Server struct {
 	// (default 5000 on Cloud, 1000 on Data Center); AgilePageCap that of
 	// the Agile endpoints (default 50).
 	PageCap, KeyPageCap, AgilePageCap int
+	// BulkPageCap lowers the largest page of the changelog bulkfetch
+	// (default and at most 10000 histories), so that tests page it.
+	BulkPageCap int
 	// Now is the fake's clock (relative JQL dates, rate-limit resets).
 	Now func() time.Time
 	// Latency delays every answer by a fixed time, as a distant server
@@ -506,6 +509,14 @@ func (s *Server) AddBoard(b Board, filterJQL string) {
 	}
 	s.filters[b.FilterID] = filterJQL
 	s.boards[b.ID] = &b
+	s.changed()
+}
+
+// DeleteBoard removes a board.
+func (s *Server) DeleteBoard(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.boards, id)
 	s.changed()
 }
 
