@@ -46,24 +46,47 @@ type rawItem struct {
 	ToString   *string `json:"toString"`
 }
 
-// searchPage is one page of either search: Cloud's /search/jql (token) or
-// Data Center's /search (offset). Its issues stay undecoded: the paging
-// fields are all the next request needs, so it can go out while the
-// issues are decoded (decodeIssues).
+// searchPage holds the paging fields of a page of either search: Cloud's
+// /search/jql (token) or Data Center's /search (offset).
 type searchPage struct {
-	Issues        []json.RawMessage `json:"issues"`
-	NextPageToken string            `json:"nextPageToken"`
-	IsLast        *bool             `json:"isLast"`
-	StartAt       int               `json:"startAt"`
-	MaxResults    int               `json:"maxResults"`
-	Total         int               `json:"total"`
+	NextPageToken string `json:"nextPageToken"`
+	IsLast        *bool  `json:"isLast"`
+	StartAt       int    `json:"startAt"`
+	MaxResults    int    `json:"maxResults"`
+	Total         int    `json:"total"`
 }
 
-// issuesPage is the answer of one search request: the issues, undecoded,
-// and whether it was the last page.
+// issuesPage is the answer of one search request: its issues, each still
+// undecoded (the paging fields are all the next request needs, so it can
+// go out first), and whether it was the last page.
 type issuesPage struct {
-	raw  []json.RawMessage
+	raw  [][]byte
 	last bool
+}
+
+// splitPage reads the paging fields of a search answer and splits its
+// issues, without decoding them.
+func splitPage(body []byte) (searchPage, [][]byte, error) {
+	var page searchPage
+	m, err := members(body)
+	if err != nil {
+		return page, nil, err
+	}
+	for key, v := range map[string]any{
+		"nextPageToken": &page.NextPageToken, "isLast": &page.IsLast,
+		"startAt": &page.StartAt, "maxResults": &page.MaxResults, "total": &page.Total,
+	} {
+		if raw, ok := m[key]; ok {
+			if err := json.Unmarshal(raw, v); err != nil {
+				return page, nil, fmt.Errorf("%s: %w", key, err)
+			}
+		}
+	}
+	issues, err := elements(m["issues"])
+	if err != nil {
+		return page, nil, fmt.Errorf("issues: %w", err)
+	}
+	return page, issues, nil
 }
 
 // changelogPage is GET /rest/api/2/issue/{key}/changelog (oldest first).
@@ -206,14 +229,24 @@ func (p *pager) fetch(ctx context.Context) (issuesPage, error) {
 	if p.expand {
 		q.Set("expand", "changelog")
 	}
-	var page searchPage
+	path := pathSearchDC
 	if p.cloud {
+		path = pathSearchCloud
 		if p.token != "" {
 			q.Set("nextPageToken", p.token)
 		}
-		if err := p.c.get(ctx, pathSearchCloud, q, &page); err != nil {
-			return issuesPage{}, err
-		}
+	} else {
+		q.Set("startAt", strconv.Itoa(p.startAt))
+	}
+	var body rawBody
+	if err := p.c.get(ctx, path, q, &body); err != nil {
+		return issuesPage{}, err
+	}
+	page, issues, err := splitPage(body.data)
+	if err != nil {
+		return issuesPage{}, fmt.Errorf("jira source %q: %s: malformed answer: %w", p.c.source, path, err)
+	}
+	if p.cloud {
 		p.pages++
 		next := page.NextPageToken
 		switch {
@@ -236,16 +269,12 @@ func (p *pager) fetch(ctx context.Context) (issuesPage, error) {
 			p.seen[next] = true
 		}
 		p.token = next
-		return issuesPage{raw: page.Issues, last: p.done}, nil
-	}
-	q.Set("startAt", strconv.Itoa(p.startAt))
-	if err := p.c.get(ctx, pathSearchDC, q, &page); err != nil {
-		return issuesPage{}, err
+		return issuesPage{raw: issues, last: p.done}, nil
 	}
 	// The server may lower maxResults silently: advance by what came.
-	p.startAt += len(page.Issues)
-	p.done = len(page.Issues) == 0 || p.startAt >= page.Total
-	return issuesPage{raw: page.Issues, last: p.done}, nil
+	p.startAt += len(issues)
+	p.done = len(issues) == 0 || p.startAt >= page.Total
+	return issuesPage{raw: issues, last: p.done}, nil
 }
 
 // fullChangelog fetches an issue's whole changelog, oldest first.

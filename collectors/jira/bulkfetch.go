@@ -35,14 +35,6 @@ type bulkChangelogRequest struct {
 	NextPageToken  string   `json:"nextPageToken,omitempty"`
 }
 
-// bulkChangelogPage is one answer of the bulkfetch, its changelogs left
-// undecoded until the next page is asked for. The token is null on the
-// last page.
-type bulkChangelogPage struct {
-	IssueChangeLogs json.RawMessage `json:"issueChangeLogs"`
-	NextPageToken   *string         `json:"nextPageToken"`
-}
-
 type issueChangeLog struct {
 	IssueID         string       `json:"issueId"`
 	ChangeHistories []rawHistory `json:"changeHistories"`
@@ -86,22 +78,33 @@ func (c *client) bulkChangelogs(ctx context.Context, pl pipeline, ids, fields []
 	req := bulkChangelogRequest{IssueIdsOrKeys: ids, FieldIds: fields, MaxResults: bulkPageSize}
 	seen := map[string]bool{}
 	pages := 0
-	fetch := func(ctx context.Context) (json.RawMessage, bool, error) {
-		var page bulkChangelogPage
-		if err := c.post(ctx, pathBulkChangelog, req, &page); err != nil {
+	// Each page's changelogs stay undecoded until the next page is asked
+	// for. The token is null on the last page.
+	fetch := func(ctx context.Context) ([]byte, bool, error) {
+		var body rawBody
+		if err := c.post(ctx, pathBulkChangelog, req, &body); err != nil {
 			return nil, false, err
 		}
 		pages++
-		if page.NextPageToken == nil || *page.NextPageToken == "" {
-			return page.IssueChangeLogs, true, nil
+		m, err := members(body.data)
+		var token *string
+		if err == nil && m["nextPageToken"] != nil {
+			err = json.Unmarshal(m["nextPageToken"], &token)
 		}
-		next := *page.NextPageToken
+		if err != nil {
+			return nil, false, fmt.Errorf("jira source %q: %s: malformed answer: %w", c.source, pathBulkChangelog, err)
+		}
+		logs := m["issueChangeLogs"]
+		if token == nil || *token == "" {
+			return logs, true, nil
+		}
+		next := *token
 		if seen[next] {
 			return nil, false, fmt.Errorf("jira source %q: %s: page %d carries a nextPageToken Jira already sent; stopped, which would loop", c.source, pathBulkChangelog, pages)
 		}
 		seen[next] = true
 		req.NextPageToken = next
-		return page.IssueChangeLogs, false, nil
+		return logs, false, nil
 	}
 	rd := readPages(ctx, pl, fetch)
 	defer rd.stop()

@@ -115,7 +115,12 @@ func errorMessage(body []byte) string {
 	return s
 }
 
-// get sends a GET and decodes the JSON answer into v.
+// rawBody receives an answer's body undecoded, for the caller to split
+// (see members) and decode.
+type rawBody struct{ data []byte }
+
+// get sends a GET and decodes the JSON answer into v (a *rawBody keeps
+// it undecoded).
 func (c *client) get(ctx context.Context, path string, q url.Values, v any) error {
 	if len(q) > 0 {
 		path += "?" + q.Encode()
@@ -134,6 +139,10 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 	if i := strings.IndexByte(short, '?'); i >= 0 {
 		short = short[:i]
 	}
+	raw, _ := v.(*rawBody)
+	if raw != nil {
+		v = nil
+	}
 	err := c.policy().Do(ctx, func(ctx context.Context, _ int) (retry.Verdict, error) {
 		if err := c.awaitPause(ctx, short); err != nil {
 			return retry.GiveUp, err
@@ -148,6 +157,18 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 		if resp != nil && resp.Response != nil {
 			status = resp.StatusCode
 			c.observeRateLimit(resp.Header)
+		}
+		if err == nil && raw != nil {
+			// go-jira leaves the body of a success to the caller when it
+			// has nothing to decode into.
+			raw.data, err = io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if err != nil {
+				if ctx.Err() != nil {
+					return retry.GiveUp, fmt.Errorf("jira source %q: %s: %w", c.source, short, ctx.Err())
+				}
+				return retry.Again(), fmt.Errorf("jira source %q: %s: reading the answer: %s", c.source, short, err.Error())
+			}
 		}
 		if err == nil {
 			return retry.Verdict{}, nil
