@@ -60,98 +60,101 @@ func (s *Source) knownProjects() map[string]bool {
 	return known
 }
 
-// discoverBoards reads the boards (configured, or those of the projects),
-// their estimation field and their filter, and stores them.
-func (s *Source) discoverBoards(ctx context.Context, st *site) error {
-	ids := slices.Clone(s.spec.Boards)
-	if len(ids) == 0 {
-		for _, p := range s.spec.Projects {
-			boards, err := s.c.boardsOfProject(ctx, p)
-			if err != nil {
-				return fmt.Errorf("listing the boards of %s: %w", p, err)
-			}
-			for _, b := range boards {
-				if !slices.Contains(ids, b.ID) {
-					ids = append(ids, b.ID)
-				}
+// listBoards lists the boards to track: the configured ones, or else
+// those located in the projects, from one listing of every board the
+// account may see (50 a page). Jira can only filter that list by one
+// project at a time (projectKeyOrId), so one listing for all projects
+// costs one request where ten projects cost ten. A server whose list
+// does not say where each board is located (Jira Server 7) is asked per
+// project instead, and each board it names for a project is taken.
+func (s *Source) listBoards(ctx context.Context) ([]boardEntry, error) {
+	if len(s.spec.Boards) > 0 {
+		out := make([]boardEntry, 0, len(s.spec.Boards))
+		for _, id := range s.spec.Boards {
+			if !slices.ContainsFunc(out, func(e boardEntry) bool { return e.ID == id }) {
+				out = append(out, boardEntry{ID: id})
 			}
 		}
+		return out, nil
 	}
-	known := s.knownProjects()
-	var boards []*jm.Board
-	for _, id := range ids {
-		var cfg boardConfig
-		if err := s.c.get(ctx, fmt.Sprintf("rest/agile/1.0/board/%d/configuration", id), nil, &cfg); err != nil {
-			return fmt.Errorf("reading board %d: %w", id, err)
-		}
-		b := &jm.Board{ID: id, Name: cfg.Name, Type: cfg.Type}
-		b.FilterID, _ = strconv.Atoi(cfg.Filter.ID)
-		switch {
-		case s.spec.StoryPointsField != "":
-			b.PointsField = s.spec.StoryPointsField
-		case cfg.Estimation != nil && cfg.Estimation.Type == "field" && cfg.Estimation.Field.FieldID != "":
-			b.PointsField = cfg.Estimation.Field.FieldID
-			name := cfg.Estimation.Field.DisplayName
-			if n := st.fieldNames[b.PointsField]; n != "" {
-				name = n
-			}
-			st.pointsFields[b.PointsField] = name
-		}
-		if b.FilterID > 0 {
-			var f filterJSON
-			err := s.c.get(ctx, "rest/api/2/filter/"+strconv.Itoa(b.FilterID), nil, &f)
-			switch {
-			case err == nil:
-				if projects, ok := projectFilter(f.JQL, known); ok {
-					b.Projects = projects
-				} else {
-					b.ByFilter = true
-				}
-			case cfg.Location.Key != "" && (isStatus(err, 400) || isStatus(err, 403) || isStatus(err, 404)):
-				// A filter not shared with okrd's account: fall back to
-				// the project the board is located in.
-				s.log.Warn("cannot read a board's filter; taking the board's project as its scope", "board", id, "project", cfg.Location.Key, "err", err)
-				b.Projects = []string{strings.ToUpper(cfg.Location.Key)}
-			default:
-				return fmt.Errorf("reading the filter of board %d: %w", id, err)
-			}
-		}
-		boards = append(boards, b)
+	if len(s.spec.Projects) == 0 {
+		return nil, nil
 	}
-	s.mu.RLock()
-	var gone []string
-	for _, b := range s.model.Boards() {
-		if !slices.Contains(ids, b.ID) {
-			gone = append(gone, strconv.Itoa(b.ID))
-		}
-	}
-	s.mu.RUnlock()
-	recs := make([]store.Record, 0, len(boards))
-	for _, b := range boards {
-		data, err := json.Marshal(b)
-		if err != nil {
-			return err
-		}
-		recs = append(recs, store.Record{Source: s.name, Scope: jm.BoardScope(b.ID), Kind: KindBoard, ID: strconv.Itoa(b.ID), UpdatedAt: s.now(), Data: data})
-	}
-	err := s.st.Update(ctx, func(tx store.Tx) error {
-		if len(gone) > 0 {
-			if err := tx.DeleteRecords(ctx, s.name, KindBoard, gone...); err != nil {
-				return err
-			}
-		}
-		if len(recs) == 0 {
-			return nil
-		}
-		return tx.PutRecords(ctx, recs...)
-	})
+	all, located, err := s.c.allBoards(ctx)
 	if err != nil {
-		return fmt.Errorf("jira source %q: storing boards: %w", s.name, err)
+		return nil, fmt.Errorf("listing the boards: %w", err)
 	}
-	s.mu.Lock()
-	s.model.SetBoards(boards)
-	s.mu.Unlock()
-	return nil
+	projects := map[string]bool{}
+	for _, p := range s.spec.Projects {
+		projects[strings.ToUpper(p)] = true
+	}
+	var out []boardEntry
+	if located {
+		for _, e := range all {
+			if projects[strings.ToUpper(e.Location.ProjectKey)] && !slices.ContainsFunc(out, func(o boardEntry) bool { return o.ID == e.ID }) {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	}
+	for _, p := range s.spec.Projects {
+		boards, err := s.c.boardsOfProject(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("listing the boards of %s: %w", p, err)
+		}
+		for _, b := range boards {
+			if !slices.ContainsFunc(out, func(o boardEntry) bool { return o.ID == b.ID }) {
+				out = append(out, boardEntry{ID: b.ID, Name: b.Name, Type: b.Type})
+			}
+		}
+	}
+	return out, nil
+}
+
+// readBoard reads a board's configuration (its estimation field) and its
+// filter. A story-point field of a name okrd does not know yet has the
+// field list read (once per discovery, fr).
+func (s *Source) readBoard(ctx context.Context, st *site, id int, fr *fieldReader) (*jm.Board, error) {
+	var cfg boardConfig
+	if err := s.c.get(ctx, fmt.Sprintf("rest/agile/1.0/board/%d/configuration", id), nil, &cfg); err != nil {
+		return nil, fmt.Errorf("reading board %d: %w", id, err)
+	}
+	b := &jm.Board{ID: id, Name: cfg.Name, Type: cfg.Type}
+	b.FilterID, _ = strconv.Atoi(cfg.Filter.ID)
+	switch {
+	case s.spec.StoryPointsField != "":
+		b.PointsField = s.spec.StoryPointsField
+	case cfg.Estimation != nil && cfg.Estimation.Type == "field" && cfg.Estimation.Field.FieldID != "":
+		b.PointsField = cfg.Estimation.Field.FieldID
+		name, err := fr.name(ctx, s, st, b.PointsField)
+		if err != nil {
+			return nil, err
+		}
+		if name == "" {
+			name = cfg.Estimation.Field.DisplayName
+		}
+		st.pointsFields[b.PointsField] = name
+	}
+	if b.FilterID > 0 {
+		var f filterJSON
+		err := s.c.get(ctx, "rest/api/2/filter/"+strconv.Itoa(b.FilterID), nil, &f)
+		switch {
+		case err == nil:
+			if projects, ok := projectFilter(f.JQL, s.knownProjects()); ok {
+				b.Projects = projects
+			} else {
+				b.ByFilter = true
+			}
+		case cfg.Location.Key != "" && (isStatus(err, 400) || isStatus(err, 403) || isStatus(err, 404)):
+			// A filter not shared with okrd's account: fall back to
+			// the project the board is located in.
+			s.log.Warn("cannot read a board's filter; taking the board's project as its scope", "board", id, "project", cfg.Location.Key, "err", err)
+			b.Projects = []string{strings.ToUpper(cfg.Location.Key)}
+		default:
+			return nil, fmt.Errorf("reading the filter of board %d: %w", id, err)
+		}
+	}
+	return b, nil
 }
 
 // syncBoardMembership keeps, for boards whose filter is not a plain
@@ -407,14 +410,8 @@ func (s *Source) fetchOutside(ctx context.Context, st *site, keys []string, acc 
 			if err != nil {
 				return nil, err
 			}
-			for i := range raws {
-				if cl := raws[i].Changelog; cl != nil && cl.Total > len(cl.Histories) {
-					hs, err := s.c.fullChangelog(ctx, raws[i].Key)
-					if err != nil {
-						return nil, err
-					}
-					cl.Histories = hs
-				}
+			if err := s.completeChangelogs(ctx, st, raws); err != nil {
+				return nil, err
 			}
 			norm, _, err := s.normalizeAll(st, raws)
 			if err != nil {
@@ -427,6 +424,42 @@ func (s *Source) fetchOutside(ctx context.Context, st *site, keys []string, acc 
 		}
 	}
 	return acc, nil
+}
+
+// completeChangelogs reads the whole changelog of the issues whose
+// inlined one is truncated: in one bulkfetch per 1000 on Cloud, one
+// request (or more) each on Data Center.
+func (s *Source) completeChangelogs(ctx context.Context, st *site, raws []rawIssue) error {
+	var ids []string
+	for i := range raws {
+		if !truncated(&raws[i]) {
+			continue
+		}
+		if st.cloud {
+			ids = append(ids, raws[i].ID)
+			continue
+		}
+		hs, err := s.c.fullChangelog(ctx, raws[i].Key)
+		if err != nil {
+			return err
+		}
+		raws[i].Changelog.Histories = hs
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), bulkMaxIssues)]
+		ids = ids[len(chunk):]
+		hs, err := s.c.bulkChangelogs(ctx, s.pipe, chunk, st.changelogFields())
+		if err != nil {
+			return err
+		}
+		for i := range raws {
+			if truncated(&raws[i]) && slices.Contains(chunk, raws[i].ID) {
+				raws[i].Changelog.Histories = hs[raws[i].ID]
+				raws[i].Changelog.Total = len(raws[i].Changelog.Histories)
+			}
+		}
+	}
+	return nil
 }
 
 func utcPtr(t *time.Time) *time.Time {

@@ -46,15 +46,47 @@ type rawItem struct {
 	ToString   *string `json:"toString"`
 }
 
-// searchPage is one page of either search: Cloud's /search/jql (token) or
-// Data Center's /search (offset).
+// searchPage holds the paging fields of a page of either search: Cloud's
+// /search/jql (token) or Data Center's /search (offset).
 type searchPage struct {
-	Issues        []rawIssue `json:"issues"`
-	NextPageToken string     `json:"nextPageToken"`
-	IsLast        *bool      `json:"isLast"`
-	StartAt       int        `json:"startAt"`
-	MaxResults    int        `json:"maxResults"`
-	Total         int        `json:"total"`
+	NextPageToken string `json:"nextPageToken"`
+	IsLast        *bool  `json:"isLast"`
+	StartAt       int    `json:"startAt"`
+	MaxResults    int    `json:"maxResults"`
+	Total         int    `json:"total"`
+}
+
+// issuesPage is the answer of one search request: its issues, each still
+// undecoded (the paging fields are all the next request needs, so it can
+// go out first), and whether it was the last page.
+type issuesPage struct {
+	raw  [][]byte
+	last bool
+}
+
+// splitPage reads the paging fields of a search answer and splits its
+// issues, without decoding them.
+func splitPage(body []byte) (searchPage, [][]byte, error) {
+	var page searchPage
+	m, err := members(body)
+	if err != nil {
+		return page, nil, err
+	}
+	for key, v := range map[string]any{
+		"nextPageToken": &page.NextPageToken, "isLast": &page.IsLast,
+		"startAt": &page.StartAt, "maxResults": &page.MaxResults, "total": &page.Total,
+	} {
+		if raw, ok := m[key]; ok {
+			if err := json.Unmarshal(raw, v); err != nil {
+				return page, nil, fmt.Errorf("%s: %w", key, err)
+			}
+		}
+	}
+	issues, err := elements(m["issues"])
+	if err != nil {
+		return page, nil, fmt.Errorf("issues: %w", err)
+	}
+	return page, issues, nil
 }
 
 // changelogPage is GET /rest/api/2/issue/{key}/changelog (oldest first).
@@ -159,8 +191,34 @@ type pager struct {
 	pages int
 }
 
-// next fetches the next page. It sets p.done after the last one.
+// next fetches and decodes the next page. It sets p.done after the last
+// one.
 func (p *pager) next(ctx context.Context) ([]rawIssue, error) {
+	page, err := p.fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.decode(page)
+}
+
+// decode decodes the issues of a page fetched by p.
+func (p *pager) decode(page issuesPage) ([]rawIssue, error) {
+	path := pathSearchDC
+	if p.cloud {
+		path = pathSearchCloud
+	}
+	out := make([]rawIssue, len(page.raw))
+	for i, raw := range page.raw {
+		if err := json.Unmarshal(raw, &out[i]); err != nil {
+			return nil, fmt.Errorf("jira source %q: %s: malformed answer: issue %d of the page: %w", p.c.source, path, i+1, err)
+		}
+	}
+	return out, nil
+}
+
+// fetch fetches the next page, leaving its issues undecoded. It sets
+// p.done after the last one.
+func (p *pager) fetch(ctx context.Context) (issuesPage, error) {
 	q := url.Values{}
 	q.Set("jql", p.jql)
 	q.Set("maxResults", strconv.Itoa(p.pageSize))
@@ -171,14 +229,24 @@ func (p *pager) next(ctx context.Context) ([]rawIssue, error) {
 	if p.expand {
 		q.Set("expand", "changelog")
 	}
-	var page searchPage
+	path := pathSearchDC
 	if p.cloud {
+		path = pathSearchCloud
 		if p.token != "" {
 			q.Set("nextPageToken", p.token)
 		}
-		if err := p.c.get(ctx, pathSearchCloud, q, &page); err != nil {
-			return nil, err
-		}
+	} else {
+		q.Set("startAt", strconv.Itoa(p.startAt))
+	}
+	var body rawBody
+	if err := p.c.get(ctx, path, q, &body); err != nil {
+		return issuesPage{}, err
+	}
+	page, issues, err := splitPage(body.data)
+	if err != nil {
+		return issuesPage{}, fmt.Errorf("jira source %q: %s: malformed answer: %w", p.c.source, path, err)
+	}
+	if p.cloud {
 		p.pages++
 		next := page.NextPageToken
 		switch {
@@ -193,7 +261,7 @@ func (p *pager) next(ctx context.Context) ([]rawIssue, error) {
 			// issues of pages never reached. The poll fails with the
 			// cause, writing nothing of this page, and the next one
 			// starts the search over.
-			return nil, fmt.Errorf("jira source %q: %s: page %d carries a nextPageToken Jira already sent; stopped the search, which would loop", p.c.source, pathSearchCloud, p.pages)
+			return issuesPage{}, fmt.Errorf("jira source %q: %s: page %d carries a nextPageToken Jira already sent; stopped the search, which would loop", p.c.source, pathSearchCloud, p.pages)
 		default:
 			if p.seen == nil {
 				p.seen = map[string]bool{}
@@ -201,16 +269,12 @@ func (p *pager) next(ctx context.Context) ([]rawIssue, error) {
 			p.seen[next] = true
 		}
 		p.token = next
-		return page.Issues, nil
-	}
-	q.Set("startAt", strconv.Itoa(p.startAt))
-	if err := p.c.get(ctx, pathSearchDC, q, &page); err != nil {
-		return nil, err
+		return issuesPage{raw: issues, last: p.done}, nil
 	}
 	// The server may lower maxResults silently: advance by what came.
-	p.startAt += len(page.Issues)
-	p.done = len(page.Issues) == 0 || p.startAt >= page.Total
-	return page.Issues, nil
+	p.startAt += len(issues)
+	p.done = len(issues) == 0 || p.startAt >= page.Total
+	return issuesPage{raw: issues, last: p.done}, nil
 }
 
 // fullChangelog fetches an issue's whole changelog, oldest first.
@@ -253,6 +317,49 @@ func (c *client) countJQL(ctx context.Context, cloud bool, jql string) (int, err
 		n += len(issues)
 	}
 	return n, nil
+}
+
+// boardEntry is a value of the board list, with the board's location
+// (go-jira's Board has none).
+type boardEntry struct {
+	ID       int    `json:"id"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Location *struct {
+		ProjectKey string `json:"projectKey"`
+	} `json:"location"`
+}
+
+type boardsPage struct {
+	StartAt    int          `json:"startAt"`
+	MaxResults int          `json:"maxResults"`
+	Total      int          `json:"total"`
+	IsLast     bool         `json:"isLast"`
+	Values     []boardEntry `json:"values"`
+}
+
+// allBoards lists every board the account may see, 50 a page. located is
+// false, and the listing stops, at a board whose value does not say where
+// it is located (Jira Server 7).
+func (c *client) allBoards(ctx context.Context) (boards []boardEntry, located bool, err error) {
+	start := 0
+	for {
+		var page boardsPage
+		q := url.Values{"startAt": {strconv.Itoa(start)}, "maxResults": {"50"}}
+		if err := c.get(ctx, "rest/agile/1.0/board", q, &page); err != nil {
+			return nil, false, err
+		}
+		for _, b := range page.Values {
+			if b.Location == nil {
+				return nil, false, nil
+			}
+		}
+		boards = append(boards, page.Values...)
+		start += len(page.Values)
+		if page.IsLast || len(page.Values) == 0 {
+			return boards, true, nil
+		}
+	}
 }
 
 // boardsOfProject lists the boards of a project.

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gojira "github.com/andygrunwald/go-jira"
@@ -42,6 +43,13 @@ type client struct {
 	// both).
 	clock retry.Clock
 	rnd   func() float64
+
+	// pausedUntil holds back every request of the source until the end of
+	// the last rate limit Jira announced (Retry-After, X-RateLimit-Reset):
+	// a prefetch runs requests side by side, and each would otherwise run
+	// into the limit on its own.
+	pauseMu     sync.Mutex
+	pausedUntil time.Time
 }
 
 func newClient(source string, spec *Spec, metrics *collectors.Metrics, base http.RoundTripper) (*client, error) {
@@ -107,7 +115,12 @@ func errorMessage(body []byte) string {
 	return s
 }
 
-// get sends a GET and decodes the JSON answer into v.
+// rawBody receives an answer's body undecoded, for the caller to split
+// (see members) and decode.
+type rawBody struct{ data []byte }
+
+// get sends a GET and decodes the JSON answer into v (a *rawBody keeps
+// it undecoded).
 func (c *client) get(ctx context.Context, path string, q url.Values, v any) error {
 	if len(q) > 0 {
 		path += "?" + q.Encode()
@@ -126,7 +139,14 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 	if i := strings.IndexByte(short, '?'); i >= 0 {
 		short = short[:i]
 	}
+	raw, _ := v.(*rawBody)
+	if raw != nil {
+		v = nil
+	}
 	err := c.policy().Do(ctx, func(ctx context.Context, _ int) (retry.Verdict, error) {
+		if err := c.awaitPause(ctx, short); err != nil {
+			return retry.GiveUp, err
+		}
 		req, err := c.jc.NewRequestWithContext(ctx, method, path, body)
 		if err != nil {
 			return retry.GiveUp, fmt.Errorf("jira source %q: %s: %w", c.source, short, err)
@@ -137,6 +157,18 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 		if resp != nil && resp.Response != nil {
 			status = resp.StatusCode
 			c.observeRateLimit(resp.Header)
+		}
+		if err == nil && raw != nil {
+			// go-jira leaves the body of a success to the caller when it
+			// has nothing to decode into.
+			raw.data, err = io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if err != nil {
+				if ctx.Err() != nil {
+					return retry.GiveUp, fmt.Errorf("jira source %q: %s: %w", c.source, short, ctx.Err())
+				}
+				return retry.Again(), fmt.Errorf("jira source %q: %s: reading the answer: %s", c.source, short, err.Error())
+			}
 		}
 		if err == nil {
 			return retry.Verdict{}, nil
@@ -158,6 +190,9 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 		_ = resp.Body.Close()
 		msg := errorMessage(b)
 		verdict := c.classify(status, resp.Header)
+		if verdict.Advised {
+			c.pause(verdict.After)
+		}
 		switch {
 		case verdict.Retry:
 			return verdict, fmt.Errorf("jira source %q: %w", c.source, &apiError{Status: status, Path: short, Message: msg})
@@ -173,6 +208,42 @@ func (c *client) do(ctx context.Context, method, path string, body, v any) error
 		return &collectors.RetryAfterError{Until: le.Until, Err: le.Err}
 	}
 	return err
+}
+
+// pause holds back the source's requests for d from now (never less than
+// a pause already announced).
+func (c *client) pause(d time.Duration) {
+	until := c.clock.Now().Add(d)
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	if until.After(c.pausedUntil) {
+		c.pausedUntil = until
+	}
+}
+
+// awaitPause waits until a rate limit Jira announced has passed. A pause
+// longer than a poll may wait (or than ctx allows) is a *retry.LaterError
+// at once, as the request that met the limit got.
+func (c *client) awaitPause(ctx context.Context, path string) error {
+	c.pauseMu.Lock()
+	until := c.pausedUntil
+	c.pauseMu.Unlock()
+	wait := until.Sub(c.clock.Now())
+	if wait <= 0 {
+		return nil
+	}
+	dl, hasDeadline := ctx.Deadline()
+	if wait > c.maxWait || (hasDeadline && time.Until(dl) < wait) {
+		return &retry.LaterError{Until: until, Err: fmt.Errorf("jira source %q: %s: held back by Jira's rate limit", c.source, path)}
+	}
+	t := c.clock.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("jira source %q: %s: %w", c.source, path, ctx.Err())
+	}
 }
 
 // classify applies okrd's retry policy to an error answer and adds what is

@@ -59,8 +59,8 @@ type Spec struct {
 	StartStatuses []string `toml:"start_statuses"`
 	DoneStatuses  []string `toml:"done_statuses"`
 
-	// Boards are the agile board ids to track; default: every board of
-	// the configured projects.
+	// Boards are the agile board ids to track; default: every board
+	// located in the configured projects.
 	Boards []int `toml:"boards"`
 	// StoryPointsField is the story-point field id (customfield_NNNNN);
 	// default: each board's estimation field.

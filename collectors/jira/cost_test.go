@@ -27,15 +27,25 @@ func checkSyncCost(tb testing.TB, e *env, n int) {
 		search = "search"
 	}
 	got := e.fake.Requests()
-	// At most ceil(N/100) searches, one changelog read per truncated
-	// issue, and the agile calls: the board, its configuration and filter,
-	// its sprints (no issue lists: a project board of a synced project).
+	// At most ceil(N/100) searches; the truncated changelogs in bulk on
+	// Cloud (a request per 1000 of them, and one more each time they
+	// held the cursor back by holdIssues issues), one read each on Data
+	// Center; and the agile calls: the board, its configuration and
+	// filter, its sprints (no issue lists: a project board of a synced
+	// project).
 	maxSearches := (n + 99) / 100
 	if got[search] > maxSearches {
 		tb.Errorf("full sync: %d searches for %d issues, want at most %d", got[search], n, maxSearches)
 	}
-	if want := e.fake.TruncatedChangelogs(); got["changelog"] != want {
-		tb.Errorf("full sync: %d changelog reads, want %d (one per truncated issue)", got["changelog"], want)
+	truncated := e.fake.TruncatedChangelogs()
+	if e.fake.Flavor == jirafake.Cloud {
+		maxBulk := (truncated+bulkMaxIssues-1)/bulkMaxIssues + (n+holdIssues-1)/holdIssues
+		if got["changelog"] != 0 || got["changelog/bulkfetch"] < 1 || got["changelog/bulkfetch"] > maxBulk {
+			tb.Errorf("full sync: %d changelog reads and %d bulkfetches for %d truncated changelogs, want none and 1 to %d",
+				got["changelog"], got["changelog/bulkfetch"], truncated, maxBulk)
+		}
+	} else if got["changelog"] != truncated {
+		tb.Errorf("full sync: %d changelog reads, want %d (one per truncated issue)", got["changelog"], truncated)
 	}
 	if got["agile/board"] != 1 || got["agile/board/configuration"] != 1 || got["filter"] != 1 || got["agile/board/sprint"] != 1 || got["agile/sprint/issue"] != 0 {
 		tb.Errorf("full sync agile calls = %v", got)
@@ -45,7 +55,7 @@ func checkSyncCost(tb testing.TB, e *env, n int) {
 	if err := e.src.Poll(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	if got := e.fake.Requests(); got[search] != 1 || got["changelog"] != 0 {
+	if got := e.fake.Requests(); got[search] != 1 || got["changelog"] != 0 || got["changelog/bulkfetch"] != 0 {
 		tb.Errorf("idle poll requests = %v, want one search and no changelog", got)
 	}
 }

@@ -296,3 +296,64 @@ func heapAfterGC() uint64 {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
 }
+
+// hookedStore calls afterPage after each transaction that stored a page
+// of a scope (its cursor), with the scope and how many pages of that
+// scope it has stored, and beforePage before such a transaction (from
+// within it, so the page is being stored).
+type hookedStore struct {
+	store.Store
+	mu         sync.Mutex
+	pages      map[string]int
+	beforePage func(scope string, n int)
+	afterPage  func(scope string, n int)
+}
+
+func hook(e *env) *hookedStore {
+	h := &hookedStore{Store: e.st, pages: map[string]int{}}
+	e.st = h
+	e.src = e.newSource()
+	return h
+}
+
+type hookedTx struct {
+	store.Tx
+	h      *hookedStore
+	scopes []string
+}
+
+func (t *hookedTx) SetCursor(ctx context.Context, source, scope, value string) error {
+	if scope != cursorSite {
+		t.scopes = append(t.scopes, scope)
+		t.h.mu.Lock()
+		n := t.h.pages[scope] + 1
+		before := t.h.beforePage
+		t.h.mu.Unlock()
+		if before != nil {
+			before(scope, n)
+		}
+	}
+	return t.Tx.SetCursor(ctx, source, scope, value)
+}
+
+func (h *hookedStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	var tx *hookedTx
+	err := h.Store.Update(ctx, func(inner store.Tx) error {
+		tx = &hookedTx{Tx: inner, h: h}
+		return fn(tx)
+	})
+	if err != nil {
+		return err
+	}
+	for _, scope := range tx.scopes {
+		h.mu.Lock()
+		h.pages[scope]++
+		n := h.pages[scope]
+		after := h.afterPage
+		h.mu.Unlock()
+		if after != nil {
+			after(scope, n)
+		}
+	}
+	return nil
+}

@@ -77,7 +77,7 @@ type Source struct {
 	measured func() time.Time
 
 	// pollMu serializes polls; mu guards the model and loaded; siteMu
-	// guards site.
+	// guards site and disc.
 	pollMu sync.Mutex
 	mu     sync.RWMutex
 	model  *jm.Model
@@ -89,9 +89,12 @@ type Source struct {
 	cursors map[string]cursorState
 	siteMu  sync.Mutex
 	site    *site
-	// boardsDiscovered is set once the boards were read this process.
-	boardsDiscovered bool
-	resync           atomic.Bool
+	// disc says where the site and boards in memory come from (see
+	// discover).
+	disc   discoveryState
+	resync atomic.Bool
+	// pipe is how pages are read (prefetched by default).
+	pipe pipeline
 }
 
 // New builds a Jira source. base is the HTTP transport under the
@@ -231,15 +234,9 @@ func (s *Source) Poll(ctx context.Context) error {
 }
 
 func (s *Source) poll(ctx context.Context, full bool) error {
-	st, err := s.ensureSite(ctx, full)
+	st, err := s.discover(ctx, full)
 	if err != nil {
 		return err
-	}
-	if !s.boardsDiscovered || full {
-		if err := s.discoverBoards(ctx, st); err != nil {
-			return err
-		}
-		s.boardsDiscovered = true
 	}
 	if err := s.syncScope(ctx, st, cursorIssues, s.scopeJQL(), st.searchFields(), full); err != nil {
 		return err
@@ -268,93 +265,6 @@ func (s *Source) scopeJQL() string {
 		keys[i] = strconv.Quote(p)
 	}
 	return "project in (" + strings.Join(keys, ", ") + ")"
-}
-
-// ensureSite reads the site's metadata once per process (and again on a
-// re-sync): flavour, time zone, statuses and fields.
-func (s *Source) ensureSite(ctx context.Context, refresh bool) (*site, error) {
-	s.siteMu.Lock()
-	defer s.siteMu.Unlock()
-	if s.site != nil && !refresh {
-		return s.site, nil
-	}
-	st := &site{pointsFields: map[string]string{}}
-	switch s.spec.Flavor {
-	case FlavorCloud:
-		st.cloud = true
-	case FlavorServer:
-	default:
-		var info serverInfo
-		if err := s.c.get(ctx, pathServerInfo, nil, &info); err != nil {
-			return nil, err
-		}
-		st.cloud = strings.EqualFold(info.DeploymentType, "Cloud")
-	}
-	var me myself
-	if err := s.c.get(ctx, pathMyself, nil, &me); err != nil {
-		return nil, err
-	}
-	st.loc = time.UTC
-	if me.TimeZone != "" {
-		if loc, err := time.LoadLocation(me.TimeZone); err == nil {
-			st.loc = loc
-		} else {
-			s.log.Warn("the Jira user's time zone is unknown here; JQL dates are read as UTC, which the overlap must absorb", "time_zone", me.TimeZone)
-		}
-	}
-	if err := s.loadStatuses(ctx, st); err != nil {
-		return nil, err
-	}
-	var fields []fieldJSON
-	if err := s.c.get(ctx, pathField, nil, &fields); err != nil {
-		return nil, err
-	}
-	st.fieldNames = map[string]string{}
-	for _, f := range fields {
-		st.fieldNames[f.ID] = f.Name
-		switch f.Schema.Custom {
-		case schemaSprint:
-			if st.sprintField == "" {
-				st.sprintField = f.ID
-			}
-		case schemaEpicLink:
-			if st.epicField == "" {
-				st.epicField = f.ID
-			}
-		}
-	}
-	if s.spec.SprintField != "" {
-		st.sprintField = s.spec.SprintField
-	}
-	if st.sprintField == "" {
-		s.log.Warn("no Sprint field found; sprint membership comes from the sprints' issue lists only")
-	}
-	if s.spec.StoryPointsField != "" {
-		st.pointsFields[s.spec.StoryPointsField] = st.fieldNames[s.spec.StoryPointsField]
-	}
-	// Keep the points fields of boards already known from the store, so
-	// that a restart keeps asking for the same fields.
-	s.mu.RLock()
-	for _, b := range s.model.Boards() {
-		if b.PointsField != "" {
-			st.pointsFields[b.PointsField] = st.fieldNames[b.PointsField]
-		}
-	}
-	s.mu.RUnlock()
-	s.site = st
-	return st, nil
-}
-
-func (s *Source) loadStatuses(ctx context.Context, st *site) error {
-	var statuses []statusJSON
-	if err := s.c.get(ctx, pathStatus, nil, &statuses); err != nil {
-		return err
-	}
-	st.statuses = make(map[string]jm.Status, len(statuses))
-	for _, x := range statuses {
-		st.statuses[x.ID] = jm.Status{ID: x.ID, Name: x.Name, Category: x.StatusCategory.Key}
-	}
-	return nil
 }
 
 // CanHistory implements collectors.HistoryCapable: every metric computed

@@ -3,6 +3,7 @@ package jira
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -73,7 +74,11 @@ func fingerprint(base string, fields []string) string {
 // syncScope runs (or resumes) one pass over a scope. Each page is written
 // with the cursor in one transaction: the records are upserts by key, so
 // a page replayed after a crash changes nothing, and the cursor never
-// claims more than what was written.
+// claims more than what was written. The next page is fetched while one
+// is decoded and stored (see pages). On Cloud the issues whose inlined
+// changelog is truncated wait in a batch for one bulkfetch of up to 1000
+// (see changelogBatch), holding the cursor back until they are stored; on
+// Data Center each is read from /issue/{key}/changelog with its page.
 func (s *Source) syncScope(ctx context.Context, st *site, scope, base string, fields []string, forceFull bool) error {
 	fp := fingerprint(base, fields)
 	cur := s.cursors[scope]
@@ -91,50 +96,45 @@ func (s *Source) syncScope(ctx context.Context, st *site, scope, base string, fi
 		}
 	}
 	p := &pager{c: s.c, cloud: st.cloud, jql: passJQL(base, pass, st.loc), fields: fields, expand: true, pageSize: s.spec.PageSize}
+	rd := readPages(ctx, s.pipe, func(ctx context.Context) (issuesPage, bool, error) {
+		page, err := p.fetch(ctx)
+		return page, page.last, err
+	})
+	defer rd.stop()
+
+	var batch changelogBatch
+	// committed is the created time of the last issue stored: the pass
+	// resumes from there, or from the oldest issue still in the batch.
+	committed := pass.After
 	statusesRefreshed := false
-	pages, issues, changelogs := 0, 0, 0
-	for !p.done {
-		raws, err := p.next(ctx)
-		if err != nil {
-			return fmt.Errorf("syncing %s: %w", scope, err)
-		}
-		pages++
-		for i := range raws {
-			cl := raws[i].Changelog
-			if cl == nil || cl.Total <= len(cl.Histories) {
-				continue
-			}
-			// The inlined changelog is truncated (newest first): read the
-			// whole history instead.
-			hs, err := s.c.fullChangelog(ctx, raws[i].Key)
-			if err != nil {
-				return fmt.Errorf("syncing %s: changelog of %s: %w", scope, raws[i].Key, err)
-			}
-			cl.Histories = hs
-			changelogs++
-		}
-		norm, unknown, err := s.normalizeAll(st, raws)
+	pages, issues, changelogs, bulk := 0, 0, 0, 0
+	commit := func(ready []rawIssue, done bool) error {
+		norm, unknown, err := s.normalizeAll(st, ready)
 		if err == nil && unknown && !statusesRefreshed {
 			// A status created since okrd read the list: read it again
 			// once, to learn its category.
 			statusesRefreshed = true
-			if err := s.loadStatuses(ctx, st); err != nil {
+			if err := s.refreshStatuses(ctx, st); err != nil {
 				return err
 			}
-			norm, _, err = s.normalizeAll(st, raws)
+			norm, _, err = s.normalizeAll(st, ready)
 		}
 		if err != nil {
 			return fmt.Errorf("jira source %q: syncing %s: malformed answer: %w", s.name, scope, err)
 		}
-		next := *pass
 		for _, is := range norm {
-			if is.Created.After(next.After) {
-				next.After = is.Created
+			if is.Created.After(committed) {
+				committed = is.Created
 			}
+		}
+		next := *pass
+		next.After = committed
+		if held, ok := batch.holdsBack(); ok && held.Before(next.After) {
+			next.After = held
 		}
 		newCur := cur
 		newCur.Pass = &next
-		if p.done {
+		if done {
 			newCur = cursorState{Fingerprint: fp, Since: pass.Started, LastFull: cur.LastFull, Covers: cur.Covers}
 			if pass.Full {
 				newCur.LastFull = pass.Started
@@ -159,7 +159,6 @@ func (s *Source) syncScope(ctx context.Context, st *site, scope, base string, fi
 		}
 		cur = newCur
 		s.cursors[scope] = cur
-		pass = &next
 		if scope == cursorIssues {
 			s.mu.Lock()
 			for _, is := range norm {
@@ -169,9 +168,80 @@ func (s *Source) syncScope(ctx context.Context, st *site, scope, base string, fi
 			s.mu.Unlock()
 		}
 		issues += len(norm)
+		return nil
 	}
-	s.log.Debug("scope synced", "scope", scope, "full", pass.Full, "pages", pages, "issues", issues, "changelog_requests", changelogs)
+
+	for {
+		page, last, err := rd.next()
+		if err != nil {
+			s.salvage(ctx, st, &batch, err, commit)
+			return fmt.Errorf("syncing %s: %w", scope, err)
+		}
+		pages++
+		raws, err := p.decode(page)
+		if err != nil {
+			s.salvage(ctx, st, &batch, err, commit)
+			return fmt.Errorf("syncing %s: %w", scope, err)
+		}
+		ready := make([]rawIssue, 0, len(raws))
+		for i := range raws {
+			if !truncated(&raws[i]) {
+				ready = append(ready, raws[i])
+				continue
+			}
+			if st.cloud {
+				if err := batch.add(raws[i], s.now()); err != nil {
+					return fmt.Errorf("jira source %q: syncing %s: malformed answer: %w", s.name, scope, err)
+				}
+				continue
+			}
+			// The inlined changelog is truncated (newest first): read the
+			// whole history instead.
+			hs, err := s.c.fullChangelog(ctx, raws[i].Key)
+			if err != nil {
+				return fmt.Errorf("syncing %s: changelog of %s: %w", scope, raws[i].Key, err)
+			}
+			raws[i].Changelog.Histories = hs
+			ready = append(ready, raws[i])
+			changelogs++
+		}
+		batch.read += len(raws)
+		if n := batch.due(last, s.now(), s.timeout); n > 0 {
+			done, requests, err := s.flush(ctx, st, &batch, n)
+			bulk += requests
+			if err != nil {
+				return fmt.Errorf("syncing %s: %w", scope, err)
+			}
+			ready = append(ready, done...)
+		}
+		if err := commit(ready, last); err != nil {
+			return err
+		}
+		if last {
+			break
+		}
+	}
+	s.log.Debug("scope synced", "scope", scope, "full", pass.Full, "pages", pages, "issues", issues,
+		"changelog_requests", changelogs, "bulk_changelog_requests", bulk)
 	return nil
+}
+
+// salvage stores, when a pass fails on a page, the issues waiting in its
+// batch, so that the cursor moves past them rather than reading again
+// what came after them. It does not try when the poll has ended or Jira
+// refuses (rate limit, credentials): the cursor still holds them.
+func (s *Source) salvage(ctx context.Context, st *site, b *changelogBatch, cause error, commit func([]rawIssue, bool) error) {
+	var ra *collectors.RetryAfterError
+	if len(b.issues) == 0 || ctx.Err() != nil || collectors.IsPermanent(cause) || errors.As(cause, &ra) {
+		return
+	}
+	done, _, err := s.flush(ctx, st, b, len(b.issues))
+	if err == nil {
+		err = commit(done, false)
+	}
+	if err != nil {
+		s.log.Debug("the issues waiting for their changelogs were not stored; the next pass reads them again", "issues", len(b.issues), "err", err)
+	}
 }
 
 func (s *Source) normalizeAll(st *site, raws []rawIssue) ([]*jm.Issue, bool, error) {

@@ -44,13 +44,19 @@ func TestFullSyncOfBothFlavours(t *testing.T) {
 				search = "search"
 			}
 			// 6 PAY issues in pages of 2: 3 searches; PAY-2 (5 histories)
-			// and PAY-6 (6) have more than the 4 inlined: 2 changelog
-			// reads; the board is a project board of a synced project, so
-			// its sprints need no issue lists.
+			// and PAY-6 (6) have more than the 4 inlined: one bulkfetch
+			// on Cloud, 2 changelog reads on Data Center; the board is a
+			// project board of a synced project, so its sprints need no
+			// issue lists.
 			want := map[string]int{
 				"serverInfo": 1, "myself": 1, "status": 1, "field": 1,
 				"agile/board": 1, "agile/board/configuration": 1, "filter": 1,
-				search: 3, "changelog": 2, "agile/board/sprint": 1,
+				search: 3, "agile/board/sprint": 1,
+			}
+			if flavor == jirafake.Cloud {
+				want["changelog/bulkfetch"] = 1
+			} else {
+				want["changelog"] = 2
 			}
 			if got := e.fake.Requests(); !maps.Equal(got, want) {
 				t.Errorf("requests = %v\nwant       %v", got, want)
@@ -153,8 +159,9 @@ func TestIncrementalPollAsksOnlyForChanges(t *testing.T) {
 	e.fake.ResetRequests()
 	e.requestURLs()
 
-	// Nothing changed: one search, and the board's sprints.
-	e.clk.Set(now.Add(time.Hour))
+	// Nothing changed: one search, and the board's sprints (the cheap
+	// check of what discovery learned is not due before an hour).
+	e.clk.Set(now.Add(30 * time.Minute))
 	e.mustPoll()
 	want := map[string]int{"search/jql": 1, "agile/board/sprint": 1}
 	if got := e.fake.Requests(); !maps.Equal(got, want) {
@@ -322,6 +329,15 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
+			name: "429 on a page fetched ahead pauses the pipeline until Retry-After and the poll succeeds", flavor: jirafake.Cloud,
+			fault: jirafake.Fault{Status: 429, RetryAfter: 7, Route: "search/jql", After: 1}, n: 1,
+			check: func(t *testing.T, err error, waits []time.Duration) {
+				if err != nil || !slices.Equal(waits, []time.Duration{7 * time.Second}) {
+					t.Errorf("err = %v, waits = %v; want success after waiting 7s", err, waits)
+				}
+			},
+		},
+		{
 			name: "429 asking for longer than a poll may wait ends the poll with a RetryAfterError", flavor: jirafake.Cloud,
 			fault: jirafake.Fault{Status: 429, RetryAfter: 3600, Route: "search/jql"}, n: 1,
 			check: func(t *testing.T, err error, waits []time.Duration) {
@@ -466,16 +482,16 @@ func TestNetworkErrorsAreRetried(t *testing.T) {
 func TestRateLimitHeadersAreExported(t *testing.T) {
 	e := fixtureEnv(t, jirafake.Cloud, nil)
 	e.mustPoll()
-	// The fake counts down from 1000 per request: 13 requests so far
-	// (4 metadata, 3 board, 3 searches, 2 changelogs, 1 sprint list).
-	if got := gaugeValue(e.met.RateLimitRemaining.WithLabelValues("jira", "api")); got != 987 {
-		t.Errorf("rate limit remaining = %v, want 987", got)
+	// The fake counts down from 1000 per request: 12 requests so far
+	// (4 metadata, 3 board, 3 searches, 1 bulkfetch, 1 sprint list).
+	if got := gaugeValue(e.met.RateLimitRemaining.WithLabelValues("jira", "api")); got != 988 {
+		t.Errorf("rate limit remaining = %v, want 988", got)
 	}
 	if got := gaugeValue(e.met.RateLimitLimit.WithLabelValues("jira", "api")); got != 1000 {
 		t.Errorf("rate limit = %v, want 1000", got)
 	}
-	if got := counterValue(e.met.Requests.WithLabelValues("jira", "200")); got != 13 {
-		t.Errorf("requests with code 200 = %v, want 13", got)
+	if got := counterValue(e.met.Requests.WithLabelValues("jira", "200")); got != 12 {
+		t.Errorf("requests with code 200 = %v, want 12", got)
 	}
 }
 

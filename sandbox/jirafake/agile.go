@@ -19,17 +19,27 @@ func (s *Server) agilePage(r *http.Request) (start, n int) {
 	return max(start, 0), min(max(n, 1), s.agileCap())
 }
 
+// boardJSON is a value of the board list: the board's location is its
+// project (the id a number, as Cloud sends it), unless the fake plays a
+// Jira Server 7 that sends none.
 func (s *Server) boardJSON(b *Board) map[string]any {
 	p := s.projects[b.Project]
-	return map[string]any{
+	out := map[string]any{
 		"id": b.ID, "self": "https://jira.example.com/rest/agile/1.0/board/" + strconv.Itoa(b.ID),
 		"name": b.Name, "type": b.Type,
-		"location": map[string]any{"projectId": p.ID, "displayName": p.Name + " (" + p.Key + ")", "projectName": p.Name,
-			"projectKey": p.Key, "projectTypeKey": "software", "name": p.Name + " (" + p.Key + ")"},
 	}
+	if !s.BoardListWithoutLocation {
+		pid, _ := strconv.Atoi(p.ID)
+		out["location"] = map[string]any{"projectId": pid, "displayName": p.Name + " (" + p.Key + ")", "projectName": p.Name,
+			"projectKey": p.Key, "projectTypeKey": "software", "name": p.Name + " (" + p.Key + ")"}
+	}
+	return out
 }
 
-// boardList is GET /rest/agile/1.0/board.
+// boardList is GET /rest/agile/1.0/board: every board the account may see,
+// by id, 50 a page. projectKeyOrId keeps the boards located in that project
+// (Jira keeps those whose filter mentions it, which for the fake's project
+// boards is the same).
 func (s *Server) boardList(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	proj, typ := v.Get("projectKeyOrId"), v.Get("type")

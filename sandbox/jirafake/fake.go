@@ -2,7 +2,8 @@
 // the real one as ../shared/reference/API-FACTS.md records it: the
 // token-paged /search/jql of Cloud (and 410 on Cloud's removed /search), the
 // offset-paged /search of Data Center, page caps, changelogs inlined newest
-// first and truncated, the paged /issue/{key}/changelog, the two time
+// first and truncated, the paged /issue/{key}/changelog, Cloud's
+// /changelog/bulkfetch (with its limits, order and paging), the two time
 // formats (issue fields "2006-01-02T15:04:05.000-0700", sprint dates
 // RFC3339), the Agile board, configuration, sprint and sprint-issue
 // endpoints, 429 with Retry-After and an ISO X-RateLimit-Reset, and JQL
@@ -171,8 +172,18 @@ type Server struct {
 	// (default 5000 on Cloud, 1000 on Data Center); AgilePageCap that of
 	// the Agile endpoints (default 50).
 	PageCap, KeyPageCap, AgilePageCap int
+	// BulkPageCap lowers the largest page of the changelog bulkfetch
+	// (default and at most 10000 histories), so that tests page it.
+	BulkPageCap int
 	// Now is the fake's clock (relative JQL dates, rate-limit resets).
 	Now func() time.Time
+	// Latency delays every answer by a fixed time, as a distant server
+	// does (benchmarks of wall time). Requests wait outside the fake's
+	// lock, so concurrent requests wait at the same time.
+	Latency time.Duration
+	// BoardListWithoutLocation leaves location out of the board list's
+	// values, as Jira Server 7 does (the recorded go-jira mock).
+	BoardListWithoutLocation bool
 
 	mu            sync.Mutex
 	loc           *time.Location
@@ -501,6 +512,14 @@ func (s *Server) AddBoard(b Board, filterJQL string) {
 	s.changed()
 }
 
+// DeleteBoard removes a board.
+func (s *Server) DeleteBoard(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.boards, id)
+	s.changed()
+}
+
 // AddSprint adds or replaces a sprint.
 func (s *Server) AddSprint(sp Sprint) {
 	s.mu.Lock()
@@ -532,7 +551,7 @@ func (s *Server) FailNext(n int, f Fault) {
 // Requests returns the number of requests served per route since the last
 // ResetRequests. Routes: serverInfo, myself, status, field, filter,
 // search (Data Center's and Cloud's removed one), search/jql,
-// approximate-count, changelog, issue, agile/board,
+// approximate-count, changelog, changelog/bulkfetch, issue, agile/board,
 // agile/board/configuration, agile/board/sprint, agile/sprint/issue, and
 // unknown.
 func (s *Server) Requests() map[string]int {
@@ -576,6 +595,8 @@ func route(path string) (name string, parts []string) {
 			return "search/jql", nil
 		case len(rest) == 2 && rest[0] == "search" && rest[1] == "approximate-count":
 			return "approximate-count", nil
+		case len(rest) == 2 && rest[0] == "changelog" && rest[1] == "bulkfetch":
+			return "changelog/bulkfetch", nil
 		case len(rest) == 3 && rest[0] == "issue" && rest[2] == "changelog":
 			return "changelog", rest[1:2]
 		case len(rest) == 2 && rest[0] == "issue":
@@ -615,6 +636,9 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !sleep(r, s.Latency) {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.init()
@@ -683,6 +707,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.approximateCount(w, r)
 	case "changelog":
 		s.changelog(w, r, args[0])
+	case "changelog/bulkfetch":
+		if s.Flavor != Cloud {
+			writeError(w, http.StatusNotFound, "null for uri: "+r.URL.Path)
+			return
+		}
+		s.bulkChangelog(w, r)
 	case "issue":
 		s.getIssue(w, r, args[0])
 	case "agile/board":

@@ -13,6 +13,9 @@ type GenOptions struct {
 	// over them evenly, each with one scrum board estimating in story
 	// points and a filter on its project.
 	Projects []string
+	// Kanban makes the boards of the last Kanban projects kanban boards,
+	// without sprints (their issues join none).
+	Kanban int
 	// Issues is the total number of issues.
 	Issues int
 	// Now is the end of the history (default: the fake's clock).
@@ -76,6 +79,11 @@ func (s *Server) Generate(o GenOptions) {
 		s.nextID++
 		filter := s.nextID
 		s.filters[filter] = "project = " + key + " ORDER BY Rank ASC"
+		if pi >= len(o.Projects)-o.Kanban {
+			s.boards[ps.board] = &Board{ID: ps.board, Name: key + " board", Type: "kanban", Project: key, FilterID: filter}
+			projects[pi] = ps
+			continue
+		}
 		s.boards[ps.board] = &Board{ID: ps.board, Name: key + " board", Type: "scrum", Project: key, FilterID: filter, EstimationField: FieldStoryPoints}
 		for k := 0; ; k++ {
 			start := origin.Add(time.Duration(k) * sprintLen)
