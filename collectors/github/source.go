@@ -66,6 +66,12 @@ type Source struct {
 
 	view atomic.Pointer[view]
 
+	// followed is the change number of the last stored record Follow
+	// applied, and followPublished when it last published the view
+	// (follow.go); both belong to pollMu.
+	followed        int64
+	followPublished time.Time
+
 	descOnce sync.Once
 	desc     *descs
 }

@@ -92,6 +92,11 @@ type Source struct {
 	// boardsDiscovered is set once the boards were read this process.
 	boardsDiscovered bool
 	resync           atomic.Bool
+	// followed is the change number of the last stored record Follow
+	// applied, and followExported when it last computed the exported
+	// series (follow.go); both belong to pollMu.
+	followed       int64
+	followExported time.Time
 }
 
 // New builds a Jira source. base is the HTTP transport under the
