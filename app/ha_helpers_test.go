@@ -1,26 +1,17 @@
 package app
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
-
 	// The replicas of these tests sync a Jira.
 	_ "github.com/okrd/okrd/collectors/jira"
-	"github.com/okrd/okrd/internal/dsnredact"
 	"github.com/okrd/okrd/internal/testenv"
 	"github.com/okrd/okrd/sandbox/jirafake"
 )
@@ -30,49 +21,10 @@ import (
 // configuration they share.
 
 // pgDSN returns a DSN whose connections all use a fresh schema of the test
-// server (OKRD_TEST_POSTGRES_DSN), dropped when the test ends; the test is
-// skipped (failed under OKRD_REQUIRE_INTEGRATION=1) without a server.
+// server, dropped when the test ends (internal/testenv).
 func pgDSN(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("OKRD_TEST_POSTGRES_DSN")
-	if base == "" {
-		testenv.Unavailable(t, "OKRD_TEST_POSTGRES_DSN is not set; set it to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable, to run the tests of replicated okrd")
-	}
-	cfg, err := pq.NewConfig(base)
-	if err != nil {
-		t.Fatalf("OKRD_TEST_POSTGRES_DSN is invalid: %v", dsnredact.Error(err, dsnredact.Secrets(base, "")))
-	}
-	connector, err := pq.NewConnectorConfig(cfg)
-	if err != nil {
-		t.Fatalf("OKRD_TEST_POSTGRES_DSN is invalid: %v", dsnredact.Error(err, dsnredact.Secrets(base, cfg.Password)))
-	}
-	admin := sql.OpenDB(connector)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		_ = admin.Close()
-		testenv.Unavailable(t, "the PostgreSQL server of OKRD_TEST_POSTGRES_DSN is unreachable: %v", dsnredact.Error(err, dsnredact.Secrets(base, cfg.Password)))
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "okrd_app_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		_ = admin.Close()
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		_ = admin.Close()
-	})
-	if u, err := url.Parse(base); err == nil && u.Scheme != "" {
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return base + " search_path=" + schema
+	return testenv.PostgresSchema(t)
 }
 
 // haConfig is the configuration the replicas of a test share: a Jira source
