@@ -3,11 +3,15 @@ package alerting
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,13 +52,19 @@ const persistTimeout = 10 * time.Second
 //
 // Ordering, so that a crash never loses a notification: Process decides
 // the notifications and persists them with the new states, as a queue
-// (outbox) per receiver, before anything is sent; Dispatch sends what is
-// queued and removes it from the queue (persisted again) only once the
-// receiver accepted it. A crash before the send leaves the notification
-// queued, and the next process sends it; a crash after the send but before
-// the removal was persisted sends it once more. A failed send stays queued
-// (retried at the next round) unless the receiver refused it with a 4xx,
-// which no retry can fix.
+// (outbox) per receiver, before anything is sent; Dispatch claims what it
+// is about to send (persisted, in one transaction), sends it, and removes
+// it from the queue (persisted again) only once the receiver accepted it.
+// A crash before the send leaves the notification queued, and the next
+// process sends it; a crash after the send but before the removal was
+// persisted sends it once more, with the same ID (notify.Alert.ID), by
+// which the receiver can tell (at least once, docs/ha.md). A failed send
+// stays queued (retried at the next round) unless the receiver refused it
+// with a 4xx, which no retry can fix.
+//
+// On a replicated okrd the store refuses the writes of a process that does
+// not lead (store.ErrFenced): such a process cannot claim, so it sends
+// nothing, even if it has not noticed yet that another leads.
 type Engine struct {
 	st     store.Store
 	sender *notify.Sender
@@ -74,6 +84,9 @@ type Engine struct {
 
 	dispatchMu sync.Mutex // one Dispatch at a time
 	kick       chan struct{}
+	// claimed holds the IDs of the notifications this engine claimed, to
+	// tell a delivery another process started (and may have finished).
+	claimed map[string]bool
 }
 
 // record is what is persisted per alert key: the state (nil once the alert
@@ -97,6 +110,21 @@ type Outgoing struct {
 	Kind   Kind         `json:"kind"`
 	Alert  notify.Alert `json:"alert"`
 	Queued time.Time    `json:"queued"`
+	// Claimed is when a delivery of the notification was first started,
+	// and Attempts how many were: a notification claimed but still queued
+	// may have reached its receiver already.
+	Claimed  time.Time `json:"claimed,omitzero"`
+	Attempts int       `json:"attempts,omitempty"`
+}
+
+// notificationID identifies one notification of an alert to one receiver:
+// the alert's key, the receiver, the notification's number in the alert's
+// record and when it was queued (the number starts again with each new
+// record of the key).
+func notificationID(key, receiver string, seq uint64, queued time.Time) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d", key, receiver, seq, queued.UnixNano())
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // NewEngine returns an engine; reg (may be nil) receives its metrics and
@@ -110,7 +138,7 @@ func NewEngine(st store.Store, sender *notify.Sender, logger *slog.Logger, reg p
 	}
 	e := &Engine{st: st, sender: sender, logger: logger, now: now,
 		recs: map[string]*record{}, refreshed: map[string]map[string]time.Time{}, receivers: map[string]Receiver{},
-		kick: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), claimed: map[string]bool{},
 		alertsGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "okrd_alerts",
 			Help: "Alerts of the built-in alerting by state (pending: the condition holds but not yet for long enough; firing).",
@@ -174,11 +202,26 @@ func (e *Engine) load(ctx context.Context) error {
 	if e.loaded {
 		return nil
 	}
+	recs, err := e.read(ctx)
+	if err != nil {
+		return err
+	}
+	e.recs = recs
+	e.loaded = true
+	return nil
+}
+
+// read reads every persisted state.
+func (e *Engine) read(ctx context.Context) (map[string]*record, error) {
 	states, err := e.st.AlertStates(ctx)
 	if err != nil {
-		return fmt.Errorf("reading alert states: %w", err)
+		return nil, fmt.Errorf("reading alert states: %w", err)
 	}
+	recs := make(map[string]*record, len(states))
 	for _, s := range states {
+		if strings.HasPrefix(s.Key, "report:") {
+			continue // the weekly report's, in the same table
+		}
 		rec := &record{}
 		if err := json.Unmarshal(s.Data, rec); err != nil {
 			// A state this version cannot read is dropped: the alert
@@ -187,9 +230,30 @@ func (e *Engine) load(ctx context.Context) error {
 			rec = &record{}
 		}
 		rec.persisted = s.Data
-		e.recs[s.Key] = rec
+		recs[s.Key] = rec
 	}
-	e.loaded = true
+	return recs, nil
+}
+
+// Reload reads every alert's state from the store again, in place of what
+// the engine holds: a replica that follows another shows the leader's
+// alerts (okrd_alerts, okrd_notifications_queued), and one that starts to
+// lead continues exactly where the previous leader stopped. When the read
+// fails the engine keeps what it holds.
+func (e *Engine) Reload(ctx context.Context) error {
+	recs, err := e.read(ctx)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.recs, e.loaded = recs, true
+	for key := range e.refreshed {
+		if _, ok := recs[key]; !ok {
+			delete(e.refreshed, key)
+		}
+	}
+	e.updateGauges()
 	return nil
 }
 
@@ -295,7 +359,9 @@ func (e *Engine) queue(rec *record, n *Notification, now time.Time) {
 	}
 	for _, r := range rcvs {
 		rec.Seq++
-		rec.Outbox[r] = &Outgoing{Seq: rec.Seq, Kind: n.Kind, Alert: n.Alert, Queued: now}
+		a := n.Alert
+		a.ID = notificationID(n.Key, r, rec.Seq, now)
+		rec.Outbox[r] = &Outgoing{Seq: rec.Seq, Kind: n.Kind, Alert: a, Queued: now}
 	}
 }
 
@@ -323,21 +389,86 @@ func (e *Engine) save(ctx context.Context, key string, rec *record, now time.Tim
 		delete(e.refreshed, key)
 		return nil
 	}
-	data, err := json.Marshal(rec)
+	as, err := stateOf(key, rec, now)
 	if err != nil {
+		return err
+	}
+	if bytes.Equal(as.Data, rec.persisted) {
+		return nil
+	}
+	if err := e.st.PutAlertState(ctx, as); err != nil {
 		return fmt.Errorf("alert %s: %w", key, err)
 	}
-	if bytes.Equal(data, rec.persisted) {
-		return nil
+	rec.persisted = as.Data
+	return nil
+}
+
+// stateOf is what is persisted of rec.
+func stateOf(key string, rec *record, now time.Time) (store.AlertState, error) {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return store.AlertState{}, fmt.Errorf("alert %s: %w", key, err)
 	}
 	as := store.AlertState{Key: key, State: "resolved", UpdatedAt: now, Data: data}
 	if rec.State != nil {
 		as.State, as.Since, as.LastSent = string(rec.State.Phase), rec.State.ActiveSince, rec.State.LastSent
 	}
-	if err := e.st.PutAlertState(ctx, as); err != nil {
-		return fmt.Errorf("alert %s: %w", key, err)
+	return as, nil
+}
+
+// claim records, in one transaction, that the queued notifications of
+// items are being delivered, before anything is sent: when the store
+// refuses (on a replicated okrd: this process no longer leads) nothing may
+// be sent. A round of refreshes only claims nothing but asks all the same.
+// e.mu is held.
+func (e *Engine) claim(ctx context.Context, items map[string][]item, now time.Time) error {
+	touched := map[string]bool{}
+	for _, rcv := range slices.Sorted(maps.Keys(items)) {
+		for _, it := range items[rcv] {
+			if it.seq == 0 {
+				continue // a refresh is not queued
+			}
+			rec := e.recs[it.key]
+			p := rec.Outbox[rcv]
+			if p.Alert.ID == "" {
+				// Queued by a version that did not number them.
+				p.Alert.ID = notificationID(it.key, rcv, p.Seq, p.Queued)
+			}
+			if p.Attempts > 0 && !e.claimed[p.Alert.ID] {
+				e.logger.Info("sending a notification whose delivery another okrd process started; if that one reached the receiver, the receiver gets it twice with the same id",
+					"alert", it.key, "receiver", rcv, "id", p.Alert.ID, "claimed", p.Claimed)
+			}
+			if p.Claimed.IsZero() {
+				p.Claimed = now
+			}
+			p.Attempts++
+			e.claimed[p.Alert.ID] = true
+			touched[it.key] = true
+		}
 	}
-	rec.persisted = data
+	keys := slices.Sorted(maps.Keys(touched))
+	states := make([]store.AlertState, 0, len(keys))
+	for _, key := range keys {
+		as, err := stateOf(key, e.recs[key], now)
+		if err != nil {
+			return err
+		}
+		states = append(states, as)
+	}
+	err := e.st.Update(ctx, func(tx store.Tx) error {
+		for _, as := range states {
+			if err := tx.PutAlertState(ctx, as); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, key := range keys {
+		e.recs[key].persisted = states[i].Data
+	}
 	return nil
 }
 
@@ -433,6 +564,20 @@ func (e *Engine) Dispatch(ctx context.Context) {
 		receivers[rcv] = e.receivers[rcv]
 	}
 	timeout := e.dispatchTimeout
+	if len(batches) > 0 {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), persistTimeout)
+		err := e.claim(cctx, items, now)
+		cancel()
+		if err != nil {
+			e.mu.Unlock()
+			if errors.Is(err, store.ErrFenced) {
+				e.logger.Info("not sending notifications: this process does not lead", "err", err)
+			} else {
+				e.logger.Error("cannot claim the notifications in the store; they stay queued and are not sent this round", "err", err)
+			}
+			return
+		}
+	}
 	e.mu.Unlock()
 
 	if timeout <= 0 {

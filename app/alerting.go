@@ -45,9 +45,12 @@ type alerter struct {
 
 func newAlerter(a *App, cfg *config.Config) *alerter {
 	sender := notify.NewSender(notify.NewMetrics(a.reg), a.logger.With("component", "notify"))
-	// Writes go through graceStore so that a state decided during shutdown
-	// is still recorded.
-	engine := alerting.NewEngine(graceStore{a.store, a.opts.ShutdownTimeout}, sender,
+	// Writes go through a.writes(): a graceStore, so that a state decided
+	// during shutdown is still recorded, fenced by the leadership term, so
+	// that a process that no longer leads records nothing (and, since the
+	// engine claims a delivery in the store before sending it, sends
+	// nothing).
+	engine := alerting.NewEngine(a.writes(), sender,
 		a.logger.With("component", "alerting"), a.reg, a.opts.now)
 	al := &alerter{engine: engine, wake: make(chan struct{}, 1)}
 	engine.Configure(alertingConfig(a, cfg, &al.clients))
@@ -123,20 +126,20 @@ func (p *receiverClients) closeIdle() {
 }
 
 // startAlerting judges every new snapshot and runs the dispatcher until
-// ctx is done, starting with the newest snapshot. Alert state advances only
-// in a running daemon, so that `okrd sync` or a test's Evaluate never
-// notifies anybody.
-func (a *App) startAlerting(ctx context.Context) {
+// ctx is done, starting with the newest snapshot, in goroutines counted by
+// wg. Alert state advances only in the leading daemon, so that a follower,
+// `okrd sync` or a test's Evaluate never notifies anybody.
+func (a *App) startAlerting(ctx context.Context, wg *sync.WaitGroup) {
 	a.alerts.running.Store(true)
-	a.wg.Add(2)
+	wg.Add(2)
 	go func() {
-		defer a.wg.Done()
+		defer wg.Done()
 		a.alerts.engine.Run(ctx)
 		// Run has returned, so no delivery is in flight.
 		a.alerts.clients.closeIdle()
 	}()
 	go func() {
-		defer a.wg.Done()
+		defer wg.Done()
 		for {
 			if snap := a.snap.Load(); snap != nil {
 				a.judge(ctx, snap)

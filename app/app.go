@@ -42,11 +42,20 @@ type App struct {
 
 	runMu   sync.Mutex
 	runners map[string]*runner
-	runCtx  context.Context // parent of the runners; set by Run
-	wg      sync.WaitGroup
+	// role is what the process does now (lead or follow); nil before Run
+	// and after it. It belongs to runMu.
+	role *role
+	wg   sync.WaitGroup
 
-	reloadMu sync.Mutex
-	ready    atomic.Bool
+	// term is the leadership term this process leads under, 0 while it
+	// follows (fence.go).
+	term        atomic.Int64
+	holder      string
+	leaderGauge prometheus.Gauge
+	followed    followState
+	reports     reportMemo
+	reloadMu    sync.Mutex
+	ready       atomic.Bool
 
 	listeners []net.Listener
 	server    *http.Server
@@ -74,11 +83,23 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	a.cfg.Store(cfg)
 	a.metrics.configure(cfg)
 
-	st, err := OpenStore(ctx, cfg.Storage, a.logger)
+	lock, err := lockDaemon(cfg.Storage)
 	if err != nil {
 		return nil, err
 	}
+	st, err := OpenStore(ctx, cfg.Storage, a.logger)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, err
+	}
+	if lock != nil {
+		st = lockedStore{st, lock}
+	}
 	a.store = st
+	a.holder = holderName()
+	a.leaderGauge = newLeaderGauge(a.reg)
 	a.hist = newHistory(st)
 	a.alerts = newAlerter(a, cfg)
 	return a, nil
@@ -135,12 +156,19 @@ func (a *App) Listen() error {
 	return nil
 }
 
-// Run serves HTTP, polls every source and evaluates on a timer until ctx is
-// cancelled, then shuts down: in-flight requests and store writes finish
+// Run serves HTTP and evaluates on a timer until ctx is cancelled, leading
+// (polling every source, alerting, reporting) whenever this process holds
+// the leadership of its database and following the leader otherwise
+// (leader.go), then shuts down: in-flight requests and store writes finish
 // (bounded by Options.ShutdownTimeout) and the store is closed.
 func (a *App) Run(ctx context.Context) error {
 	defer a.store.Close()
 	if err := a.Listen(); err != nil {
+		return err
+	}
+	// The fill states are read before the history, so that a replacement
+	// by another process in between is noticed (follow.go).
+	if err := a.baselineFills(ctx); err != nil {
 		return err
 	}
 	if err := a.hist.refresh(ctx); err != nil {
@@ -162,20 +190,12 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 	}
 
-	runCtx, cancelRunners := context.WithCancel(ctx)
-	defer cancelRunners()
-	a.runMu.Lock()
-	a.runCtx = runCtx
-	a.runMu.Unlock()
-	a.applySources(a.cfg.Load())
-	if err := a.clearUnfillable(ctx); err != nil {
-		a.logger.Warn("cannot check the filled-in history of key results", "err", err)
-	}
-	a.startAlerting(runCtx)
+	roleCtx, cancelRole := context.WithCancel(ctx)
+	defer cancelRole()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		a.runReports(runCtx)
+		a.runLeadership(roleCtx)
 	}()
 
 	var runErr error
@@ -201,7 +221,7 @@ loop:
 	if err := a.server.Shutdown(shutdownCtx); err != nil {
 		a.logger.Warn("HTTP shutdown did not finish in time", "err", err)
 	}
-	cancelRunners()
+	cancelRole()
 	a.wg.Wait()
 	return runErr
 }
@@ -211,7 +231,8 @@ loop:
 func (a *App) applySources(cfg *config.Config) {
 	a.runMu.Lock()
 	defer a.runMu.Unlock()
-	if a.runCtx == nil {
+	ro := a.role
+	if ro == nil {
 		return
 	}
 	for name, r := range a.runners {
@@ -238,33 +259,59 @@ func (a *App) applySources(cfg *config.Config) {
 		if _, running := a.runners[name]; running {
 			continue
 		}
-		sc := cfg.Sources[name]
-		logger := a.logger.With("source", name)
-		src, err := collectors.New(sc, collectors.Deps{Store: graceStore{a.store, a.opts.ShutdownTimeout}, Logger: a.logger, Metrics: a.srcMet, Now: a.opts.now})
+		a.startRunner(ro, cfg.Sources[name], nil, collectors.Health{})
+	}
+}
+
+// startRunner adds the runner of a source for the role, building the
+// source unless src is given (a follower's source that starts to lead).
+// A leading runner polls; a following one only holds the source, which
+// the follower loop keeps up to date, and the health the leader stored.
+// Only the sources that can follow are built for a follower: the others
+// have nothing to serve until this process leads. health, when it is a
+// stored health (Polls > 0), carries over, so that a source the previous
+// leader had polled is not in its first sync again. a.runMu is held.
+func (a *App) startRunner(ro *role, sc *config.Source, src collectors.Source, health collectors.Health) {
+	name := sc.Name
+	logger := a.logger.With("source", name)
+	if src == nil {
+		var err error
+		src, err = collectors.New(sc, collectors.Deps{Store: a.writes(), Logger: a.logger, Metrics: a.srcMet, Now: a.opts.now})
 		if err != nil {
 			logger.Error("source cannot start", "err", err)
 			a.metrics.sourceCannotStart(name, sc.Type)
-			continue
+			return
+		}
+		if _, ok := src.(follower); !ok && !ro.leading {
+			src = nil
 		}
 		// A source that exposes delivery series is a prometheus.Collector
-		// reading what its last poll computed.
+		// reading what its last poll (or follow) computed.
 		if c, ok := src.(prometheus.Collector); ok {
 			if err := a.reg.Register(c); err != nil {
 				logger.Error("source metrics cannot be registered", "err", err)
 			}
 		}
-		ctx, cancel := context.WithCancel(a.runCtx)
-		r := &runner{cfg: sc, src: src, logger: logger, cancel: cancel, done: make(chan struct{}), refill: make(chan struct{}, 1),
-			health: collectors.Health{Name: name, Type: sc.Type}}
-		a.runners[name] = r
-		a.metrics.sourceStarting(name, sc.Type)
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			a.runSource(ctx, r)
-		}()
-		logger.Info("source started", "type", sc.Type, "interval", time.Duration(sc.Interval).String())
 	}
+	health.Name, health.Type = name, sc.Type
+	done := make(chan struct{})
+	r := &runner{cfg: sc, src: src, logger: logger, cancel: func() {}, done: done, refill: make(chan struct{}, 1), health: health}
+	a.runners[name] = r
+	if !ro.leading {
+		close(done)
+		return
+	}
+	if health.Polls == 0 {
+		a.metrics.sourceStarting(name, sc.Type)
+	}
+	ctx, cancel := context.WithCancel(ro.ctx)
+	r.cancel = cancel
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.runSource(ctx, r)
+	}()
+	logger.Info("source started", "type", sc.Type, "interval", time.Duration(sc.Interval).String())
 }
 
 // requestRefill asks every running source that can fill in history to
@@ -378,7 +425,7 @@ func (a *App) measure(ctx context.Context, r *runner, now time.Time) error {
 	if len(vals) == 0 {
 		return nil
 	}
-	return graceStore{a.store, a.opts.ShutdownTimeout}.AppendValues(ctx, vals...)
+	return a.writes().AppendValues(ctx, vals...)
 }
 
 func (a *App) updateRecordCounts(ctx context.Context) {
@@ -423,10 +470,12 @@ func (a *App) Reload(ctx context.Context) error {
 	a.metrics.configure(cfg)
 	a.applySources(cfg)
 	a.retainBindings(cfg)
-	if err := a.clearUnfillable(ctx); err != nil {
-		a.logger.Warn("cannot check the filled-in history of key results", "err", err)
+	if a.Leading() {
+		if err := a.clearUnfillable(ctx); err != nil {
+			a.logger.Warn("cannot check the filled-in history of key results", "err", err)
+		}
+		a.requestRefill()
 	}
-	a.requestRefill()
 	a.evaluate(ctx)
 	a.logger.Info("configuration reloaded", "file", a.opts.ConfigFile, "objectives", len(cfg.Objectives), "sources", len(cfg.Sources))
 	return nil

@@ -228,7 +228,7 @@ func (a *App) fillHistory(ctx context.Context, r *runner, horizon time.Time, ful
 	values, filled := 0, 0
 	for lo := 0; lo < len(jobs); lo += fillBatch {
 		batch := jobs[lo:min(lo+fillBatch, len(jobs))]
-		err := graceStore{a.store, a.opts.ShutdownTimeout}.Update(ctx, func(tx store.Tx) error {
+		err := a.writes().Update(ctx, func(tx store.Tx) error {
 			for _, j := range batch {
 				if j.failed != nil {
 					continue
@@ -322,7 +322,7 @@ func (a *App) clearUnfillable(ctx context.Context) error {
 		return nil
 	}
 	state := string(mustJSON(fillState{Fingerprint: unfillable}))
-	err := graceStore{a.store, a.opts.ShutdownTimeout}.Update(ctx, func(tx store.Tx) error {
+	err := a.writes().Update(ctx, func(tx store.Tx) error {
 		for _, k := range clear {
 			if _, err := tx.DeleteValues(ctx, k.objective, k.keyResult, filledOrigin); err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/okrd/okrd/config"
@@ -59,6 +60,27 @@ func (a *App) runReports(ctx context.Context) {
 	}
 }
 
+// The report's row in the alert-state table (reportStateKey): state
+// "sending" with Since at the slot once a delivery of that slot's report
+// was claimed, "sent" with LastSent at the slot once the receiver
+// accepted it. The claim is written, through the fenced store, before the
+// report is posted: only the leader can write it (docs/ha.md), so two
+// replicas never both send; a process that dies between the post and the
+// "sent" leaves the claim, and the next leader sends the report again (at
+// least once: a webhook receiver recognises the copy by its
+// Idempotency-Key).
+const (
+	reportSending = "sending"
+	reportSent    = "sent"
+)
+
+// reportMemo remembers, in the leading process, the slot whose report it
+// sent, so that a failure to record it does not make it send it again.
+type reportMemo struct {
+	mu   sync.Mutex
+	sent time.Time
+}
+
 // sendDueReport sends the report of the latest slot if it has not been
 // sent and is not older than reportGrace.
 func (a *App) sendDueReport(ctx context.Context) error {
@@ -72,14 +94,23 @@ func (a *App) sendDueReport(ctx context.Context) error {
 	if now.Sub(slot) > reportGrace {
 		return nil
 	}
+	a.reports.mu.Lock()
+	defer a.reports.mu.Unlock()
+	if a.reports.sent.Equal(slot) {
+		return nil
+	}
 	states, err := a.store.AlertStates(ctx)
 	if err != nil {
 		return err
 	}
+	var prev store.AlertState
 	for _, s := range states {
-		if s.Key == reportStateKey && !s.LastSent.Before(slot) {
-			return nil // this week's report is out
+		if s.Key == reportStateKey {
+			prev = s
 		}
+	}
+	if !prev.LastSent.Before(slot) {
+		return nil // this week's report is out
 	}
 	var recv *config.Receiver
 	for _, r := range cfg.Alerting.Receivers {
@@ -103,15 +134,30 @@ func (a *App) sendDueReport(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if prev.State == reportSending && prev.Since.Equal(slot) {
+		a.logger.Info("sending the weekly report whose delivery was started before (by this process or another okrd); if that one got through, the receiver gets it twice",
+			"slot", slot.Format(time.RFC3339))
+	}
+	claim := store.AlertState{Key: reportStateKey, State: reportSending, Since: slot, LastSent: prev.LastSent, UpdatedAt: now}
+	if err := a.writes().PutAlertState(ctx, claim); err != nil {
+		return fmt.Errorf("claiming the report of %s: %w", slot.Format(time.RFC3339), err)
+	}
 	if err := postReport(ctx, recv, rc.Format, slot, text.String()); err != nil {
 		a.metrics.reportsFailed.Inc()
 		return fmt.Errorf("receiver %q: %w", recv.Name, err)
 	}
+	a.reports.sent = slot
 	a.metrics.reportsSent.Inc()
 	a.logger.Info("weekly report sent", "receiver", recv.Name, "slot", slot.Format(time.RFC3339))
-	return graceStore{a.store, a.opts.ShutdownTimeout}.PutAlertState(ctx, store.AlertState{
-		Key: reportStateKey, State: "sent", Since: slot, LastSent: slot, UpdatedAt: now,
+	return a.writes().PutAlertState(ctx, store.AlertState{
+		Key: reportStateKey, State: reportSent, Since: slot, LastSent: slot, UpdatedAt: now,
 	})
+}
+
+// reportID identifies the report of a slot: a report sent again carries
+// the same Idempotency-Key.
+func reportID(slot time.Time) string {
+	return reportStateKey + ":" + slot.UTC().Format(time.RFC3339)
 }
 
 // slackTextLimit keeps a report within what one Slack message holds.
@@ -145,6 +191,7 @@ func postReport(ctx context.Context, r *config.Receiver, format string, slot tim
 		for k, v := range r.Headers {
 			header.Set(k, v.Value())
 		}
+		header.Set(notify.IdempotencyHeader, reportID(slot))
 		body, err = json.Marshal(ReportPayload{Kind: "okrd.report", Format: format, ScheduledAt: slot.UTC(), Report: text})
 		if err == nil && r.HMACSecret.Value() != "" {
 			header.Set(webhook.SignatureHeader, webhook.Sign([]byte(r.HMACSecret.Value()), body))

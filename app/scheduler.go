@@ -151,6 +151,9 @@ func (a *App) pollOnce(ctx context.Context, r *runner) error {
 		r.health.ConsecutiveFailures = 0
 	}
 	r.mu.Unlock()
+	if ctx.Err() == nil {
+		a.persistHealth(ctx, r)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return err // shutting down: not the source's fault

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -31,6 +32,35 @@ func OpenStore(ctx context.Context, s config.Storage, logger *slog.Logger) (stor
 	default:
 		return nil, fmt.Errorf("storage.driver: unknown driver %q (want sqlite or postgres)", s.Driver)
 	}
+}
+
+// lockDaemon takes the daemon lock of a SQLite database (store/sqlite
+// DaemonLock): one okrd daemon per file. PostgreSQL needs none; its
+// processes elect a leader instead (docs/ha.md).
+func lockDaemon(s config.Storage) (io.Closer, error) {
+	if s.Driver != "" && s.Driver != "sqlite" {
+		return nil, nil
+	}
+	l, err := sqlite.LockDaemon(s.DSN.Value())
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	if l == nil {
+		return nil, nil
+	}
+	return l, nil
+}
+
+// lockedStore is a store whose Close also releases the daemon lock.
+type lockedStore struct {
+	store.Store
+	lock io.Closer
+}
+
+func (l lockedStore) Close() error {
+	err := l.Store.Close()
+	l.lock.Close()
+	return err
 }
 
 // graceStore lets writes that have started finish when okrd shuts down: a
@@ -75,6 +105,12 @@ func (g graceStore) PutAlertState(ctx context.Context, s store.AlertState) error
 	return g.Store.PutAlertState(c, s)
 }
 
+func (g graceStore) DeleteAlertState(ctx context.Context, key string) error {
+	c, cancel := g.ctx(ctx)
+	defer cancel()
+	return g.Store.DeleteAlertState(c, key)
+}
+
 type graceTx struct {
 	tx  store.Tx
 	ctx context.Context
@@ -98,4 +134,16 @@ func (t graceTx) AppendValues(_ context.Context, vals ...store.Value) error {
 
 func (t graceTx) DeleteValues(_ context.Context, objectiveID, keyResultID, originPrefix string) (int64, error) {
 	return t.tx.DeleteValues(t.ctx, objectiveID, keyResultID, originPrefix)
+}
+
+func (t graceTx) PutAlertState(_ context.Context, s store.AlertState) error {
+	return t.tx.PutAlertState(t.ctx, s)
+}
+
+func (t graceTx) DeleteAlertState(_ context.Context, key string) error {
+	return t.tx.DeleteAlertState(t.ctx, key)
+}
+
+func (t graceTx) HoldTerm(_ context.Context, term int64) error {
+	return t.tx.HoldTerm(t.ctx, term)
 }

@@ -33,6 +33,14 @@ func (a *App) ResyncOnce(ctx context.Context, done func(source string, err error
 
 func (a *App) syncOnce(ctx context.Context, resync bool, done func(source string, err error)) error {
 	defer a.store.Close()
+	// A sync writes what a leader writes (docs/ha.md): on a database that
+	// other processes share it leads for its duration, and is refused
+	// while another leads.
+	endTerm, err := a.leadOnce(ctx)
+	if err != nil {
+		return err
+	}
+	defer endTerm()
 	if err := a.hist.refresh(ctx); err != nil {
 		return err
 	}
@@ -51,7 +59,7 @@ func (a *App) syncOnce(ctx context.Context, resync bool, done func(source string
 	for _, name := range names {
 		sc := cfg.Sources[name]
 		logger := a.logger.With("source", name)
-		src, err := collectors.New(sc, collectors.Deps{Store: a.store, Logger: a.logger, Metrics: a.srcMet, Now: a.opts.now})
+		src, err := collectors.New(sc, collectors.Deps{Store: a.writes(), Logger: a.logger, Metrics: a.srcMet, Now: a.opts.now})
 		if err != nil {
 			errs = append(errs, err)
 			if done != nil {

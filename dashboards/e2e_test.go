@@ -531,6 +531,8 @@ func seedHistory(t *testing.T, a *app.App, now time.Time) {
 type promServer struct {
 	base string
 	out  *lockedBuffer
+	// exited is closed when the process ends (replicas_test.go).
+	exited chan struct{}
 }
 
 type lockedBuffer struct {

@@ -104,24 +104,36 @@ func health(*config.Config) *dashboard.DashboardBuilder {
 
 	// okrd itself.
 	b = b.WithRow(dashboard.NewRowBuilder("okrd")).
-		WithPanel(newStat("Configuration", "Whether the last (re)load of the configuration succeeded; after a failed reload the previous configuration stays in force.", 4, 5).
+		// Replicas on one PostgreSQL database elect one leader, which
+		// polls, alerts and reports (docs/ha.md): 0 leaders means nobody
+		// does; 2 only for the moments a leader cut off from the database
+		// takes to step down.
+		WithPanel(newStat("Leader", "How many okrd replicas lead (poll the sources, alert, report): 1. With 0, nothing is polled until a replica wins the election; see docs/ha.md.", 3, 5).
+			ColorMode(common.BigValueColorModeBackground).
+			ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
+			Thresholds(thresholds("red", step{1, "green"}, step{2, "red"})).
+			WithTarget(instantQuery("A", "sum(okrd_leader)", "Leaders"))).
+		WithPanel(newStat("Replicas", "okrd processes scraped: the leader and the replicas that follow it.", 3, 5).
+			Unit("none").ColorScheme(fixedScheme("text")).
+			WithTarget(instantQuery("A", "count(okrd_leader)", "Replicas"))).
+		WithPanel(newStat("Configuration", "Whether the last (re)load of the configuration succeeded; after a failed reload the previous configuration stays in force.", 3, 5).
 			ColorMode(common.BigValueColorModeBackground).Mappings(upMappings("loaded", "reload failed")).
 			ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
 			Thresholds(thresholds("red", step{1, "green"})).
 			WithTarget(instantQuery("A", "min(okrd_config_last_reload_successful)", "Configuration"))).
-		WithPanel(newStat("Configuration loaded", "When the configuration in force was loaded.", 4, 5).
+		WithPanel(newStat("Configuration loaded", "When the configuration in force was loaded.", 3, 5).
 			Unit("dateTimeFromNow").ColorScheme(fixedScheme("text")).
 			WithTarget(instantQuery("A", "max(okrd_config_last_reload_success_timestamp_seconds) * 1000", "Loaded"))).
-		WithPanel(newStat("Last evaluation", "When okrd last evaluated every key result.", 4, 5).
+		WithPanel(newStat("Last evaluation", "When okrd last evaluated every key result.", 3, 5).
 			Unit("dateTimeFromNow").ColorScheme(fixedScheme("text")).
 			WithTarget(instantQuery("A", "max(okrd_last_evaluation_timestamp_seconds) * 1000", "Evaluated"))).
-		WithPanel(newStat("Key results", "Key results in the configuration.", 4, 5).
+		WithPanel(newStat("Key results", "Key results in the configuration.", 3, 5).
 			Unit("none").ColorScheme(fixedScheme("text")).
 			WithTarget(instantQuery("A", "max(okrd_key_results)", "Key results"))).
-		WithPanel(newStat("Check-ins", "Check-ins recorded through the API in the time range.", 4, 5).
+		WithPanel(newStat("Check-ins", "Check-ins recorded through the API in the time range.", 3, 5).
 			Unit("none").ColorScheme(fixedScheme("text")).
 			WithTarget(instantQuery("A", "sum(increase(okrd_checkins_total[$__range]))", "Check-ins"))).
-		WithPanel(newStat("Version", "The okrd version running.", 4, 5).
+		WithPanel(newStat("Version", "The okrd version running.", 3, 5).
 			TextMode(common.BigValueTextModeName).ColorScheme(fixedScheme("text")).
 			WithTarget(instantQuery("A", "count by (version) (okrd_build_info)", "{{version}}"))).
 		WithPanel(newTimeseries("Evaluation duration", "How long evaluating every key result took.", 12, 7).

@@ -60,6 +60,30 @@ type Alert struct {
 	EndsAt time.Time `json:"endsAt,omitzero"`
 	// GeneratorURL links to where the alert can be inspected.
 	GeneratorURL string `json:"generatorURL,omitempty"`
+	// ID identifies this notification of the alert (one firing, repeat
+	// or resolved notice to one receiver): a notification sent again,
+	// after a crash or a failover between its delivery and its record,
+	// carries the same ID, so that a receiver can drop the copy. Empty for
+	// the refreshes of firing alerts to Alertmanager, which dedupes by
+	// labels.
+	ID string `json:"id,omitempty"`
+}
+
+// IdempotencyHeader is the request header that carries the IDs of the
+// notifications a request delivers (Alert.ID, comma-separated, in the
+// order of the payload): a request sent again carries the same value.
+const IdempotencyHeader = "Idempotency-Key"
+
+// IdempotencyKey returns the IdempotencyHeader value of a delivery of
+// alerts, "" when none has an ID.
+func IdempotencyKey(alerts []*Alert) string {
+	ids := make([]string, 0, len(alerts))
+	for _, a := range alerts {
+		if a.ID != "" {
+			ids = append(ids, a.ID)
+		}
+	}
+	return strings.Join(ids, ",")
 }
 
 // Resolved reports whether the alert has ended.

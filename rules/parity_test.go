@@ -46,10 +46,19 @@ import (
 // the built-in path to the documented behaviour and proves that the
 // scenario exercises each condition family.
 
-// Labels Prometheus adds to every scraped series.
+// Labels Prometheus adds to every scraped series. instanceLabel stands
+// for the instance in the series of a run; each scraped replica gets its
+// own (replicaInstances).
 const (
-	scrapeJob      = "okrd"
-	scrapeInstance = "okrd:9184"
+	scrapeJob     = "okrd"
+	instanceLabel = "{{INSTANCE}}"
+)
+
+// replicaInstances are the instances of one okrd and of three replicas,
+// which export the same series (docs/ha.md).
+var (
+	oneInstance   = []string{"okrd:9184"}
+	threeReplicas = []string{"okrd-0:9184", "okrd-1:9184", "okrd-2:9184"}
 )
 
 // minute is the unit of the scenarios' times, as offsets from the Unix
@@ -458,7 +467,7 @@ func sourceSeries(h collectors.Health) map[string]float64 {
 // labels.
 func seriesName(name string, labels map[string]string) string {
 	ls := maps.Clone(labels)
-	ls["job"], ls["instance"] = scrapeJob, scrapeInstance
+	ls["job"], ls["instance"] = scrapeJob, instanceLabel
 	parts := make([]string, 0, len(ls))
 	for _, k := range slices.Sorted(maps.Keys(ls)) {
 		parts = append(parts, k+"="+strconv.Quote(ls[k]))
@@ -578,14 +587,15 @@ type expAlert struct {
 }
 
 // expected is a built-in alert as the generated rule must raise it: origin
-// prometheus, the scrape's labels, and every annotation of the rule (one
-// without a value, such as the progress of a key result without one or the
-// runbook of a key result without one, is present and empty).
+// prometheus, the scrape's job (not its instance: replicas raise one alert),
+// and every annotation of the rule (one without a value, such as the
+// progress of a key result without one or the runbook of a key result
+// without one, is present and empty).
 func expected(s alerting.State, rule Rule) expAlert {
 	ls := maps.Clone(s.Labels)
 	delete(ls, notify.LabelAlertName)
 	ls[notify.LabelOrigin] = alerting.OriginPrometheus
-	ls["job"], ls["instance"] = scrapeJob, scrapeInstance
+	ls["job"] = scrapeJob
 	as := maps.Clone(s.Annotations)
 	for k := range rule.Annotations {
 		if _, ok := as[k]; !ok {
@@ -595,8 +605,9 @@ func expected(s alerting.State, rule Rule) expAlert {
 	return expAlert{ExpLabels: ls, ExpAnnotations: as}
 }
 
-// unitTests writes the Prometheus path of a run as a promtool test.
-func (sc *scenario) unitTests(r run) unitTestFile {
+// unitTests writes the Prometheus path of a run as a promtool test, with
+// the series scraped from each of instances.
+func (sc *scenario) unitTests(r run, instances []string) unitTestFile {
 	rules := map[string]Rule{}
 	for _, rule := range Generate(sc.policy).Groups[0].Rules {
 		rules[rule.Alert] = rule
@@ -618,7 +629,9 @@ func (sc *scenario) unitTests(r run) unitTestFile {
 				vals[i] = "_"
 			}
 		}
-		ut.InputSeries = append(ut.InputSeries, inputSeries{Series: s, Values: strings.Join(vals, " ")})
+		for _, inst := range instances {
+			ut.InputSeries = append(ut.InputSeries, inputSeries{Series: strings.Replace(s, instanceLabel, inst, 1), Values: strings.Join(vals, " ")})
+		}
 	}
 	for i, firing := range r.firing {
 		for _, c := range alerting.Conditions {
@@ -789,15 +802,20 @@ func (sc *scenario) checkInhibitions(t *testing.T, r run) {
 func TestBuiltInAlertingAndGeneratedRulesFireTheSameAlerts(t *testing.T) {
 	bin := promtool(t)
 	for _, sc := range []scenario{statusScenario(), forecastScenario()} {
-		t.Run(sc.name, func(t *testing.T) {
-			r := sc.runBuiltIn(t)
-			sc.checkBuiltIn(t, r)
-			sc.checkInhibitions(t, r)
-			out, err := promtoolTest(t, bin, Generate(sc.policy), sc.unitTests(r))
-			if err != nil {
-				t.Fatalf("the generated rules and the built-in alerting disagree (promtool test rules: %v):\n%.12000s", err, out)
-			}
-		})
+		for _, replicas := range []struct {
+			name      string
+			instances []string
+		}{{"one okrd", oneInstance}, {"three replicas", threeReplicas}} {
+			t.Run(sc.name+" scraped from "+replicas.name, func(t *testing.T) {
+				r := sc.runBuiltIn(t)
+				sc.checkBuiltIn(t, r)
+				sc.checkInhibitions(t, r)
+				out, err := promtoolTest(t, bin, Generate(sc.policy), sc.unitTests(r, replicas.instances))
+				if err != nil {
+					t.Fatalf("the generated rules and the built-in alerting disagree (promtool test rules: %v):\n%.12000s", err, out)
+				}
+			})
+		}
 	}
 }
 
@@ -814,7 +832,7 @@ func TestParityHarnessDetectsADisagreement(t *testing.T) {
 			f.Groups[0].Rules[i].For = model.Duration(sc.policy.For + sc.step).String()
 		}
 	}
-	out, err := promtoolTest(t, bin, f, sc.unitTests(r))
+	out, err := promtoolTest(t, bin, f, sc.unitTests(r, oneInstance))
 	if err == nil {
 		t.Fatalf("promtool accepted rules that fire later than the built-in alerting:\n%.4000s", out)
 	}

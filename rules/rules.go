@@ -4,8 +4,9 @@
 // gap beyond tolerance for the `for` duration, the forecast miss, missed
 // and achieved at period end, no data, stale data and a source down. The
 // alerts have the same alertnames, labels and annotations as the built-in
-// alerting's, except origin="prometheus" (and the job and instance labels
-// of the scrape), so both paths look alike in Alertmanager.
+// alerting's, except origin="prometheus" (and the job label of the scrape:
+// not the instance, so that okrd replicas raise each alert once), so both
+// paths look alike in Alertmanager.
 package rules
 
 import (
@@ -59,18 +60,21 @@ const (
 	GapRecord = "okr:key_result_gap:ratio"
 )
 
-// Expression fragments. The series of one key result have the same labels
-// (objective, key_result and the scrape's job and instance), so arithmetic
-// and comparisons between them need no matching modifier, which also keeps
-// the rules valid when two okrd replicas are scraped (on(objective,
-// key_result) would then find two matches). Set operations, which allow
-// many matches, match on the ids; the join that copies owner and team
-// ignores the labels only the info series has.
+// Expression fragments. okrd may run as several replicas scraped by one
+// Prometheus (docs/ha.md): each exports the same key result series, from
+// the same store, under its own instance label. The series the rules
+// compute with are therefore taken per job, objective and key result with
+// the instance aggregated away (replicas agree; max picks the freshest
+// should one lag a few seconds behind), so that three replicas raise each
+// alert once, with the labels one replica's alert has. The info series
+// that copies owner and team is reduced to those labels first, so that
+// replicas momentarily running different titles cannot break the join. Set
+// operations, which allow many matches, match on the ids as they are.
 const (
 	notStale   = "unless on(objective, key_result) okr_key_result_stale == 1"
 	inPeriod   = "and on(objective) okr_objective_period_start_timestamp_seconds <= time()\nand on(objective) okr_objective_period_end_timestamp_seconds > time()"
 	ended      = "and on(objective) okr_objective_period_end_timestamp_seconds <= time()"
-	withOwners = "* ignoring(title, owner, team, unit, source, direction) group_left(owner, team) okr_key_result_info"
+	withOwners = "* ignoring(owner, team) group_left(owner, team) group without(instance, title, unit, source, direction) (okr_key_result_info)"
 	// epsilon is the floating-point slack of okr's status thresholds
 	// (okr.epsilon): a gap of 0.3 - 0.4 = -0.10000000000000003 is a gap of
 	// -0.1, on track with a tolerance of 0.1. The rules compare with the
@@ -78,11 +82,15 @@ const (
 	epsilon = "1e-09"
 )
 
+// replicas is a series of every okrd replica as one: the instance label
+// aggregated away (see the fragments above).
+func replicas(series string) string { return "max without(instance) (" + series + ")" }
+
 // Generate returns the rules for the policy's enabled conditions.
 func Generate(p alerting.Policy) *File {
 	g := Group{Name: GroupName, Rules: []Rule{{
 		Record: GapRecord,
-		Expr:   "okr_key_result_progress_ratio - okr_key_result_expected_progress_ratio",
+		Expr:   replicas("okr_key_result_progress_ratio") + " - " + replicas("okr_key_result_expected_progress_ratio"),
 	}}}
 	for _, c := range alerting.Conditions {
 		if !p.Enabled[c] {
@@ -110,10 +118,11 @@ func alertRule(c alerting.Condition, p alerting.Policy) Rule {
 	if c == alerting.SourceDown {
 		// A source still in its first poll since it (re)started is not
 		// down yet: its up series is 0 only because no poll has ended
-		// (the built-in alerting calls it unknown). ignoring(type) rather
-		// than on(source) keeps the match per scraped okrd, so that one
-		// replica's first sync does not hide another replica's outage.
-		r.Expr = "okrd_source_up == 0\nunless ignoring(type) okrd_source_initial_sync_in_progress == 1"
+		// (the built-in alerting calls it unknown). Only the leading
+		// replica polls; the others export the health it stores, so the
+		// replicas are one here too. ignoring(type) rather than
+		// on(source) keeps the match per job.
+		r.Expr = replicas("okrd_source_up") + " == 0\nunless ignoring(type) " + replicas("okrd_source_initial_sync_in_progress") + " == 1"
 		r.Annotations = map[string]string{
 			notify.AnnotationSummary: "Source {{ $labels.source }} is down",
 			notify.AnnotationDescription: fmt.Sprintf("Polls of source {{ $labels.source }} ({{ $labels.type }}) have failed for longer than %s.",
@@ -129,27 +138,27 @@ func alertRule(c alerting.Condition, p alerting.Policy) Rule {
 	switch c {
 	case alerting.OffTrack:
 		// status off_track: gap < -2 × tolerance (achieved needs gap >= 0).
-		cond = GapRecord + " < -2 * okr_key_result_tolerance_ratio - " + epsilon + "\n" + notStale + "\n" + inPeriod
+		cond = GapRecord + " < -2 * " + replicas("okr_key_result_tolerance_ratio") + " - " + epsilon + "\n" + notStale + "\n" + inPeriod
 	case alerting.AtRisk:
 		// status at_risk or off_track: gap < -tolerance.
-		cond = GapRecord + " < -okr_key_result_tolerance_ratio - " + epsilon + "\n" + notStale + "\n" + inPeriod
+		cond = GapRecord + " < -" + replicas("okr_key_result_tolerance_ratio") + " - " + epsilon + "\n" + notStale + "\n" + inPeriod
 	case alerting.ForecastMiss:
-		cond = "okr_key_result_forecast_progress_ratio < 1 - okr_key_result_tolerance_ratio\n" + notStale +
+		cond = replicas("okr_key_result_forecast_progress_ratio") + " < 1 - " + replicas("okr_key_result_tolerance_ratio") + "\n" + notStale +
 			"\nunless on(objective, key_result) okr_key_result_status{status=\"achieved\"} == 1\n" + inPeriod
 	case alerting.Missed, alerting.Achieved:
 		// The status is final once the period has ended, and only then: a
 		// key result reaches achieved as soon as its progress reaches 1,
 		// mid-period too. The alert holds from the end for
 		// period_end_window.
-		cond = fmt.Sprintf("max without(status) (okr_key_result_status{status=%q} == 1)\n"+ended+"\n"+
+		cond = fmt.Sprintf("max without(instance, status) (okr_key_result_status{status=%q} == 1)\n"+ended+"\n"+
 			"and on(objective) time() - okr_objective_period_end_timestamp_seconds < %s",
 			string(c), strconv.FormatFloat(p.PeriodEndWindow.Seconds(), 'f', -1, 64))
 	case alerting.NoData:
 		// A stale value also makes the status no_data; stale has its own
 		// alert.
-		cond = "max without(status) (okr_key_result_status{status=\"no_data\"} == 1)\n" + notStale + "\n" + inPeriod
+		cond = "max without(instance, status) (okr_key_result_status{status=\"no_data\"} == 1)\n" + notStale + "\n" + inPeriod
 	case alerting.Stale:
-		cond = "okr_key_result_stale == 1\n" + inPeriod
+		cond = replicas("okr_key_result_stale") + " == 1\n" + inPeriod
 	}
 	r.Expr = "(\n" + indent(cond) + "\n)\n" + withOwners
 	r.Annotations = keyResultAnnotations(c, p)

@@ -13,6 +13,11 @@ import (
 // ErrNotFound is returned when a requested row does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrFenced is returned by a write made under a leadership term that is
+// over (another process leads now) or by a process that does not lead: it
+// is refused and nothing of its transaction is written (docs/ha.md).
+var ErrFenced = errors.New("this process does not lead")
+
 // Value is one recorded value of a key result.
 type Value struct {
 	ID          int64 // assigned by the store, increasing in insertion order
@@ -64,6 +69,25 @@ type AlertState struct {
 	Data      []byte // receiver-specific JSON
 }
 
+// RecordChange is the last write of one record key: the record as it is
+// now, or, when Deleted, only its key.
+type RecordChange struct {
+	// Seq numbers the changes of one source, increasing in commit order.
+	Seq     int64
+	Deleted bool
+	Record
+}
+
+// Term is one leadership term: the processes sharing a database lead one
+// after the other, each under a greater term number (docs/ha.md).
+type Term struct {
+	Number int64
+	// Holder names the process that leads (host and process id).
+	Holder string
+	// Started is when the term began; zero before the first term.
+	Started time.Time
+}
+
 // Store is okrd's persistence. Every method is safe for concurrent use.
 // Times are stored and returned in UTC with at least millisecond precision.
 type Store interface {
@@ -104,6 +128,24 @@ type Store interface {
 	Records(ctx context.Context, source, kind string, fn func(Record) error) error
 	// CountRecords returns the number of records per source and kind.
 	CountRecords(ctx context.Context) (map[string]map[string]int64, error)
+	// RecordChanges returns up to limit changes of a source's records with
+	// Seq > afterSeq, in Seq order (limit <= 0 means no limit): every
+	// record put or deleted since, once, as it is now. Change numbers
+	// become visible in increasing order, even with concurrent writers,
+	// so a reader that remembers the last Seq it saw skips nothing.
+	RecordChanges(ctx context.Context, source string, afterSeq int64, limit int) ([]RecordChange, error)
+	// RecordSeq returns the greatest change number of a source (0 if its
+	// records never changed): a reader that loads every record with
+	// Records after asking then follows RecordChanges from it.
+	RecordSeq(ctx context.Context, source string) (int64, error)
+
+	// NewTerm starts a new leadership term held by holder and returns it.
+	// It waits for the transactions that hold the current term
+	// (Tx.HoldTerm) to end; once it returns, every write under an older
+	// term fails with ErrFenced.
+	NewTerm(ctx context.Context, holder string) (Term, error)
+	// CurrentTerm returns the newest leadership term.
+	CurrentTerm(ctx context.Context) (Term, error)
 
 	// AlertStates returns every persisted alert state.
 	AlertStates(ctx context.Context) ([]AlertState, error)
@@ -139,4 +181,30 @@ type Tx interface {
 	// ValuesAfter skips nothing; it does not learn of the deletion, and
 	// must re-read the key result's History.
 	DeleteValues(ctx context.Context, objectiveID, keyResultID, originPrefix string) (int64, error)
+	// PutAlertState and DeleteAlertState are Store's, as part of the
+	// transaction.
+	PutAlertState(ctx context.Context, s AlertState) error
+	DeleteAlertState(ctx context.Context, key string) error
+	// HoldTerm fails with ErrFenced unless term is the newest leadership
+	// term, and keeps a new term from starting until the transaction ends:
+	// nothing written after it commits once a newer term has begun. Call
+	// it first in the transaction.
+	HoldTerm(ctx context.Context, term int64) error
+}
+
+// Elector is implemented by a store that several okrd processes can share
+// (PostgreSQL): it elects the one that leads (docs/ha.md).
+type Elector interface {
+	// Campaign blocks until this process leads, or ctx is done (then it
+	// returns ctx's error).
+	Campaign(ctx context.Context) (Lease, error)
+}
+
+// Lease is a process's leadership, won by Elector.Campaign.
+type Lease interface {
+	// Lost is closed once the process may no longer lead: the database
+	// stopped answering, or the session holding the leadership ended.
+	Lost() <-chan struct{}
+	// Release gives the leadership up (at shutdown, or after Lost).
+	Release()
 }

@@ -2,9 +2,6 @@ package github
 
 import (
 	"context"
-	"path"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,37 +45,4 @@ func (s *Source) CollectAt(ctx context.Context, t time.Time, ch chan<- prometheu
 	}
 	s.collectView(&view{ix: ix, at: t, summaries: ix.Summarize(t, exportWindows)}, ch)
 	return ctx.Err()
-}
-
-// storedRepos lists the source's repositories without asking GitHub: the
-// ones the configuration names, and for each owner/pattern entry the
-// names of the owner's listing as the last poll stored it.
-func (s *Source) storedRepos() []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(r string) {
-		if k := strings.ToLower(r); !seen[k] {
-			seen[k] = true
-			out = append(out, r)
-		}
-	}
-	for _, rs := range s.spec.repos {
-		if !rs.pattern {
-			add(rs.String())
-			continue
-		}
-		var cur listingCursor
-		if !s.peek("owner:"+strings.ToLower(rs.owner), &cur) {
-			continue
-		}
-		for _, p := range cur.Pages {
-			for _, n := range p.Repos {
-				if ok, _ := path.Match(strings.ToLower(rs.name), strings.ToLower(n)); ok {
-					add(rs.owner + "/" + n)
-				}
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
-	return out
 }

@@ -69,6 +69,12 @@ type Source struct {
 	// past (okrd backfill), kept across its calls while nothing changes.
 	backfillIx *mg.Index
 
+	// followed is the change number of the last stored record Follow
+	// applied, and followPublished when it last published the view
+	// (follow.go); both belong to pollMu.
+	followed        int64
+	followPublished time.Time
+
 	descOnce sync.Once
 	desc     *descs
 }

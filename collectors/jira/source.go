@@ -95,6 +95,11 @@ type Source struct {
 	resync atomic.Bool
 	// pipe is how pages are read (prefetched by default).
 	pipe pipeline
+	// followed is the change number of the last stored record Follow
+	// applied, and followExported when it last computed the exported
+	// series (follow.go); both belong to pollMu.
+	followed       int64
+	followExported time.Time
 }
 
 // New builds a Jira source. base is the HTTP transport under the

@@ -53,6 +53,10 @@ type Alert struct {
 	// Fingerprint identifies the alert by its labels (as Alertmanager
 	// computes it): the firing and the resolved notification share it.
 	Fingerprint string `json:"fingerprint"`
+	// ID identifies this notification of the alert: one sent again (after
+	// a crash or a failover of okrd between its delivery and its record)
+	// has the same ID, so that a receiver drops the copy.
+	ID string `json:"id,omitempty"`
 }
 
 // Config configures a Notifier.
@@ -100,6 +104,7 @@ func (n *Notifier) Build(alerts []*notify.Alert) Payload {
 		p.Alerts = append(p.Alerts, Alert{
 			Status: a.Status(), Labels: nonNil(a.Labels), Annotations: nonNil(a.Annotations),
 			StartsAt: a.StartsAt.UTC(), EndsAt: a.EndsAt.UTC(), GeneratorURL: a.GeneratorURL, Fingerprint: a.Fingerprint(),
+			ID: a.ID,
 		})
 	}
 	return p
@@ -124,6 +129,9 @@ func (n *Notifier) Notify(ctx context.Context, alerts ...*notify.Alert) (bool, e
 	}
 	if len(n.cfg.Secret) > 0 {
 		h.Set(SignatureHeader, Sign(n.cfg.Secret, body))
+	}
+	if key := notify.IdempotencyKey(alerts); key != "" {
+		h.Set(notify.IdempotencyHeader, key)
 	}
 	return notify.PostJSON(ctx, n.client, n.cfg.URL, n.redacted, body, h)
 }

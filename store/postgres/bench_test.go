@@ -62,3 +62,57 @@ func BenchmarkHistory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPutRecords upserts 1,000 records of 1 KiB in one transaction,
+// with their change numbers (record_changes), over a source that already
+// holds them: the write of one page of a sync.
+func BenchmarkPutRecords(b *testing.B) {
+	ctx := context.Background()
+	s := benchStore(b)
+	recs := make([]store.Record, 1000)
+	data := make([]byte, 1024)
+	for i := range recs {
+		recs[i] = store.Record{Source: "jira", Scope: "PAY", Kind: "issue", ID: "PAY-" + strconv.Itoa(i), UpdatedAt: t0, Data: data}
+	}
+	for b.Loop() {
+		if err := s.Update(ctx, func(tx store.Tx) error { return tx.PutRecords(ctx, recs...) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(recs))/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkRecordChanges reads the 1,000 records changed last among
+// 100,000 of a source, as a follower does after a poll of the leader.
+func BenchmarkRecordChanges(b *testing.B) {
+	ctx := context.Background()
+	s := benchStore(b)
+	data := make([]byte, 1024)
+	recs := make([]store.Record, 1000)
+	for page := range 100 {
+		for i := range recs {
+			recs[i] = store.Record{Source: "jira", Kind: "issue", ID: "PAY-" + strconv.Itoa(page*1000+i), Data: data}
+		}
+		if err := s.Update(ctx, func(tx store.Tx) error { return tx.PutRecords(ctx, recs...) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	seq, err := s.RecordSeq(ctx, "jira")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		cs, err := s.RecordChanges(ctx, "jira", seq-1000, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(cs) != 1000 {
+			b.Fatalf("%d changes, want 1000", len(cs))
+		}
+	}
+}
+
+func benchStore(b *testing.B) *Store {
+	dsn, _ := freshSchema(b)
+	return openSchema(b, dsn)
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -45,7 +46,24 @@ const migrationLockID = 0x6f6b7264
 // Store is a store.Store backed by a PostgreSQL database.
 type Store struct {
 	*sqlstore.DB
+	connector *pq.Connector
+	hide      []string
+	logger    *slog.Logger
+
+	// The election's pool and bounds (leader.go).
+	electMu           sync.Mutex
+	lockDB            *sql.DB
+	election          ElectionOptions
+	warnNoIdleTimeout sync.Once
 }
+
+// idleInTransactionTimeout ends the session of a transaction left open by
+// a process that is cut off from the database, which would otherwise keep
+// its locks, and with them the next leader's first write (docs/ha.md),
+// until the server's TCP keepalives give up on it. okrd's own transactions
+// never wait on anything but the database. A DSN that sets
+// idle_in_transaction_session_timeout keeps its value.
+const idleInTransactionTimeout = "20s"
 
 var _ store.Store = (*Store)(nil)
 
@@ -64,6 +82,13 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		return nil, fmt.Errorf("postgres: invalid DSN: %w", dsnredact.Error(err, dsnredact.Secrets(dsn, "")))
 	}
 	hide := dsnredact.Secrets(dsn, cfg.Password)
+	if _, set := cfg.Runtime["idle_in_transaction_session_timeout"]; !set {
+		cfg = cfg.Clone()
+		if cfg.Runtime == nil {
+			cfg.Runtime = map[string]string{}
+		}
+		cfg.Runtime["idle_in_transaction_session_timeout"] = idleInTransactionTimeout
+	}
 	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: invalid DSN: %w", dsnredact.Error(err, hide))
@@ -81,7 +106,8 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		Name:       "postgres",
 		BindType:   sqlx.DOLLAR,
 		LockValues: "LOCK TABLE kr_values IN EXCLUSIVE MODE",
-	}, logger)}
+		TermLock:   " FOR SHARE",
+	}, logger), connector: connector, hide: hide, logger: logger, election: DefaultElectionOptions}
 	if err := s.init(ctx, logger); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", describe(cfg), dsnredact.Error(err, hide))
@@ -105,6 +131,19 @@ func (s *Store) init(ctx context.Context, logger *slog.Logger) error {
 	}
 	return sqlstore.Migrate(ctx, s.SQL(), goose.DialectPostgres, Migrations(), logger,
 		goose.WithSessionLocker(locker))
+}
+
+// Close releases the leadership lock's pool, if a campaign opened one, and
+// the store's pool.
+func (s *Store) Close() error {
+	s.electMu.Lock()
+	lockDB := s.lockDB
+	s.lockDB = nil
+	s.electMu.Unlock()
+	if lockDB != nil {
+		_ = lockDB.Close()
+	}
+	return s.DB.Close()
 }
 
 // describe names the server and database of cfg for messages, without the

@@ -271,6 +271,15 @@ func TestHelperProcess(t *testing.T) {
 		t.Skip("not a test: the helper process of the crash and second-process tests")
 	}
 	ctx := context.Background()
+	if mode == "lock" {
+		// Hold the daemon lock until killed.
+		if _, err := LockDaemon(os.Getenv(helperPathEnv)); err != nil {
+			fmt.Println("lock:", err)
+			os.Exit(2)
+		}
+		fmt.Println("locked")
+		select {}
+	}
 	s, err := Open(ctx, os.Getenv(helperPathEnv), nil)
 	if err != nil {
 		fmt.Println("open:", err)

@@ -90,6 +90,18 @@ var tests = []test{
 	{"CountRecords counts per source and kind", testCountRecords},
 	{"record data and times round-trip exactly", testRecordsRoundTrip},
 
+	// Record changes.
+	{"RecordChanges lists each put and deletion once, as the record is now", testRecordChanges},
+	{"RecordChanges and RecordSeq are per source", testRecordChangesPerSource},
+	{"RecordChanges pages with a limit", testRecordChangesPaging},
+	{"record changes roll back with their transaction", testRecordChangesRollBack},
+	{"a reader following RecordChanges during concurrent writers sees every change once", testRecordChangesTailing},
+
+	// Leadership terms.
+	{"NewTerm starts increasing terms and CurrentTerm reads the newest", testTerms},
+	{"HoldTerm lets the current term write and fences an older one", testHoldTerm},
+	{"alert states written in an Update commit and roll back with it", testAlertStatesInUpdate},
+
 	// Alert states.
 	{"PutAlertState inserts and replaces by key and AlertStates lists by key", testAlertStates},
 	{"DeleteAlertState removes a state and ignores an absent key", testAlertDelete},
@@ -1236,6 +1248,14 @@ func testCancelledContext(t *testing.T, s store.Store) {
 	checks["CountRecords"] = err
 	_, err = s.AlertStates(ctx)
 	checks["AlertStates"] = err
+	_, err = s.RecordChanges(ctx, "jira", 0, 0)
+	checks["RecordChanges"] = err
+	_, err = s.RecordSeq(ctx, "jira")
+	checks["RecordSeq"] = err
+	_, err = s.NewTerm(ctx, "test")
+	checks["NewTerm"] = err
+	_, err = s.CurrentTerm(ctx)
+	checks["CurrentTerm"] = err
 
 	names := make([]string, 0, len(checks))
 	for name := range checks {

@@ -27,19 +27,27 @@ type queries struct {
 	alertStates      string
 	putAlertState    string
 	deleteAlertState string
+	bumpRecordSeq    string
+	recordSeq        string
+	recordChanges    string
+	recordChangesAll string
+	newTerm          string
+	currentTerm      string
+	holdTerm         string
 
 	// The full-batch forms of the multi-row statements are built once;
 	// only the last, shorter batch of a call builds its own.
 	insertValuesBatch  string
 	putRecordsBatch    string
 	deleteRecordsBatch string
+	putChangesBatch    string
 }
 
 const valueColumns = "id, objective_id, key_result_id, at, value, origin"
 
 const recordColumns = "source, scope, kind, id, updated_at, data"
 
-func buildQueries(bindType int) queries {
+func buildQueries(bindType int, termLock string) queries {
 	r := func(q string) string { return sqlx.Rebind(bindType, q) }
 	q := queries{
 		bindType: bindType,
@@ -81,10 +89,30 @@ func buildQueries(bindType int) queries {
 			ON CONFLICT (key) DO UPDATE SET state = excluded.state, since = excluded.since,
 			last_sent = excluded.last_sent, updated_at = excluded.updated_at, data = excluded.data`),
 		deleteAlertState: r(`DELETE FROM alert_states WHERE key = ?`),
+		// The upsert raises a source's change number by the number of
+		// changes and returns the new greatest one; the row stays locked
+		// until the transaction ends, so writers of one source take
+		// turns and their numbers become visible in commit order.
+		bumpRecordSeq: r(`INSERT INTO record_seqs (source, seq) VALUES (?, ?)
+			ON CONFLICT (source) DO UPDATE SET seq = record_seqs.seq + excluded.seq RETURNING seq`),
+		recordSeq: r(`SELECT seq FROM record_seqs WHERE source = ?`),
+		// A change whose record is missing reads as a deletion (the LEFT
+		// JOIN leaves its columns NULL).
+		recordChanges: r(`SELECT c.seq, c.kind, c.id, c.deleted, r.scope, r.updated_at, r.data
+			FROM record_changes c LEFT JOIN source_records r ON r.source = c.source AND r.kind = c.kind AND r.id = c.id
+			WHERE c.source = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`),
+		recordChangesAll: r(`SELECT c.seq, c.kind, c.id, c.deleted, r.scope, r.updated_at, r.data
+			FROM record_changes c LEFT JOIN source_records r ON r.source = c.source AND r.kind = c.kind AND r.id = c.id
+			WHERE c.source = ? AND c.seq > ? ORDER BY c.seq`),
+		newTerm: r(`UPDATE leadership SET term = term + 1, holder = ?, started_at = ? WHERE id = 1
+			RETURNING term, holder, started_at`),
+		currentTerm: `SELECT term, holder, started_at FROM leadership WHERE id = 1`,
+		holdTerm:    `SELECT term, holder FROM leadership WHERE id = 1` + termLock,
 	}
 	q.insertValuesBatch = q.insertValues(batchRows)
 	q.putRecordsBatch = q.putRecords(batchRows)
 	q.deleteRecordsBatch = q.deleteRecords(batchRows)
+	q.putChangesBatch = q.putChanges(batchRows)
 	return q
 }
 
@@ -108,6 +136,16 @@ func (q *queries) putRecords(n int) string {
 		rows(n, "(?, ?, ?, ?, ?, ?)")+
 		` ON CONFLICT (source, kind, id) DO UPDATE SET scope = excluded.scope,
 		updated_at = excluded.updated_at, data = excluded.data`)
+}
+
+// putChanges returns a multi-row upsert of n record changes.
+func (q *queries) putChanges(n int) string {
+	if n == batchRows && q.putChangesBatch != "" {
+		return q.putChangesBatch
+	}
+	return sqlx.Rebind(q.bindType, `INSERT INTO record_changes (source, kind, id, seq, deleted) VALUES `+
+		rows(n, "(?, ?, ?, ?, ?)")+
+		` ON CONFLICT (source, kind, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted`)
 }
 
 // deleteRecords returns a DELETE of n record ids of one source and kind.

@@ -41,6 +41,12 @@ type Dialect struct {
 	// file lock until busy_timeout expires. Other processes are still
 	// coordinated by SQLite's own lock and busy_timeout.
 	SerializeWrites bool
+	// TermLock, if not empty, is appended to the statement with which a
+	// transaction checks the leadership term (Tx.HoldTerm). PostgreSQL
+	// needs " FOR SHARE", so that a new term's UPDATE of the row waits
+	// for the transactions of the old term and none of them commits
+	// after it; SQLite's single writer orders them anyway.
+	TermLock string
 }
 
 // batchRows is the number of rows sent in one multi-row INSERT. At six
@@ -73,7 +79,7 @@ func New(db *sqlx.DB, d Dialect, logger *slog.Logger) *DB {
 		db:      db,
 		dialect: d,
 		logger:  logger,
-		q:       buildQueries(d.BindType),
+		q:       buildQueries(d.BindType, d.TermLock),
 		now:     time.Now,
 	}
 	if d.SerializeWrites {

@@ -432,6 +432,12 @@ func (t *txn) PutRecords(ctx context.Context, recs ...store.Record) error {
 		}
 	}
 	recs = lastOfEachKey(recs)
+	changes, err := t.numberChanges(ctx, len(recs), func(i int) recordKey {
+		return recordKey{recs[i].Source, recs[i].Kind, recs[i].ID}
+	})
+	if err != nil {
+		return fmt.Errorf("put records: %w", err)
+	}
 	args := make([]any, 0, 6*min(len(recs), batchRows))
 	for start := 0; start < len(recs); start += batchRows {
 		batch := recs[start:min(start+batchRows, len(recs))]
@@ -442,6 +448,9 @@ func (t *txn) PutRecords(ctx context.Context, recs ...store.Record) error {
 		if _, err := t.tx.ExecContext(ctx, t.s.q.putRecords(len(batch)), args...); err != nil {
 			return fmt.Errorf("put records: %w", err)
 		}
+	}
+	if err := t.putChanges(ctx, changes, false); err != nil {
+		return fmt.Errorf("put records: %w", err)
 	}
 	return nil
 }
@@ -478,6 +487,16 @@ func lastOfEachKey(recs []store.Record) []store.Record {
 // DeleteRecords removes records of a source and kind by ID; ids that do not
 // exist are ignored.
 func (t *txn) DeleteRecords(ctx context.Context, source, kind string, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	changes, err := t.numberChanges(ctx, len(ids), func(i int) recordKey { return recordKey{source, kind, ids[i]} })
+	if err != nil {
+		return fmt.Errorf("delete records of %s/%s: %w", source, kind, err)
+	}
+	if err := t.putChanges(ctx, changes, true); err != nil {
+		return fmt.Errorf("delete records of %s/%s: %w", source, kind, err)
+	}
 	args := make([]any, 0, 2+min(len(ids), batchRows))
 	for start := 0; start < len(ids); start += batchRows {
 		batch := ids[start:min(start+batchRows, len(ids))]
@@ -613,21 +632,34 @@ func (s *DB) PutAlertState(ctx context.Context, a store.AlertState) error {
 	if a.UpdatedAt.IsZero() {
 		a.UpdatedAt = s.nowMillis()
 	}
-	return s.withTx(ctx, func(t *txn) error {
-		if _, err := t.tx.ExecContext(ctx, s.q.putAlertState, a.Key, a.State, nullMillis(a.Since),
-			nullMillis(a.LastSent), millis(a.UpdatedAt), blob(a.Data)); err != nil {
-			return fmt.Errorf("put alert state %q: %w", a.Key, err)
-		}
-		return nil
-	})
+	return s.withTx(ctx, func(t *txn) error { return t.PutAlertState(ctx, a) })
+}
+
+// PutAlertState inserts or replaces an alert state as part of the
+// transaction.
+func (t *txn) PutAlertState(ctx context.Context, a store.AlertState) error {
+	if a.Key == "" {
+		return errors.New("put alert state: key is required")
+	}
+	if a.UpdatedAt.IsZero() {
+		a.UpdatedAt = t.s.nowMillis()
+	}
+	if _, err := t.tx.ExecContext(ctx, t.s.q.putAlertState, a.Key, a.State, nullMillis(a.Since),
+		nullMillis(a.LastSent), millis(a.UpdatedAt), blob(a.Data)); err != nil {
+		return fmt.Errorf("put alert state %q: %w", a.Key, err)
+	}
+	return nil
 }
 
 // DeleteAlertState removes an alert state; no error if absent.
 func (s *DB) DeleteAlertState(ctx context.Context, key string) error {
-	return s.withTx(ctx, func(t *txn) error {
-		if _, err := t.tx.ExecContext(ctx, s.q.deleteAlertState, key); err != nil {
-			return fmt.Errorf("delete alert state %q: %w", key, err)
-		}
-		return nil
-	})
+	return s.withTx(ctx, func(t *txn) error { return t.DeleteAlertState(ctx, key) })
+}
+
+// DeleteAlertState removes an alert state as part of the transaction.
+func (t *txn) DeleteAlertState(ctx context.Context, key string) error {
+	if _, err := t.tx.ExecContext(ctx, t.s.q.deleteAlertState, key); err != nil {
+		return fmt.Errorf("delete alert state %q: %w", key, err)
+	}
+	return nil
 }
