@@ -1,8 +1,10 @@
 package jira
 
 import (
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -133,89 +135,174 @@ func (e *Exporter) summary(out *[]prometheus.Metric, name string, sorted []float
 	*out = append(*out, prometheus.MustNewConstSummary(e.descs[name], uint64(len(sorted)), sum, quantiles, labels...))
 }
 
+// scopeAcc accumulates one scope's figures in the export's pass.
+type scopeAcc struct {
+	types      []bool  // issue types seen, by number
+	throughput [][]int // per window, per type
+	inflow     [][]int
+	lead       [][]float64 // per window
+	cycle      [][]float64
+	wip        int
+	ages       []float64
+}
+
+func newScopeAcc(windows, types int) *scopeAcc {
+	a := &scopeAcc{types: make([]bool, types), throughput: make([][]int, windows), inflow: make([][]int, windows),
+		lead: make([][]float64, windows), cycle: make([][]float64, windows)}
+	for i := range windows {
+		a.throughput[i] = make([]int, types)
+		a.inflow[i] = make([]int, types)
+	}
+	return a
+}
+
 // export computes the series as of now (see Value): over the issues and
-// sprints as they stood at now. Each scope is one pass over the issues
-// that feeds every window at once.
+// sprints as they stood at now. One pass over the issues feeds every
+// scope and window at once: each issue adds to the whole source, to its
+// project and to each board that selects it, found through tables made
+// once per pass (by project, and by list of boards) rather than by
+// matching the issue against every scope.
 func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometheus.Metric {
 	var out []prometheus.Metric
 	t := nanos(now)
-	scopes := []string{""}
-	scopes = append(scopes, m.projectsAt(t)...)
-	for _, b := range m.Boards() {
-		scopes = append(scopes, BoardScope(b.ID))
+	nw, nt := len(opts.Windows), len(m.types.strs)
+	spans := make([]span, nw)
+	for i, w := range opts.Windows {
+		spans[i] = LastDays(now, w.Dur).span()
 	}
-	type perWindow struct {
-		w          span
-		throughput map[string]int
-		inflow     map[string]int
-		lead       []float64
-		cycle      []float64
+	// Accumulators: the whole source, then one per upper-case project,
+	// then one per board.
+	boards := m.Boards()
+	nu := len(m.upper.strs)
+	accs := make([]*scopeAcc, 1+nu+len(boards))
+	for i := range accs {
+		accs[i] = newScopeAcc(nw, nt)
 	}
-	for _, scope := range scopes {
-		mt := m.matcher(Filter{Scope: scope})
-		pws := make([]perWindow, len(opts.Windows))
-		for i, w := range opts.Windows {
-			pws[i] = perWindow{w: LastDays(now, w.Dur).span(), throughput: map[string]int{}, inflow: map[string]int{}}
+	// byProject lists, per upper-case project, the accumulators its
+	// issues add to besides the whole source's: its own and those of the
+	// boards whose filter selects it; byBoards, per list of boards, those
+	// of the boards by filter on it (filled in as lists turn up).
+	byProject := make([][]int, nu)
+	for u := range byProject {
+		byProject[u] = []int{1 + u}
+	}
+	var filterBoards []int
+	for bi, b := range boards {
+		if b.ByFilter {
+			filterBoards = append(filterBoards, bi)
+			continue
 		}
-		types := map[string]bool{}
-		wip := 0
-		var ages []float64
-		for fi := range m.facts {
-			x := &m.facts[fi]
-			if x.created > t || !mt.match(x) {
-				continue
+		for _, p := range b.Projects {
+			if u, ok := m.upper.lookup(strings.ToUpper(p)); ok && !slices.Contains(byProject[u], 1+nu+bi) {
+				byProject[u] = append(byProject[u], 1+nu+bi)
 			}
-			types[x.is.Type] = true
-			ds, done := x.doneAt(t)
-			for i := range pws {
-				pw := &pws[i]
-				if done && pw.w.contains(ds.at) {
-					pw.throughput[x.is.Type]++
-					pw.lead = append(pw.lead, x.lead(ds))
-					if x.cycles(ds) {
-						pw.cycle = append(pw.cycle, x.cycle(ds))
+		}
+	}
+	byBoards := make([][]int, len(m.sets.sets))
+	boardsSeen := make([]bool, len(m.sets.sets))
+	seen := make([]bool, len(m.projects.strs))
+
+	var v view
+	doneIn := make([]bool, nw)
+	for fi := range m.facts {
+		x := &m.facts[fi]
+		if x.created > t || x.outside() {
+			continue
+		}
+		seen[x.proj] = true
+		if !boardsSeen[x.boards] {
+			boardsSeen[x.boards] = true
+			for _, bi := range filterBoards {
+				if m.sets.has(x.boards, boards[bi].ID) {
+					byBoards[x.boards] = append(byBoards[x.boards], 1+nu+bi)
+				}
+			}
+		}
+		x.spans(&v)
+		ds, done := doneAt(v.done, t)
+		var lead, cycle float64
+		cycles := false
+		if done {
+			lead = x.lead(ds)
+			if cycles = x.cycles(ds); cycles {
+				cycle = x.cycle(ds)
+			}
+		}
+		for i := range spans {
+			doneIn[i] = done && spans[i].contains(ds.at)
+		}
+		base, inProgress := wipAt(v.wip, t)
+		var wipAge float64
+		if inProgress {
+			wipAge = age(t, base)
+		}
+		add := func(a *scopeAcc) {
+			a.types[x.typ] = true
+			for i := range spans {
+				if doneIn[i] {
+					a.throughput[i][x.typ]++
+					a.lead[i] = append(a.lead[i], lead)
+					if cycles {
+						a.cycle[i] = append(a.cycle[i], cycle)
 					}
 				}
-				if pw.w.contains(x.created) {
-					pw.inflow[x.is.Type]++
+				if spans[i].contains(x.created) {
+					a.inflow[i][x.typ]++
 				}
 			}
-			if base, ok := x.wipAt(t); ok {
-				wip++
-				ages = append(ages, age(t, base))
+			if inProgress {
+				a.wip++
+				a.ages = append(a.ages, wipAge)
 			}
 		}
-		label := scope
-		if label == "" {
-			label = AllLabel
+		add(accs[0])
+		for _, ai := range byProject[m.projUpper[x.proj]] {
+			add(accs[ai])
 		}
-		typeList := make([]string, 0, len(types))
-		for t := range types {
-			typeList = append(typeList, t)
+		for _, ai := range byBoards[x.boards] {
+			add(accs[ai])
 		}
-		sort.Strings(typeList)
+	}
+
+	emit := func(label string, a *scopeAcc) {
+		typeList := make([]int, 0, nt)
+		for ty, ok := range a.types {
+			if ok {
+				typeList = append(typeList, ty)
+			}
+		}
+		sort.Slice(typeList, func(i, j int) bool { return m.types.strs[typeList[i]] < m.types.strs[typeList[j]] })
 		for i, w := range opts.Windows {
-			pw := &pws[i]
 			total, in := 0, 0
-			for _, t := range typeList {
-				e.gauge(&out, "okrd_jira_throughput", float64(pw.throughput[t]), label, t, w.Label)
-				e.gauge(&out, "okrd_jira_inflow", float64(pw.inflow[t]), label, t, w.Label)
-				total += pw.throughput[t]
-				in += pw.inflow[t]
+			for _, ty := range typeList {
+				name := m.types.strs[ty]
+				e.gauge(&out, "okrd_jira_throughput", float64(a.throughput[i][ty]), label, name, w.Label)
+				e.gauge(&out, "okrd_jira_inflow", float64(a.inflow[i][ty]), label, name, w.Label)
+				total += a.throughput[i][ty]
+				in += a.inflow[i][ty]
 			}
 			e.gauge(&out, "okrd_jira_throughput", float64(total), label, AllLabel, w.Label)
 			e.gauge(&out, "okrd_jira_inflow", float64(in), label, AllLabel, w.Label)
-			sortFloats(pw.lead)
-			sortFloats(pw.cycle)
-			e.summary(&out, "okrd_jira_lead_time_seconds", pw.lead, opts.Quantiles, label, w.Label)
-			e.summary(&out, "okrd_jira_cycle_time_seconds", pw.cycle, opts.Quantiles, label, w.Label)
+			sortFloats(a.lead[i])
+			sortFloats(a.cycle[i])
+			e.summary(&out, "okrd_jira_lead_time_seconds", a.lead[i], opts.Quantiles, label, w.Label)
+			e.summary(&out, "okrd_jira_cycle_time_seconds", a.cycle[i], opts.Quantiles, label, w.Label)
 		}
-		e.gauge(&out, "okrd_jira_wip", float64(wip), label)
-		if len(ages) > 0 {
-			sortFloats(ages)
-			e.summary(&out, "okrd_jira_wip_age_seconds", ages, opts.Quantiles, label)
-			e.gauge(&out, "okrd_jira_wip_age_max_seconds", ages[len(ages)-1], label)
+		e.gauge(&out, "okrd_jira_wip", float64(a.wip), label)
+		if len(a.ages) > 0 {
+			sortFloats(a.ages)
+			e.summary(&out, "okrd_jira_wip_age_seconds", a.ages, opts.Quantiles, label)
+			e.gauge(&out, "okrd_jira_wip_age_max_seconds", a.ages[len(a.ages)-1], label)
 		}
+	}
+	emit(AllLabel, accs[0])
+	for _, p := range m.projectNames(seen) {
+		// A project scope matches its project's issues in any case.
+		u, _ := m.upper.lookup(strings.ToUpper(p))
+		emit(p, accs[1+u])
+	}
+	for bi, b := range boards {
+		emit(BoardScope(b.ID), accs[1+nu+bi])
 	}
 
 	// Sprint series: the latest closed sprints of each board, in one pass.

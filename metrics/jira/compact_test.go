@@ -1,0 +1,277 @@
+package jira
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// oddIssues are issues at the edges of what the compact forms must keep:
+// times that are not whole milliseconds, zero and far-off times, the
+// instant at which histories fall on each other, estimates that are not
+// integers (or are negative zero), unsorted and repeated sprint lists, a
+// summary, labels, board memberships and an unusual key.
+func oddIssues() []*Issue {
+	sub := d(-3).Add(1234567 * time.Nanosecond)
+	return []*Issue{
+		{Key: "ODD-1", Project: "odd", Type: "Story", Created: sub, Updated: sub.Add(time.Nanosecond), Resolved: &sub,
+			Status: done, Transitions: []Transition{{At: sub, From: toDo, To: inProgress}, {At: sub, From: inProgress, To: done}},
+			Sprints: []int{9, 3, 9}, SprintChanges: []SprintChange{{At: sub, From: []int{-1, 1 << 40}, To: []int{9, 3, 9}}},
+			Points:       map[string]float64{"sp": 2.5, "other": math.Copysign(0, -1), "big": 1 << 60},
+			PointChanges: []PointChange{{At: sub, Field: "sp", From: nil, To: ptr(2.5)}, {At: sub, Field: "gone", From: ptr(-3.0), To: nil}},
+			Parent:       "ODD-0", Epic: "EPIC-1", Labels: []string{"b", "a", "b"}, Boards: []int{5, 2}, Summary: "A summary, with ünïcode"},
+		{Key: "no-dash", Project: "", Type: "", Created: time.Time{}, Status: Status{Name: "Nameless"}},
+		{Key: "ODD-2", Project: "ODD", Type: "bug", Subtask: true, Outside: true, Created: time.Unix(0, math.MaxInt64-5).UTC(),
+			Updated: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC), Status: review},
+	}
+}
+
+// canonical is an issue as its JSON record says it: what must survive
+// any other form.
+func canonical(t *testing.T, is *Issue) string {
+	t.Helper()
+	b, err := json.Marshal(is)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestTheModelGivesBackTheIssuesPut: what the model keeps of an issue
+// (interned statuses, lists and strings, encoded histories) rebuilds the
+// issue put, field for field, whether it is read alone (Issue) or with
+// the others (Each), after others replaced theirs.
+func TestTheModelGivesBackTheIssuesPut(t *testing.T) {
+	w := genWorld(5, 400)
+	issues := append(oddIssues(), w.issues...)
+	m := NewModel(Categories{Done: []string{"Closed"}})
+	want := map[string]string{}
+	var order []string
+	for _, is := range issues {
+		m.PutIssue(is)
+		// Times outside the model's range (1678 to 2262) are kept only to
+		// the nearest end of it; only the zero time stays as it is.
+		c := *is
+		c.Updated = fromNanos(nanos(c.Updated))
+		if is.Updated.IsZero() {
+			c.Updated = time.Time{}
+		}
+		want[is.Key] = canonical(t, &c)
+		order = append(order, is.Key)
+	}
+	// Replace some: the last put wins, in the first put's place.
+	for _, is := range issues[:3] {
+		c := *is
+		c.Labels = []string{"replaced"}
+		m.PutIssue(&c)
+		cc := c
+		cc.Updated = fromNanos(nanos(cc.Updated))
+		if c.Updated.IsZero() {
+			cc.Updated = time.Time{}
+		}
+		want[c.Key] = canonical(t, &cc)
+	}
+	if m.Len() != len(issues) {
+		t.Fatalf("Len = %d, want %d", m.Len(), len(issues))
+	}
+	for _, k := range order {
+		got, ok := m.Issue(k)
+		if !ok {
+			t.Fatalf("Issue(%q) not found", k)
+		}
+		if g := canonical(t, got); g != want[k] {
+			t.Errorf("Issue(%q):\n got %s\nwant %s", k, g, want[k])
+		}
+		if !got.Created.IsZero() && got.Created.Location() != time.UTC {
+			t.Errorf("Issue(%q).Created is in %v, want UTC", k, got.Created.Location())
+		}
+		if !m.Has(k) {
+			t.Errorf("Has(%q) = false", k)
+		}
+	}
+	if _, ok := m.Issue("NOPE-1"); ok || m.Has("NOPE-1") {
+		t.Error("an issue never put is found")
+	}
+	i := 0
+	m.Each(func(is *Issue) {
+		if is.Key != order[i] {
+			t.Errorf("Each gives %s at %d, want %s", is.Key, i, order[i])
+		}
+		if g := canonical(t, is); g != want[is.Key] {
+			t.Errorf("Each gives %s as\n%s\nwant %s", is.Key, g, want[is.Key])
+		}
+		i++
+	})
+	if i != len(order) {
+		t.Errorf("Each gave %d issues, want %d", i, len(order))
+	}
+	// The rebuilt issue is the caller's: changing it changes nothing in
+	// the model.
+	got, _ := m.Issue("ODD-1")
+	got.Sprints[0], got.Boards[0], got.Labels[0] = 77, 77, "changed"
+	got.Transitions[0].From.Name = "changed"
+	if again, _ := m.Issue("ODD-1"); canonical(t, again) != want["ODD-1"] {
+		t.Errorf("changing a rebuilt issue changed the model: %s", canonical(t, again))
+	}
+}
+
+// TestTheKeyIndexFindsEveryKeyAsItGrows puts more issues than the key
+// index's first table holds, so that it grows several times, and finds
+// each by its key.
+func TestTheKeyIndexFindsEveryKeyAsItGrows(t *testing.T) {
+	k := newKeyIndex()
+	const n = 5000
+	key := func(i int) string {
+		return "K-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "-" + strconv.Itoa(i)
+	}
+	for i := range n {
+		if _, ok := k.find(key(i)); ok {
+			t.Fatalf("%s found before it was added", key(i))
+		}
+		if got := k.add(key(i)); got != i {
+			t.Fatalf("add(%s) = %d, want %d", key(i), got, i)
+		}
+	}
+	for i := range n {
+		if got, ok := k.find(key(i)); !ok || got != i {
+			t.Fatalf("find(%s) = %d, %v; want %d", key(i), got, ok, i)
+		}
+		if k.key(i) != key(i) {
+			t.Fatalf("key(%d) = %s, want %s", i, k.key(i), key(i))
+		}
+	}
+	if _, ok := k.find("K-"); ok {
+		t.Error("a prefix of keys is found")
+	}
+}
+
+// TestAnIssueRecordRoundTrips: the binary record holds everything the
+// JSON record does, for generated issues and the odd ones, and is much
+// smaller.
+func TestAnIssueRecordRoundTrips(t *testing.T) {
+	w := genWorld(6, 300)
+	binBytes, jsonBytes := 0, 0
+	for _, is := range append(oddIssues(), w.issues...) {
+		b, err := is.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b[0] != RecordVersion {
+			t.Fatalf("%s: record begins with %d, want the version %d", is.Key, b[0], RecordVersion)
+		}
+		var got Issue
+		if err := got.UnmarshalBinary(b); err != nil {
+			t.Fatalf("%s: %v", is.Key, err)
+		}
+		want := *is
+		want.Updated = fromNanos(nanos(want.Updated))
+		if is.Updated.IsZero() {
+			want.Updated = time.Time{}
+		}
+		wantCreated := want.Created
+		if c := fromNanos(nanos(wantCreated)); !wantCreated.IsZero() && !c.Equal(wantCreated) {
+			want.Created = c
+		}
+		if g, w := canonical(t, &got), canonical(t, &want); g != w {
+			t.Errorf("%s:\n got %s\nwant %s", is.Key, g, w)
+		}
+		binBytes += len(b)
+		jsonBytes += len(canonical(t, is))
+	}
+	if 3*binBytes > jsonBytes {
+		t.Errorf("binary records take %d bytes, JSON %d: want at most a third", binBytes, jsonBytes)
+	}
+}
+
+// TestMalformedIssueRecordsAreErrors: a record cut short, with a byte
+// changed, of another version or with bytes after its end is an error
+// that names the problem, never a panic nor a half-filled issue.
+func TestMalformedIssueRecordsAreErrors(t *testing.T) {
+	good, err := oddIssues()[0].MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"an empty record", nil, "empty issue record"},
+		{"another version", append([]byte{RecordVersion + 1}, good[1:]...), "unknown format"},
+		{"a JSON record", []byte(`{"key":"PAY-1"}`), "unknown format"},
+		{"a record cut short", good[:len(good)/2], "truncated"},
+		{"bytes after the end", append(append([]byte{}, good...), 0), "after the end"},
+		{"a status out of the table", statusOutOfRange(t), "status 9 of 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var is Issue
+			is.Key = "STALE-1"
+			err := is.UnmarshalBinary(tt.data)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one saying %q", err, tt.want)
+			}
+			if is.Key != "" || len(is.Transitions) != 0 {
+				t.Errorf("a failed decode left %+v", is)
+			}
+		})
+	}
+}
+
+// statusOutOfRange is the record of an issue whose transition refers to
+// status 9 of a table of one.
+func statusOutOfRange(t *testing.T) []byte {
+	t.Helper()
+	is := &Issue{Key: "PAY-1", Project: "PAY", Type: "Bug", Created: d(-1), Status: toDo,
+		Transitions: []Transition{{At: d(-0.5), From: toDo, To: toDo}}}
+	b, err := is.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The transition's "from" is the second-to-last byte before the
+	// sprint lists and the rest, all empty (one zero byte each: sprints,
+	// sprint changes, fields, points, point changes, parent, epic,
+	// labels, boards).
+	i := len(b) - 9 - 2
+	if b[i] != 0 || b[i+1] != 0 {
+		t.Fatalf("unexpected layout: % x", b)
+	}
+	b[i] = 9
+	return b
+}
+
+// FuzzIssueRecord: any bytes decode to an issue or to an error, never a
+// panic; an issue decoded encodes to a record that decodes to the same.
+func FuzzIssueRecord(f *testing.F) {
+	for _, is := range append(oddIssues(), genWorld(7, 20).issues...) {
+		b, err := is.MarshalBinary()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var is Issue
+		if err := is.UnmarshalBinary(data); err != nil {
+			return
+		}
+		b, err := is.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again Issue
+		if err := again.UnmarshalBinary(b); err != nil {
+			t.Fatalf("a re-encoded record does not decode: %v", err)
+		}
+		b2, err := again.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b2) != string(b) {
+			t.Fatalf("re-encoding changes the record:\n% x\n% x", b, b2)
+		}
+	})
+}
