@@ -128,14 +128,17 @@ func (t *statusTable) intern(s Status, c compiled) uint32 {
 }
 
 // keyIndex holds the issue keys, all in one byte slice, and finds an
-// issue's position by its key through an open-addressing hash table of
-// positions: about 14 bytes per issue where a map[string]int takes 60.
-// Keys are never removed (the model has no deletion).
+// issue's position by its key through an open-addressing hash table:
+// about 25 bytes per issue where a map[string]int takes 60. A slot holds
+// the upper half of the key's hash next to the position; that half also
+// picks the slot where a probe starts, so that a probe compares keys only
+// when the hashes agree and the table grows without hashing the keys
+// again. Keys are never removed (the model has no deletion).
 type keyIndex struct {
 	seed  maphash.Seed
 	buf   []byte
 	off   []uint32 // key i is buf[off[i]:off[i+1]]
-	slots []int32  // position + 1; 0 is an empty slot
+	slots []uint64 // hash>>32<<32 | position+1; 0 is an empty slot
 }
 
 func newKeyIndex() keyIndex { return keyIndex{seed: maphash.MakeSeed(), off: []uint32{0}} }
@@ -152,49 +155,73 @@ func (k *keyIndex) find(s string) (int, bool) {
 	if len(k.slots) == 0 {
 		return 0, false
 	}
+	h := maphash.String(k.seed, s)
 	mask := uint64(len(k.slots) - 1)
-	for j := maphash.String(k.seed, s) & mask; ; j = (j + 1) & mask {
-		p := k.slots[j]
-		if p == 0 {
+	for j := h >> 32 & mask; ; j = (j + 1) & mask {
+		e := k.slots[j]
+		if e == 0 {
 			return 0, false
 		}
-		if k.is(int(p-1), s) {
-			return int(p - 1), true
+		if e>>32 == h>>32 && k.is(int(uint32(e)-1), s) {
+			return int(uint32(e) - 1), true
 		}
 	}
 }
 
-// add appends a key that is not there yet and returns its position.
-func (k *keyIndex) add(s string) int {
+// findOrAdd returns the position of a key, appending it if it is new.
+func (k *keyIndex) findOrAdd(s string) (int, bool) {
+	if 4*(k.len()+1) > 3*len(k.slots) {
+		k.grow(k.len() + 1)
+	}
+	// The table is at most three quarters full: a probe ends.
+	h := maphash.String(k.seed, s)
+	mask := uint64(len(k.slots) - 1)
+	j := h >> 32 & mask
+	for ; k.slots[j] != 0; j = (j + 1) & mask {
+		if e := k.slots[j]; e>>32 == h>>32 && k.is(int(uint32(e)-1), s) {
+			return int(uint32(e) - 1), true
+		}
+	}
 	i := k.len()
-	if uint64(len(k.buf))+uint64(len(s)) > math.MaxUint32 || i >= math.MaxInt32-1 {
+	if uint64(len(k.buf))+uint64(len(s)) > math.MaxUint32 || i >= math.MaxUint32-1 {
 		panic("jira: more issue keys than the model can index")
 	}
 	k.buf = append(k.buf, s...)
 	k.off = append(k.off, uint32(len(k.buf)))
-	if 4*(i+1) > 3*len(k.slots) {
-		k.grow()
-	} else {
-		k.place(s, int32(i+1))
-	}
-	return i
+	k.slots[j] = h>>32<<32 | uint64(i+1)
+	return i, false
 }
 
-func (k *keyIndex) place(s string, p int32) {
-	mask := uint64(len(k.slots) - 1)
-	j := maphash.String(k.seed, s) & mask
-	for k.slots[j] != 0 {
-		j = (j + 1) & mask
+// reserve makes room for n keys in all, of about size bytes each.
+func (k *keyIndex) reserve(n, size int) {
+	if more := n - k.len(); more > 0 {
+		k.off = slices.Grow(k.off, more)
+		k.buf = slices.Grow(k.buf, more*size)
 	}
-	k.slots[j] = p
+	if 4*n > 3*len(k.slots) {
+		k.grow(n)
+	}
 }
 
-// grow doubles the table (at least 1,024 slots) and places every key
-// again.
-func (k *keyIndex) grow() {
-	k.slots = make([]int32, max(1024, 2*len(k.slots)))
-	for i := range k.len() {
-		k.place(string(k.buf[k.off[i]:k.off[i+1]]), int32(i+1))
+// grow makes the table big enough for n keys (at least 1,024 slots, at
+// most three quarters full) and places every key again.
+func (k *keyIndex) grow(n int) {
+	size := max(1024, len(k.slots))
+	for 4*n > 3*size {
+		size *= 2
+	}
+	old := k.slots
+	k.slots = make([]uint64, size)
+	mask := uint64(size - 1)
+	for _, e := range old {
+		if e == 0 {
+			continue
+		}
+		j := e >> 32 & mask
+		for k.slots[j] != 0 {
+			j = (j + 1) & mask
+		}
+		k.slots[j] = e
 	}
 }
 

@@ -3,6 +3,7 @@ package jira
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,6 +109,18 @@ func TestTheModelGivesBackTheIssuesPut(t *testing.T) {
 	if i != len(order) {
 		t.Errorf("Each gave %d issues, want %d", i, len(order))
 	}
+	// EachMembership gives the same keys, times, scopes and boards.
+	i = 0
+	m.EachMembership(func(key string, updated time.Time, outside bool, boards []int) {
+		is, _ := m.Issue(order[i])
+		if key != is.Key || !updated.Equal(is.Updated) || updated.IsZero() != is.Updated.IsZero() || outside != is.Outside || !slices.Equal(boards, is.Boards) {
+			t.Errorf("EachMembership gives %s %v %v %v at %d, want %s %v %v %v", key, updated, outside, boards, i, is.Key, is.Updated, is.Outside, is.Boards)
+		}
+		i++
+	})
+	if i != len(order) {
+		t.Errorf("EachMembership gave %d issues, want %d", i, len(order))
+	}
 	// The rebuilt issue is the caller's: changing it changes nothing in
 	// the model.
 	got, _ := m.Issue("ODD-1")
@@ -118,33 +131,44 @@ func TestTheModelGivesBackTheIssuesPut(t *testing.T) {
 	}
 }
 
-// TestTheKeyIndexFindsEveryKeyAsItGrows puts more issues than the key
-// index's first table holds, so that it grows several times, and finds
-// each by its key.
+// TestTheKeyIndexFindsEveryKeyAsItGrows puts more keys than the key
+// index's first table holds, so that it grows several times (or once,
+// reserved ahead), and finds each by its key.
 func TestTheKeyIndexFindsEveryKeyAsItGrows(t *testing.T) {
-	k := newKeyIndex()
 	const n = 5000
 	key := func(i int) string {
 		return "K-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "-" + strconv.Itoa(i)
 	}
-	for i := range n {
-		if _, ok := k.find(key(i)); ok {
-			t.Fatalf("%s found before it was added", key(i))
+	for _, reserved := range []bool{false, true} {
+		k := newKeyIndex()
+		if reserved {
+			k.reserve(n, 10)
 		}
-		if got := k.add(key(i)); got != i {
-			t.Fatalf("add(%s) = %d, want %d", key(i), got, i)
+		for i := range n {
+			if _, ok := k.find(key(i)); ok {
+				t.Fatalf("%s found before it was added", key(i))
+			}
+			if got, found := k.findOrAdd(key(i)); got != i || found {
+				t.Fatalf("findOrAdd(%s) = %d, %v; want %d, false", key(i), got, found, i)
+			}
 		}
-	}
-	for i := range n {
-		if got, ok := k.find(key(i)); !ok || got != i {
-			t.Fatalf("find(%s) = %d, %v; want %d", key(i), got, ok, i)
+		for i := range n {
+			if got, ok := k.find(key(i)); !ok || got != i {
+				t.Fatalf("find(%s) = %d, %v; want %d", key(i), got, ok, i)
+			}
+			if k.key(i) != key(i) {
+				t.Fatalf("key(%d) = %s, want %s", i, k.key(i), key(i))
+			}
+			if got, found := k.findOrAdd(key(i)); got != i || !found {
+				t.Fatalf("findOrAdd(%s) again = %d, %v; want %d, true", key(i), got, found, i)
+			}
 		}
-		if k.key(i) != key(i) {
-			t.Fatalf("key(%d) = %s, want %s", i, k.key(i), key(i))
+		if _, ok := k.find("K-"); ok {
+			t.Error("a prefix of keys is found")
 		}
-	}
-	if _, ok := k.find("K-"); ok {
-		t.Error("a prefix of keys is found")
+		if reserved && len(k.slots) != 8192 {
+			t.Errorf("a table reserved for %d keys has %d slots, want 8192", n, len(k.slots))
+		}
 	}
 }
 

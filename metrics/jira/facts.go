@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -336,11 +337,19 @@ func NewModel(c Categories) *Model {
 // compact copy.
 func (m *Model) PutIssue(is *Issue) {
 	is.Normalize()
-	i, ok := m.keys.find(is.Key)
-	if !ok {
-		i = m.keys.add(is.Key)
-	}
+	i, _ := m.keys.findOrAdd(is.Key)
 	m.put(i, is)
+}
+
+// Grow makes room for n more issues, so that a load whose size is known
+// neither copies the model as it grows nor leaves room unused.
+func (m *Model) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	m.facts = slices.Grow(m.facts, n)
+	// Jira keys are about ten bytes long.
+	m.keys.reserve(m.keys.len()+n, 10)
 }
 
 // Issue returns a stored issue by key, rebuilt from what the model keeps:
@@ -379,6 +388,27 @@ func (m *Model) SetBoards(boards []*Board) {
 func (m *Model) Each(fn func(*Issue)) {
 	for i := range m.facts {
 		fn(m.issue(i))
+	}
+}
+
+// EachMembership calls fn for every issue, in the order Each gives them,
+// with what a sync of board memberships reads (the key, when the issue
+// was updated, whether it is outside the scope, the boards that select
+// it by filter), without rebuilding the issue: over a large model it
+// costs a small part of Each. boards is the model's and must not be
+// changed.
+func (m *Model) EachMembership(fn func(key string, updated time.Time, outside bool, boards []int)) {
+	var v view
+	for i := range m.facts {
+		x := &m.facts[i]
+		r := reader{s: x.blob}
+		v.done = readSpans(&r, v.done[:0], x.created)
+		v.wip = readSpans(&r, v.wip[:0], x.created)
+		updated := toTime(r.time(x.created))
+		if r.err != nil {
+			panic(fmt.Sprintf("jira: the model's encoding of an issue is corrupt: %v", r.err))
+		}
+		fn(m.keys.key(i), updated, x.outside(), m.sets.sets[x.boards])
 	}
 }
 
