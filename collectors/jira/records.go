@@ -26,7 +26,7 @@ func decodeIssue(data []byte, is *jm.Issue) error {
 	switch {
 	case len(data) == 0:
 		return errors.New("empty issue record")
-	case data[0] == jm.RecordVersion:
+	case binaryRecord(data):
 		return is.UnmarshalBinary(data)
 	case data[0] == '{':
 		*is = jm.Issue{}
@@ -38,7 +38,8 @@ func decodeIssue(data []byte, is *jm.Issue) error {
 // loadBatch is how many issue records one decoding job takes.
 const loadBatch = 512
 
-// loadJob is one batch of issue records, decoded by a worker.
+// loadJob is one batch of issue records: the JSON ones are decoded by a
+// worker, the binary ones are put into the model as they are.
 type loadJob struct {
 	data []byte // the records, one after the other
 	ends []int  // where each ends in data
@@ -47,13 +48,14 @@ type loadJob struct {
 	done chan struct{}
 }
 
-// loadRecords reads every record of the source into a new model. Issue
-// records are decoded on worker goroutines, a batch at a time, while the
-// store goes on reading, and are put into the model in the store's order
-// by one more goroutine: the order of the model is the order in which
-// sprint reports add up story points, which must not depend on the
-// workers. It returns the model and the number of records that do not
-// decode.
+// loadRecords reads every record of the source into a new model. The
+// binary issue records go straight into the model (Model.PutRecord) on a
+// goroutine of their own while the store goes on reading; records still
+// in JSON are decoded on worker goroutines first, a batch at a time.
+// Either way the issues are put in the store's order: the order of the
+// model is the order in which sprint reports add up story points, which
+// must not depend on the goroutines. It returns the model and the number
+// of records that do not decode.
 func loadRecords(ctx context.Context, st store.Store, source string, cats jm.Categories) (*jm.Model, int, error) {
 	m := jm.NewModel(cats)
 	// Knowing how many issues come lets the model take the room for them
@@ -71,7 +73,9 @@ func loadRecords(ctx context.Context, st store.Store, source string, cats jm.Cat
 			for j := range jobs {
 				start := 0
 				for i, end := range j.ends {
-					j.ok[i] = decodeIssue(j.data[start:end], &j.out[i]) == nil
+					if rec := j.data[start:end]; !binaryRecord(rec) {
+						j.ok[i] = decodeIssue(rec, &j.out[i]) == nil
+					}
 					start = end
 				}
 				close(j.done)
@@ -84,13 +88,21 @@ func loadRecords(ctx context.Context, st store.Store, source string, cats jm.Cat
 		defer close(put)
 		for j := range ordered {
 			<-j.done
-			for i := range j.ends {
-				if j.ok[i] {
+			start := 0
+			for i, end := range j.ends {
+				rec := j.data[start:end]
+				start = end
+				switch {
+				case binaryRecord(rec):
+					if m.PutRecord(rec) != nil {
+						skipped++
+					}
+				case j.ok[i]:
 					m.PutIssue(&j.out[i])
-				} else {
+					j.out[i] = jm.Issue{}
+				default:
 					skipped++
 				}
-				j.out[i] = jm.Issue{}
 			}
 			select {
 			case free <- j:
@@ -119,6 +131,7 @@ func loadRecords(ctx context.Context, st store.Store, source string, cats jm.Cat
 				select {
 				case cur = <-free:
 					cur.data, cur.ends = cur.data[:0], cur.ends[:0]
+					clear(cur.ok)
 				default:
 					cur = &loadJob{out: make([]jm.Issue, loadBatch), ok: make([]bool, loadBatch)}
 				}
@@ -162,3 +175,7 @@ func loadRecords(ctx context.Context, st store.Store, source string, cats jm.Cat
 	}
 	return m, skipped + otherSkipped, nil
 }
+
+// binaryRecord reports whether an issue record is in the binary format
+// (see decodeIssue).
+func binaryRecord(data []byte) bool { return len(data) > 0 && data[0] == jm.RecordVersion }

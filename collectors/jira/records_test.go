@@ -92,18 +92,20 @@ func TestIssueRecordsAreBinaryAndJSONOnesStillLoad(t *testing.T) {
 		t.Errorf("PAY-1, not synced again, is stored as %q..., want its JSON kept", data[:10])
 	}
 
-	// A record from a newer okrd.
+	// A record from a newer okrd, and one cut short.
 	e.putRawRecord("PAY-3", []byte{jm.RecordVersion + 1, 1, 2, 3})
+	pay4 := e.rawRecord("PAY-4")
+	e.putRawRecord("PAY-4", pay4[:len(pay4)/2])
 	e.logs.Reset()
 	e.src = e.newSource()
-	if m := e.value(&config.KeyResult{Metric: "wip"}); !m.OK {
-		t.Errorf("wip with an unreadable record = %+v, want a value", m)
+	if m := e.value(&config.KeyResult{Metric: "velocity"}); !m.OK || m.Value != 5 {
+		t.Errorf("velocity with unreadable records = %+v, want 5", m)
 	}
-	if got := e.logs.String(); !strings.Contains(got, "do not decode were skipped") || !strings.Contains(got, "count=1") {
-		t.Errorf("logs = %s, want a warning about the one skipped record", got)
+	if got := e.logs.String(); !strings.Contains(got, "do not decode were skipped") || !strings.Contains(got, "count=2") {
+		t.Errorf("logs = %s, want a warning about the two skipped records", got)
 	}
-	if e.src.model.Has("PAY-3") {
-		t.Error("the unreadable record was loaded")
+	if e.src.model.Has("PAY-3") || e.src.model.Has("PAY-4") {
+		t.Error("an unreadable record was loaded")
 	}
 }
 

@@ -92,23 +92,23 @@ func appendInts(b []byte, xs []int) []byte {
 // errShort is the error of data that ends in the middle of a value.
 var errShort = errors.New("truncated")
 
-// reader reads what the append functions wrote, from a string: the
-// model keeps an issue's encoding as one, and the strings a record holds
-// are then substrings of it, not copies. The first error sticks: every
-// later read returns zero values, and err says what went wrong.
-type reader struct {
-	s   string
+// reader reads what the append functions wrote, from bytes (the model's
+// encodings) or from a string (a record, copied once, whose strings are
+// then parts of that copy). The first error sticks: every later read
+// returns zero values, and err says what went wrong.
+type reader[T string | []byte] struct {
+	s   T
 	err error
 }
 
-func (r *reader) fail(err error) {
+func (r *reader[T]) fail(err error) {
 	if r.err == nil {
 		r.err = err
 	}
-	r.s = ""
+	r.s = r.s[:0]
 }
 
-func (r *reader) uvarint() uint64 {
+func (r *reader[T]) uvarint() uint64 {
 	if len(r.s) > 0 && r.s[0] < 0x80 {
 		v := uint64(r.s[0])
 		r.s = r.s[1:]
@@ -132,11 +132,11 @@ func (r *reader) uvarint() uint64 {
 	return 0
 }
 
-func (r *reader) varint() int64 { return unzigzag(r.uvarint()) }
+func (r *reader[T]) varint() int64 { return unzigzag(r.uvarint()) }
 
 // count reads a number of entries, each at least one byte long, so that
 // a corrupt count cannot make a decoder allocate more than the data.
-func (r *reader) count() int {
+func (r *reader[T]) count() int {
 	n := r.uvarint()
 	if n > uint64(len(r.s)) {
 		r.fail(fmt.Errorf("%w: a count of %d entries in %d bytes", errShort, n, len(r.s)))
@@ -147,7 +147,7 @@ func (r *reader) count() int {
 
 // time reads a time written by appendTime against ref; zero reports the
 // zero time.Time (whose model time is zeroNanos).
-func (r *reader) time(ref int64) (t int64, zero bool) {
+func (r *reader[T]) time(ref int64) (t int64, zero bool) {
 	u := r.uvarint()
 	if u&1 == 0 {
 		return int64(uint64(ref) + uint64(unzigzag(u>>1)*1e6)), false
@@ -164,7 +164,7 @@ func (r *reader) time(ref int64) (t int64, zero bool) {
 	return 0, false
 }
 
-func (r *reader) float() (float64, bool) {
+func (r *reader[T]) float() (float64, bool) {
 	u := r.uvarint()
 	switch {
 	case u&3 == 0:
@@ -188,18 +188,40 @@ func (r *reader) float() (float64, bool) {
 	return 0, false
 }
 
-func (r *reader) string() string {
+// bytes reads a string's bytes, without copying them.
+func (r *reader[T]) bytes() T {
+	n := r.uvarint()
+	if n > uint64(len(r.s)) {
+		r.fail(errShort)
+		return r.s[:0]
+	}
+	b := r.s[:n]
+	r.s = r.s[n:]
+	return b
+}
+
+// intsInto reads a list of integers, appending them to dst, and returns
+// its encoding as well.
+func (r *reader[T]) intsInto(dst []int) ([]int, T) {
+	start := r.s
+	for range r.count() {
+		dst = append(dst, int(r.varint()))
+	}
+	return dst, start[:len(start)-len(r.s)]
+}
+
+func (r *reader[T]) string() string {
 	n := r.uvarint()
 	if n > uint64(len(r.s)) {
 		r.fail(errShort)
 		return ""
 	}
-	s := r.s[:n]
+	s := string(r.s[:n])
 	r.s = r.s[n:]
 	return s
 }
 
-func (r *reader) ints() []int {
+func (r *reader[T]) ints() []int {
 	n := r.count()
 	if n == 0 {
 		return nil
@@ -363,7 +385,7 @@ func (is *Issue) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("issue record of unknown format %d", data[0])
 	}
 	// One copy of the record, of which every string is a part.
-	r := &reader{s: string(data[1:])}
+	r := &reader[string]{s: string(data[1:])}
 	is.Key = r.string()
 	is.Project = r.string()
 	is.Type = r.string()

@@ -46,6 +46,14 @@ func (t *table) intern(s string) uint32 {
 	return id
 }
 
+// internBytes is intern of string(b), which it copies only when new.
+func (t *table) internBytes(b []byte) uint32 {
+	if id, ok := t.ids[string(b)]; ok {
+		return id
+	}
+	return t.intern(string(b))
+}
+
 func (t *table) lookup(s string) (uint32, bool) {
 	id, ok := t.ids[s]
 	return id, ok
@@ -73,6 +81,15 @@ func (s *intSets) intern(xs []int) uint32 {
 	s.sets = append(s.sets, slices.Clone(xs))
 	s.ids[string(s.scratch)] = id
 	return id
+}
+
+// internRaw interns xs, whose encoding (appendInts) raw may be: a list
+// read from a record is looked up by its bytes without encoding it again.
+func (s *intSets) internRaw(raw []byte, xs []int) uint32 {
+	if id, ok := s.ids[string(raw)]; ok {
+		return id
+	}
+	return s.intern(xs)
 }
 
 func (s *intSets) has(id uint32, x int) bool { return slices.Contains(s.sets[id], x) }
@@ -106,6 +123,15 @@ func (s *labelSets) intern(xs []string) uint32 {
 	return id
 }
 
+// internRaw interns the labels whose encoding (each by appendString,
+// one after the other) raw may be; read says what they are, on a miss.
+func (s *labelSets) internRaw(raw []byte, read func() []string) uint32 {
+	if id, ok := s.ids[string(raw)]; ok {
+		return id
+	}
+	return s.intern(read())
+}
+
 // statusTable interns statuses (id, name and category together, as the
 // changelog gave them) with their effective category under the model's
 // overrides.
@@ -113,6 +139,19 @@ type statusTable struct {
 	ids   map[Status]uint32
 	list  []Status
 	codes []uint8
+	// raw finds a status by its encoding in a record (its id, name and
+	// category, each by appendString).
+	raw map[string]uint32
+}
+
+// internRaw interns the status whose record encoding is raw.
+func (t *statusTable) internRaw(raw []byte, id, name, category []byte, c compiled) uint32 {
+	if n, ok := t.raw[string(raw)]; ok {
+		return n
+	}
+	n := t.intern(Status{ID: string(id), Name: string(name), Category: string(category)}, c)
+	t.raw[string(raw)] = n
+	return n
 }
 
 func (t *statusTable) intern(s Status, c compiled) uint32 {
@@ -169,17 +208,27 @@ func (k *keyIndex) find(s string) (int, bool) {
 }
 
 // findOrAdd returns the position of a key, appending it if it is new.
-func (k *keyIndex) findOrAdd(s string) (int, bool) {
+func (k *keyIndex) findOrAdd(s string) (int, bool) { return findOrAdd(k, s) }
+
+func findOrAdd[T string | []byte](k *keyIndex, s T) (int, bool) {
 	if 4*(k.len()+1) > 3*len(k.slots) {
 		k.grow(k.len() + 1)
 	}
 	// The table is at most three quarters full: a probe ends.
-	h := maphash.String(k.seed, s)
+	var h uint64
+	switch s := any(s).(type) {
+	case string:
+		h = maphash.String(k.seed, s)
+	case []byte:
+		h = maphash.Bytes(k.seed, s)
+	}
 	mask := uint64(len(k.slots) - 1)
 	j := h >> 32 & mask
 	for ; k.slots[j] != 0; j = (j + 1) & mask {
-		if e := k.slots[j]; e>>32 == h>>32 && k.is(int(uint32(e)-1), s) {
-			return int(uint32(e) - 1), true
+		if e := k.slots[j]; e>>32 == h>>32 {
+			if i := int(uint32(e) - 1); string(k.buf[k.off[i]:k.off[i+1]]) == string(s) {
+				return i, true
+			}
 		}
 	}
 	i := k.len()
@@ -223,6 +272,67 @@ func (k *keyIndex) grow(n int) {
 		}
 		k.slots[j] = e
 	}
+}
+
+// arena holds the encoded parts of the issues, one after the other in
+// chunks that never move, each preceded by its length. A fact refers to
+// its encoding by chunk and offset, so that facts hold no pointer: the
+// garbage collector neither scans the facts nor counts a million small
+// objects. An issue put again leaves its old encoding behind as waste,
+// which compact reclaims once it outweighs what is live.
+type arena struct {
+	chunks      [][]byte
+	live, waste int
+}
+
+// arenaChunk is the size of a chunk (an encoding longer than that gets a
+// chunk of its own).
+const arenaChunk = 1 << 20
+
+// put appends an encoding and returns its reference.
+func (a *arena) put(b []byte) uint64 {
+	n := len(b) + uvarintLen(uint64(len(b)))
+	c := len(a.chunks) - 1
+	if c < 0 || cap(a.chunks[c])-len(a.chunks[c]) < n {
+		if len(a.chunks) >= math.MaxUint32 {
+			panic("jira: more issue data than the model can hold")
+		}
+		a.chunks = append(a.chunks, make([]byte, 0, max(arenaChunk, n)))
+		c++
+	}
+	off := len(a.chunks[c])
+	a.chunks[c] = appendUvarints(a.chunks[c], uint64(len(b)))
+	a.chunks[c] = append(a.chunks[c], b...)
+	a.live += n
+	return uint64(c)<<32 | uint64(off)
+}
+
+// get returns the encoding a reference refers to (not a copy).
+func (a *arena) get(ref uint64) []byte {
+	r := reader[[]byte]{s: a.chunks[ref>>32][uint32(ref):]}
+	n := r.uvarint()
+	return r.s[:n:n]
+}
+
+// free counts an encoding that is no longer referred to.
+func (a *arena) free(ref uint64) {
+	n := len(a.get(ref))
+	n += uvarintLen(uint64(n))
+	a.live -= n
+	a.waste += n
+}
+
+// wasteful reports whether compacting is worth it: the waste outweighs
+// what is live, and is more than a few chunks.
+func (a *arena) wasteful() bool { return a.waste > a.live && a.waste > 8*arenaChunk }
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
 }
 
 // Fact flags.
@@ -357,7 +467,7 @@ func appendSpans(b []byte, ss []stretch, created int64) []byte {
 	return b
 }
 
-func readSpans(r *reader, ss []stretch, created int64) []stretch {
+func readSpans(r *reader[[]byte], ss []stretch, created int64) []stretch {
 	n := r.count()
 	prev := created
 	for range n {
@@ -371,8 +481,8 @@ func readSpans(r *reader, ss []stretch, created int64) []stretch {
 }
 
 // spans decodes a fact's stretches only, into the view.
-func (x *fact) spans(v *view) {
-	r := reader{s: x.blob}
+func (m *Model) spans(x *fact, v *view) {
+	r := reader[[]byte]{s: m.arena.get(x.blob)}
 	v.done = readSpans(&r, v.done[:0], x.created)
 	v.wip = readSpans(&r, v.wip[:0], x.created)
 	if r.err != nil {
@@ -381,9 +491,9 @@ func (x *fact) spans(v *view) {
 }
 
 // decode decodes all of a fact's encoded part into the view.
-func (x *fact) decode(v *view) {
+func (m *Model) decode(x *fact, v *view) {
 	v.reset()
-	r := reader{s: x.blob}
+	r := reader[[]byte]{s: m.arena.get(x.blob)}
 	created := x.created
 	v.done = readSpans(&r, v.done, created)
 	v.wip = readSpans(&r, v.wip, created)
@@ -521,35 +631,78 @@ func (m *Model) put(i int, is *Issue) {
 	x.epic = m.refs.intern(is.Epic)
 
 	v.updated, v.updatedZero = timeOf(is.Updated)
-	resolved := int64(never)
 	if is.Resolved != nil {
 		v.hasResolved = true
 		v.resolved, v.resolvedZero = timeOf(*is.Resolved)
-		resolved = v.resolved
 	}
-	v.status = m.statuses.intern(is.Status, m.cats)
+	// An issue names the same few statuses and sprint lists again and
+	// again (a change's "to" is the next one's "from"): each is looked up
+	// in the tables once.
+	var seenStatus [8]struct {
+		s  Status
+		id uint32
+	}
+	nStatus := 0
+	status := func(s Status) uint32 {
+		for _, e := range seenStatus[:nStatus] {
+			if e.s == s {
+				return e.id
+			}
+		}
+		id := m.statuses.intern(s, m.cats)
+		if nStatus < len(seenStatus) {
+			seenStatus[nStatus].s, seenStatus[nStatus].id = s, id
+			nStatus++
+		}
+		return id
+	}
+	var seenList [8]struct {
+		l  []int
+		id uint32
+	}
+	nList := 0
+	list := func(l []int) uint32 {
+		for _, e := range seenList[:nList] {
+			if slices.Equal(e.l, l) {
+				return e.id
+			}
+		}
+		id := m.sets.intern(l)
+		if nList < len(seenList) {
+			seenList[nList].l, seenList[nList].id = l, id
+			nList++
+		}
+		return id
+	}
+	v.status = status(is.Status)
 	for _, tr := range is.Transitions {
 		t, zero := timeOf(tr.At)
-		v.trs = append(v.trs, ctr{at: t, zero: zero, from: m.statuses.intern(tr.From, m.cats), to: m.statuses.intern(tr.To, m.cats)})
+		v.trs = append(v.trs, ctr{at: t, zero: zero, from: status(tr.From), to: status(tr.To)})
 	}
-	v.sprints = m.sets.intern(is.Sprints)
+	v.sprints = list(is.Sprints)
 	mentions := append(m.ibuf[:0], is.Sprints...)
 	for _, c := range is.SprintChanges {
 		t, zero := timeOf(c.At)
-		v.scs = append(v.scs, csc{at: t, zero: zero, from: m.sets.intern(c.From), to: m.sets.intern(c.To)})
+		v.scs = append(v.scs, csc{at: t, zero: zero, from: list(c.From), to: list(c.To)})
 		mentions = append(append(mentions, c.From...), c.To...)
 	}
 	slices.Sort(mentions)
 	mentions = slices.Compact(mentions)
-	x.mentions = m.sets.intern(mentions)
+	x.mentions = list(mentions)
 	m.ibuf = mentions
-	fields := make([]string, 0, len(is.Points))
-	for f := range is.Points {
-		fields = append(fields, f)
-	}
-	sort.Strings(fields)
-	for _, f := range fields {
-		v.pts = append(v.pts, cpt{field: m.fields.intern(f), v: is.Points[f]})
+	if len(is.Points) == 1 {
+		for f, p := range is.Points {
+			v.pts = append(v.pts, cpt{field: m.fields.intern(f), v: p})
+		}
+	} else if len(is.Points) > 1 {
+		fields := make([]string, 0, len(is.Points))
+		for f := range is.Points {
+			fields = append(fields, f)
+		}
+		sort.Strings(fields)
+		for _, f := range fields {
+			v.pts = append(v.pts, cpt{field: m.fields.intern(f), v: is.Points[f]})
+		}
 	}
 	for _, c := range is.PointChanges {
 		t, zero := timeOf(c.At)
@@ -564,23 +717,48 @@ func (m *Model) put(i int, is *Issue) {
 	}
 	v.labels = m.labels.intern(is.Labels)
 	v.summary = is.Summary
+	m.commit(i, &x, v)
+}
 
+// commit completes an issue's fact and encoding from what put (or
+// PutRecord) filled in, and stores them at position i.
+func (m *Model) commit(i int, x *fact, v *view) {
 	// The timeline, from the effective categories of the statuses.
 	codes := m.statuses.codes
 	m.cbuf = m.cbuf[:0]
 	for _, tr := range v.trs {
 		m.cbuf = append(m.cbuf, catTr{at: tr.at, from: codes[tr.from], to: codes[tr.to]})
 	}
-	tl := deriveTimeline(created, resolved, codes[v.status], m.cbuf, v.done[:0], v.wip[:0])
+	resolved := int64(never)
+	if v.hasResolved {
+		resolved = v.resolved
+	}
+	tl := deriveTimeline(x.created, resolved, codes[v.status], m.cbuf, v.done[:0], v.wip[:0])
 	x.start = tl.start
 	v.done, v.wip = tl.done, tl.wip
 
-	m.enc = v.encode(m.enc[:0], created)
-	x.blob = string(m.enc)
+	m.enc = v.encode(m.enc[:0], x.created)
 	if i == len(m.facts) {
-		m.facts = append(m.facts, x)
-	} else {
-		m.facts[i] = x
+		x.blob = m.arena.put(m.enc)
+		m.facts = append(m.facts, *x)
+		return
+	}
+	m.arena.free(m.facts[i].blob)
+	x.blob = m.arena.put(m.enc)
+	m.facts[i] = *x
+	if m.arena.wasteful() {
+		m.compact()
+	}
+}
+
+// compact moves the live encodings into a new arena, leaving behind the
+// space of those that issues replaced since.
+func (m *Model) compact() {
+	old := m.arena
+	m.arena = arena{}
+	for i := range m.facts {
+		x := &m.facts[i]
+		x.blob = m.arena.put(old.get(x.blob))
 	}
 }
 
@@ -588,7 +766,7 @@ func (m *Model) put(i int, is *Issue) {
 func (m *Model) issue(i int) *Issue {
 	x := &m.facts[i]
 	var v view
-	x.decode(&v)
+	m.decode(x, &v)
 	is := &Issue{
 		Key:     m.keys.key(i),
 		Project: m.projects.strs[x.proj],

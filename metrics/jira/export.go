@@ -258,7 +258,7 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometh
 			g = group(x)
 			last, lastGroup = x, g
 		}
-		x.spans(&v)
+		m.spans(x, &v)
 		ds, done := doneAt(v.done, t)
 		anyWindow := false
 		for i := range spans {

@@ -85,7 +85,7 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 			}
 			ty := m.types.strs[x.typ]
 			types[ty] = true
-			x.spans(&v)
+			m.spans(x, &v)
 			ds, isDone := doneAt(v.done, t)
 			for i := range pws {
 				pw := &pws[i]

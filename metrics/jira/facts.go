@@ -60,17 +60,19 @@ type stretch struct{ from, until, at int64 }
 // its creation an issue does not exist, so every stretch starts at or
 // after it.
 //
-// A fact is 64 bytes: the times and small integers every computation
-// reads, plus blob, the encoding of the stretches and of the rest of the
-// issue (see compact.go), which most computations decode only in part.
+// A fact is 56 bytes, with no pointer: the times and small integers every
+// computation reads, plus blob, the reference of the encoding of the
+// stretches and of the rest of the issue in the model's arena (see
+// compact.go), which most computations decode only in part.
 type fact struct {
 	created int64
 	// start is the start time (never: none); at an instant t the issue
 	// has it when start <= t.
 	start int64
-	// blob is the encoded rest: the stretches first (done, then work in
-	// progress, each in order), then the status and the histories.
-	blob string
+	// blob refers to the encoded rest: the stretches first (done, then
+	// work in progress, each in order), then the status and the
+	// histories.
+	blob uint64
 	// proj and typ are the project and issue type, numbers into the
 	// model's tables of them (as the issue names them; the model maps
 	// them to upper-case projects and lower-case types for matching).
@@ -311,6 +313,7 @@ type Model struct {
 	// refs are the keys named as parents and Epic Links, fields the
 	// story-point fields.
 	refs, fields table
+	arena        arena
 	statuses     statusTable
 	sets         intSets
 	labels       labelSets
@@ -318,17 +321,20 @@ type Model struct {
 	sprints      map[int]*Sprint
 
 	// Buffers of the writes.
-	wv   view
-	enc  []byte
-	cbuf []catTr
-	ibuf []int
+	wv    view
+	enc   []byte
+	cbuf  []catTr
+	ibuf  []int
+	sbuf  []uint32
+	fbuf  []uint32
+	parse recordParse
 }
 
 // NewModel returns an empty model that applies the category overrides.
 func NewModel(c Categories) *Model {
 	return &Model{cats: c.compile(), keys: newKeyIndex(),
 		projects: emptyTable(), types: emptyTable(), upper: emptyTable(), lower: emptyTable(), refs: newTable(), fields: newTable(),
-		statuses: statusTable{ids: map[Status]uint32{}}, sets: newIntSets(), labels: newLabelSets(),
+		statuses: statusTable{ids: map[Status]uint32{}, raw: map[string]uint32{}}, sets: newIntSets(), labels: newLabelSets(),
 		boards: map[int]*Board{}, sprints: map[int]*Sprint{}}
 }
 
@@ -401,7 +407,7 @@ func (m *Model) EachMembership(fn func(key string, updated time.Time, outside bo
 	var v view
 	for i := range m.facts {
 		x := &m.facts[i]
-		r := reader{s: x.blob}
+		r := reader[[]byte]{s: m.arena.get(x.blob)}
 		v.done = readSpans(&r, v.done[:0], x.created)
 		v.wip = readSpans(&r, v.wip[:0], x.created)
 		updated := toTime(r.time(x.created))

@@ -64,7 +64,7 @@ func (m *Model) eachDone(f Filter, w Window, now time.Time, fn func(*fact, stret
 		if !mt.match(m, x) {
 			continue
 		}
-		x.spans(&v)
+		m.spans(x, &v)
 		if s, ok := doneAt(v.done, t); ok && ws.contains(s.at) {
 			fn(x, s)
 		}
@@ -84,7 +84,7 @@ func (m *Model) WIPAges(f Filter, now time.Time) []float64 {
 		if !mt.match(m, x) {
 			continue
 		}
-		x.spans(&v)
+		m.spans(x, &v)
 		if base, ok := wipAt(v.wip, t); ok {
 			out = append(out, age(t, base))
 		}
@@ -140,7 +140,7 @@ func (m *Model) epicProgressAt(children []int32, pointsField string, now time.Ti
 		if x.created > t {
 			continue
 		}
-		x.decode(&v)
+		m.decode(x, &v)
 		w := 1.0
 		if pointsField != "" {
 			w = 0

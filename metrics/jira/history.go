@@ -293,7 +293,7 @@ func (h *historian) flatDone() {
 	h.done = h.done[:0]
 	var v view
 	for i := range facts {
-		facts[i].spans(&v)
+		h.m.spans(&facts[i], &v)
 		h.done = append(h.done, v.done...)
 		h.doneOff[i+1] = int32(len(h.done))
 	}
@@ -361,7 +361,7 @@ func (h *historian) flatWIP() {
 	h.wip = h.wip[:0]
 	var v view
 	for i := range facts {
-		facts[i].spans(&v)
+		h.m.spans(&facts[i], &v)
 		h.wip = append(h.wip, v.wip...)
 		h.wipOff[i+1] = int32(len(h.wip))
 	}
@@ -875,7 +875,7 @@ func (h *historian) prepareSprints(qs []HistoryQuery) {
 		if len(ids) == 0 {
 			continue
 		}
-		x.decode(&v)
+		h.m.decode(x, &v)
 		// In the order sprintReportsAt visits the sprints of an issue
 		// does not matter: each sprint has its own report.
 		for _, id := range ids {

@@ -198,8 +198,24 @@ func (c Categories) Of(s Status) string { return c.compile().of(s) }
 
 // Normalize sorts the histories oldest first (the search API inlines them
 // newest first), so that the lookups above can rely on the order.
+// Histories already in order, as stored records are, are only checked.
 func (is *Issue) Normalize() {
-	slices.SortStableFunc(is.Transitions, func(a, b Transition) int { return a.At.Compare(b.At) })
-	slices.SortStableFunc(is.SprintChanges, func(a, b SprintChange) int { return a.At.Compare(b.At) })
-	slices.SortStableFunc(is.PointChanges, func(a, b PointChange) int { return a.At.Compare(b.At) })
+	if !inOrder(len(is.Transitions), func(i int) time.Time { return is.Transitions[i].At }) {
+		slices.SortStableFunc(is.Transitions, func(a, b Transition) int { return a.At.Compare(b.At) })
+	}
+	if !inOrder(len(is.SprintChanges), func(i int) time.Time { return is.SprintChanges[i].At }) {
+		slices.SortStableFunc(is.SprintChanges, func(a, b SprintChange) int { return a.At.Compare(b.At) })
+	}
+	if !inOrder(len(is.PointChanges), func(i int) time.Time { return is.PointChanges[i].At }) {
+		slices.SortStableFunc(is.PointChanges, func(a, b PointChange) int { return a.At.Compare(b.At) })
+	}
+}
+
+func inOrder(n int, at func(int) time.Time) bool {
+	for i := 1; i < n; i++ {
+		if at(i).Before(at(i - 1)) {
+			return false
+		}
+	}
+	return true
 }

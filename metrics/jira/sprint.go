@@ -151,7 +151,7 @@ func (m *Model) sprintReportsAt(sprints []*Sprint, t int64) []SprintReport {
 		if len(cands) == 0 {
 			continue
 		}
-		x.decode(&v)
+		m.decode(x, &v)
 		for _, i := range cands {
 			s := sprints[i]
 			mf := v.mentionedFrom(&m.sets, s.ID)
