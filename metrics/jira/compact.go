@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -467,17 +468,72 @@ func appendSpans(b []byte, ss []stretch, created int64) []byte {
 	return b
 }
 
+// readSpans reads what appendSpans wrote. It is the innermost loop of
+// every computation over all issues, so it reads the bytes by position
+// rather than through the reader's methods.
 func readSpans(r *reader[[]byte], ss []stretch, created int64) []stretch {
-	n := r.count()
+	b, i := r.s, 0
+	n, i, ok := uvarintAt(b, i)
+	if !ok || n > uint64(len(b)) {
+		r.fail(errShort)
+		return ss
+	}
 	prev := created
 	for range n {
-		from, _ := r.time(prev)
-		until, _ := r.time(from)
-		at, _ := r.time(created)
+		var from, until, at int64
+		if from, i, ok = timeAt(b, i, prev); ok {
+			if until, i, ok = timeAt(b, i, from); ok {
+				at, i, ok = timeAt(b, i, created)
+			}
+		}
+		if !ok {
+			r.fail(errShort)
+			return ss
+		}
 		ss = append(ss, stretch{from: from, until: until, at: at})
 		prev = from
 	}
+	r.s = b[i:]
 	return ss
+}
+
+// uvarintAt reads a uvarint at b[i:], returning the position after it.
+func uvarintAt(b []byte, i int) (uint64, int, bool) {
+	if i < len(b) && b[i] < 0x80 {
+		return uint64(b[i]), i + 1, true
+	}
+	var x uint64
+	var shift uint
+	for k := 0; i < len(b) && k < binary.MaxVarintLen64; k++ {
+		c := b[i]
+		i++
+		if c < 0x80 {
+			if k == binary.MaxVarintLen64-1 && c > 1 {
+				return 0, i, false
+			}
+			return x | uint64(c)<<shift, i, true
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	return 0, i, false
+}
+
+// timeAt is reader.time at b[i:] (the stretches hold no zero time).
+func timeAt(b []byte, i int, ref int64) (int64, int, bool) {
+	u, i, ok := uvarintAt(b, i)
+	switch {
+	case !ok:
+		return 0, i, false
+	case u&1 == 0:
+		return int64(uint64(ref) + uint64(unzigzag(u>>1)*1e6)), i, true
+	case u == timeNanos:
+		d, i, ok := uvarintAt(b, i)
+		return int64(uint64(ref) + uint64(unzigzag(d))), i, ok
+	case u == timeNever:
+		return never, i, true
+	}
+	return 0, i, false
 }
 
 // spans decodes a fact's stretches only, into the view.
