@@ -290,7 +290,8 @@ func (h *historian) flatDone() {
 	h.doneReady = true
 	facts := h.m.facts
 	h.doneOff = make([]int32, len(facts)+1)
-	h.done = h.done[:0]
+	// Most issues have one done stretch at most.
+	h.done = make([]stretch, 0, len(facts))
 	var v view
 	for i := range facts {
 		h.m.spans(&facts[i], &v)
@@ -358,7 +359,7 @@ func (h *historian) flatWIP() {
 	h.wipReady = true
 	facts := h.m.facts
 	h.wipOff = make([]int32, len(facts)+1)
-	h.wip = h.wip[:0]
+	h.wip = make([]stretch, 0, len(facts)/2)
 	var v view
 	for i := range facts {
 		h.m.spans(&facts[i], &v)
