@@ -2,7 +2,6 @@ package jira
 
 import (
 	"context"
-	"syscall"
 	"testing"
 	"time"
 
@@ -72,17 +71,6 @@ func BenchmarkIdlePoll20k(b *testing.B) {
 	b.ReportMetric(float64(got["agile/board/sprint"])/float64(polls), "sprint-lists/op")
 }
 
-// cpuTime is the CPU time the process has used so far (the fake's
-// included: it runs in the process). On the shared machine the wall time
-// also counts the time other processes held the cores.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // backfillEnv is a source over n generated issues in 10 projects, each
 // with a scrum board, on a site of the given flavour (set, not
 // discovered).
@@ -146,13 +134,13 @@ func BenchmarkBackfill30k10Projects(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				e := backfillEnv(b, flavor, n, 0)
-				cpu := cpuTime(b)
+				cpu := cpuTime()
 				b.StartTimer()
 				if err := e.src.Poll(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
-				b.ReportMetric(float64(cpuTime(b)-cpu), "cpu-ns/op")
+				b.ReportMetric(float64(cpuTime()-cpu), "cpu-ns/op")
 				got := e.fake.Requests()
 				total := 0
 				for _, v := range got {
@@ -185,13 +173,13 @@ func BenchmarkBackfillWithLatency(b *testing.B) {
 				b.StopTimer()
 				e := backfillEnv(b, jirafake.Cloud, n, 100*time.Millisecond)
 				e.src.pipe.sequential = mode == "sequential"
-				cpu := cpuTime(b)
+				cpu := cpuTime()
 				b.StartTimer()
 				if err := e.src.Poll(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
-				b.ReportMetric(float64(cpuTime(b)-cpu), "cpu-ns/op")
+				b.ReportMetric(float64(cpuTime()-cpu), "cpu-ns/op")
 				total := 0
 				for _, v := range e.fake.Requests() {
 					total += v

@@ -114,7 +114,7 @@ func (s *Source) applyChanges(cs []store.RecordChange) {
 		switch c.Kind {
 		case KindIssue:
 			var is jm.Issue
-			if json.Unmarshal(c.Data, &is) == nil {
+			if decodeIssue(c.Data, &is) == nil {
 				s.model.PutIssue(&is)
 			}
 		case KindBoard:

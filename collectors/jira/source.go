@@ -148,7 +148,8 @@ func (s *Source) Describe(ch chan<- *prometheus.Desc) { s.exp.Describe(ch) }
 // Collect implements prometheus.Collector with the series of the last poll.
 func (s *Source) Collect(ch chan<- prometheus.Metric) { s.exp.Collect(ch) }
 
-// load reads the records and cursors into memory, once.
+// load reads the records and cursors into memory, once (see
+// loadRecords).
 func (s *Source) load(ctx context.Context) error {
 	s.mu.RLock()
 	loaded := s.loaded
@@ -161,32 +162,7 @@ func (s *Source) load(ctx context.Context) error {
 	if s.loaded {
 		return nil
 	}
-	m := jm.NewModel(s.cats)
-	skipped := 0
-	err := s.st.Records(ctx, s.name, "", func(r store.Record) error {
-		var err error
-		switch r.Kind {
-		case KindIssue:
-			var is jm.Issue
-			if err = json.Unmarshal(r.Data, &is); err == nil {
-				m.PutIssue(&is)
-			}
-		case KindBoard:
-			var b jm.Board
-			if err = json.Unmarshal(r.Data, &b); err == nil {
-				m.PutBoard(&b)
-			}
-		case KindSprint:
-			var sp jm.Sprint
-			if err = json.Unmarshal(r.Data, &sp); err == nil {
-				m.PutSprint(&sp)
-			}
-		}
-		if err != nil {
-			skipped++
-		}
-		return nil
-	})
+	m, skipped, err := loadRecords(ctx, s.st, s.name, s.cats)
 	if err != nil {
 		return fmt.Errorf("jira source %q: reading stored records: %w", s.name, err)
 	}

@@ -297,7 +297,7 @@ func (s *Source) records(scope string, issues []*jm.Issue) ([]store.Record, erro
 }
 
 func issueRecord(source string, is *jm.Issue) (store.Record, error) {
-	data, err := json.Marshal(is)
+	data, err := encodeIssue(is)
 	if err != nil {
 		return store.Record{}, err
 	}

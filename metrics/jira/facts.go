@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -57,29 +58,42 @@ type stretch struct{ from, until, at int64 }
 // are piecewise constant in t, changing only at a transition or at the
 // resolution date, so a few stretches describe them for every t. Before
 // its creation an issue does not exist, so every stretch starts at or
-// after it. A fact is 64 bytes plus one array of 24 bytes per stretch
-// (most issues have one or two).
+// after it.
+//
+// A fact is 56 bytes, with no pointer: the times and small integers every
+// computation reads, plus blob, the reference of the encoding of the
+// stretches and of the rest of the issue in the model's arena (see
+// compact.go), which most computations decode only in part.
 type fact struct {
-	is      *Issue
 	created int64
 	// start is the start time (never: none); at an instant t the issue
 	// has it when start <= t.
 	start int64
-	// proj and typ are the interned upper-case project and lower-case
-	// issue type, so that matching a scope compares integers.
-	proj, typ int32
-	// spans holds the done stretches, then the WIP stretches, each in
-	// order: nDone of the first kind.
-	spans []stretch
-	nDone int32
+	// blob refers to the encoded rest: the stretches first (done, then
+	// work in progress, each in order), then the status and the
+	// histories.
+	blob uint64
+	// proj and typ are the project and issue type, numbers into the
+	// model's tables of them (as the issue names them; the model maps
+	// them to upper-case projects and lower-case types for matching).
+	proj, typ uint32
+	// boards is the list of boards whose filter selects the issue, and
+	// mentions the sorted list of every sprint its Sprint field names now
+	// or in a change, as numbers into the model's lists of integers.
+	boards, mentions uint32
+	// parent and epic are numbers into the model's table of issue keys
+	// named as parents and Epic Links (0: none).
+	parent, epic uint32
+	flags        uint8
 }
 
-func (x *fact) done() []stretch { return x.spans[:x.nDone] }
-func (x *fact) wip() []stretch  { return x.spans[x.nDone:] }
+func (x *fact) outside() bool { return x.flags&factOutside != 0 }
+func (x *fact) subtask() bool { return x.flags&factSubtask != 0 }
 
-// doneAt returns the done time the issue has at t, if it is done then.
-func (x *fact) doneAt(t int64) (stretch, bool) {
-	for _, s := range x.done() {
+// doneAt returns the done stretch that holds at t, if the issue is done
+// then.
+func doneAt(done []stretch, t int64) (stretch, bool) {
+	for _, s := range done {
 		if s.from <= t && t < s.until {
 			return s, true
 		}
@@ -89,8 +103,8 @@ func (x *fact) doneAt(t int64) (stretch, bool) {
 
 // wipAt returns the time the age of the issue counts from at t, if it is
 // work in progress then.
-func (x *fact) wipAt(t int64) (int64, bool) {
-	for _, s := range x.wip() {
+func wipAt(wip []stretch, t int64) (int64, bool) {
+	for _, s := range wip {
 		if s.from <= t && t < s.until {
 			return s.at, true
 		}
@@ -133,48 +147,52 @@ func age(t, base int64) float64 { return max(0, seconds(t, base)) }
 //
 // The status at t is the "from" of the first transition after t, or the
 // current status when there is none.
-func derive(is *Issue, c compiled) fact { return deriveWith(is, c.code) }
+func derive(is *Issue, c compiled) timeline {
+	trs := make([]catTr, len(is.Transitions))
+	for i, tr := range is.Transitions {
+		trs[i] = catTr{at: nanos(tr.At), from: c.code(tr.From), to: c.code(tr.To)}
+	}
+	resolved := int64(never)
+	if is.Resolved != nil {
+		resolved = nanos(*is.Resolved)
+	}
+	return deriveTimeline(nanos(is.Created), resolved, c.code(is.Status), trs, nil, nil)
+}
 
-func deriveWith(is *Issue, cat func(Status) uint8) fact {
-	trs := is.Transitions
+// catTr is a transition with the effective categories of its statuses.
+type catTr struct {
+	at       int64
+	from, to uint8
+}
+
+// timeline is an issue's start time and stretches (see derive).
+type timeline struct {
+	created, start int64
+	done, wip      []stretch
+}
+
+// deriveTimeline is derive over an issue's creation, resolution date
+// (never: none), current category and transitions in order; the
+// stretches are appended to done and wip.
+func deriveTimeline(created, resolved int64, current uint8, trs []catTr, done, wip []stretch) timeline {
 	n := len(trs)
-	// Categories of every from and to, once; most issues have a handful
-	// of transitions, which fit on the stack.
-	var buf [16]uint8
-	cats := buf[:0]
-	if 2*n > len(buf) {
-		cats = make([]uint8, 0, 2*n)
-	}
-	for _, tr := range trs {
-		cats = append(cats, cat(tr.From), cat(tr.To))
-	}
-	from := func(i int) uint8 { return cats[2*i] }
-	to := func(i int) uint8 { return cats[2*i+1] }
-	current := cat(is.Status)
-
-	x := fact{is: is, created: nanos(is.Created), start: never}
-	var doneBuf, wipBuf [4]stretch
-	b := timeline{x: &x, done: doneBuf[:0], wip: wipBuf[:0]}
+	tl := timeline{created: created, start: never, done: done, wip: wip}
 	// The status it was created in comes first: an issue created in
 	// progress entered progress at its creation, whatever in-progress
 	// statuses it moved through afterwards.
 	initial := current
 	if n > 0 {
-		initial = from(0)
+		initial = trs[0].from
 	}
 	if initial == codeInProgress {
-		x.start = x.created
+		tl.start = created
 	} else {
-		for i := range n {
-			if to(i) == codeInProgress {
-				x.start = nanos(trs[i].At)
+		for _, tr := range trs {
+			if tr.to == codeInProgress {
+				tl.start = tr.at
 				break
 			}
 		}
-	}
-	resolved := int64(never)
-	if is.Resolved != nil {
-		resolved = nanos(*is.Resolved)
 	}
 
 	// Walk the instants at which anything can change (the creation, each
@@ -182,21 +200,19 @@ func deriveWith(is *Issue, cat func(Status) uint8) fact {
 	// and record the state that holds from each until the next.
 	j := 0                 // transitions at or before t
 	lastND := int64(never) // the last transition into done from a status that is not
-	t := x.created
+	t := created
 	for {
-		for j < n && nanos(trs[j].At) <= t {
-			if from(j) != codeDone && to(j) == codeDone {
-				lastND = nanos(trs[j].At)
+		for j < n && trs[j].at <= t {
+			if trs[j].from != codeDone && trs[j].to == codeDone {
+				lastND = trs[j].at
 			}
 			j++
 		}
 		st := current
-		if j < n {
-			st = from(j)
-		}
 		next := int64(never)
 		if j < n {
-			next = nanos(trs[j].At)
+			st = trs[j].from
+			next = trs[j].at
 		}
 		if resolved > t && resolved < next {
 			next = resolved
@@ -208,70 +224,59 @@ func deriveWith(is *Issue, cat func(Status) uint8) fact {
 				at = resolved
 			}
 			if at != never {
-				b.addDone(t, next, at)
+				tl.addDone(t, next, at)
 			}
 		case codeInProgress:
-			base := x.created
-			if x.start <= t {
-				base = x.start
+			base := created
+			if tl.start <= t {
+				base = tl.start
 			}
-			b.addWIP(t, next, base)
+			tl.addWIP(t, next, base)
 		}
 		if next == never {
 			break
 		}
 		t = next
 	}
-	if n := len(b.done) + len(b.wip); n > 0 {
-		x.spans = make([]stretch, 0, n)
-		x.spans = append(append(x.spans, b.done...), b.wip...)
-		x.nDone = int32(len(b.done))
-	}
-	return x
-}
-
-// timeline collects an issue's stretches while derive walks its history.
-type timeline struct {
-	x         *fact
-	done, wip []stretch
+	return tl
 }
 
 // addDone appends the stretch [from, until) with done time at, extending
 // the previous one when it continues it (unless the start time falls
 // between them, which changes whether it has a cycle time).
-func (b *timeline) addDone(from, until, at int64) {
-	if k := len(b.done) - 1; k >= 0 {
-		p := &b.done[k]
-		if p.until == from && p.at == at && b.x.cycles(*p) == (b.x.start <= from) {
+func (tl *timeline) addDone(from, until, at int64) {
+	if k := len(tl.done) - 1; k >= 0 {
+		p := &tl.done[k]
+		if p.until == from && p.at == at && (tl.start <= p.from) == (tl.start <= from) {
 			p.until = until
 			return
 		}
 	}
-	b.done = append(b.done, stretch{from: from, until: until, at: at})
+	tl.done = append(tl.done, stretch{from: from, until: until, at: at})
 }
 
-func (b *timeline) addWIP(from, until, base int64) {
-	if k := len(b.wip) - 1; k >= 0 {
-		p := &b.wip[k]
+func (tl *timeline) addWIP(from, until, base int64) {
+	if k := len(tl.wip) - 1; k >= 0 {
+		p := &tl.wip[k]
 		if p.until == from && p.at == base {
 			p.until = until
 			return
 		}
 	}
-	b.wip = append(b.wip, stretch{from: from, until: until, at: base})
+	tl.wip = append(tl.wip, stretch{from: from, until: until, at: base})
 }
 
 // startTime and doneTime are the start and done time as of the latest
 // records (zero: none).
-func (x *fact) startTime() time.Time {
-	if x.start == never {
+func (tl *timeline) startTime() time.Time {
+	if tl.start == never {
 		return time.Time{}
 	}
-	return fromNanos(x.start)
+	return fromNanos(tl.start)
 }
 
-func (x *fact) doneTime() time.Time {
-	if d := x.done(); len(d) > 0 && d[len(d)-1].until == never {
+func (tl *timeline) doneTime() time.Time {
+	if d := tl.done; len(d) > 0 && d[len(d)-1].until == never {
 		return fromNanos(d[len(d)-1].at)
 	}
 	return time.Time{}
@@ -292,73 +297,82 @@ func (c Categories) DoneTime(is *Issue) (time.Time, bool) {
 // concurrent use; the source guards it. Its reads (Value, History, the
 // exporter's Update) change nothing, so any number of them may run
 // together while no write does.
+//
+// It keeps each issue compactly (compact.go): a fact per issue, in the
+// order the issues were first put, its key in keys at the same position.
 type Model struct {
 	cats  compiled
-	codes map[Status]uint8 // the category of each status seen, filled by writes
-	index map[string]int   // issue key -> position in facts
 	facts []fact
-	// projects and types intern the upper-case project keys and the
-	// lower-case issue types of the issues.
-	projects map[string]int32
-	types    map[string]int32
-	boards   map[int]*Board
-	sprints  map[int]*Sprint
+	keys  keyIndex
+	// projects and types are the project keys and issue types as the
+	// issues name them; upper and lower the upper-case project keys and
+	// lower-case types that scopes and filters match, projUpper and
+	// typeLower the one of each.
+	projects, types, upper, lower table
+	projUpper, typeLower          []uint32
+	// refs are the keys named as parents and Epic Links, fields the
+	// story-point fields.
+	refs, fields table
+	arena        arena
+	statuses     statusTable
+	sets         intSets
+	labels       labelSets
+	boards       map[int]*Board
+	sprints      map[int]*Sprint
+
+	// Buffers of the writes.
+	wv    view
+	enc   []byte
+	cbuf  []catTr
+	ibuf  []int
+	sbuf  []uint32
+	fbuf  []uint32
+	parse recordParse
 }
 
 // NewModel returns an empty model that applies the category overrides.
 func NewModel(c Categories) *Model {
-	return &Model{cats: c.compile(), codes: map[Status]uint8{}, index: map[string]int{},
-		projects: map[string]int32{}, types: map[string]int32{}, boards: map[int]*Board{}, sprints: map[int]*Sprint{}}
+	return &Model{cats: c.compile(), keys: newKeyIndex(),
+		projects: emptyTable(), types: emptyTable(), upper: emptyTable(), lower: emptyTable(), refs: newTable(), fields: newTable(),
+		statuses: statusTable{ids: map[Status]uint32{}, raw: map[string]uint32{}}, sets: newIntSets(), labels: newLabelSets(),
+		boards: map[int]*Board{}, sprints: map[int]*Sprint{}}
 }
 
-// code is the category of a status, from the cache when a write has seen
-// it (a read never writes the cache).
-func (m *Model) code(s Status) uint8 {
-	if c, ok := m.codes[s]; ok {
-		return c
-	}
-	return m.cats.code(s)
-}
-
-func (m *Model) learn(s Status) uint8 {
-	c, ok := m.codes[s]
-	if !ok {
-		c = m.cats.code(s)
-		m.codes[s] = c
-	}
-	return c
-}
-
-func intern(ids map[string]int32, s string) int32 {
-	id, ok := ids[s]
-	if !ok {
-		id = int32(len(ids))
-		ids[s] = id
-	}
-	return id
-}
-
-// PutIssue adds or replaces an issue (by key).
+// PutIssue adds or replaces an issue (by key). It sorts the issue's
+// histories (Normalize) and keeps nothing of it: the model holds its own
+// compact copy.
 func (m *Model) PutIssue(is *Issue) {
 	is.Normalize()
-	x := deriveWith(is, m.learn)
-	x.proj = intern(m.projects, strings.ToUpper(is.Project))
-	x.typ = intern(m.types, strings.ToLower(is.Type))
-	if i, ok := m.index[is.Key]; ok {
-		m.facts[i] = x
-		return
-	}
-	m.index[is.Key] = len(m.facts)
-	m.facts = append(m.facts, x)
+	i, _ := m.keys.findOrAdd(is.Key)
+	m.put(i, is)
 }
 
-// Issue returns a stored issue by key.
+// Grow makes room for n more issues, so that a load whose size is known
+// neither copies the model as it grows nor leaves room unused.
+func (m *Model) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	m.facts = slices.Grow(m.facts, n)
+	// Jira keys are about ten bytes long.
+	m.keys.reserve(m.keys.len()+n, 10)
+}
+
+// Issue returns a stored issue by key, rebuilt from what the model keeps:
+// the same as the issue put, with its times in UTC. It is the caller's
+// to change (put it back with PutIssue to store the change).
 func (m *Model) Issue(key string) (*Issue, bool) {
-	i, ok := m.index[key]
+	i, ok := m.keys.find(key)
 	if !ok {
 		return nil, false
 	}
-	return m.facts[i].is, true
+	return m.issue(i), true
+}
+
+// Has reports whether the model holds an issue, without rebuilding it.
+func (m *Model) Has(key string) bool {
+	_, ok := m.keys.find(key)
+	return ok
 }
 
 // Len is the number of issues in the model.
@@ -375,11 +389,32 @@ func (m *Model) SetBoards(boards []*Board) {
 	}
 }
 
-// Each calls fn for every issue; fn must not modify the issue (put a
-// changed copy with PutIssue instead).
+// Each calls fn for every issue, in the order they were first put, each
+// rebuilt as Issue returns it.
 func (m *Model) Each(fn func(*Issue)) {
 	for i := range m.facts {
-		fn(m.facts[i].is)
+		fn(m.issue(i))
+	}
+}
+
+// EachMembership calls fn for every issue, in the order Each gives them,
+// with what a sync of board memberships reads (the key, when the issue
+// was updated, whether it is outside the scope, the boards that select
+// it by filter), without rebuilding the issue: over a large model it
+// costs a small part of Each. boards is the model's and must not be
+// changed.
+func (m *Model) EachMembership(fn func(key string, updated time.Time, outside bool, boards []int)) {
+	var v view
+	for i := range m.facts {
+		x := &m.facts[i]
+		r := reader[[]byte]{s: m.arena.get(x.blob)}
+		v.done = readSpans(&r, v.done[:0], x.created)
+		v.wip = readSpans(&r, v.wip[:0], x.created)
+		updated := toTime(r.time(x.created))
+		if r.err != nil {
+			panic(fmt.Sprintf("jira: the model's encoding of an issue is corrupt: %v", r.err))
+		}
+		fn(m.keys.key(i), updated, x.outside(), m.sets.sets[x.boards])
 	}
 }
 
@@ -413,15 +448,22 @@ func (m *Model) Projects() []string { return m.projectsAt(never) }
 
 // projectsAt returns the projects of the in-scope issues created by t.
 func (m *Model) projectsAt(t int64) []string {
-	seen := map[string]bool{}
+	seen := make([]bool, len(m.projects.strs))
 	for i := range m.facts {
-		if x := &m.facts[i]; !x.is.Outside && x.created <= t {
-			seen[x.is.Project] = true
+		if x := &m.facts[i]; !x.outside() && x.created <= t {
+			seen[x.proj] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for p := range seen {
-		out = append(out, p)
+	return m.projectNames(seen)
+}
+
+// projectNames returns the projects marked seen (by number), sorted.
+func (m *Model) projectNames(seen []bool) []string {
+	var out []string
+	for id, ok := range seen {
+		if ok {
+			out = append(out, m.projects.strs[id])
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -461,19 +503,20 @@ func ParseBoardScope(scope string) (int, bool) {
 	return id, true
 }
 
-// matcher is a Filter compiled against the model: interned ids, so that
-// a match compares integers.
+// matcher is a Filter compiled against the model: numbers from its
+// tables, so that a match compares integers.
 type matcher struct {
 	none     bool // an unknown board, project or type: nothing matches
 	all      bool
-	project  int32
+	project  uint32 // upper-case project
 	board    *Board
-	projects []int32
-	types    []bool // by type id; nil = every type
+	projects []uint32 // upper-case projects
+	types    []bool   // by lower-case type; nil = every type
+	sets     *intSets
 }
 
 func (m *Model) matcher(f Filter) matcher {
-	var mt matcher
+	mt := matcher{sets: &m.sets}
 	switch id, ok := ParseBoardScope(f.Scope); {
 	case f.Scope == "":
 		mt.all = true
@@ -485,19 +528,19 @@ func (m *Model) matcher(f Filter) matcher {
 		}
 		mt.board = b
 		for _, p := range b.Projects {
-			if pid, ok := m.projects[strings.ToUpper(p)]; ok {
+			if pid, ok := m.upper.lookup(strings.ToUpper(p)); ok {
 				mt.projects = append(mt.projects, pid)
 			}
 		}
 	default:
-		pid, ok := m.projects[strings.ToUpper(f.Scope)]
+		pid, ok := m.upper.lookup(strings.ToUpper(f.Scope))
 		mt.project = pid
 		mt.none = !ok
 	}
 	if len(f.IssueTypes) > 0 {
-		mt.types = make([]bool, len(m.types))
+		mt.types = make([]bool, len(m.lower.strs))
 		for _, t := range f.IssueTypes {
-			if id, ok := m.types[strings.ToLower(t)]; ok {
+			if id, ok := m.lower.lookup(strings.ToLower(t)); ok {
 				mt.types[id] = true
 			}
 		}
@@ -505,11 +548,11 @@ func (m *Model) matcher(f Filter) matcher {
 	return mt
 }
 
-func (mt *matcher) match(x *fact) bool {
-	if mt.none || x.is.Outside {
+func (mt *matcher) match(m *Model, x *fact) bool {
+	if mt.none || x.outside() {
 		return false
 	}
-	if mt.types != nil && !mt.types[x.typ] {
+	if mt.types != nil && !mt.types[m.typeLower[x.typ]] {
 		return false
 	}
 	switch {
@@ -517,10 +560,10 @@ func (mt *matcher) match(x *fact) bool {
 		return true
 	case mt.board != nil:
 		if mt.board.ByFilter {
-			return slices.Contains(x.is.Boards, mt.board.ID)
+			return mt.sets.has(x.boards, mt.board.ID)
 		}
-		return slices.Contains(mt.projects, x.proj)
+		return slices.Contains(mt.projects, m.projUpper[x.proj])
 	default:
-		return x.proj == mt.project
+		return m.projUpper[x.proj] == mt.project
 	}
 }

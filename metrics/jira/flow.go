@@ -29,65 +29,63 @@ func (s span) contains(t int64) bool { return s.from < t && t <= s.to }
 
 // Throughput counts the issues whose done time at now is in the window.
 func (m *Model) Throughput(f Filter, w Window, now time.Time) int {
-	mt, ws, t := m.matcher(f), w.span(), nanos(now)
 	n := 0
-	for i := range m.facts {
-		x := &m.facts[i]
-		if s, ok := x.doneAt(t); ok && ws.contains(s.at) && mt.match(x) {
-			n++
-		}
-	}
+	m.eachDone(f, w, now, func(*fact, stretch) { n++ })
 	return n
 }
 
 // LeadTimes returns done time - created, in seconds, of the issues done in
 // the window (negative values, from clock skew, clamp to 0).
 func (m *Model) LeadTimes(f Filter, w Window, now time.Time) []float64 {
-	mt, ws, t := m.matcher(f), w.span(), nanos(now)
 	var out []float64
-	for i := range m.facts {
-		x := &m.facts[i]
-		if s, ok := x.doneAt(t); ok && ws.contains(s.at) && mt.match(x) {
-			out = append(out, x.lead(s))
-		}
-	}
+	m.eachDone(f, w, now, func(x *fact, s stretch) { out = append(out, x.lead(s)) })
 	return out
 }
 
 // CycleTimes returns done time - start time, in seconds, of the issues done
 // in the window that have a start time.
 func (m *Model) CycleTimes(f Filter, w Window, now time.Time) []float64 {
-	mt, ws, t := m.matcher(f), w.span(), nanos(now)
 	var out []float64
-	for i := range m.facts {
-		x := &m.facts[i]
-		if s, ok := x.doneAt(t); ok && x.cycles(s) && ws.contains(s.at) && mt.match(x) {
+	m.eachDone(f, w, now, func(x *fact, s stretch) {
+		if x.cycles(s) {
 			out = append(out, x.cycle(s))
 		}
-	}
+	})
 	return out
 }
 
-// WIP counts the issues whose status at now is in progress.
-func (m *Model) WIP(f Filter, now time.Time) int {
-	mt, t := m.matcher(f), nanos(now)
-	n := 0
+// eachDone calls fn, in model order, for each issue the filter selects
+// whose done time at now is in the window, with its done stretch then.
+func (m *Model) eachDone(f Filter, w Window, now time.Time, fn func(*fact, stretch)) {
+	mt, ws, t := m.matcher(f), w.span(), nanos(now)
+	var v view
 	for i := range m.facts {
 		x := &m.facts[i]
-		if _, ok := x.wipAt(t); ok && mt.match(x) {
-			n++
+		if !mt.match(m, x) {
+			continue
+		}
+		m.spans(x, &v)
+		if s, ok := doneAt(v.done, t); ok && ws.contains(s.at) {
+			fn(x, s)
 		}
 	}
-	return n
 }
+
+// WIP counts the issues whose status at now is in progress.
+func (m *Model) WIP(f Filter, now time.Time) int { return len(m.WIPAges(f, now)) }
 
 // WIPAges returns now - start time, in seconds, of the work in progress.
 func (m *Model) WIPAges(f Filter, now time.Time) []float64 {
 	mt, t := m.matcher(f), nanos(now)
 	var out []float64
+	var v view
 	for i := range m.facts {
 		x := &m.facts[i]
-		if base, ok := x.wipAt(t); ok && mt.match(x) {
+		if !mt.match(m, x) {
+			continue
+		}
+		m.spans(x, &v)
+		if base, ok := wipAt(v.wip, t); ok {
 			out = append(out, age(t, base))
 		}
 	}
@@ -100,7 +98,7 @@ func (m *Model) Inflow(f Filter, w Window, now time.Time) int {
 	n := 0
 	for i := range m.facts {
 		x := &m.facts[i]
-		if x.created <= t && ws.contains(x.created) && mt.match(x) {
+		if x.created <= t && ws.contains(x.created) && mt.match(m, x) {
 			n++
 		}
 	}
@@ -114,33 +112,44 @@ func (m *Model) Inflow(f Filter, w Window, now time.Time) int {
 // the epic has no children (or no points).
 func (m *Model) EpicProgress(epic, pointsField string, now time.Time) (ratio float64, ok bool) {
 	var children []int32
-	for i := range m.facts {
-		if isChild(m.facts[i].is, epic) {
-			children = append(children, int32(i))
+	if ref, ok := m.refs.lookup(epic); ok {
+		for i := range m.facts {
+			if m.isChild(i, ref, epic) {
+				children = append(children, int32(i))
+			}
 		}
 	}
 	return m.epicProgressAt(children, pointsField, now)
 }
 
-func isChild(is *Issue, epic string) bool {
-	return !is.Subtask && (is.Parent == epic || is.Epic == epic) && is.Key != epic
+// isChild reports whether the issue at position i is a child of the
+// epic, whose number among the parents and Epic Links is ref.
+func (m *Model) isChild(i int, ref uint32, epic string) bool {
+	x := &m.facts[i]
+	return !x.subtask() && (x.parent == ref || x.epic == ref) && !m.keys.is(i, epic)
 }
 
 // epicProgressAt is EpicProgress over the given children, in model order.
 func (m *Model) epicProgressAt(children []int32, pointsField string, now time.Time) (float64, bool) {
 	var done, all float64
 	t := nanos(now)
+	field, hasField := m.fields.lookup(pointsField)
+	var v view
 	for _, i := range children {
 		x := &m.facts[i]
 		if x.created > t {
 			continue
 		}
+		m.decode(x, &v)
 		w := 1.0
 		if pointsField != "" {
-			w, _ = x.is.pointsAt(pointsField, now)
+			w = 0
+			if hasField {
+				w, _ = v.pointsAt(field, t)
+			}
 		}
 		all += w
-		if m.code(x.is.statusAt(now)) == codeDone {
+		if m.statuses.codes[v.statusAt(t)] == codeDone {
 			done += w
 		}
 	}

@@ -266,14 +266,14 @@ func (h *historian) facts(f Filter) []int32 {
 	if len(f.IssueTypes) > 0 {
 		mt := h.m.matcher(f)
 		for _, i := range h.facts(Filter{Scope: f.Scope}) {
-			if mt.types[h.m.facts[i].typ] {
+			if mt.types[h.m.typeLower[h.m.facts[i].typ]] {
 				l = append(l, i)
 			}
 		}
 	} else {
 		mt := h.m.matcher(f)
 		for i := range h.m.facts {
-			if mt.match(&h.m.facts[i]) {
+			if mt.match(h.m, &h.m.facts[i]) {
 				l = append(l, int32(i))
 			}
 		}
@@ -290,12 +290,13 @@ func (h *historian) flatDone() {
 	h.doneReady = true
 	facts := h.m.facts
 	h.doneOff = make([]int32, len(facts)+1)
+	// Most issues have one done stretch at most.
+	h.done = make([]stretch, 0, len(facts))
+	var v view
 	for i := range facts {
-		h.doneOff[i+1] = h.doneOff[i] + int32(facts[i].nDone)
-	}
-	h.done = make([]stretch, 0, h.doneOff[len(facts)])
-	for i := range facts {
-		h.done = append(h.done, facts[i].done()...)
+		h.m.spans(&facts[i], &v)
+		h.done = append(h.done, v.done...)
+		h.doneOff[i+1] = int32(len(h.done))
 	}
 }
 
@@ -358,12 +359,12 @@ func (h *historian) flatWIP() {
 	h.wipReady = true
 	facts := h.m.facts
 	h.wipOff = make([]int32, len(facts)+1)
+	h.wip = make([]stretch, 0, len(facts)/2)
+	var v view
 	for i := range facts {
-		h.wipOff[i+1] = h.wipOff[i] + int32(len(facts[i].spans)-int(facts[i].nDone))
-	}
-	h.wip = make([]stretch, 0, h.wipOff[len(facts)])
-	for i := range facts {
-		h.wip = append(h.wip, facts[i].wip()...)
+		h.m.spans(&facts[i], &v)
+		h.wip = append(h.wip, v.wip...)
+		h.wipOff[i+1] = int32(len(h.wip))
 	}
 }
 
@@ -763,23 +764,33 @@ func (h *historian) epic(epic, field string, at []int64, values []HistoryValue) 
 // findEpics finds the children of the epics of the queries, in one pass.
 func (h *historian) findEpics(qs []HistoryQuery) {
 	h.epics = map[string][]int32{}
+	refs := map[uint32][]string{} // an epic's number among the parents -> its keys
 	for _, q := range qs {
-		if q.Metric == MetricEpicProgress {
-			h.epics[q.Epic] = nil
+		if q.Metric != MetricEpicProgress {
+			continue
+		}
+		if _, ok := h.epics[q.Epic]; ok {
+			continue
+		}
+		h.epics[q.Epic] = nil
+		if ref, ok := h.m.refs.lookup(q.Epic); ok {
+			refs[ref] = append(refs[ref], q.Epic)
 		}
 	}
-	if len(h.epics) == 0 {
+	if len(refs) == 0 {
 		return
 	}
 	for i := range h.m.facts {
-		is := h.m.facts[i].is
-		if is.Subtask {
+		x := &h.m.facts[i]
+		if x.subtask() {
 			continue
 		}
-		for _, e := range [2]string{is.Parent, is.Epic} {
-			if _, ok := h.epics[e]; ok && isChild(is, e) {
-				if l := h.epics[e]; len(l) == 0 || l[len(l)-1] != int32(i) {
-					h.epics[e] = append(l, int32(i))
+		for _, ref := range [2]uint32{x.parent, x.epic} {
+			for _, e := range refs[ref] {
+				if h.m.isChild(i, ref, e) {
+					if l := h.epics[e]; len(l) == 0 || l[len(l)-1] != int32(i) {
+						h.epics[e] = append(l, int32(i))
+					}
 				}
 			}
 		}
@@ -798,13 +809,13 @@ func (h *historian) findEpics(qs []HistoryQuery) {
 type sprintHistory struct {
 	s        *Sprint
 	complete int64
-	field    string
-	listed   map[string]bool
-	cands    []int32   // the issues that can count, in model order
-	mf       []int64   // when each starts to mention the sprint
-	base     []contrib // what each adds as of the completion
-	later    []contrib // and once it mentions the sprint, for those that start after it
-	breaks   []int64   // the instants after the completion where a report changes
+	field    sprintField
+	listed   map[int32]bool // positions of the issues the closing list names
+	cands    []int32        // the issues that can count, in model order
+	mf       []int64        // when each starts to mention the sprint
+	base     []contrib      // what each adds as of the completion
+	later    []contrib      // and once it mentions the sprint, for those that start after it
+	breaks   []int64        // the instants after the completion where a report changes
 	reports  []*SprintReport
 }
 
@@ -821,11 +832,16 @@ func (h *historian) prepareSprints(qs []HistoryQuery) {
 			boards[q.Board] = true
 		}
 	}
+	// The issues that closing issue lists name, by position.
+	listedIn := map[int32][]int{}
 	for _, s := range h.m.sprints {
 		if boards[s.Board] && closedSprint(s) {
-			sh := &sprintHistory{s: s, complete: nanos(*s.Complete), listed: listedSet(s)}
-			if b, ok := h.m.boards[s.Board]; ok {
-				sh.field = b.PointsField
+			sh := &sprintHistory{s: s, complete: nanos(*s.Complete), field: h.m.sprintField(s), listed: map[int32]bool{}}
+			for _, k := range s.Issues {
+				if p, ok := h.m.keys.find(k); ok && !sh.listed[int32(p)] {
+					sh.listed[int32(p)] = true
+					listedIn[int32(p)] = append(listedIn[int32(p)], s.ID)
+				}
 			}
 			h.sprints[s.ID] = sh
 		}
@@ -833,53 +849,46 @@ func (h *historian) prepareSprints(qs []HistoryQuery) {
 	if len(h.sprints) == 0 {
 		return
 	}
-	// The issues that closing issue lists name, by key.
-	listedIn := map[string][]int{}
-	for id, sh := range h.sprints {
-		for _, k := range sh.s.Issues {
-			listedIn[k] = append(listedIn[k], id)
-		}
-	}
+	// The sprints each list of sprints names, worked out once per list.
+	named := make([][]int, len(h.m.sets.sets))
+	seen := make([]bool, len(h.m.sets.sets))
 	var ids []int
+	var v view
 	for fi := range h.m.facts {
-		is := h.m.facts[fi].is
-		if is.Subtask {
+		x := &h.m.facts[fi]
+		if x.subtask() {
 			continue
 		}
-		ids = ids[:0]
-		note := func(id int) {
-			if h.sprints[id] != nil && !slices.Contains(ids, id) {
+		if !seen[x.mentions] {
+			seen[x.mentions] = true
+			for _, id := range h.m.sets.sets[x.mentions] {
+				if h.sprints[id] != nil {
+					named[x.mentions] = append(named[x.mentions], id)
+				}
+			}
+		}
+		ids = append(ids[:0], named[x.mentions]...)
+		for _, id := range listedIn[int32(fi)] {
+			if !slices.Contains(ids, id) {
 				ids = append(ids, id)
 			}
 		}
-		for _, id := range is.Sprints {
-			note(id)
+		if len(ids) == 0 {
+			continue
 		}
-		for _, c := range is.SprintChanges {
-			for _, id := range c.From {
-				note(id)
-			}
-			for _, id := range c.To {
-				note(id)
-			}
-		}
-		if len(listedIn) > 0 {
-			for _, id := range listedIn[is.Key] {
-				note(id)
-			}
-		}
+		h.m.decode(x, &v)
 		// In the order sprintReportsAt visits the sprints of an issue
 		// does not matter: each sprint has its own report.
 		for _, id := range ids {
 			sh := h.sprints[id]
-			mf := is.mentionedFrom(id)
+			mf := v.mentionedFrom(&h.m.sets, id)
 			var base, later contrib
-			if mentioned := mf != never && mf <= sh.complete; mentioned || sh.listed[is.Key] {
-				base = h.m.contribution(is, sh.s, mentioned, sh.field)
+			if mentioned := mf != never && mf <= sh.complete; mentioned || sh.listed[int32(fi)] {
+				base = h.m.contribution(x, &v, sh.s, mentioned, sh.field)
 			}
 			if mf != never && mf > sh.complete {
 				sh.breaks = append(sh.breaks, mf)
-				later = h.m.contribution(is, sh.s, true, sh.field)
+				later = h.m.contribution(x, &v, sh.s, true, sh.field)
 			}
 			sh.cands = append(sh.cands, int32(fi))
 			sh.mf = append(sh.mf, mf)
@@ -935,7 +944,7 @@ func (h *historian) reportAt(sh *sprintHistory, t int64) SprintReport {
 	if seg > 0 {
 		at = sh.breaks[seg-1]
 	}
-	r := SprintReport{Sprint: sh.s, HasPoints: sh.field != ""}
+	r := SprintReport{Sprint: sh.s, HasPoints: sh.field.is}
 	for i := range sh.cands {
 		if mf := sh.mf[i]; mf != never && mf > sh.complete && mf <= at {
 			r.add(sh.later[i])

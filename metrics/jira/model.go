@@ -8,7 +8,6 @@
 package jira
 
 import (
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -197,99 +196,26 @@ func (c compiled) code(s Status) uint8 {
 // Of returns the effective category of a status under the overrides.
 func (c Categories) Of(s Status) string { return c.compile().of(s) }
 
-// statusAt returns the status the issue had at t, from its transitions:
-// the "from" of the first transition after t.
-func (is *Issue) statusAt(t time.Time) Status {
-	tr := is.Transitions
-	i := firstAfter(len(tr), func(i int) time.Time { return tr[i].At }, t)
-	if i < len(tr) {
-		return tr[i].From
-	}
-	return is.Status
-}
-
-// sprintsAt returns the Sprint field value at t.
-func (is *Issue) sprintsAt(t time.Time) []int {
-	ch := is.SprintChanges
-	i := firstAfter(len(ch), func(i int) time.Time { return ch[i].At }, t)
-	if i < len(ch) {
-		return ch[i].From
-	}
-	return is.Sprints
-}
-
-// firstAfter returns the index of the first of n ascending times after t:
-// by a linear scan for the few changes most issues have, else by binary
-// search.
-func firstAfter(n int, at func(int) time.Time, t time.Time) int {
-	if n <= 8 {
-		for i := range n {
-			if at(i).After(t) {
-				return i
-			}
-		}
-		return n
-	}
-	lo, hi := 0, n
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if at(mid).After(t) {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	return lo
-}
-
-// pointsAt returns the value of a story-point field at t.
-func (is *Issue) pointsAt(field string, t time.Time) (float64, bool) {
-	for _, c := range is.PointChanges {
-		if c.Field == field && c.At.After(t) {
-			if c.From == nil {
-				return 0, false
-			}
-			return *c.From, true
-		}
-	}
-	v, ok := is.Points[field]
-	return v, ok
-}
-
-// mentionedFrom returns the earliest instant t at which the issue as it
-// stood at t mentions the sprint: its Sprint field at t, or a change of
-// it up to t, names the sprint. Once the issue mentions a sprint it does
-// at every later instant (the change that removes it names it too).
-// math.MinInt64 means at every instant, never at none.
-func (is *Issue) mentionedFrom(id int) int64 {
-	ch := is.SprintChanges
-	if len(ch) == 0 {
-		if slices.Contains(is.Sprints, id) {
-			return math.MinInt64
-		}
-		return never
-	}
-	if slices.Contains(ch[0].From, id) {
-		return math.MinInt64
-	}
-	for k, c := range ch {
-		// From this change until the next one the field holds the next
-		// change's "from" (or the current value after the last change).
-		next := is.Sprints
-		if k+1 < len(ch) {
-			next = ch[k+1].From
-		}
-		if slices.Contains(c.From, id) || slices.Contains(c.To, id) || slices.Contains(next, id) {
-			return nanos(c.At)
-		}
-	}
-	return never
-}
-
 // Normalize sorts the histories oldest first (the search API inlines them
 // newest first), so that the lookups above can rely on the order.
+// Histories already in order, as stored records are, are only checked.
 func (is *Issue) Normalize() {
-	slices.SortStableFunc(is.Transitions, func(a, b Transition) int { return a.At.Compare(b.At) })
-	slices.SortStableFunc(is.SprintChanges, func(a, b SprintChange) int { return a.At.Compare(b.At) })
-	slices.SortStableFunc(is.PointChanges, func(a, b PointChange) int { return a.At.Compare(b.At) })
+	if !inOrder(len(is.Transitions), func(i int) time.Time { return is.Transitions[i].At }) {
+		slices.SortStableFunc(is.Transitions, func(a, b Transition) int { return a.At.Compare(b.At) })
+	}
+	if !inOrder(len(is.SprintChanges), func(i int) time.Time { return is.SprintChanges[i].At }) {
+		slices.SortStableFunc(is.SprintChanges, func(a, b SprintChange) int { return a.At.Compare(b.At) })
+	}
+	if !inOrder(len(is.PointChanges), func(i int) time.Time { return is.PointChanges[i].At }) {
+		slices.SortStableFunc(is.PointChanges, func(a, b PointChange) int { return a.At.Compare(b.At) })
+	}
+}
+
+func inOrder(n int, at func(int) time.Time) bool {
+	for i := 1; i < n; i++ {
+		if at(i).Before(at(i - 1)) {
+			return false
+		}
+	}
+	return true
 }

@@ -3,7 +3,6 @@ package jira
 import (
 	"slices"
 	"sort"
-	"time"
 )
 
 // SprintReport holds the commitment figures of one closed sprint, as
@@ -102,34 +101,84 @@ func (m *Model) SprintReports(sprints []*Sprint) []SprintReport {
 // sprint's completion, which is not after t, except for one thing: whether
 // an issue's Sprint field mentions the sprint at all as of t, which
 // decides whether the closing issue list speaks for it.
+//
+// One pass over the issues serves every report: an issue is looked at
+// only for the sprints it ever named (its fact's list, checked against
+// each distinct list once) and those whose closing list names it.
 func (m *Model) sprintReportsAt(sprints []*Sprint, t int64) []SprintReport {
 	reports := make([]SprintReport, len(sprints))
-	listed := make([]map[string]bool, len(sprints))
+	fields := make([]sprintField, len(sprints))
+	byID := map[int][]int{}
+	listed := map[int32][]int{} // issue position -> reports whose closing list names it
 	for i, s := range sprints {
 		reports[i].Sprint = s
 		if b, ok := m.boards[s.Board]; ok && b.PointsField != "" {
 			reports[i].HasPoints = true
 		}
-		listed[i] = listedSet(s)
-	}
-	for fi := range m.facts {
-		is := m.facts[fi].is
-		if is.Subtask {
+		fields[i] = m.sprintField(s)
+		if s.Start == nil || s.Complete == nil {
 			continue
 		}
-		for i, s := range sprints {
-			if s.Start == nil || s.Complete == nil {
-				continue
+		byID[s.ID] = append(byID[s.ID], i)
+		for _, k := range s.Issues {
+			if p, ok := m.keys.find(k); ok && !slices.Contains(listed[int32(p)], i) {
+				listed[int32(p)] = append(listed[int32(p)], i)
 			}
-			mf := is.mentionedFrom(s.ID)
+		}
+	}
+	// The reports each list of sprints names, worked out once per list.
+	named := make([][]int, len(m.sets.sets))
+	seen := make([]bool, len(m.sets.sets))
+	var v view
+	var cands []int
+	for fi := range m.facts {
+		x := &m.facts[fi]
+		if x.subtask() {
+			continue
+		}
+		if !seen[x.mentions] {
+			seen[x.mentions] = true
+			for _, id := range m.sets.sets[x.mentions] {
+				named[x.mentions] = append(named[x.mentions], byID[id]...)
+			}
+		}
+		cands = append(cands[:0], named[x.mentions]...)
+		for _, i := range listed[int32(fi)] {
+			if !slices.Contains(cands, i) {
+				cands = append(cands, i)
+			}
+		}
+		if len(cands) == 0 {
+			continue
+		}
+		m.decode(x, &v)
+		for _, i := range cands {
+			s := sprints[i]
+			mf := v.mentionedFrom(&m.sets, s.ID)
 			mentioned := mf != never && mf <= t
-			if !mentioned && !listed[i][is.Key] {
+			if !mentioned && !slices.Contains(listed[int32(fi)], i) {
 				continue
 			}
-			m.addToReport(&reports[i], is, s, mentioned)
+			reports[i].add(m.contribution(x, &v, s, mentioned, fields[i]))
 		}
 	}
 	return reports
+}
+
+// sprintField is the story-point field of a sprint's board, as a number
+// into the model's fields (ok false: none, or one no issue has).
+type sprintField struct {
+	id     uint32
+	ok, is bool // is: the board has a field at all
+}
+
+func (m *Model) sprintField(s *Sprint) sprintField {
+	b, ok := m.boards[s.Board]
+	if !ok || b.PointsField == "" {
+		return sprintField{}
+	}
+	id, ok := m.fields.lookup(b.PointsField)
+	return sprintField{id: id, ok: ok, is: true}
 }
 
 func listedSet(s *Sprint) map[string]bool {
@@ -143,15 +192,6 @@ func listedSet(s *Sprint) map[string]bool {
 	return set
 }
 
-// addToReport counts one issue that was (or may have been) in sprint s.
-func (m *Model) addToReport(r *SprintReport, is *Issue, s *Sprint, mentioned bool) {
-	field := ""
-	if b, ok := m.boards[s.Board]; ok {
-		field = b.PointsField
-	}
-	r.add(m.contribution(is, s, mentioned, field))
-}
-
 // contrib is what one issue adds to a sprint report.
 type contrib struct {
 	committed, added, atEnd, doneAtEnd bool
@@ -161,30 +201,31 @@ type contrib struct {
 	points                 bool // the board has a points field
 }
 
-// contribution works out what an issue adds to sprint s. mentioned says
-// whether the issue's Sprint field names the sprint at all; when it does
-// not, the issue is named by the closing issue list (see SprintReports).
-func (m *Model) contribution(is *Issue, s *Sprint, mentioned bool, field string) contrib {
-	start, end := *s.Start, *s.Complete
-	in := func(t time.Time) bool {
-		if t.Before(is.Created) {
+// contribution works out what an issue (its fact, and its view decoded)
+// adds to sprint s. mentioned says whether the issue's Sprint field names
+// the sprint at all; when it does not, the issue is named by the closing
+// issue list (see SprintReports).
+func (m *Model) contribution(x *fact, v *view, s *Sprint, mentioned bool, field sprintField) contrib {
+	start, end := nanos(*s.Start), nanos(*s.Complete)
+	in := func(t int64) bool {
+		if t < x.created {
 			return false
 		}
 		if !mentioned {
 			return true // named by the closing issue list; see SprintReports
 		}
-		return slices.Contains(is.sprintsAt(t), s.ID)
+		return m.sets.has(v.sprintsAt(t), s.ID)
 	}
 	var c contrib
 	c.committed = in(start)
 	if !c.committed {
 		// Joined after the start: created into the sprint, or a Sprint
 		// field change that put it in, by the completion.
-		if is.Created.After(start) && !is.Created.After(end) && in(is.Created) {
+		if x.created > start && x.created <= end && in(x.created) {
 			c.added = true
 		}
-		for _, ch := range is.SprintChanges {
-			if ch.At.After(start) && !ch.At.After(end) && slices.Contains(ch.To, s.ID) {
+		for _, ch := range v.scs {
+			if ch.at > start && ch.at <= end && m.sets.has(ch.to, s.ID) {
 				c.added = true
 				break
 			}
@@ -194,12 +235,14 @@ func (m *Model) contribution(is *Issue, s *Sprint, mentioned bool, field string)
 		return c
 	}
 	c.atEnd = in(end)
-	c.doneAtEnd = c.atEnd && m.code(is.statusAt(end)) == codeDone
-	if field != "" {
+	c.doneAtEnd = c.atEnd && m.statuses.codes[v.statusAt(end)] == codeDone
+	if field.is {
 		c.points = true
-		c.endPoints, _ = is.pointsAt(field, end)
-		if c.committed {
-			c.startPoints, _ = is.pointsAt(field, start)
+		if field.ok {
+			c.endPoints, _ = v.pointsAt(field.id, end)
+			if c.committed {
+				c.startPoints, _ = v.pointsAt(field.id, start)
+			}
 		}
 	}
 	return c
