@@ -215,7 +215,10 @@ func TestFailoverAfterKillingTheLeaderLosesAndRepeatsNothing(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Fatal("the first leader's backfill did not reach its third page within 2 minutes")
 	}
-	waitUntil(t, "the first two pages are stored", time.Minute, func() bool { return countIssues() == 100 })
+	// The pages before the held one are committed (the last issues of a
+	// page may wait for the next one when they share its created minute,
+	// so the count is not exactly two pages).
+	waitUntil(t, "the pages before the held one are stored", 2*time.Minute, func() bool { return countIssues() >= 90 })
 	resumeFrom := fakes.searches.count()
 
 	// Kill the leader mid-backfill.

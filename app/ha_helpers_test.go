@@ -119,6 +119,11 @@ func startHAFakes(t *testing.T, issues int) *haFakes {
 	close(f.searches.open)
 	f.jira.Email, f.jira.Token = "ha@example.com", "ha-jira-token"
 	f.jira.PageCap = 50
+	// Every changelog inline: the test counts the issues of each stored
+	// page, and issues whose changelog is truncated wait for one bulk
+	// read that the held search would delay (the collector's own tests
+	// cover that path's crash safety).
+	f.jira.InlineChangelog = 1000
 	f.jira.Generate(jirafake.GenOptions{Projects: []string{"PAY"}, Issues: issues, Days: 90, Seed: 15})
 	f.jiraSrv = httptest.NewServer(f.searches.wrap(f.jira))
 	t.Cleanup(f.jiraSrv.Close)
