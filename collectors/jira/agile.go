@@ -201,26 +201,34 @@ func (s *Source) syncBoardMembership(ctx context.Context, st *site, forceFull bo
 		outside := 0
 		s.mu.RLock()
 		for key := range in {
-			if _, ok := s.model.Issue(key); !ok {
+			if !s.model.Has(key) {
 				outside++
 			}
 		}
-		s.model.Each(func(is *jm.Issue) {
-			if is.Outside || (is.Updated.Before(from) && !in[is.Key]) {
+		// Membership is read without rebuilding every issue; only the
+		// issues whose membership changes are rebuilt.
+		var flip []string
+		s.model.EachMembership(func(key string, updated time.Time, out bool, boards []int) {
+			if out || (updated.Before(from) && !in[key]) {
 				return
 			}
-			want, has := in[is.Key], slices.Contains(is.Boards, b.ID)
-			if want == has {
-				return
+			if in[key] != slices.Contains(boards, b.ID) {
+				flip = append(flip, key)
+			}
+		})
+		for _, key := range flip {
+			is, ok := s.model.Issue(key)
+			if !ok {
+				continue
 			}
 			c := *is
 			c.Boards = slices.DeleteFunc(slices.Clone(is.Boards), func(id int) bool { return id == b.ID })
-			if want {
+			if in[key] {
 				c.Boards = append(c.Boards, b.ID)
 				sort.Ints(c.Boards)
 			}
 			changed = append(changed, &c)
-		})
+		}
 		s.mu.RUnlock()
 		if outside > 0 {
 			s.log.Debug("a board selects issues outside the source's scope; they are not counted", "board", b.ID, "issues", outside)
@@ -366,7 +374,7 @@ func (s *Source) syncSprints(ctx context.Context, st *site) error {
 			s.model.PutSprint(sp)
 		}
 		for _, is := range outsideIssues {
-			if _, ok := s.model.Issue(is.Key); !ok {
+			if !s.model.Has(is.Key) {
 				s.model.PutIssue(is)
 			}
 		}
@@ -385,7 +393,7 @@ func (s *Source) fetchOutside(ctx context.Context, st *site, keys []string, acc 
 	var missing []string
 	s.mu.RLock()
 	for _, k := range keys {
-		if _, ok := s.model.Issue(k); !ok && !have[k] {
+		if !s.model.Has(k) && !have[k] {
 			missing = append(missing, k)
 		}
 	}
