@@ -316,7 +316,7 @@ func (a *App) evaluate(ctx context.Context) {
 	a.wakeAlerting()
 	// Encode the exposition now, in the background, so that no scrape pays
 	// for it.
-	go snap.Warm()
+	go snap.Warm(context.Background())
 	n := 0
 	for _, o := range cfg.Objectives {
 		n += len(o.KeyResults)
