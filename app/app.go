@@ -38,7 +38,9 @@ type App struct {
 	snap atomic.Pointer[snapshot.Snapshot]
 	gen  atomic.Uint64
 
-	evalMu sync.Mutex // one evaluation at a time
+	eval  evaluator
+	warm  warmer
+	hooks atomic.Pointer[evalHooks]
 
 	runMu   sync.Mutex
 	runners map[string]*runner
@@ -167,6 +169,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.runMu.Lock()
 	a.runCtx = runCtx
 	a.runMu.Unlock()
+	a.startWarmer(runCtx)
 	a.applySources(a.cfg.Load())
 	if err := a.clearUnfillable(ctx); err != nil {
 		a.logger.Warn("cannot check the filled-in history of key results", "err", err)
@@ -203,6 +206,7 @@ loop:
 	}
 	cancelRunners()
 	a.wg.Wait()
+	a.eval.stop()
 	return runErr
 }
 
@@ -297,33 +301,17 @@ func (a *App) Sources() []collectors.Health {
 	return out
 }
 
-// evaluate reads new values and publishes a fresh snapshot.
+// evaluate evaluates every key result and publishes the snapshot, and
+// returns once it is published (or ctx is done). Calls that arrive while
+// an evaluation runs share the next one.
 func (a *App) evaluate(ctx context.Context) {
-	a.evalMu.Lock()
-	defer a.evalMu.Unlock()
-	start := time.Now()
-	if err := a.hist.refresh(ctx); err != nil {
-		if ctx.Err() == nil {
-			a.logger.Error("evaluation skipped: cannot read history", "err", err)
-		}
+	if ctx.Err() != nil {
 		return
 	}
-	cfg := a.cfg.Load()
-	now := a.opts.now()
-	snap := a.hist.evaluate(cfg, now, a.gen.Add(1))
-	a.snap.Store(snap)
-	a.ready.Store(true)
-	a.wakeAlerting()
-	// Encode the exposition now, in the background, so that no scrape pays
-	// for it.
-	go snap.Warm(context.Background())
-	n := 0
-	for _, o := range cfg.Objectives {
-		n += len(o.KeyResults)
+	select {
+	case <-a.requestEvaluation(ctx, true):
+	case <-ctx.Done():
 	}
-	a.metrics.keyResults.Set(float64(n))
-	a.metrics.evalDuration.Set(time.Since(start).Seconds())
-	a.metrics.evalTime.Set(float64(now.UnixMilli()) / 1000)
 }
 
 // Evaluate runs one evaluation now (for subcommands and tests).
