@@ -14,6 +14,7 @@ import (
 	"time"
 	"weak"
 
+	"github.com/okrd/okrd/internal/retry/retrytest"
 	"github.com/okrd/okrd/snapshot"
 )
 
@@ -329,20 +330,34 @@ func TestOnlyTheNewestSnapshotStaysInMemory(t *testing.T) {
 	runtime.KeepAlive(newest)
 }
 
-func TestTheWarmerGivesUpOnASnapshotANewerOneReplaced(t *testing.T) {
-	ta := startApp(t, "", baseConfig, fixedClock)
-	start := ta.Snapshot().Generation
-	type warming struct {
-		snap *snapshot.Snapshot
-		ctx  context.Context
-	}
-	entered, release := make(chan warming), make(chan struct{})
-	type result struct {
-		snap     *snapshot.Snapshot
-		finished bool
-	}
-	results := make(chan result, 10)
+// fakeWarmClock makes the warmer of the test wait on a manual fake clock,
+// which the test moves.
+func fakeWarmClock(t *testing.T) *retrytest.Clock {
+	clk := retrytest.NewClock(fixedNow)
+	old := warmClock
+	warmClock = clk
+	// Registered before startApp's, so it runs after okrd stopped.
+	t.Cleanup(func() { warmClock = old })
+	return clk
+}
+
+type warming struct {
+	snap *snapshot.Snapshot
+	ctx  context.Context
+}
+
+type warmResult struct {
+	snap     *snapshot.Snapshot
+	finished bool
+}
+
+// watchWarmer reports each snapshot after start that the warmer takes on
+// entered, holding it until release receives, and what came of it on
+// results.
+func watchWarmer(ta *testApp, start uint64) (entered chan warming, release chan struct{}, results chan warmResult, restarted chan struct{}) {
+	entered, release, results, restarted = make(chan warming), make(chan struct{}), make(chan warmResult, 10), make(chan struct{}, 100)
 	ta.hooks.Store(&evalHooks{
+		waitRestarted: func() { restarted <- struct{}{} },
 		warming: func(s *snapshot.Snapshot, ctx context.Context) {
 			if s.Generation > start {
 				entered <- warming{s, ctx}
@@ -351,11 +366,21 @@ func TestTheWarmerGivesUpOnASnapshotANewerOneReplaced(t *testing.T) {
 		},
 		warmed: func(s *snapshot.Snapshot, finished bool) {
 			if s.Generation > start {
-				results <- result{s, finished}
+				results <- warmResult{s, finished}
 			}
 		},
 	})
+	return entered, release, results, restarted
+}
+
+func TestTheWarmerGivesUpOnASnapshotANewerOneReplaced(t *testing.T) {
+	clk := fakeWarmClock(t)
+	ta := startApp(t, "", baseConfig, fixedClock)
+	entered, release, results, _ := watchWarmer(ta, ta.Snapshot().Generation)
+
 	postCheckin(t, ta, "grow", "nps", 33)
+	clk.AwaitTimers(t, 2) // the warmer lets the check-in's burst settle
+	clk.Advance(warmQuiet)
 	first := recv(t, entered, "warming the snapshot of the first check-in")
 	if first.snap != ta.Snapshot() || first.ctx.Err() != nil {
 		t.Fatal("the warmer took another snapshot than the newest, or one cancelled already")
@@ -369,9 +394,48 @@ func TestTheWarmerGivesUpOnASnapshotANewerOneReplaced(t *testing.T) {
 	if r := recv(t, results, "the end of warming the first"); r.snap != first.snap || r.finished {
 		t.Error("the warmer finished a snapshot a newer one had replaced")
 	}
+	clk.AwaitTimers(t, 2)
+	clk.Advance(warmQuiet)
 	second := recv(t, entered, "warming the newer snapshot")
 	release <- struct{}{}
 	if r := recv(t, results, "the end of warming the newer"); r.snap != second.snap || r.snap != ta.Snapshot() || !r.finished {
 		t.Error("the warmer did not encode the newest snapshot whole")
 	}
+}
+
+func TestTheWarmerEncodesABurstOfCheckinsOnceAtItsNewestSnapshot(t *testing.T) {
+	clk := fakeWarmClock(t)
+	ta := startApp(t, "", baseConfig, fixedClock)
+	entered, release, results, restarted := watchWarmer(ta, ta.Snapshot().Generation)
+	noWarming := func() {
+		t.Helper()
+		select {
+		case w := <-entered:
+			t.Fatalf("the warmer took snapshot %d during the burst", w.snap.Generation)
+		default:
+		}
+	}
+
+	// A check-in every 90 ms, each restarting the wait for 100 ms of
+	// quiet, for most of a second.
+	postCheckin(t, ta, "grow", "nps", 30)
+	clk.AwaitTimers(t, 2)
+	step := warmQuiet * 9 / 10
+	elapsed := time.Duration(0)
+	for i := 0; elapsed+step < warmMax; i++ {
+		clk.Advance(step)
+		elapsed += step
+		postCheckin(t, ta, "grow", "nps", float64(31+i))
+		recv(t, restarted, "the warmer's wait restarting")
+		noWarming()
+	}
+	// However long a burst goes on, the warmer warms warmMax after it
+	// began, once, the newest snapshot.
+	clk.Advance(warmMax - elapsed)
+	w := recv(t, entered, "warming after the burst")
+	release <- struct{}{}
+	if r := recv(t, results, "the end of warming"); w.snap != ta.Snapshot() || !r.finished {
+		t.Errorf("the warmer warmed snapshot %d, not the newest (%d), or did not finish it", w.snap.Generation, ta.Snapshot().Generation)
+	}
+	noWarming()
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/okrd/okrd/config"
+	"github.com/okrd/okrd/internal/retry"
 	"github.com/okrd/okrd/okr"
 	"github.com/okrd/okrd/report/format"
 	"github.com/okrd/okrd/snapshot"
@@ -339,6 +340,9 @@ type evalHooks struct {
 	// warmed is called after the warmer has worked on a snapshot, with
 	// whether it encoded it whole.
 	warmed func(s *snapshot.Snapshot, finished bool)
+	// waitRestarted is called when a newer snapshot restarts the warmer's
+	// wait for quiet.
+	waitRestarted func()
 }
 
 func (a *App) hook() *evalHooks {
@@ -442,13 +446,28 @@ func (a *App) publish(snap *snapshot.Snapshot) {
 // warmer encodes the newest snapshot in the background, so that no scrape
 // pays for it, and gives up on a snapshot as soon as a newer one replaces
 // it: only the newest snapshot's exposition is ever completed ahead of a
-// scrape, and most of it is shared with the one before.
+// scrape, and most of it is shared with the one before. It lets a burst of
+// updates (check-ins arriving together) settle first: it warms once no
+// snapshot has been published for warmQuiet, or warmMax after the first
+// snapshot it has not warmed. In a burst it thus compresses each block
+// once per warmMax rather than once per check-in (that was over half of
+// okrd's work at 10,000 key results), and a scrape in between encodes
+// what changed since, sharing the work with other scrapes.
 type warmer struct {
 	mu sync.Mutex
 	// cancel stops the warming in progress.
 	cancel context.CancelFunc
 	wake   chan struct{}
 }
+
+// The warmer's waits, which run on warmClock (tests replace it with a
+// fake clock that they move).
+const (
+	warmQuiet = 100 * time.Millisecond
+	warmMax   = time.Second
+)
+
+var warmClock = retry.System
 
 // supersede stops the warming in progress and wakes the warmer for the
 // newest snapshot. It never blocks.
@@ -478,26 +497,59 @@ func (a *App) startWarmer(ctx context.Context) {
 		defer a.wg.Done()
 		for {
 			if snap := a.snap.Load(); snap != nil {
-				wctx, cancel := context.WithCancel(ctx)
-				w.mu.Lock()
-				w.cancel = cancel
-				w.mu.Unlock()
-				if f := a.hook().warming; f != nil {
-					f(snap, wctx)
-				}
-				// A snapshot published before the cancel was in place
-				// has woken the warmer: this one is not worth warming.
-				finished := a.snap.Load() == snap && snap.Warm(wctx)
-				cancel()
-				if f := a.hook().warmed; f != nil {
-					f(snap, finished)
-				}
+				a.warmNewest(ctx, snap)
 			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-wake:
 			}
+			if !a.settle(ctx, wake) {
+				return
+			}
 		}
 	}()
+}
+
+// settle waits until no wake has arrived for warmQuiet, or for warmMax in
+// all. It returns false when ctx is done.
+func (a *App) settle(ctx context.Context, wake <-chan struct{}) bool {
+	deadline := warmClock.NewTimer(warmMax)
+	defer deadline.Stop()
+	quiet := warmClock.NewTimer(warmQuiet)
+	defer quiet.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-deadline.C():
+			return true
+		case <-quiet.C():
+			return true
+		case <-wake:
+			quiet.Reset(warmQuiet)
+			if f := a.hook().waitRestarted; f != nil {
+				f()
+			}
+		}
+	}
+}
+
+// warmNewest warms snap unless a newer snapshot replaces it first.
+func (a *App) warmNewest(ctx context.Context, snap *snapshot.Snapshot) {
+	w := &a.warm
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w.mu.Lock()
+	w.cancel = cancel
+	w.mu.Unlock()
+	if f := a.hook().warming; f != nil {
+		f(snap, wctx)
+	}
+	// A snapshot published before the cancel was in place has woken the
+	// warmer: this one is not worth warming.
+	finished := a.snap.Load() == snap && snap.Warm(wctx)
+	if f := a.hook().warmed; f != nil {
+		f(snap, finished)
+	}
 }
