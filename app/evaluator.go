@@ -43,6 +43,10 @@ type history struct {
 	// changed holds the key results whose series changed since the last
 	// update: the ones an evaluation after a check-in evaluates again.
 	changed map[krKey]struct{}
+	// index maps the id of each objective of the configuration indexOf to
+	// its position.
+	index   map[string]int
+	indexOf *config.Config
 }
 
 func newHistory(st store.Store) *history {
@@ -223,10 +227,7 @@ func (h *history) update(cfg *config.Config, base *snapshot.Snapshot, now time.T
 			indexes[i] = i
 		}
 	} else if len(changed) > 0 {
-		index := make(map[string]int, len(cfg.Objectives))
-		for i, oc := range cfg.Objectives {
-			index[oc.ID] = i
-		}
+		index := h.objectiveIndex(cfg)
 		seen := map[int]bool{}
 		for k := range changed {
 			// A key result no longer configured has no objective to
@@ -248,6 +249,19 @@ func (h *history) update(cfg *config.Config, base *snapshot.Snapshot, now time.T
 		return nil
 	}
 	return base.With(gen, now, replaced)
+}
+
+// objectiveIndex returns the index of each objective of cfg by id,
+// computed once per configuration; h.mu is held.
+func (h *history) objectiveIndex(cfg *config.Config) map[string]int {
+	if h.indexOf != cfg {
+		h.index = make(map[string]int, len(cfg.Objectives))
+		for i, oc := range cfg.Objectives {
+			h.index[oc.ID] = i
+		}
+		h.indexOf = cfg
+	}
+	return h.index
 }
 
 // sameObjectives reports whether snap was evaluated from the objectives of
