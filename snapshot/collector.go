@@ -21,9 +21,10 @@ type family struct {
 	help   string
 	labels []string
 	// each calls emit once per series of the objectives objs (and their
-	// key results), in their order; lv holds the label values in the order
-	// of labels and is reused between calls.
-	each func(objs []*Objective, emit func(lv []string, v float64))
+	// key results), in their order; lv, built in the scratch slice it is
+	// given, holds the label values in the order of labels and is reused
+	// between calls.
+	each func(objs []*Objective, scratch []string, emit func(lv []string, v float64))
 }
 
 func krSource(kc *config.KeyResult) string {
@@ -35,8 +36,7 @@ func krSource(kc *config.KeyResult) string {
 
 // forKRs calls f for every key result of objs with lv prefilled with the
 // objective and key result ids.
-func forKRs(objs []*Objective, f func(o *Objective, kr *KeyResult, lv []string)) {
-	lv := make([]string, 0, 8)
+func forKRs(objs []*Objective, lv []string, f func(o *Objective, kr *KeyResult, lv []string)) {
 	for _, o := range objs {
 		for _, kr := range o.KeyResults {
 			f(o, kr, append(lv[:0], o.Config.ID, kr.Config.ID))
@@ -44,8 +44,7 @@ func forKRs(objs []*Objective, f func(o *Objective, kr *KeyResult, lv []string))
 	}
 }
 
-func forObjectives(objs []*Objective, f func(o *Objective, lv []string)) {
-	lv := make([]string, 0, 8)
+func forObjectives(objs []*Objective, lv []string, f func(o *Objective, lv []string)) {
 	for _, o := range objs {
 		f(o, append(lv[:0], o.Config.ID))
 	}
@@ -61,8 +60,8 @@ func boolf(b bool) float64 {
 // krGauge is a family with one optional value per key result.
 func krGauge(name, help string, value func(kr *KeyResult) (float64, bool)) family {
 	return family{name: name, help: help, labels: []string{"objective", "key_result"},
-		each: func(objs []*Objective, emit func([]string, float64)) {
-			forKRs(objs, func(_ *Objective, kr *KeyResult, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forKRs(objs, scratch, func(_ *Objective, kr *KeyResult, lv []string) {
 				if v, ok := value(kr); ok {
 					emit(lv, v)
 				}
@@ -72,8 +71,8 @@ func krGauge(name, help string, value func(kr *KeyResult) (float64, bool)) famil
 
 func objGauge(name, help string, value func(o *Objective) (float64, bool)) family {
 	return family{name: name, help: help, labels: []string{"objective"},
-		each: func(objs []*Objective, emit func([]string, float64)) {
-			forObjectives(objs, func(o *Objective, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forObjectives(objs, scratch, func(o *Objective, lv []string) {
 				if v, ok := value(o); ok {
 					emit(lv, v)
 				}
@@ -116,8 +115,8 @@ var families = sortFamilies([]family{
 		func(kr *KeyResult) (float64, bool) { return kr.Config.Engine.Tolerance, true }),
 	{name: "okr_key_result_status", help: "Status of the key result: 1 for the current status, 0 for the others.",
 		labels: []string{"objective", "key_result", "status"},
-		each: func(objs []*Objective, emit func([]string, float64)) {
-			forKRs(objs, func(_ *Objective, kr *KeyResult, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forKRs(objs, scratch, func(_ *Objective, kr *KeyResult, lv []string) {
 				for _, st := range okr.Statuses {
 					emit(append(lv, string(st)), boolf(kr.Result.Status == st))
 				}
@@ -125,8 +124,8 @@ var families = sortFamilies([]family{
 		}},
 	{name: "okr_key_result_info", help: "Descriptive labels of the key result; the value is always 1.",
 		labels: []string{"objective", "key_result", "title", "owner", "team", "unit", "source", "direction"},
-		each: func(objs []*Objective, emit func([]string, float64)) {
-			forKRs(objs, func(_ *Objective, kr *KeyResult, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forKRs(objs, scratch, func(_ *Objective, kr *KeyResult, lv []string) {
 				kc := kr.Config
 				emit(append(lv, kc.Title, kc.Owner, kc.Team, kc.Unit, krSource(kc), string(kc.Engine.Direction)), 1)
 			})
@@ -141,8 +140,8 @@ var families = sortFamilies([]family{
 		func(o *Objective) (float64, bool) { return o.Result.Score, o.Result.HasScore }),
 	{name: "okr_objective_status", help: "Status of the objective (the worst of its key results): 1 for the current status, 0 for the others.",
 		labels: []string{"objective", "status"},
-		each: func(objs []*Objective, emit func([]string, float64)) {
-			forObjectives(objs, func(o *Objective, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forObjectives(objs, scratch, func(o *Objective, lv []string) {
 				for _, st := range okr.Statuses {
 					emit(append(lv, string(st)), boolf(o.Result.Status == st))
 				}
@@ -150,8 +149,8 @@ var families = sortFamilies([]family{
 		}},
 	{name: "okr_objective_info", help: "Descriptive labels of the objective; the value is always 1.",
 		labels: []string{"objective", "title", "owner", "team", "period"},
-		each: func(objs []*Objective, emit func([]string, float64)) {
-			forObjectives(objs, func(o *Objective, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forObjectives(objs, scratch, func(o *Objective, lv []string) {
 				oc := o.Config
 				emit(append(lv, oc.Title, oc.Owner, oc.Team, oc.Resolved.Name), 1)
 			})
@@ -192,7 +191,7 @@ func (c Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, f := range families {
 		d := descs[f.name]
-		f.each(c.Snapshot.Objectives, func(lv []string, v float64) {
+		f.each(c.Snapshot.Objectives, make([]string, 0, 8), func(lv []string, v float64) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, lv...)
 		})
 	}
@@ -249,39 +248,56 @@ var textHeaders = func() [][]byte {
 // It encodes the whole snapshot every time; /metrics serves Exposition,
 // which is the same bytes assembled from pieces shared between snapshots.
 func (s *Snapshot) AppendText(b []byte) []byte {
+	e := newTextEncoder(b)
 	for fi := range families {
-		mark := len(b)
-		b = append(b, textHeaders[fi]...)
-		start := len(b)
-		if b = appendFamily(b, fi, s.Objectives); len(b) == start {
-			b = b[:mark]
+		mark := len(e.b)
+		e.b = append(e.b, textHeaders[fi]...)
+		start := len(e.b)
+		if e.family(fi, s.Objectives); len(e.b) == start {
+			e.b = e.b[:mark]
 		}
 	}
-	return b
+	return e.b
 }
 
-// appendFamily appends the series of family fi for the objectives objs, in
-// the text format, without the family's header.
-func appendFamily(b []byte, fi int, objs []*Objective) []byte {
-	f := families[fi]
-	order := familyOrders[fi]
-	f.each(objs, func(lv []string, v float64) {
-		b = append(b, f.name...)
-		b = append(b, '{')
-		for i, li := range order {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, f.labels[li]...)
-			b = append(b, `="`...)
-			b = appendLabelValue(b, lv[li])
-			b = append(b, '"')
+// textEncoder appends series in the text format. One encoder serves every
+// family of a run, so that writing a series allocates nothing.
+type textEncoder struct {
+	b       []byte
+	fi      int
+	scratch []string
+	emit    func(lv []string, v float64)
+}
+
+func newTextEncoder(b []byte) *textEncoder {
+	e := &textEncoder{b: b, scratch: make([]string, 0, 8)}
+	e.emit = e.series
+	return e
+}
+
+// family appends the series of family fi for the objectives objs, without
+// the family's header.
+func (e *textEncoder) family(fi int, objs []*Objective) {
+	e.fi = fi
+	families[fi].each(objs, e.scratch, e.emit)
+}
+
+func (e *textEncoder) series(lv []string, v float64) {
+	f := &families[e.fi]
+	b := append(e.b, f.name...)
+	b = append(b, '{')
+	for i, li := range familyOrders[e.fi] {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		b = append(b, "} "...)
-		b = appendFloat(b, v)
-		b = append(b, '\n')
-	})
-	return b
+		b = append(b, f.labels[li]...)
+		b = append(b, `="`...)
+		b = appendLabelValue(b, lv[li])
+		b = append(b, '"')
+	}
+	b = append(b, "} "...)
+	b = appendFloat(b, v)
+	e.b = append(b, '\n')
 }
 
 func appendLabelValue(b []byte, v string) []byte {

@@ -164,12 +164,13 @@ var textBytesPerKeyResult atomic.Int64
 func textChunks(o *Objective) [][]byte {
 	objs := []*Objective{o}
 	n := len(o.KeyResults) + 1
-	b := make([]byte, 0, int(textBytesPerKeyResult.Load())*n)
+	e := newTextEncoder(make([]byte, 0, int(textBytesPerKeyResult.Load())*n))
 	ends := make([]int, len(families))
 	for fi := range families {
-		b = appendFamily(b, fi, objs)
-		ends[fi] = len(b)
+		e.family(fi, objs)
+		ends[fi] = len(e.b)
 	}
+	b := e.b
 	textBytesPerKeyResult.Store(int64(len(b)/n + 1))
 	out := make([][]byte, len(families))
 	start := 0
