@@ -203,6 +203,10 @@ loop:
 	defer cancel()
 	if err := a.server.Shutdown(shutdownCtx); err != nil {
 		a.logger.Warn("HTTP shutdown did not finish in time", "err", err)
+		// Connections still open (a client's spare keep-alive connection
+		// that never sent a request counts as busy for five seconds) would
+		// otherwise outlive okrd.
+		_ = a.server.Close()
 	}
 	cancelRunners()
 	a.wg.Wait()
