@@ -240,6 +240,8 @@ func BenchmarkCheckins10kKeyResults(b *testing.B) {
 	const clients = 10
 	sa := startScaleApp(b)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	// Run before okrd stops, so that no spare connection holds it up.
+	b.Cleanup(client.CloseIdleConnections)
 	post := func(_, i int) error { return postScaleCheckin(client, sa.url, i) }
 	// A warm-up lets the connections, the caches and the heap settle.
 	runClients(b, clients, 20, post)
@@ -279,6 +281,9 @@ func BenchmarkScrapes10kKeyResults(b *testing.B) {
 	const clients = 4
 	sa := startScaleApp(b)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, DisableCompression: true}}
+	b.Cleanup(client.CloseIdleConnections)
+	checkinClient := &http.Client{Transport: &http.Transport{}}
+	b.Cleanup(checkinClient.CloseIdleConnections)
 	var size atomic.Int64
 	scrape := func(_, i int) error {
 		req, _ := http.NewRequest("GET", sa.url+"/metrics", nil)
@@ -318,7 +323,7 @@ func BenchmarkScrapes10kKeyResults(b *testing.B) {
 				return
 			default:
 			}
-			if err := postScaleCheckin(http.DefaultClient, sa.url, i); err != nil {
+			if err := postScaleCheckin(checkinClient, sa.url, i); err != nil {
 				b.Error(err)
 				return
 			}
