@@ -162,10 +162,8 @@ func (sa *scaleApp) settle() {
 	sa.Snapshot().Warm(context.Background())
 }
 
-// heapMiB is the live heap after full collections (two: an object with a
-// finalizer, and what it references, outlives the first).
+// heapMiB is the live heap after a full collection.
 func heapMiB() float64 {
-	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
