@@ -38,7 +38,9 @@ type App struct {
 	snap atomic.Pointer[snapshot.Snapshot]
 	gen  atomic.Uint64
 
-	evalMu sync.Mutex // one evaluation at a time
+	eval  evaluator
+	warm  warmer
+	hooks atomic.Pointer[evalHooks]
 
 	runMu   sync.Mutex
 	runners map[string]*runner
@@ -192,6 +194,8 @@ func (a *App) Run(ctx context.Context) error {
 
 	roleCtx, cancelRole := context.WithCancel(ctx)
 	defer cancelRole()
+	// Every replica serves /metrics: the warmer runs whatever the role.
+	a.startWarmer(roleCtx)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -220,9 +224,14 @@ loop:
 	defer cancel()
 	if err := a.server.Shutdown(shutdownCtx); err != nil {
 		a.logger.Warn("HTTP shutdown did not finish in time", "err", err)
+		// Connections still open (a client's spare keep-alive connection
+		// that never sent a request counts as busy for five seconds) would
+		// otherwise outlive okrd.
+		_ = a.server.Close()
 	}
 	cancelRole()
 	a.wg.Wait()
+	a.eval.stop()
 	return runErr
 }
 
@@ -344,33 +353,17 @@ func (a *App) Sources() []collectors.Health {
 	return out
 }
 
-// evaluate reads new values and publishes a fresh snapshot.
+// evaluate evaluates every key result and publishes the snapshot, and
+// returns once it is published (or ctx is done). Calls that arrive while
+// an evaluation runs share the next one.
 func (a *App) evaluate(ctx context.Context) {
-	a.evalMu.Lock()
-	defer a.evalMu.Unlock()
-	start := time.Now()
-	if err := a.hist.refresh(ctx); err != nil {
-		if ctx.Err() == nil {
-			a.logger.Error("evaluation skipped: cannot read history", "err", err)
-		}
+	if ctx.Err() != nil {
 		return
 	}
-	cfg := a.cfg.Load()
-	now := a.opts.now()
-	snap := a.hist.evaluate(cfg, now, a.gen.Add(1))
-	a.snap.Store(snap)
-	a.ready.Store(true)
-	a.wakeAlerting()
-	// Encode the exposition now, in the background, so that no scrape pays
-	// for it.
-	go snap.Warm()
-	n := 0
-	for _, o := range cfg.Objectives {
-		n += len(o.KeyResults)
+	select {
+	case <-a.requestEvaluation(ctx, true):
+	case <-ctx.Done():
 	}
-	a.metrics.keyResults.Set(float64(n))
-	a.metrics.evalDuration.Set(time.Since(start).Seconds())
-	a.metrics.evalTime.Set(float64(now.UnixMilli()) / 1000)
 }
 
 // Evaluate runs one evaluation now (for subcommands and tests).

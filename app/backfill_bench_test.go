@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -105,13 +104,4 @@ func BenchmarkBackfill10000KeyResults92Instants(b *testing.B) {
 	b.ReportMetric(float64(spooled)/(1<<20), "spool-MiB")
 	b.ReportMetric(float64(series), "series")
 	b.ReportMetric(float64(samples), "samples")
-}
-
-// cpuTime is the user and system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -434,16 +434,16 @@ func metricsAt(t *testing.T, cfgPath string, at time.Time) map[string]float64 {
 	return parseText(t, string(a.Snapshot().AppendText(nil)))
 }
 
-// evaluator evaluates like a daemon whose clock is moved from instant to
+// clockedDaemon evaluates like a daemon whose clock is moved from instant to
 // instant.
-type evaluator struct {
+type clockedDaemon struct {
 	a     *App
 	clock time.Time
 }
 
-func newEvaluator(t *testing.T, cfgPath string) *evaluator {
+func newClockedDaemon(t *testing.T, cfgPath string) *clockedDaemon {
 	t.Helper()
-	e := &evaluator{}
+	e := &clockedDaemon{}
 	logger, _ := testLogger(t)
 	a, err := New(context.Background(), Options{ConfigFile: cfgPath, Logger: logger, Now: func() time.Time { return e.clock }})
 	if err != nil {
@@ -454,7 +454,7 @@ func newEvaluator(t *testing.T, cfgPath string) *evaluator {
 	return e
 }
 
-func (e *evaluator) at(t *testing.T, at time.Time) map[string]float64 {
+func (e *clockedDaemon) at(t *testing.T, at time.Time) map[string]float64 {
 	t.Helper()
 	e.clock = at
 	e.a.Evaluate(context.Background())
@@ -522,7 +522,7 @@ func TestTheBackfillWritesAtEveryInstantWhatMetricsShowedThen(t *testing.T) {
 		t.Errorf("samples at %d timestamps, want %d", len(seen), len(wantInstants))
 	}
 
-	e := newEvaluator(t, cfgPath)
+	e := newClockedDaemon(t, cfgPath)
 	n := 0
 	for _, at := range wantInstants {
 		got := atInstant(samples, at)

@@ -2,19 +2,35 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/okrd/okrd/checkins"
 	"github.com/okrd/okrd/store"
 )
 
-// AddCheckin records a check-in and re-evaluates, so the API answers with
-// the key result as it stands after the check-in.
+// checkinWait bounds how long a check-in waits for the evaluation that
+// includes it. It is only reached when evaluations are stuck (a store that
+// does not answer); the check-in is stored either way.
+const checkinWait = 10 * time.Second
+
+// AddCheckin records a check-in and waits for the evaluation that includes
+// it, so the API answers with the key result as it stands after the
+// check-in. That evaluation evaluates again only the objectives whose key
+// results changed, and check-ins that arrive together share one.
 func (a *App) AddCheckin(ctx context.Context, req checkins.Request) (store.Checkin, error) {
 	c, err := checkins.Record(ctx, a.cfg.Load(), graceStore{a.store, a.opts.ShutdownTimeout}, req, a.opts.now())
 	if err != nil {
 		return c, err
 	}
 	a.metrics.checkinsTotal.Inc()
-	a.evaluate(ctx)
+	timer := time.NewTimer(checkinWait)
+	defer timer.Stop()
+	select {
+	case <-a.requestEvaluation(ctx, false):
+	case <-ctx.Done():
+	case <-timer.C:
+		a.logger.Warn("a check-in was stored but no evaluation has included it yet; the answer shows the key result without it",
+			"objective", c.ObjectiveID, "key_result", c.KeyResultID, "waited", checkinWait.String())
+	}
 	return c, nil
 }

@@ -1,17 +1,12 @@
 package snapshot
 
 import (
-	"bytes"
-	"compress/gzip"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
@@ -25,9 +20,11 @@ type family struct {
 	name   string
 	help   string
 	labels []string
-	// each calls emit once per series; lv holds the label values in the
-	// order of labels and is reused between calls.
-	each func(s *Snapshot, emit func(lv []string, v float64))
+	// each calls emit once per series of the objectives objs (and their
+	// key results), in their order; lv, built in the scratch slice it is
+	// given, holds the label values in the order of labels and is reused
+	// between calls.
+	each func(objs []*Objective, scratch []string, emit func(lv []string, v float64))
 }
 
 func krSource(kc *config.KeyResult) string {
@@ -37,20 +34,18 @@ func krSource(kc *config.KeyResult) string {
 	return kc.Source
 }
 
-// forKRs calls f for every key result with lv prefilled with the objective
-// and key result ids.
-func forKRs(s *Snapshot, f func(o *Objective, kr *KeyResult, lv []string)) {
-	lv := make([]string, 0, 8)
-	for _, o := range s.Objectives {
+// forKRs calls f for every key result of objs with lv prefilled with the
+// objective and key result ids.
+func forKRs(objs []*Objective, lv []string, f func(o *Objective, kr *KeyResult, lv []string)) {
+	for _, o := range objs {
 		for _, kr := range o.KeyResults {
 			f(o, kr, append(lv[:0], o.Config.ID, kr.Config.ID))
 		}
 	}
 }
 
-func forObjectives(s *Snapshot, f func(o *Objective, lv []string)) {
-	lv := make([]string, 0, 8)
-	for _, o := range s.Objectives {
+func forObjectives(objs []*Objective, lv []string, f func(o *Objective, lv []string)) {
+	for _, o := range objs {
 		f(o, append(lv[:0], o.Config.ID))
 	}
 }
@@ -65,8 +60,8 @@ func boolf(b bool) float64 {
 // krGauge is a family with one optional value per key result.
 func krGauge(name, help string, value func(kr *KeyResult) (float64, bool)) family {
 	return family{name: name, help: help, labels: []string{"objective", "key_result"},
-		each: func(s *Snapshot, emit func([]string, float64)) {
-			forKRs(s, func(_ *Objective, kr *KeyResult, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forKRs(objs, scratch, func(_ *Objective, kr *KeyResult, lv []string) {
 				if v, ok := value(kr); ok {
 					emit(lv, v)
 				}
@@ -76,8 +71,8 @@ func krGauge(name, help string, value func(kr *KeyResult) (float64, bool)) famil
 
 func objGauge(name, help string, value func(o *Objective) (float64, bool)) family {
 	return family{name: name, help: help, labels: []string{"objective"},
-		each: func(s *Snapshot, emit func([]string, float64)) {
-			forObjectives(s, func(o *Objective, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forObjectives(objs, scratch, func(o *Objective, lv []string) {
 				if v, ok := value(o); ok {
 					emit(lv, v)
 				}
@@ -120,8 +115,8 @@ var families = sortFamilies([]family{
 		func(kr *KeyResult) (float64, bool) { return kr.Config.Engine.Tolerance, true }),
 	{name: "okr_key_result_status", help: "Status of the key result: 1 for the current status, 0 for the others.",
 		labels: []string{"objective", "key_result", "status"},
-		each: func(s *Snapshot, emit func([]string, float64)) {
-			forKRs(s, func(_ *Objective, kr *KeyResult, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forKRs(objs, scratch, func(_ *Objective, kr *KeyResult, lv []string) {
 				for _, st := range okr.Statuses {
 					emit(append(lv, string(st)), boolf(kr.Result.Status == st))
 				}
@@ -129,8 +124,8 @@ var families = sortFamilies([]family{
 		}},
 	{name: "okr_key_result_info", help: "Descriptive labels of the key result; the value is always 1.",
 		labels: []string{"objective", "key_result", "title", "owner", "team", "unit", "source", "direction"},
-		each: func(s *Snapshot, emit func([]string, float64)) {
-			forKRs(s, func(_ *Objective, kr *KeyResult, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forKRs(objs, scratch, func(_ *Objective, kr *KeyResult, lv []string) {
 				kc := kr.Config
 				emit(append(lv, kc.Title, kc.Owner, kc.Team, kc.Unit, krSource(kc), string(kc.Engine.Direction)), 1)
 			})
@@ -145,8 +140,8 @@ var families = sortFamilies([]family{
 		func(o *Objective) (float64, bool) { return o.Result.Score, o.Result.HasScore }),
 	{name: "okr_objective_status", help: "Status of the objective (the worst of its key results): 1 for the current status, 0 for the others.",
 		labels: []string{"objective", "status"},
-		each: func(s *Snapshot, emit func([]string, float64)) {
-			forObjectives(s, func(o *Objective, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forObjectives(objs, scratch, func(o *Objective, lv []string) {
 				for _, st := range okr.Statuses {
 					emit(append(lv, string(st)), boolf(o.Result.Status == st))
 				}
@@ -154,8 +149,8 @@ var families = sortFamilies([]family{
 		}},
 	{name: "okr_objective_info", help: "Descriptive labels of the objective; the value is always 1.",
 		labels: []string{"objective", "title", "owner", "team", "period"},
-		each: func(s *Snapshot, emit func([]string, float64)) {
-			forObjectives(s, func(o *Objective, lv []string) {
+		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
+			forObjectives(objs, scratch, func(o *Objective, lv []string) {
 				oc := o.Config
 				emit(append(lv, oc.Title, oc.Owner, oc.Team, oc.Resolved.Name), 1)
 			})
@@ -177,7 +172,7 @@ var descs = func() map[string]*prometheus.Desc {
 
 // Collector exposes one snapshot as the okr_* series. It is a plain
 // prometheus.Collector, usable with any registry; okrd's /metrics uses the
-// equivalent, much cheaper text encoder (Encoded) for the common case.
+// equivalent, much cheaper text encoder (Exposition) for the common case.
 type Collector struct {
 	Snapshot *Snapshot
 }
@@ -196,7 +191,7 @@ func (c Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, f := range families {
 		d := descs[f.name]
-		f.each(c.Snapshot, func(lv []string, v float64) {
+		f.each(c.Snapshot.Objectives, make([]string, 0, 8), func(lv []string, v float64) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, lv...)
 		})
 	}
@@ -225,104 +220,7 @@ func Families() []Family {
 // in s: the series and values that Collector and AppendText give, from
 // the same table. lv holds the label values and is reused between calls.
 func (s *Snapshot) EachSeries(i int, emit func(lv []string, v float64)) {
-	families[i].each(s, emit)
-}
-
-// encodings caches the exposition of a snapshot per format, computed on the
-// first scrape that asks for it, so that every later scrape of the same
-// snapshot only copies bytes.
-type encodings struct {
-	mu    sync.Mutex
-	cache map[string][]byte
-}
-
-// Encoded returns the okr_* series of the snapshot encoded in format
-// (without any OpenMetrics "# EOF" trailer, so it can be appended to other
-// families), gzip-compressed as one gzip member when gz is true.
-func (s *Snapshot) Encoded(format expfmt.Format, gz bool) ([]byte, error) {
-	key := string(format)
-	text := format.FormatType() == expfmt.TypeTextPlain
-	if text {
-		// Every okr_* name and label is valid under every escaping scheme,
-		// so all text variants share one encoding.
-		key = "text"
-	}
-	if gz {
-		key += ";gzip"
-	}
-	s.enc.mu.Lock()
-	defer s.enc.mu.Unlock()
-	if b, ok := s.enc.cache[key]; ok {
-		return b, nil
-	}
-	if s.enc.cache == nil {
-		s.enc.cache = map[string][]byte{}
-	}
-	if text && !gz {
-		b := s.AppendText(make([]byte, 0, sizeHint.Load()))
-		sizeHint.Store(int64(len(b)) + int64(len(b))/16)
-		s.enc.cache[key] = b
-		return b, nil
-	}
-	var buf bytes.Buffer
-	var w interface{ Write([]byte) (int, error) } = &buf
-	var zw *gzip.Writer
-	if gz {
-		zw = gzip.NewWriter(&buf)
-		w = zw
-	}
-	if text {
-		plain, ok := s.enc.cache["text"]
-		if !ok {
-			plain = s.AppendText(make([]byte, 0, sizeHint.Load()))
-		}
-		if _, err := w.Write(plain); err != nil {
-			return nil, err
-		}
-	} else {
-		// Other formats (protobuf) go through client_golang: slower, but
-		// only asked for by clients that insist on them.
-		reg := prometheus.NewPedanticRegistry()
-		if err := reg.Register(Collector{Snapshot: s}); err != nil {
-			return nil, err
-		}
-		mfs, err := reg.Gather()
-		if err != nil {
-			return nil, err
-		}
-		enc := expfmt.NewEncoder(w, format)
-		for _, mf := range mfs {
-			if err := enc.Encode(mf); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return nil, err
-		}
-	}
-	b := buf.Bytes()
-	s.enc.cache[key] = b
-	return b, nil
-}
-
-// sizeHint remembers how large the last text exposition was, so the next
-// one is written into a buffer of the right size at once.
-var sizeHint atomic.Int64
-
-// WarmFormats are the encodings okrd prepares right after each evaluation:
-// what Prometheus asks for (text, usually gzipped).
-var WarmFormats = []expfmt.Format{expfmt.NewFormat(expfmt.TypeTextPlain)}
-
-// Warm encodes the snapshot in the formats scrapers ask for, so that no
-// scrape pays for encoding. okrd calls it in the background after
-// publishing a snapshot.
-func (s *Snapshot) Warm() {
-	for _, f := range WarmFormats {
-		_, _ = s.Encoded(f, false)
-		_, _ = s.Encoded(f, true)
-	}
+	families[i].each(s.Objectives, make([]string, 0, 8), emit)
 }
 
 // sortedLabelOrder returns the indices of labels in name order, the order
@@ -349,49 +247,92 @@ var (
 	labelEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
 )
 
+// textHeaders holds the HELP and TYPE lines of each family, in the order
+// of families.
+var textHeaders = func() [][]byte {
+	out := make([][]byte, len(families))
+	for i, f := range families {
+		var b []byte
+		b = append(b, "# HELP "...)
+		b = append(b, f.name...)
+		b = append(b, ' ')
+		b = append(b, helpEscaper.Replace(f.help)...)
+		b = append(b, "\n# TYPE "...)
+		b = append(b, f.name...)
+		b = append(b, " gauge\n"...)
+		out[i] = b
+	}
+	return out
+}()
+
 // AppendText appends the okr_* series in the Prometheus text format 0.0.4,
 // byte for byte what client_golang's encoder prints for Collector (label
 // pairs sorted by name), but written directly: encoding 10,000 key results
-// this way takes milliseconds instead of most of a second.
+// this way takes milliseconds instead of most of a second. A family without
+// any series is left out, header included, as client_golang does.
+//
+// It encodes the whole snapshot every time; /metrics serves Exposition,
+// which is the same bytes assembled from pieces shared between snapshots.
 func (s *Snapshot) AppendText(b []byte) []byte {
-	for fi, f := range families {
-		order := familyOrders[fi]
-		wroteHeader := false
-		f.each(s, func(lv []string, v float64) {
-			if !wroteHeader {
-				b = append(b, "# HELP "...)
-				b = append(b, f.name...)
-				b = append(b, ' ')
-				b = append(b, helpEscaper.Replace(f.help)...)
-				b = append(b, "\n# TYPE "...)
-				b = append(b, f.name...)
-				b = append(b, " gauge\n"...)
-				wroteHeader = true
-			}
-			b = append(b, f.name...)
-			b = append(b, '{')
-			for i, li := range order {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, f.labels[li]...)
-				b = append(b, `="`...)
-				b = appendLabelValue(b, lv[li])
-				b = append(b, '"')
-			}
-			b = append(b, "} "...)
-			b = appendFloat(b, v)
-			b = append(b, '\n')
-		})
+	e := newTextEncoder(b)
+	for fi := range families {
+		mark := len(e.b)
+		e.b = append(e.b, textHeaders[fi]...)
+		start := len(e.b)
+		if e.family(fi, s.Objectives); len(e.b) == start {
+			e.b = e.b[:mark]
+		}
 	}
-	return b
+	return e.b
+}
+
+// textEncoder appends series in the text format. One encoder serves every
+// family of a run, so that writing a series allocates nothing.
+type textEncoder struct {
+	b       []byte
+	fi      int
+	scratch []string
+	emit    func(lv []string, v float64)
+}
+
+func newTextEncoder(b []byte) *textEncoder {
+	e := &textEncoder{b: b, scratch: make([]string, 0, 8)}
+	e.emit = e.series
+	return e
+}
+
+// family appends the series of family fi for the objectives objs, without
+// the family's header.
+func (e *textEncoder) family(fi int, objs []*Objective) {
+	e.fi = fi
+	families[fi].each(objs, e.scratch, e.emit)
+}
+
+func (e *textEncoder) series(lv []string, v float64) {
+	f := &families[e.fi]
+	b := append(e.b, f.name...)
+	b = append(b, '{')
+	for i, li := range familyOrders[e.fi] {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.labels[li]...)
+		b = append(b, `="`...)
+		b = appendLabelValue(b, lv[li])
+		b = append(b, '"')
+	}
+	b = append(b, "} "...)
+	b = appendFloat(b, v)
+	e.b = append(b, '\n')
 }
 
 func appendLabelValue(b []byte, v string) []byte {
-	if !strings.ContainsAny(v, "\\\n\"") {
-		return append(b, v...)
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\\' || c == '\n' || c == '"' {
+			return append(b, labelEscaper.Replace(v)...)
+		}
 	}
-	return append(b, labelEscaper.Replace(v)...)
+	return append(b, v...)
 }
 
 // appendFloat formats like the text encoder of prometheus/common.

@@ -104,20 +104,25 @@ func TestCollectorLintsClean(t *testing.T) {
 	}
 }
 
-func TestEncodedIsCachedPerFormat(t *testing.T) {
+func TestTheExpositionIsComputedOncePerSnapshotAndFormat(t *testing.T) {
 	s := trickySnapshot()
 	text := expfmt.NewFormat(expfmt.TypeTextPlain)
-	a, err := s.Encoded(text, false)
-	if err != nil {
-		t.Fatal(err)
+	for _, f := range []expfmt.Format{text, expfmt.NewFormat(expfmt.TypeProtoDelim)} {
+		for _, gz := range []bool{false, true} {
+			a, err := s.Exposition(f, gz)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := s.Exposition(f, gz)
+			if a != b {
+				t.Errorf("%s gzip=%v: the second call encoded again instead of using the cache", f, gz)
+			}
+		}
 	}
-	b, _ := s.Encoded(text, false)
-	if &a[0] != &b[0] {
-		t.Error("second call re-encoded instead of using the cache")
-	}
-	proto, err := s.Encoded(expfmt.NewFormat(expfmt.TypeProtoDelim), false)
-	if err != nil || len(proto) == 0 || bytes.Equal(proto, a) {
-		t.Errorf("protobuf encoding: %v %d bytes", err, len(proto))
+	plain, _ := s.Exposition(text, false)
+	proto, err := s.Exposition(expfmt.NewFormat(expfmt.TypeProtoDelim), false)
+	if err != nil || proto.Len() == 0 || bytes.Equal(proto.Bytes(), plain.Bytes()) {
+		t.Errorf("protobuf encoding: %v %d bytes", err, proto.Len())
 	}
 }
 

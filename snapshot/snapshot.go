@@ -5,6 +5,7 @@
 package snapshot
 
 import (
+	"sync"
 	"time"
 
 	"github.com/okrd/okrd/config"
@@ -12,15 +13,27 @@ import (
 )
 
 // Snapshot is the result of one evaluation. It is never modified once
-// published; readers share it freely.
+// published; readers share it freely. A snapshot derived from an earlier one
+// (With) shares the objectives that were not evaluated again, and their
+// encoded exposition.
 type Snapshot struct {
 	// Generation increases with every published snapshot.
 	Generation uint64
-	// EvaluatedAt is the clock value the evaluation used.
+	// EvaluatedAt is the clock value of the evaluation that made the
+	// snapshot. In a snapshot derived by With, the objectives it shares
+	// with the earlier snapshot were evaluated at that one's EvaluatedAt.
 	EvaluatedAt time.Time
 	Objectives  []*Objective
 
-	enc encodings
+	// parts guards the split into blocks of a snapshot not made by With.
+	parts  sync.Once
+	blocks []*block
+	starts []int
+	exps   [numKinds]expositionCache
+	other  struct {
+		mu sync.Mutex
+		m  map[string]*Exposition
+	}
 }
 
 // Objective is one evaluated objective.

@@ -150,7 +150,7 @@ func TestAnIdleConnectionIsClosedAtTheIdleTimeout(t *testing.T) {
 // that the write timeout of a second bounds only the writing.
 var scrapeBackend = sync.OnceValue(func() *fakeBackend {
 	s := bigSnapshot(11200)
-	if _, err := s.Encoded(expfmt.NewFormat(expfmt.TypeTextPlain), false); err != nil {
+	if _, err := s.Exposition(expfmt.NewFormat(expfmt.TypeTextPlain), false); err != nil {
 		panic(err)
 	}
 	return &fakeBackend{cfg: &config.Config{}, snap: s, reg: prometheus.NewRegistry()}

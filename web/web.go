@@ -4,18 +4,22 @@
 package web
 
 import (
-	"compress/gzip"
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
@@ -186,9 +190,11 @@ func (h *Handler) reload(w http.ResponseWriter, r *http.Request) {
 }
 
 // metrics writes okrd's own series from its registry followed by the okr_*
-// series of the current snapshot, which are encoded once per snapshot and
-// format and then only copied, so a scrape costs almost nothing even with
-// tens of thousands of key results.
+// series of the current snapshot. Those are encoded once per snapshot and
+// format, mostly from pieces shared with earlier snapshots, and then only
+// copied, so a scrape costs almost nothing even with tens of thousands of
+// key results. A scrape reads one snapshot, so an evaluation published
+// meanwhile never mixes into its answer.
 func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet) {
 		return
@@ -201,44 +207,75 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "gathering metrics: "+err.Error())
 		return
 	}
-	var okrPart []byte
+	var okrPart *snapshot.Exposition
 	if snap := h.b.Snapshot(); snap != nil {
-		if okrPart, err = snap.Encoded(format, gz); err != nil {
+		if okrPart, err = snap.Exposition(format, gz); err != nil {
 			h.logger.Error("encoding the OKR series failed", "err", err)
 			writeError(w, http.StatusInternalServerError, "encoding metrics: "+err.Error())
 			return
 		}
+	}
+	// okrd's own series are encoded before anything is sent, so that the
+	// response has a length and a failure can still be answered with 500.
+	// The response is two gzip members when compressed: okrd's own series,
+	// then the OKR series (themselves several members; RFC 1952 allows it).
+	own := ownBuffers.Get().(*bytes.Buffer)
+	defer ownBuffers.Put(own)
+	own.Reset()
+	var out io.Writer = own
+	var zw *gzip.Writer
+	if gz {
+		zw = gzipWriters.Get().(*gzip.Writer)
+		defer gzipWriters.Put(zw)
+		zw.Reset(own)
+		out = zw
+	}
+	enc := expfmt.NewEncoder(out, format)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			h.logger.Error("encoding okrd's own metrics failed", "err", err)
+			writeError(w, http.StatusInternalServerError, "encoding metrics: "+err.Error())
+			return
+		}
+	}
+	if zw != nil {
+		// Closing a gzip.Writer on a bytes.Buffer does not fail.
+		_ = zw.Close()
+	}
+	size := own.Len()
+	if okrPart != nil {
+		size += okrPart.Len()
 	}
 	w.Header().Set("Content-Type", string(format))
 	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
 	}
 	w.Header().Set("Vary", "Accept-Encoding")
+	w.Header().Set("Content-Length", strconv.Itoa(size))
 	if r.Method == http.MethodHead {
 		return
 	}
-	// The response is two gzip members when compressed: okrd's own series,
-	// then the cached OKR series (RFC 1952 allows several members).
-	var zw *gzip.Writer
-	var out interface{ Write([]byte) (int, error) } = w
-	if gz {
-		zw = gzip.NewWriter(w)
-		out = zw
+	if _, err := w.Write(own.Bytes()); err != nil || okrPart == nil {
+		return
 	}
-	enc := expfmt.NewEncoder(out, format)
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			h.logger.Warn("writing metrics failed", "err", err)
-			return
-		}
+	// The OKR series are many small pieces: they go out in large writes
+	// rather than one system call per 4 KB.
+	bw := responseBuffers.Get().(*bufio.Writer)
+	defer responseBuffers.Put(bw)
+	bw.Reset(w)
+	if _, err := okrPart.WriteTo(bw); err == nil {
+		_ = bw.Flush()
 	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return
-		}
-	}
-	_, _ = w.Write(okrPart)
+	bw.Reset(io.Discard)
 }
+
+// ownBuffers, gzipWriters and responseBuffers are reused between scrapes:
+// a gzip.Writer allocates most of a megabyte.
+var (
+	ownBuffers      = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	gzipWriters     = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+	responseBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(io.Discard, 64<<10) }}
+)
 
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {

@@ -174,7 +174,7 @@ func BenchmarkEncodeSnapshot10kKeyResults(b *testing.B) {
 				b.StopTimer()
 				s := bigSnapshot(10000)
 				b.StartTimer()
-				if _, err := s.Encoded(expfmt.NewFormat(expfmt.TypeTextPlain), gz); err != nil {
+				if _, err := s.Exposition(expfmt.NewFormat(expfmt.TypeTextPlain), gz); err != nil {
 					b.Fatal(err)
 				}
 			}
