@@ -179,7 +179,7 @@ func (s *Source) syncBoardMembership(ctx context.Context, st *site, forceFull bo
 		}
 		jql := fmt.Sprintf("filter = %d AND (updated >= %s", b.FilterID, jqlTime(from, st.loc))
 		if full {
-			jql += ` OR statusCategory = "In Progress"`
+			jql += ` OR statusCategory != Done`
 		}
 		jql += ")"
 		size := 1000

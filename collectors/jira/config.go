@@ -40,7 +40,7 @@ type Spec struct {
 	Projects []string `toml:"projects"`
 	JQL      string   `toml:"jql"`
 	// History is how far back the first sync reads (issues updated since,
-	// plus every issue in progress). Default 180d.
+	// plus every issue not done). Default 180d.
 	History config.Duration `toml:"history"`
 	// Overlap is subtracted from the cursor of every incremental poll, to
 	// absorb clock skew and Jira's eventual consistency. Default 5m.
@@ -228,7 +228,7 @@ func validateKeyResult(spec any, kr *config.KeyResult) error {
 		}
 	}
 	if len(kr.IssueTypes) > 0 && (jm.IsSprintMetric(kr.Metric) || kr.Metric == jm.MetricJQLCount || kr.Metric == jm.MetricEpicProgress) {
-		bad("issue_types", "applies only to the flow metrics (throughput, lead_time, cycle_time, wip, wip_age, wip_age_max, inflow)")
+		bad("issue_types", "applies only to the flow metrics (throughput, lead_time, cycle_time, wip, wip_age, wip_age_max, inflow, open_issues)")
 	}
 	return errors.Join(errs...)
 }

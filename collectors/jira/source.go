@@ -320,7 +320,7 @@ func (s *Source) History(ctx context.Context, reqs []collectors.HistoryRequest) 
 
 // coverage returns the first instant the stored records cover: they
 // hold the issues updated since the lower bound of the first complete
-// full sync (its start minus history) and every issue in progress then,
+// full sync (its start minus history) and every issue not done then,
 // with their whole changelogs, so that every event after it is held. ok
 // is false before a full sync completed. The caller holds s.mu.
 func (s *Source) coverage() (time.Time, bool) { return s.covered, !s.covered.IsZero() }

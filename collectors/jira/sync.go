@@ -50,14 +50,14 @@ func jqlTime(t time.Time, loc *time.Location) string {
 	return strconv.Quote(t.In(loc).Format("2006-01-02 15:04"))
 }
 
-// passJQL is the JQL of one pass. A full pass also takes every issue in
-// progress, however old its last update, so that work in progress is
-// complete. Issues come in created order so that a pass can resume.
+// passJQL is the JQL of one pass. A full pass also takes every issue not
+// done, however old its last update, so that work in progress and the
+// open issues (open_issues) are complete at every instant of the history. Issues come in created order so that a pass can resume.
 func passJQL(base string, p *passState, loc *time.Location) string {
 	var b strings.Builder
 	b.WriteString("(" + base + ") AND (updated >= " + jqlTime(p.From, loc))
 	if p.Full {
-		b.WriteString(` OR statusCategory = "In Progress"`)
+		b.WriteString(` OR statusCategory != Done`)
 	}
 	b.WriteString(")")
 	if !p.After.IsZero() {

@@ -488,10 +488,14 @@ func (ls *liveSet) value(q Query, now time.Time) (float64, bool) {
 			if q.Window.Contains(f.is.Created) {
 				n++
 			}
+		case MetricOpenIssues:
+			if f.cat != CategoryDone {
+				n++
+			}
 		}
 	}
 	switch q.Metric {
-	case MetricThroughput, MetricWIP, MetricInflow:
+	case MetricThroughput, MetricWIP, MetricInflow, MetricOpenIssues:
 		return float64(n), true
 	case MetricWIPAgeMax:
 		return quantile.Of(xs, 1)

@@ -92,6 +92,51 @@ func (m *Model) WIPAges(f Filter, now time.Time) []float64 {
 	return out
 }
 
+// OpenIssues counts the issues created by now whose status at now is not
+// in the done category: the backlog and the work in progress together, as
+// a search for statusCategory != Done made at now would count them. It
+// goes by the status, not by the done time: an issue created in a done
+// status is not open, though it has no done time.
+func (m *Model) OpenIssues(f Filter, now time.Time) int {
+	mt, t := m.matcher(f), nanos(now)
+	n := 0
+	var v view
+	for i := range m.facts {
+		x := &m.facts[i]
+		if x.created > t || !mt.match(m, x) {
+			continue
+		}
+		m.decode(x, &v)
+		if m.statuses.codes[v.statusAt(t)] != codeDone {
+			n++
+		}
+	}
+	return n
+}
+
+// doneStatuses calls fn for each stretch [from, until) of the decoded
+// issue's life, from its creation on, in which its status is in the done
+// category (the status at t being the one statusAt gives).
+func (m *Model) doneStatuses(x *fact, v *view, fn func(from, until int64)) {
+	status := v.status
+	if len(v.trs) > 0 {
+		status = v.trs[0].from
+	}
+	from := x.created
+	for _, tr := range v.trs {
+		if tr.at > from {
+			if m.statuses.codes[status] == codeDone {
+				fn(from, tr.at)
+			}
+			from = tr.at
+		}
+		status = tr.to
+	}
+	if m.statuses.codes[status] == codeDone {
+		fn(from, never)
+	}
+}
+
 // Inflow counts the issues created in the window (and by now).
 func (m *Model) Inflow(f Filter, w Window, now time.Time) int {
 	mt, ws, t := m.matcher(f), w.span(), nanos(now)

@@ -115,6 +115,8 @@ func (m *Model) History(qs []HistoryQuery) []HistoryResult {
 			family = "done"
 		case MetricInflow:
 			family = "inflow"
+		case MetricOpenIssues:
+			family = "open"
 		case MetricWIP, MetricWIPAge, MetricWIPAgeMax:
 			family = "wip"
 		case MetricEpicProgress:
@@ -127,7 +129,7 @@ func (m *Model) History(qs []HistoryQuery) []HistoryResult {
 			continue
 		}
 		k := groupKey{family: family, filter: q.Filter.key(), at: atKey(at)}
-		if family != "wip" {
+		if family != "wip" && family != "open" {
 			k.rule = q.Rule.key()
 		}
 		g := groups[k]
@@ -156,7 +158,7 @@ func (m *Model) checkHistory(q *HistoryQuery) error {
 			return errors.New("a history of a windowed metric needs a window: a length or a period")
 		}
 		return nil
-	case MetricWIP, MetricWIPAge, MetricWIPAgeMax:
+	case MetricWIP, MetricWIPAge, MetricWIPAgeMax, MetricOpenIssues:
 		return nil
 	case MetricEpicProgress:
 		_, err := q.epicField()
@@ -546,6 +548,8 @@ func (h *historian) sweep(g *group) {
 		h.sweepWIP(g)
 	case "inflow":
 		h.sweepInflow(g)
+	case "open":
+		h.sweepOpen(g)
 	}
 }
 
@@ -741,6 +745,33 @@ func (h *historian) sweepInflow(g *group) {
 		i0, i1 := firstAtOrAfter(at, c), firstAtOrAfter(at, end)
 		count[i0]++
 		count[i1]--
+	}
+	n := 0
+	for i := range k {
+		n += count[i]
+		for _, mb := range g.members {
+			mb.values[i] = HistoryValue{Value: float64(n), OK: true}
+		}
+	}
+}
+
+// sweepOpen answers open_issues: an issue created at c counts at t when
+// c <= t and t is in none of the stretches in which its status is done.
+func (h *historian) sweepOpen(g *group) {
+	at, k := g.at, len(g.at)
+	if k == 0 {
+		return
+	}
+	count := make([]int, k+1)
+	var v view
+	for _, fi := range h.facts(g.filter) {
+		x := &h.m.facts[fi]
+		count[firstAtOrAfter(at, x.created)]++
+		h.m.decode(x, &v)
+		h.m.doneStatuses(x, &v, func(from, until int64) {
+			count[firstAtOrAfter(at, from)]--
+			count[firstAtOrAfter(at, until)]++
+		})
 	}
 	n := 0
 	for i := range k {

@@ -62,7 +62,7 @@ func historyCases(w *world, few bool) []historyCase {
 					n++
 				}
 			}
-			for _, metric := range []string{MetricWIP, MetricWIPAge, MetricWIPAge, MetricWIPAgeMax} {
+			for _, metric := range []string{MetricWIP, MetricWIPAge, MetricWIPAge, MetricWIPAgeMax, MetricOpenIssues} {
 				out = append(out, historyCase{Query{Metric: metric, Filter: f, Quantile: qs[n%len(qs)]}, WindowRule{}})
 				n++
 			}
@@ -99,7 +99,7 @@ func historyCases(w *world, few bool) []historyCase {
 
 func isFlowMetric(metric string) bool {
 	switch metric {
-	case MetricThroughput, MetricLeadTime, MetricCycleTime, MetricInflow, MetricWIP, MetricWIPAge, MetricWIPAgeMax:
+	case MetricThroughput, MetricLeadTime, MetricCycleTime, MetricInflow, MetricWIP, MetricWIPAge, MetricWIPAgeMax, MetricOpenIssues:
 		return true
 	}
 	return false

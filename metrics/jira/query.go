@@ -16,6 +16,7 @@ const (
 	MetricWIPAge           = "wip_age"
 	MetricWIPAgeMax        = "wip_age_max"
 	MetricInflow           = "inflow"
+	MetricOpenIssues       = "open_issues"
 	MetricEpicProgress     = "epic_progress"
 	MetricJQLCount         = "jql_count"
 	MetricSprintCommitment = "sprint_commitment"
@@ -28,7 +29,7 @@ const (
 // Metrics lists every metric name, in documentation order.
 var Metrics = []string{
 	MetricThroughput, MetricLeadTime, MetricCycleTime, MetricWIP, MetricWIPAge, MetricWIPAgeMax,
-	MetricInflow, MetricEpicProgress, MetricJQLCount, MetricSprintCommitment, MetricSprintCompleted,
+	MetricInflow, MetricOpenIssues, MetricEpicProgress, MetricJQLCount, MetricSprintCommitment, MetricSprintCompleted,
 	MetricSprintAdded, MetricSprintSayDo, MetricVelocity,
 }
 
@@ -100,6 +101,8 @@ func (m *Model) Value(q Query, now time.Time) (v float64, ok bool, err error) {
 		return float64(m.Inflow(q.Filter, q.Window, now)), true, nil
 	case MetricWIP:
 		return float64(m.WIP(q.Filter, now)), true, nil
+	case MetricOpenIssues:
+		return float64(m.OpenIssues(q.Filter, now)), true, nil
 	case MetricLeadTime:
 		v, ok := quantile.Of(m.LeadTimes(q.Filter, q.Window, now), qt)
 		return v, ok, nil

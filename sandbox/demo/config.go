@@ -286,10 +286,10 @@ period = "current-quarter"
   [[objectives.key_results]]
   id          = "open-bugs"
   title       = "Open bugs from 40 to 12"
-  description = "jira: a live JQL count"
+  description = "jira: bugs created and not done, with their history"
   source      = "jira"
-  metric      = "jql_count"
-  query       = "project = ` + jiraProject + ` AND issuetype = Bug AND statusCategory != Done"
+  metric      = "open_issues"
+  issue_types = ["Bug"]
   baseline    = {{ num .OpenBugs.Baseline }}
   target      = {{ num .OpenBugs.Target }}
 

@@ -106,6 +106,48 @@ func TestTheExactlyDesignedStatusesHoldAllQuarter(t *testing.T) {
 	}
 }
 
+// The open bug count follows its trajectory through the quarter, not only
+// now: at every midnight since the period start (the instants of the
+// history okrd fills in), the bugs created by then whose status then
+// (read back from their changelogs) is not Done are the designed count.
+func TestTheOpenBugsFollowTheirTrajectoryEveryDay(t *testing.T) {
+	for _, now := range []time.Time{midQuarter, time.Date(2026, 10, 3, 0, 0, 30, 0, time.UTC)} {
+		p := mustPlan(t, now)
+		f, d := generatedJira(t, now)
+		issues := jiraIssues(t, f, d)
+		statusAt := func(is jirafake.Issue, at time.Time) string {
+			status := jirafake.StatusToDo
+			for _, h := range is.History {
+				if h.At.After(at) {
+					break
+				}
+				for _, it := range h.Items {
+					if it.Field == "status" {
+						status = it.To
+					}
+				}
+			}
+			return status
+		}
+		days := 0
+		for at := p.period.Start; !at.After(now); at = at.Add(day) {
+			open := 0
+			for _, is := range issues {
+				if is.Type == "Bug" && !is.Created.After(at) && statusAt(is, at) != jirafake.StatusDone {
+					open++
+				}
+			}
+			if want := int(openBugsTrack.at(p, at) + 0.5); open != want {
+				t.Errorf("now %s: at %s %d open bugs, want %d", now.Format(time.RFC3339), at.Format(time.DateOnly), open, want)
+			}
+			days++
+		}
+		if days < 2 {
+			t.Errorf("now %s: only %d days checked", now.Format(time.RFC3339), days)
+		}
+	}
+}
+
 func generatedJira(t *testing.T, now time.Time) (*jirafake.Server, jiraData) {
 	t.Helper()
 	f := jirafake.New(jirafake.Cloud)

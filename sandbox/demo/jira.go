@@ -290,17 +290,51 @@ func generateJira(f *jirafake.Server, p plan) jiraData {
 		newIssue(t, now.Add(-between(rng, 2*time.Hour, 120*day)))
 	}
 
-	// The open bugs: whatever the sprints left open, plus a backlog of
-	// reported bugs, so that the count is the designed one.
-	openBugs := int(openBugsTrack.now(p) + 0.5)
-	open := 0
-	for _, is := range issues {
-		if is.typ == "Bug" && is.doneAt.IsZero() {
-			open++
-		}
+	// The open bugs follow their key result's trajectory day by day: at
+	// every midnight of the quarter so far (the instants of the history
+	// okrd fills in) and now, the bugs created and not done are the
+	// designed count. The sprints open and close bugs of their own; a
+	// backlog of reported bugs makes up the rest: reported before the
+	// quarter, or in the day before an instant that needs more, and fixed,
+	// the oldest first, in the day before one that needs fewer.
+	openAt := func(is *jiraIssue, t time.Time) bool {
+		return !is.created.After(t) && (is.doneAt.IsZero() || is.doneAt.After(t))
 	}
-	for ; open < openBugs; open++ {
-		newIssue("Bug", now.Add(-between(rng, 3*time.Hour, 80*day)))
+	var instants []time.Time
+	for t := p.period.Start; !t.After(now); t = t.Add(day) {
+		instants = append(instants, t)
+	}
+	if n := len(instants); n == 0 || now.Sub(instants[n-1]) >= time.Minute {
+		instants = append(instants, now)
+	}
+	var reported []*jiraIssue // open, oldest first
+	from := p.period.Start.Add(-80 * day)
+	for _, t := range instants {
+		want := int(openBugsTrack.at(p, t) + 0.5)
+		open := 0
+		for _, is := range issues {
+			if is.typ == "Bug" && openAt(is, t) {
+				open++
+			}
+		}
+		span := t.Sub(from)
+		for ; open < want; open++ {
+			is := newIssue("Bug", t.Add(-time.Duration(rng.Float64()*0.8*float64(span))))
+			if !is.created.After(from) {
+				is.created = t.Truncate(time.Second)
+			}
+			reported = append(reported, is)
+		}
+		for ; open > want && len(reported) > 0; open-- {
+			is := reported[0]
+			reported = reported[1:]
+			start := from.Add(time.Duration((0.1 + 0.3*rng.Float64()) * float64(span)))
+			if start.Before(is.created) {
+				start = is.created
+			}
+			finish(is, start, from.Add(time.Duration((0.6+0.35*rng.Float64())*float64(span))))
+		}
+		from = t
 	}
 
 	// The epics, created before everything else so that they get the
@@ -383,7 +417,13 @@ func generateJira(f *jirafake.Server, p plan) jiraData {
 			}
 		}
 	}
-	return jiraData{epicKey: epics[0].key, issues: len(issues), openBugs: open, sprints: sprints}
+	openBugs := 0
+	for _, is := range issues {
+		if is.typ == "Bug" && openAt(is, now) {
+			openBugs++
+		}
+	}
+	return jiraData{epicKey: epics[0].key, issues: len(issues), openBugs: openBugs, sprints: sprints}
 }
 
 var sprintGoals = []string{
