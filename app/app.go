@@ -51,7 +51,10 @@ type App struct {
 
 	// term is the leadership term this process leads under, 0 while it
 	// follows (fence.go).
-	term        atomic.Int64
+	term atomic.Int64
+	// ledEvals counts the evaluations that closed taking the lead (tests
+	// wait for one before they watch evaluations).
+	ledEvals    atomic.Int64
 	holder      string
 	leaderGauge prometheus.Gauge
 	followed    followState

@@ -185,8 +185,16 @@ func TestEveryCheckinAnswersWithItsKeyResultAfterItEvenWhenAnEvaluationWasRunnin
 	}
 }
 
+// settled waits until the evaluation that follows taking the lead is
+// over: it is a full one, and may come after the app is ready.
+func settled(t *testing.T, ta *testApp) {
+	t.Helper()
+	waitFor(t, func() bool { return ta.ledEvals.Load() > 0 })
+}
+
 func TestACheckinEvaluatesAgainOnlyItsObjectiveAndMatchesAFullEvaluation(t *testing.T) {
 	ta := startApp(t, "", baseConfig, fixedClock)
+	settled(t, ta)
 	var kinds []bool
 	var mu sync.Mutex
 	ta.hooks.Store(&evalHooks{evaluating: func(full bool) {
@@ -302,6 +310,7 @@ func TestAScrapeWhileCheckinsArriveGetsOneWholeExposition(t *testing.T) {
 
 func TestOnlyTheNewestSnapshotStaysInMemory(t *testing.T) {
 	ta := startApp(t, "", baseConfig, fixedClock)
+	settled(t, ta)
 	var mu sync.Mutex
 	var olds []weak.Pointer[snapshot.Snapshot]
 	ta.hooks.Store(&evalHooks{published: func(s *snapshot.Snapshot) {

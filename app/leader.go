@@ -163,6 +163,7 @@ func (a *App) lead(ctx context.Context, term store.Term) {
 	a.startAlerting(ro.ctx, &ro.wg)
 	ro.wg.Go(func() { a.runReports(ro.ctx) })
 	a.evaluate(ctx)
+	a.ledEvals.Add(1)
 }
 
 // follow stops the leading parts, if any, and starts following: the
