@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,6 +78,27 @@ scrape_configs:
 	})
 	p.exited = exited
 	return p
+}
+
+// waitReady waits until Prometheus answers /-/ready with 200: until then
+// it refuses connections or answers 503, and queries fail.
+func (p *promServer) waitReady(t *testing.T) {
+	t.Helper()
+	if !waitFor(t, time.Minute, func() (bool, error) {
+		select {
+		case <-p.exited:
+			return false, fmt.Errorf("prometheus exited:\n%s", p.log())
+		default:
+		}
+		resp, err := http.Get(p.base + "/-/ready")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	}) {
+		t.Fatalf("prometheus at %s not ready within a minute:\n%s", p.base, p.log())
+	}
 }
 
 // waitScraped waits until Prometheus scrapes n okrd targets.
@@ -199,10 +221,8 @@ func TestOneOkrdAndThreeReplicasGiveTheSameAnswers(t *testing.T) {
 	targets := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 	p1 := startPrometheusWithRules(t, promBin, filepath.Join(dir, "p1"), prom1, []string{singleAddr}, rulesPath)
 	p3 := startPrometheusWithRules(t, promBin, filepath.Join(dir, "p3"), prom3, targets, rulesPath)
-	waitFor(t, 30*time.Second, func() (bool, error) {
-		n, err := p1.count("vector(1)", true)
-		return n == 1, err
-	})
+	p1.waitReady(t)
+	p3.waitReady(t)
 	startOkrd(t, cfgOne, singleAddr, nil, seed)
 	for i, addr := range targets {
 		before := seed
