@@ -350,7 +350,11 @@ func (a *App) Sources() []collectors.Health {
 	defer a.runMu.Unlock()
 	out := make([]collectors.Health, 0, len(a.runners))
 	for _, r := range a.runners {
-		out = append(out, r.snapshotHealth())
+		h := r.snapshotHealth()
+		if q, ok := r.src.(collectors.QualityReporter); ok {
+			h.DataQuality = q.DataQuality()
+		}
+		out = append(out, h)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

@@ -207,6 +207,9 @@ type Health struct {
 	LastError           string    `json:"last_error,omitempty"`
 	ConsecutiveFailures int       `json:"consecutive_failures"`
 	NextPoll            time.Time `json:"next_poll,omitzero"`
+	// DataQuality is what the source's data-quality checks found at its
+	// last poll (a QualityReporter's; none for other sources).
+	DataQuality []QualityCheck `json:"data_quality,omitempty"`
 }
 
 // A Source may also implement prometheus.Collector to expose its delivery

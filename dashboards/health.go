@@ -142,7 +142,38 @@ func health(*config.Config) *dashboard.DashboardBuilder {
 		WithPanel(newTimeseries("Memory", "Resident memory of each okrd process.", 12, 7).
 			Unit("bytes").Min(0).
 			WithTarget(rangeQuery("A", "process_resident_memory_bytes and on (job, instance) okrd_build_info", "{{instance}}")))
+
+	// Data quality: the records that make figures incomplete
+	// (docs/metrics.md, "Data quality"); the sources page says what each
+	// check means and how to fix it.
+	findings := "max by (source, check) (" + sel("okrd_data_quality_findings", src) + ")"
+	b = b.WithRow(dashboard.NewRowBuilder("Data quality")).
+		WithPanel(qualityTable(findings)).
+		WithPanel(newTimeseries("Data-quality findings over time",
+			"Findings of each check, by source: a count that keeps growing points at records a source does not send (a deploy job that posts no status, a workflow without an in-progress status).", 12, 8).
+			Unit("none").Min(0).
+			WithTarget(rangeQuery("A", findings, "{{source}} {{check}}")))
 	return b
+}
+
+// qualityTable has a line per source and data-quality check with the
+// records it finds at the last poll.
+func qualityTable(findings string) *table.PanelBuilder {
+	return newTable("Data-quality findings",
+		"Records each source's data-quality checks find at its last poll (statuses for statuses_with_guessed_category). okrd's sources page says what each check means and how to fix it; docs/metrics.md defines them.",
+		12, 8).
+		WithTarget(tableQuery("findings", findings)).
+		Transformations([]dashboard.DataTransformerConfig{
+			{Id: "organize", Options: map[string]any{
+				"excludeByName": map[string]any{"Time": true},
+				"indexByName":   map[string]any{"source": 0, "check": 1, "Value": 2},
+				"renameByName":  map[string]any{"source": "Source", "check": "Check", "Value": "Findings"},
+			}},
+		}).SortBy([]cog.Builder[common.TableSortByFieldState]{
+		common.NewTableSortByFieldStateBuilder().DisplayName("Findings").Desc(true),
+	}).
+		OverrideByName("Findings", []dashboard.DynamicConfigValue{unit("none"), prop("decimals", 0), cellType("color-text"),
+			thresholdsProp(thresholdsConfig("green", step{1, "orange"})), prop("color", map[string]any{"mode": "thresholds"})})
 }
 
 // sourcesTable has a line per source: type, up, last successful sync, the

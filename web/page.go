@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
 	"github.com/okrd/okrd/report/format"
@@ -234,16 +235,18 @@ type krView struct {
 
 type indexView struct {
 	view
-	Heading     string
-	Objective   string // set on the page of one objective
-	Teams       []filterLink
-	Owners      []filterLink
-	Filtered    bool
-	Summary     []statusCount
-	KeyResults  int
-	Objectives  []*objectiveView
-	Sources     []sourceView
-	HasSources  bool
+	Heading    string
+	Objective  string // set on the page of one objective
+	Teams      []filterLink
+	Owners     []filterLink
+	Filtered   bool
+	Summary    []statusCount
+	KeyResults int
+	Objectives []*objectiveView
+	Sources    []sourceView
+	HasSources bool
+	// Checked is set when a source checks the quality of its records.
+	Checked     bool
 	SparkFailed bool
 }
 
@@ -251,6 +254,37 @@ type sourceView struct {
 	Name, Type, State, LastSuccess, NextPoll, LastError string
 	Up                                                  bool
 	Failures                                            int
+	// Checked is set for a source that checks the quality of its
+	// records; Quality lists the checks that found something.
+	Checked bool
+	Quality []qualityView
+}
+
+// qualityView is one data-quality check with findings, in words.
+type qualityView struct {
+	Check, Title, Meaning, Fix string
+	Count                      int
+	Examples                   []collectors.QualityExample
+	// More is how many findings the examples do not name.
+	More int
+}
+
+// qualityViews turns a source's checks into what the page shows: the
+// checks that found something, in the source's order.
+func qualityViews(checks []collectors.QualityCheck) []qualityView {
+	var out []qualityView
+	for _, c := range checks {
+		if c.Count == 0 {
+			continue
+		}
+		info, ok := collectors.QualityChecks[c.Check]
+		if !ok {
+			info = collectors.QualityCheckInfo{Title: c.Check}
+		}
+		out = append(out, qualityView{Check: c.Check, Title: info.Title, Meaning: info.Meaning, Fix: info.Fix,
+			Count: c.Count, Examples: c.Examples, More: max(0, c.Count-len(c.Examples))})
+	}
+	return out
 }
 
 // timeFormatter shows instants in the configured time zone.
@@ -393,7 +427,8 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request, s *snapshot.Snap
 	if only == nil && !v.Filtered {
 		for _, src := range h.b.Sources() {
 			sv := sourceView{Name: src.Name, Type: src.Type, Up: src.Up, Failures: src.ConsecutiveFailures, LastError: src.LastError,
-				LastSuccess: tf.at(src.LastSuccess), NextPoll: tf.at(src.NextPoll)}
+				LastSuccess: tf.at(src.LastSuccess), NextPoll: tf.at(src.NextPoll),
+				Checked: len(src.DataQuality) > 0, Quality: qualityViews(src.DataQuality)}
 			switch {
 			case src.Up:
 				sv.State = "Up"
@@ -403,6 +438,7 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request, s *snapshot.Snap
 				sv.State = "Down"
 			}
 			v.Sources = append(v.Sources, sv)
+			v.Checked = v.Checked || sv.Checked
 		}
 		v.HasSources = true
 	}

@@ -747,3 +747,68 @@ func TestTheCurlCommandQuotesAnAddressTheShellWouldReadOtherwise(t *testing.T) {
 		})
 	}
 }
+
+func TestTheSourcesSectionShowsDataQuality(t *testing.T) {
+	h, b := newPageHandler(t)
+	b.sources = []collectors.Health{
+		{Name: "github", Type: "github", Up: true, Polls: 1, DataQuality: []collectors.QualityCheck{
+			{Check: collectors.CheckUndeployedPullRequests, Count: 0},
+			{Check: collectors.CheckStatuslessDeployments, Count: 5, Examples: []collectors.QualityExample{{ID: "acme/web#12"}, {ID: "acme/web#<9>"}}},
+			{Check: collectors.CheckUnattributedIncidents, Count: 0},
+		}},
+		{Name: "jira", Type: "jira", Up: true, Polls: 1, DataQuality: []collectors.QualityCheck{
+			{Check: collectors.CheckDoneWithoutStart, Count: 0},
+			{Check: collectors.CheckGuessedStatuses, Count: 0},
+		}},
+		{Name: "prom", Type: "prometheus", Up: true, Polls: 1},
+	}
+	body := get(t, h, "GET", "/").Body.String()
+	info := collectors.QualityChecks[collectors.CheckStatuslessDeployments]
+	for _, want := range []string{
+		`<h3 id="data-quality">Data quality</h3>`,
+		`<section class="quality" aria-label="Data quality of source github">`,
+		// The count, what it means and how to fix it; the examples, the
+		// rest counted; ids are text.
+		"<li><strong>Deployments without any status: 5.</strong> " + info.Meaning + " " + info.Fix +
+			` <span class="muted">For example:</span> <code>acme/web#12</code>, <code>acme/web#&lt;9&gt;</code> and 3 more.</li>`,
+		// A source whose checks find nothing says so.
+		`<section class="quality" aria-label="Data quality of source jira">` + "\n<h4>jira</h4>\n<p>Every check passes.</p>",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for _, not := range []string{
+		// Checks that found nothing are not listed, and a source without
+		// checks has no block.
+		collectors.QualityChecks[collectors.CheckUndeployedPullRequests].Title,
+		collectors.QualityChecks[collectors.CheckDoneWithoutStart].Title,
+		`aria-label="Data quality of source prom"`,
+	} {
+		if strings.Contains(body, not) {
+			t.Errorf("the page shows %q", not)
+		}
+	}
+	if !strings.Contains(info.Meaning, "cannot tell whether") || !strings.Contains(info.Fix, "deployment status") {
+		t.Errorf("the sentences of deployments_without_status say %q %q", info.Meaning, info.Fix)
+	}
+
+	// Without any source that checks, there is no data-quality block.
+	b.sources = b.sources[2:]
+	if body := get(t, h, "GET", "/").Body.String(); strings.Contains(body, `id="data-quality"`) {
+		t.Error("a page without checked sources has a data-quality block")
+	}
+}
+
+func TestEveryQualityCheckHasItsSentences(t *testing.T) {
+	for _, name := range []string{collectors.CheckUndeployedPullRequests, collectors.CheckStatuslessDeployments, collectors.CheckUnattributedIncidents,
+		collectors.CheckDoneWithoutStart, collectors.CheckGuessedStatuses, collectors.CheckUnestimatedSprintIssue, collectors.CheckSkippedBeforeHistory} {
+		info, ok := collectors.QualityChecks[name]
+		if !ok || info.Title == "" || !strings.HasSuffix(info.Meaning, ".") || !strings.HasSuffix(info.Fix, ".") {
+			t.Errorf("check %s: %+v, want a title and two sentences", name, info)
+		}
+	}
+	if len(collectors.QualityChecks) != 7 {
+		t.Errorf("%d checks described, want 7", len(collectors.QualityChecks))
+	}
+}

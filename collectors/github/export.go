@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/okrd/okrd/collectors"
 	mg "github.com/okrd/okrd/metrics/github"
 )
 
@@ -19,6 +20,7 @@ const WholeSource = "all"
 type descs struct {
 	deployments, failedDeployments, changeFailures, frequency, leadTime, cfr, restore, resolved *prometheus.Desc
 	level, merged, cycle, size, firstReview, open, openDrafts, oldestOpen                       *prometheus.Desc
+	quality                                                                                     *prometheus.Desc
 }
 
 func newDescs(source string) *descs {
@@ -46,12 +48,13 @@ func newDescs(source string) *descs {
 		open:              d("open_pull_requests", "Open pull requests (drafts included) at the last poll.", []string{"repo"}),
 		openDrafts:        d("open_draft_pull_requests", "Open draft pull requests at the last poll (counted in open_pull_requests too).", []string{"repo"}),
 		oldestOpen:        d("oldest_open_pull_request_age_seconds", "Age of the oldest open pull request at the last poll.", []string{"repo"}),
+		quality:           collectors.NewQualityDesc(source),
 	}
 }
 
 func (d *descs) all() []*prometheus.Desc {
 	return []*prometheus.Desc{d.deployments, d.failedDeployments, d.changeFailures, d.frequency, d.leadTime, d.cfr, d.restore,
-		d.resolved, d.level, d.merged, d.cycle, d.size, d.firstReview, d.open, d.openDrafts, d.oldestOpen}
+		d.resolved, d.level, d.merged, d.cycle, d.size, d.firstReview, d.open, d.openDrafts, d.oldestOpen, d.quality}
 }
 
 // Describe sends the descriptors of the delivery series.
@@ -140,6 +143,7 @@ func (s *Source) collectView(v *view, ch chan<- prometheus.Metric) {
 		dist(d.size, sum.Sizes, repo, window)
 		dist(d.firstReview, sum.FirstReviewTimes, repo, window)
 	}
+	collectors.CollectQuality(d.quality, v.quality, ch)
 	for _, repo := range append([]string{""}, v.ix.Repos()...) {
 		sc := v.ix.Scope(repo)
 		open := sc.OpenAt(v.at)

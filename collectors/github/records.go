@@ -103,7 +103,9 @@ func (d *deploymentRecord) metric() mg.Deployment {
 	for i, s := range d.Statuses {
 		sts[i] = mg.DeploymentStatus{State: s.State, CreatedAt: s.CreatedAt}
 	}
-	return mg.StatusDeployment(d.Repo, d.id(), sts)
+	out := mg.StatusDeployment(d.Repo, d.id(), sts)
+	out.CreatedAt = d.CreatedAt
+	return out
 }
 
 // releaseRecord is a release (kind release, id "owner/name#ID").

@@ -95,6 +95,9 @@ type view struct {
 	at        time.Time
 	summaries []mg.Summary
 	cover     *coverage
+	// quality is what the data-quality checks found at the poll; nil in a
+	// view of the past (okrd backfill), which has no such series.
+	quality []collectors.QualityCheck
 }
 
 // exportWindows are the windows of the exported series.
@@ -415,7 +418,34 @@ func (s *Source) publish() {
 		drafts = s.draftCoverage()
 		s.dirty = false
 	}
-	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), cover: s.coverage(drafts)})
+	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), cover: s.coverage(drafts), quality: s.quality(ix, now)})
+}
+
+// quality runs the data-quality checks that apply under the current
+// configuration: statuses exist only with the deployments signal.
+func (s *Source) quality(ix *mg.Index, now time.Time) []collectors.QualityCheck {
+	q := ix.Quality(now)
+	check := func(name string, c mg.QualityCount) collectors.QualityCheck {
+		out := collectors.QualityCheck{Check: name, Count: c.Count}
+		for _, id := range c.Examples {
+			out.Examples = append(out.Examples, collectors.QualityExample{ID: id})
+		}
+		return out
+	}
+	out := []collectors.QualityCheck{check(collectors.CheckUndeployedPullRequests, q.UndeployedPRs)}
+	if s.spec.Deployments == SignalDeployments {
+		out = append(out, check(collectors.CheckStatuslessDeployments, q.StatuslessDeployments))
+	}
+	return append(out, check(collectors.CheckUnattributedIncidents, q.UnattributedIncidents))
+}
+
+// DataQuality returns what the data-quality checks found at the last poll
+// (collectors.QualityReporter).
+func (s *Source) DataQuality() []collectors.QualityCheck {
+	if v := s.view.Load(); v != nil {
+		return v.quality
+	}
+	return nil
 }
 
 // data gathers the model's records that count under the current

@@ -319,6 +319,26 @@ func (c *client) countJQL(ctx context.Context, cloud bool, jql string) (int, err
 	return n, nil
 }
 
+// approximateCount counts the issues a JQL matches in one request: on
+// Cloud with search/approximate-count (an estimate, which may lag behind
+// recent changes), on Data Center with maxResults=0 and the total
+// (exact).
+func (c *client) approximateCount(ctx context.Context, cloud bool, jql string) (int, error) {
+	if !cloud {
+		return c.countJQL(ctx, false, jql)
+	}
+	var out struct {
+		Count *int `json:"count"`
+	}
+	if err := c.post(ctx, "rest/api/3/search/approximate-count", map[string]string{"jql": jql}, &out); err != nil {
+		return 0, err
+	}
+	if out.Count == nil || *out.Count < 0 {
+		return 0, fmt.Errorf("approximate-count: no count in the answer")
+	}
+	return *out.Count, nil
+}
+
 // boardEntry is a value of the board list, with the board's location
 // (go-jira's Board has none).
 type boardEntry struct {

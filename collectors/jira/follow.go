@@ -77,6 +77,7 @@ func (s *Source) Follow(ctx context.Context) (bool, error) {
 	now := s.now()
 	s.mu.Lock()
 	s.covered = s.cursors[cursorIssues].covers(time.Duration(s.spec.History))
+	s.skipped = s.cursors[cursorIssues].Skipped
 	s.mu.Unlock()
 	if changed || now.Sub(s.followExported) >= followRefresh {
 		s.mu.RLock()

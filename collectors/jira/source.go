@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,8 +70,10 @@ type Source struct {
 	log     *slog.Logger
 	c       *client
 	exp     *jm.Exporter
-	cats    jm.Categories
-	now     func() time.Time
+	// qualityDesc describes okrd_data_quality_findings of this source.
+	qualityDesc *prometheus.Desc
+	cats        jm.Categories
+	now         func() time.Time
 	// measured is okrd's clock (collectors.Deps.Now), which stamps the
 	// values queried live: the sync and the exported series keep the
 	// wall clock of now.
@@ -86,6 +89,9 @@ type Source struct {
 	// the model so that History reads it under mu; cursors belong to the
 	// poll.
 	covered time.Time
+	// skipped is the issues cursor's count of the issues older than
+	// history (nil: unknown), kept with covered for DataQuality.
+	skipped *int
 	cursors map[string]cursorState
 	siteMu  sync.Mutex
 	site    *site
@@ -132,7 +138,7 @@ func New(src *config.Source, deps collectors.Deps, base http.RoundTripper) (*Sou
 	}
 	return &Source{
 		name: src.Name, spec: spec, timeout: timeout, st: deps.Store, log: logger, c: c,
-		exp: jm.NewExporter(src.Name), cats: cats, now: time.Now, measured: measured,
+		exp: jm.NewExporter(src.Name), qualityDesc: collectors.NewQualityDesc(src.Name), cats: cats, now: time.Now, measured: measured,
 		model: jm.NewModel(cats), cursors: map[string]cursorState{},
 	}, nil
 }
@@ -143,10 +149,51 @@ func New(src *config.Source, deps collectors.Deps, base http.RoundTripper) (*Sou
 func (s *Source) Resync() { s.resync.Store(true) }
 
 // Describe implements prometheus.Collector.
-func (s *Source) Describe(ch chan<- *prometheus.Desc) { s.exp.Describe(ch) }
+func (s *Source) Describe(ch chan<- *prometheus.Desc) {
+	s.exp.Describe(ch)
+	ch <- s.qualityDesc
+}
 
 // Collect implements prometheus.Collector with the series of the last poll.
-func (s *Source) Collect(ch chan<- prometheus.Metric) { s.exp.Collect(ch) }
+func (s *Source) Collect(ch chan<- prometheus.Metric) {
+	s.exp.Collect(ch)
+	collectors.CollectQuality(s.qualityDesc, s.DataQuality(), ch)
+}
+
+// DataQuality returns what the data-quality checks found at the last
+// poll (collectors.QualityReporter): the checks of the exported series'
+// pass, and the count of the issues older than history that the last
+// full sync left out, once one has counted them.
+func (s *Source) DataQuality() []collectors.QualityCheck {
+	q := s.exp.Quality()
+	if q == nil {
+		return nil
+	}
+	base := strings.TrimRight(s.spec.URL, "/")
+	check := func(name string, c jm.QualityCount, issues bool) collectors.QualityCheck {
+		out := collectors.QualityCheck{Check: name, Count: c.Count}
+		for _, id := range c.Examples {
+			ex := collectors.QualityExample{ID: id}
+			if issues && base != "" {
+				ex.URL = base + "/browse/" + url.PathEscape(id)
+			}
+			out.Examples = append(out.Examples, ex)
+		}
+		return out
+	}
+	out := []collectors.QualityCheck{
+		check(collectors.CheckDoneWithoutStart, q.DoneWithoutStart, true),
+		check(collectors.CheckGuessedStatuses, q.GuessedStatuses, false),
+		check(collectors.CheckUnestimatedSprintIssue, q.UnestimatedSprintIssues, true),
+	}
+	s.mu.RLock()
+	skipped := s.skipped
+	s.mu.RUnlock()
+	if skipped != nil {
+		out = append(out, collectors.QualityCheck{Check: collectors.CheckSkippedBeforeHistory, Count: *skipped})
+	}
+	return out
+}
 
 // load reads the records and cursors into memory, once (see
 // loadRecords).
@@ -183,6 +230,7 @@ func (s *Source) load(ctx context.Context) error {
 	}
 	s.model = m
 	s.covered = s.cursors[cursorIssues].covers(time.Duration(s.spec.History))
+	s.skipped = s.cursors[cursorIssues].Skipped
 	s.loaded = true
 	s.exp.Update(m, s.now(), s.exportOptions())
 	return nil

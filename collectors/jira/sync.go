@@ -31,6 +31,29 @@ type cursorState struct {
 	Covers time.Time `json:"covers,omitzero"`
 	// Pass is the pass in progress, if a poll stopped in the middle.
 	Pass *passState `json:"pass,omitempty"`
+	// Skipped is, for the issues scope, how many issues of the scope the
+	// last complete full pass did not read: last updated before its
+	// lower bound and not done (a data-quality check). Nil when
+	// unknown: no full pass counted them yet, or counting failed.
+	Skipped *int `json:"skipped,omitempty"`
+}
+
+// skippedJQL selects the issues of a scope that a full pass does not
+// read: exactly those its JQL leaves out.
+func skippedJQL(base string, p *passState, loc *time.Location) string {
+	return "(" + base + ") AND NOT (updated >= " + jqlTime(p.From, loc) + ` OR statusCategory != Done)`
+}
+
+// countSkipped counts, at the end of a full pass over the issues, the
+// issues it left out for their age. It costs one request; a failure only
+// leaves the count unknown, since the pass itself succeeded.
+func (s *Source) countSkipped(ctx context.Context, st *site, base string, p *passState) *int {
+	n, err := s.c.approximateCount(ctx, st.cloud, skippedJQL(base, p, st.loc))
+	if err != nil {
+		s.log.Warn("cannot count the issues older than history; the data-quality check of them stays unknown until the next full sync", "err", err)
+		return nil
+	}
+	return &n
 }
 
 // passState is one pass over a scope, committed page by page.
@@ -135,10 +158,13 @@ func (s *Source) syncScope(ctx context.Context, st *site, scope, base string, fi
 		newCur := cur
 		newCur.Pass = &next
 		if done {
-			newCur = cursorState{Fingerprint: fp, Since: pass.Started, LastFull: cur.LastFull, Covers: cur.Covers}
+			newCur = cursorState{Fingerprint: fp, Since: pass.Started, LastFull: cur.LastFull, Covers: cur.Covers, Skipped: cur.Skipped}
 			if pass.Full {
 				newCur.LastFull = pass.Started
 				newCur.Covers = s.coversAfterFull(cur, fp, pass.From)
+				if scope == cursorIssues {
+					newCur.Skipped = s.countSkipped(ctx, st, base, pass)
+				}
 			}
 		}
 		recs, err := s.records(scope, norm)
@@ -165,6 +191,7 @@ func (s *Source) syncScope(ctx context.Context, st *site, scope, base string, fi
 				s.model.PutIssue(is)
 			}
 			s.covered = cur.covers(time.Duration(s.spec.History))
+			s.skipped = cur.Skipped
 			s.mu.Unlock()
 		}
 		issues += len(norm)

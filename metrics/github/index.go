@@ -124,9 +124,10 @@ type Scope struct {
 // they stood then). It is immutable once built, so it can be read
 // concurrently.
 type Index struct {
-	all   *Scope
-	repos map[string]*Scope // by lower-case name
-	names []string          // canonical names, sorted
+	all     *Scope
+	repos   map[string]*Scope // by lower-case name
+	names   []string          // canonical names, sorted
+	quality qualityIndex
 }
 
 // NewIndex arranges data for queries. It costs O(n log n) in the number of
@@ -154,6 +155,9 @@ func NewIndex(data Data) *Index {
 
 	// Deployments, per repository, sorted by time.
 	for _, d := range data.Deployments {
+		if d.NoStatus {
+			ix.quality.statusless = append(ix.quality.statusless, finding{t: d.CreatedAt.UnixNano(), id: d.ID})
+		}
 		counted := d.Outcome == Succeeded || d.Outcome == Failed
 		if !counted && len(d.Past) == 0 {
 			continue
@@ -199,11 +203,12 @@ func NewIndex(data Data) *Index {
 		if inc.Repo != "" {
 			cands = succ[ix.repos[strings.ToLower(inc.Repo)]]
 		}
-		i := sort.Search(len(cands), func(i int) bool { return cands[i].t >= opened })
-		if i == 0 {
+		d, ok := attributed(cands, opened, int64(attribution))
+		if !ok {
+			ix.quality.unattributed = append(ix.quality.unattributed, finding{t: opened, id: inc.ID})
 			continue
 		}
-		if d := cands[i-1]; opened-d.t <= int64(attribution) && opened < d.blamedAt {
+		if opened < d.blamedAt {
 			d.blamedAt = opened
 		}
 	}
@@ -218,6 +223,8 @@ func NewIndex(data Data) *Index {
 			// deployment of its repository at or after its merge.
 			if p, ok := leadTime(pr, succ[s]); ok {
 				s.lead = append(s.lead, p)
+			} else {
+				ix.quality.undeployed = append(ix.quality.undeployed, finding{t: pr.MergedAt.UnixNano(), id: s.name, num: pr.Number})
 			}
 		}
 		if pr.State == PRMerged && !pr.MergedAt.IsZero() {
@@ -273,6 +280,9 @@ func NewIndex(data Data) *Index {
 		s.finish()
 	}
 	ix.all.finish()
+	ix.quality.undeployed.sort()
+	ix.quality.statusless.sort()
+	ix.quality.unattributed.sort()
 	sort.Strings(ix.names)
 	return ix
 }

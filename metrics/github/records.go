@@ -100,6 +100,12 @@ type Deployment struct {
 	// success never becomes a past outcome (any success counts), so
 	// releases, workflow runs and most deployments have none.
 	Past []PastOutcome
+	// CreatedAt is when the deployment was created; zero when the signal
+	// does not say (it only dates the data-quality check below).
+	CreatedAt time.Time
+	// NoStatus is true for a GitHub deployment without any status: okrd
+	// cannot tell whether it succeeded (a data-quality finding).
+	NoStatus bool
 }
 
 // PastOutcome is a failed outcome a deployment had from At (the failing
@@ -165,7 +171,7 @@ func DeploymentOutcome(statuses []DeploymentStatus) (Outcome, time.Time) {
 // instant, so that the deployment as it stood at any instant t is the one
 // its statuses created at or before t make.
 func StatusDeployment(repo, id string, statuses []DeploymentStatus) Deployment {
-	d := Deployment{Repo: repo, ID: id}
+	d := Deployment{Repo: repo, ID: id, NoStatus: len(statuses) == 0}
 	d.Outcome, d.At = DeploymentOutcome(statuses)
 	sts := slices.Clone(statuses)
 	// Stable: of two statuses in the same second the later one listed

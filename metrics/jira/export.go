@@ -50,9 +50,10 @@ const AllLabel = "all"
 // Every series carries the source name as a constant label, which also
 // keeps the descriptors of two Jira sources apart in one registry.
 type Exporter struct {
-	descs map[string]*prometheus.Desc
-	order []string
-	cur   atomic.Pointer[[]prometheus.Metric]
+	descs   map[string]*prometheus.Desc
+	order   []string
+	cur     atomic.Pointer[[]prometheus.Metric]
+	quality atomic.Pointer[Quality]
 }
 
 // series describes every exported metric: name, help and variable labels.
@@ -110,9 +111,14 @@ func (e *Exporter) Len() int { return len(*e.cur.Load()) }
 
 // Update computes every series from the model at now and swaps them in.
 func (e *Exporter) Update(m *Model, now time.Time, opts ExportOptions) {
-	out := m.export(e, now, opts)
+	out, q := m.export(e, now, opts)
 	e.cur.Store(&out)
+	e.quality.Store(&q)
 }
+
+// Quality returns what the data-quality checks found in the last Update;
+// nil before the first.
+func (e *Exporter) Quality() *Quality { return e.quality.Load() }
 
 func (e *Exporter) gauge(out *[]prometheus.Metric, name string, v float64, labels ...string) {
 	*out = append(*out, prometheus.MustNewConstMetric(e.descs[name], prometheus.GaugeValue, v, labels...))
@@ -171,9 +177,12 @@ func newScopeAcc(windows, types int) *scopeAcc {
 // project and to each board that selects it, found through tables made
 // once per pass (by project, and by list of boards) rather than by
 // matching the issue against every scope.
-func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometheus.Metric {
+func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) ([]prometheus.Metric, Quality) {
 	var out []prometheus.Metric
 	t := nanos(now)
+	// The data-quality checks ride on the same pass (quality.go).
+	qspan := LastDays(now, QualityWindow).span()
+	var doneNoStart latestFacts
 	nw, nt := len(opts.Windows), len(m.types.strs)
 	spans := make([]span, nw)
 	for i, w := range opts.Windows {
@@ -264,6 +273,9 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometh
 		for i := range spans {
 			doneIn[i] = done && spans[i].contains(ds.at)
 			anyWindow = anyWindow || doneIn[i]
+		}
+		if done && !x.cycles(ds) && qspan.contains(ds.at) {
+			doneNoStart.add(ds.at, fi)
 		}
 		if anyWindow {
 			leads = append(leads, exportValue{v: x.lead(ds), at: ds.at, group: g})
@@ -373,7 +385,8 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometh
 	for _, b := range m.Boards() {
 		sprints = append(sprints, m.closedSprintsAt(b.ID, opts.Sprints, t)...)
 	}
-	for _, r := range m.sprintReportsAt(sprints, t) {
+	var unestimated sprintQuality
+	for _, r := range m.sprintReportsQuality(sprints, t, &unestimated) {
 		s := r.Sprint
 		l := []string{strconv.Itoa(s.Board), strconv.Itoa(s.ID), s.Name}
 		e.gauge(&out, "okrd_jira_sprint_committed_issues", float64(r.Committed), l...)
@@ -394,5 +407,10 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometh
 			}
 		}
 	}
-	return out
+	q := Quality{DoneWithoutStart: doneNoStart.result(m), GuessedStatuses: m.guessedStatuses(),
+		UnestimatedSprintIssues: QualityCount{Count: unestimated.count}}
+	for _, pos := range unestimated.pos {
+		q.UnestimatedSprintIssues.Examples = append(q.UnestimatedSprintIssues.Examples, m.keys.key(pos))
+	}
+	return out, q
 }

@@ -137,7 +137,8 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 		}
 	}
 	// The sprint series are not the subject here: the exporter's own.
-	for _, mt := range m.export(e, now, opts) {
+	series, _ := m.export(e, now, opts)
+	for _, mt := range series {
 		if d := mt.Desc().String(); sprintDesc(d) {
 			out = append(out, mt)
 		}

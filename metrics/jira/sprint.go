@@ -106,6 +106,12 @@ func (m *Model) SprintReports(sprints []*Sprint) []SprintReport {
 // only for the sprints it ever named (its fact's list, checked against
 // each distinct list once) and those whose closing list names it.
 func (m *Model) sprintReportsAt(sprints []*Sprint, t int64) []SprintReport {
+	return m.sprintReportsQuality(sprints, t, nil)
+}
+
+// sprintReportsQuality is sprintReportsAt that also counts into q, when
+// it is not nil, the issues a report counts without an estimate.
+func (m *Model) sprintReportsQuality(sprints []*Sprint, t int64, q *sprintQuality) []SprintReport {
 	reports := make([]SprintReport, len(sprints))
 	fields := make([]sprintField, len(sprints))
 	byID := map[int][]int{}
@@ -159,7 +165,11 @@ func (m *Model) sprintReportsAt(sprints []*Sprint, t int64) []SprintReport {
 			if !mentioned && !slices.Contains(listed[int32(fi)], i) {
 				continue
 			}
-			reports[i].add(m.contribution(x, &v, s, mentioned, fields[i]))
+			c := m.contribution(x, &v, s, mentioned, fields[i])
+			reports[i].add(c)
+			if q != nil && c.unestimated {
+				q.add(fi)
+			}
 		}
 	}
 	return reports
@@ -199,6 +209,10 @@ type contrib struct {
 	// and completion (0 without a points field or an estimate).
 	startPoints, endPoints float64
 	points                 bool // the board has a points field
+	// unestimated is set, on a board with a points field, for an issue
+	// the report counts without an estimate at the completion (or, if
+	// committed, at the start).
+	unestimated bool
 }
 
 // contribution works out what an issue (its fact, and its view decoded)
@@ -238,11 +252,15 @@ func (m *Model) contribution(x *fact, v *view, s *Sprint, mentioned bool, field 
 	c.doneAtEnd = c.atEnd && m.statuses.codes[v.statusAt(end)] == codeDone
 	if field.is {
 		c.points = true
+		c.unestimated = true
 		if field.ok {
-			c.endPoints, _ = v.pointsAt(field.id, end)
+			var endOK, startOK bool
+			c.endPoints, endOK = v.pointsAt(field.id, end)
+			startOK = true
 			if c.committed {
-				c.startPoints, _ = v.pointsAt(field.id, start)
+				c.startPoints, startOK = v.pointsAt(field.id, start)
 			}
+			c.unestimated = !endOK || !startOK
 		}
 	}
 	return c
