@@ -183,17 +183,6 @@ func TestWeightsFollowTheRollUp(t *testing.T) {
 	}
 }
 
-func TestExpectedValue(t *testing.T) {
-	// baseline + expected × (target − baseline), per key result.
-	want := `max by (objective, key_result) (okr_key_result_baseline{objective="o", key_result="k"}) + ` +
-		`max by (objective, key_result) (okr_key_result_expected_progress_ratio{objective="o", key_result="k"}) * (` +
-		`max by (objective, key_result) (okr_key_result_target{objective="o", key_result="k"}) - ` +
-		`max by (objective, key_result) (okr_key_result_baseline{objective="o", key_result="k"}))`
-	if got := instant.expectedValue("o", "k"); got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
-}
-
 func TestTrajectoriesReadTheLatestSampleWithinAGridStep(t *testing.T) {
 	tests := []struct {
 		name string
