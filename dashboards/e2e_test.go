@@ -322,6 +322,7 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 				for _, id := range tt.want {
 					want = append(want, name(id)+" = "+id)
 				}
+				sort.Strings(want)
 				var got []string
 				deadline := time.Now().Add(20 * time.Second)
 				for {
@@ -335,7 +336,6 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 					}
 					time.Sleep(500 * time.Millisecond)
 				}
-				sort.Strings(want)
 				if strings.Join(got, "|") != strings.Join(want, "|") {
 					t.Errorf("options %q, want %q", got, want)
 				}
@@ -734,8 +734,8 @@ type apiResponse struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// get calls the HTTP API; a connection error before Prometheus listens is
-// an empty answer, not a failure.
+// get calls the HTTP API; a connection error before Prometheus listens,
+// or its 503 before it is ready, is an empty answer, not a failure.
 func (p *promServer) get(path string, params url.Values) (json.RawMessage, error) {
 	resp, err := http.Get(p.base + path + "?" + params.Encode())
 	if err != nil {
@@ -745,6 +745,10 @@ func (p *promServer) get(path string, params url.Values) (json.RawMessage, error
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		// Prometheus answers 503 until its storage is ready.
+		return nil, nil
+	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, err
