@@ -183,17 +183,6 @@ func TestWeightsFollowTheRollUp(t *testing.T) {
 	}
 }
 
-func TestExpectedValue(t *testing.T) {
-	// baseline + expected × (target − baseline), per key result.
-	want := `max by (objective, key_result) (okr_key_result_baseline{objective="o", key_result="k"}) + ` +
-		`max by (objective, key_result) (okr_key_result_expected_progress_ratio{objective="o", key_result="k"}) * (` +
-		`max by (objective, key_result) (okr_key_result_target{objective="o", key_result="k"}) - ` +
-		`max by (objective, key_result) (okr_key_result_baseline{objective="o", key_result="k"}))`
-	if got := instant.expectedValue("o", "k"); got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
-}
-
 func TestTrajectoriesReadTheLatestSampleWithinAGridStep(t *testing.T) {
 	tests := []struct {
 		name string
@@ -300,22 +289,120 @@ func TestKeyResultUnits(t *testing.T) {
 	}
 }
 
-func TestOverviewSpansThePeriodsInTheConfiguredTimeZone(t *testing.T) {
-	ds, err := Generate(exampleConfig(t))
+func TestOverviewCoversThePeriodToDate(t *testing.T) {
+	objective := func(id, period string) string {
+		return fmt.Sprintf("[[objectives]]\nid = %q\ntitle = \"O\"\n%s\n"+
+			"  [[objectives.key_results]]\n  id = \"k\"\n  title = \"K\"\n  baseline = 0\n  target = 1\n", id, period)
+	}
+	// 15 November 2026, a Sunday, in the fourth calendar quarter.
+	at := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		global     string
+		objectives []string
+		from       string
+		fiscal     int // the dashboard's fiscalYearStartMonth, 0-based
+	}{
+		{"current quarters: Grafana's fiscal quarter", "", []string{`period = "current-quarter"`, `period = "current-quarter"`}, "now/fQ", 0},
+		{"a fiscal year from April", "fiscal_year_start_month = 4\n", []string{`period = "current-quarter"`}, "now/fQ", 3},
+		{"a current month", "", []string{`period = "current-month"`}, "now/M", 0},
+		{"a current year and quarter: the year", "", []string{`period = "current-quarter"`, `period = "current-year"`}, "now/fy", 0},
+		{"current weeks", "", []string{`period = "current-week"`}, "now/w", 0},
+		// A week can start in the month before: the earliest start, absolute.
+		{"a current week and month: absolute", "", []string{`period = "current-week"`, `period = "current-month"`}, "2026-11-01T00:00:00.000Z", 0},
+		// Grafana has no half year.
+		{"a current half: absolute", "", []string{`period = "current-half"`}, "2026-07-01T00:00:00.000Z", 0},
+		// A fixed period stays where it is, also once it is over.
+		{"fixed periods: the earliest start", "", []string{`period = "2026-Q4"`, `period = "2026-11"`}, "2026-10-01T00:00:00.000Z", 0},
+		{"a fixed and a relative period: absolute", "", []string{`period = "current-quarter"`, "start = 2026-08-15\nend = 2026-12-31"}, "2026-08-15T00:00:00.000Z", 0},
+		// Midnight in Berlin (CEST, UTC+2) is 22:00 UTC the day before.
+		{"in the configured time zone", "time_zone = \"Europe/Berlin\"\n", []string{`period = "2026-Q4"`}, "2026-09-30T22:00:00.000Z", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := "[global]\n" + tt.global
+			for i, o := range tt.objectives {
+				text += objective(fmt.Sprintf("o%d", i), o)
+			}
+			path := filepath.Join(t.TempDir(), "okrd.toml")
+			if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.LoadAt(path, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, err := Generate(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var jd struct {
+				Time                 struct{ From, To string }
+				FiscalYearStartMonth int
+				WeekStart            string
+			}
+			if err := json.Unmarshal(ds[0].JSON, &jd); err != nil {
+				t.Fatal(err)
+			}
+			if jd.Time.From != tt.from || jd.Time.To != "now" {
+				t.Errorf("time %s to %s, want %s to now", jd.Time.From, jd.Time.To, tt.from)
+			}
+			if jd.FiscalYearStartMonth != tt.fiscal || jd.WeekStart != "monday" {
+				t.Errorf("fiscal year from month %d (0-based), weeks from %q; want %d and monday", jd.FiscalYearStartMonth, jd.WeekStart, tt.fiscal)
+			}
+		})
+	}
+	t.Run("no objectives: the last 90 days", func(t *testing.T) {
+		if from, to := timeRange(&config.Config{}); from != "now-90d" || to != "now" {
+			t.Errorf("time %s to %s", from, to)
+		}
+	})
+	t.Run("the example's time zone", func(t *testing.T) {
+		ds, err := Generate(exampleConfig(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jd struct {
+			Time     struct{ From, To string }
+			Timezone string
+		}
+		if err := json.Unmarshal(ds[0].JSON, &jd); err != nil {
+			t.Fatal(err)
+		}
+		if jd.Time.From != "now/fQ" || jd.Time.To != "now" || jd.Timezone != "Europe/Berlin" {
+			t.Errorf("time %s to %s in %s", jd.Time.From, jd.Time.To, jd.Timezone)
+		}
+	})
+}
+
+func TestObjectiveVariableRegex(t *testing.T) {
+	re, err := grafanaRegex(objectiveRegex)
 	if err != nil {
 		t.Fatal(err)
 	}
-	jd := struct {
-		Time     struct{ From, To string }
-		Timezone string
-	}{}
-	if err := json.Unmarshal(ds[0].JSON, &jd); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		metric map[string]string
+		want   variableOption
+	}{
+		{"a plain title", map[string]string{"name": "Grow revenue (2026-Q4)", "objective": "grow"},
+			variableOption{"Grow revenue (2026-Q4)", "grow"}},
+		{"quotes, commas and braces in the title", map[string]string{"name": `Say "hi", {loud} (2026)`, "objective": "say_hi-2"},
+			variableOption{`Say "hi", {loud} (2026)`, "say_hi-2"}},
+		{"a title that looks like the objective label", map[string]string{"name": `x",objective="y (2026)`, "objective": "z"},
+			variableOption{`x",objective="y (2026)`, "z"}},
 	}
-	// 2026-Q4 in Europe/Berlin: 1 October 00:00 CEST (UTC+2) to
-	// 1 January 00:00 CET (UTC+1).
-	if jd.Time.From != "2026-09-30T22:00:00.000Z" || jd.Time.To != "2026-12-31T23:00:00.000Z" || jd.Timezone != "Europe/Berlin" {
-		t.Errorf("time %s to %s in %s", jd.Time.From, jd.Time.To, jd.Timezone)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			line := queryResultLine(tt.metric, "1", 1763200000.123)
+			got := applyRegex(re, []string{line})
+			if len(got) != 1 || got[0] != tt.want {
+				t.Errorf("%s: options %+v, want %+v", line, got, tt.want)
+			}
+		})
+	}
+	if line := queryResultLine(map[string]string{"objective": "o", "name": "N"}, "1", 2); line != `{name="N",objective="o"} 1 2000` {
+		t.Errorf("line %s", line)
 	}
 }
 
@@ -390,37 +477,118 @@ func TestDashboardsAreWellFormed(t *testing.T) {
 		})
 	}
 
-	t.Run("the overview has a row per objective and four panels per key result", func(t *testing.T) {
+	t.Run("the overview repeats one row by the objective variable", func(t *testing.T) {
 		jd := decodeDashboard(t, ds[0])
-		var rows []string
-		titles := map[string]int{}
+		var rows []jsonPanel
 		for _, p := range jd.Panels {
 			if p.Type == "row" {
-				rows = append(rows, p.Title)
+				rows = append(rows, p)
 			}
-			titles[p.Title]++
 		}
-		want := []string{
-			"Customers love the new checkout (2026-Q4)",
-			"Checkout is fast and reliable (2026-Q4)",
-			"Grow self-serve revenue (2026-Q4)",
+		if len(rows) != 1 {
+			t.Fatalf("%d rows, want 1", len(rows))
 		}
-		if strings.Join(rows, "|") != strings.Join(want, "|") {
-			t.Errorf("rows %q, want %q", rows, want)
+		r := rows[0]
+		if r.Repeat != varObjective || r.Collapsed || len(r.Panels) != 0 || r.Title != "${objective:text}" {
+			t.Errorf("row %q: repeat %q, collapsed %v, %d panels of its own; want repeated by objective, expanded, its panels after it",
+				r.Title, r.Repeat, r.Collapsed, len(r.Panels))
 		}
-		krs := 0
-		for _, o := range cfg.Objectives {
-			for _, kr := range o.KeyResults {
-				krs++
-				if titles[kr.Title] != 1 || titles[kr.Title+": trajectory"] != 1 {
-					t.Errorf("key result %s/%s: want one value panel and one trajectory panel", o.ID, kr.ID)
+		inRow := repeatedRows(jd)[r.Title]
+		var titles []string
+		for _, p := range inRow {
+			titles = append(titles, p.Title)
+		}
+		if got, want := strings.Join(titles, "|"), "Objective|Status|Progress against expected|Key results|Value now|Key results against expected"; got != want {
+			t.Errorf("row panels %s, want %s", got, want)
+		}
+		for _, q := range queriesOfPanels(jd.UID, inRow) {
+			if !strings.Contains(q.Expr, `objective=~"$objective"`) {
+				t.Errorf("%s does not select $objective: %s", q, q.Expr)
+			}
+		}
+		for _, v := range jd.Templating.List {
+			if v.Name == varObjective && !(v.IncludeAll && v.AllValue == ".*") {
+				t.Errorf("the objective variable has includeAll %v, allValue %q", v.IncludeAll, v.AllValue)
+			}
+		}
+	})
+
+	t.Run("a row runs the same queries whatever its number of key results", func(t *testing.T) {
+		// One objective of one key result, and one of six, two of them bands.
+		text := "[[objectives]]\nid = \"a\"\ntitle = \"A\"\nperiod = \"2026-Q4\"\n" +
+			"  [[objectives.key_results]]\n  id = \"k\"\n  title = \"K\"\n  baseline = 0\n  target = 1\n"
+		one := parseConfig(t, text)
+		text += "[[objectives]]\nid = \"b\"\ntitle = \"B\"\nperiod = \"2026-Q4\"\n"
+		for i := range 6 {
+			text += fmt.Sprintf("  [[objectives.key_results]]\n  id = \"k%d\"\n  title = \"K%d\"\n", i, i)
+			if i < 2 {
+				text += "  min = 0\n  max = 1\n"
+			} else {
+				text += fmt.Sprintf("  baseline = 0\n  target = 1\n  weight = %d\n", i)
+			}
+		}
+		many := parseConfig(t, text)
+		count := func(cfg *config.Config) int {
+			ds, err := Generate(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jd := decodeDashboard(t, ds[0])
+			n := 0
+			for _, ps := range repeatedRows(jd) {
+				n += len(queriesOfPanels(jd.UID, ps))
+			}
+			return n
+		}
+		// Objective: progress, expected, forecast, score; status; progress
+		// and expected over time. Key results: the table's info, progress,
+		// expected, forecast, status and updated; the values; progress and
+		// expected over time. 4 + 1 + 2 + 6 + 1 + 2 = 16.
+		if a, b := count(one), count(many); a != 16 || b != 16 {
+			t.Errorf("a row runs %d queries for one key result and %d for six, want 16 for both", a, b)
+		}
+	})
+
+	t.Run("the values are shown in each key result's unit", func(t *testing.T) {
+		var jd struct {
+			Panels []struct {
+				Title       string
+				FieldConfig struct {
+					Overrides []struct {
+						Matcher    struct{ ID, Options string }
+						Properties []struct {
+							ID    string
+							Value any
+						}
+					}
 				}
 			}
 		}
-		// 4 summary stats, the table, the progress graph; per objective a
-		// row and 3 panels; per key result 4 panels: 6 + 3·4 + 7·4 = 46.
-		if got, want := len(jd.Panels), 6+len(cfg.Objectives)*4+krs*4; got != want || want != 46 {
-			t.Errorf("%d panels, want %d (46)", got, want)
+		if err := json.Unmarshal(ds[0].JSON, &jd); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, p := range jd.Panels {
+			if p.Title != "Value now" {
+				continue
+			}
+			for _, o := range p.FieldConfig.Overrides {
+				for _, pr := range o.Properties {
+					if o.Matcher.ID == "byName" && pr.ID == "unit" {
+						got[o.Matcher.Options], _ = pr.Value.(string)
+					}
+				}
+			}
+		}
+		// config.example.toml's key results that are not counts.
+		want := map[string]string{
+			"Checkout completion rate from 62% to 75%":   "percent",
+			"Keep checkout p95 latency under 300 ms":     "s",
+			"95% of pages acknowledged within 5 minutes": "percentunit",
+			"Self-serve ARR from 1.2M to 1.5M EUR":       "currencyEUR",
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("unit overrides %v, want %v", got, want)
 		}
 	})
 

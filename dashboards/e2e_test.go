@@ -222,17 +222,7 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 			if v.Type != "query" {
 				continue
 			}
-			sub := labelValuesQuery.FindStringSubmatch(v.Query)
-			if sub == nil {
-				t.Errorf("%s variable %s: query %q is not label_values(selector, label)", v.Dashboard, v.Name, v.Query)
-				continue
-			}
-			selector, err := substitute(sub[1], values)
-			if err != nil {
-				t.Errorf("%s variable %s: %v", v.Dashboard, v.Name, err)
-				continue
-			}
-			listed := waitFor(t, 30*time.Second, func() ([]string, error) { return prom.labelValues(sub[2], selector) })
+			listed := prom.variableValues(t, v, values)
 			if len(listed) == 0 {
 				t.Errorf("%s variable %s lists no values: %s", v.Dashboard, v.Name, v.Query)
 			}
@@ -303,6 +293,114 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 			})
 		}
 	})
+	t.Run("the objective variable lists each objective by title and period", func(t *testing.T) {
+		var v variableQuery
+		for _, x := range variablesOf(t, ds[0]) {
+			if x.Name == varObjective {
+				v = x
+			}
+		}
+		name := func(id string) string {
+			o := cfg.Objective(id)
+			return o.Title + " (" + o.Resolved.Name + ")"
+		}
+		tests := []struct {
+			name, team string
+			want       []string
+		}{
+			{"all teams", ".*", []string{"checkout", "last-quarter", "revenue"}},
+			{"one team", "growth", []string{"revenue"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				vs := map[string]string{}
+				for k, x := range values {
+					vs[k] = x
+				}
+				vs[varTeam] = tt.team
+				var want []string
+				for _, id := range tt.want {
+					want = append(want, name(id)+" = "+id)
+				}
+				sort.Strings(want)
+				var got []string
+				deadline := time.Now().Add(20 * time.Second)
+				for {
+					got = got[:0]
+					for _, o := range prom.variableOptions(t, v, vs) {
+						got = append(got, o.Text+" = "+o.Value)
+					}
+					sort.Strings(got)
+					if strings.Join(got, "|") == strings.Join(want, "|") || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(500 * time.Millisecond)
+				}
+				if strings.Join(got, "|") != strings.Join(want, "|") {
+					t.Errorf("options %q, want %q", got, want)
+				}
+			})
+		}
+	})
+
+	t.Run("a copy of the repeated row shows its objective's key results only", func(t *testing.T) {
+		rows := repeatedRows(decodeDashboard(t, ds[0]))
+		if len(rows) != 1 {
+			t.Fatalf("%d repeated rows, want 1", len(rows))
+		}
+		var row []panelQuery
+		for _, ps := range rows {
+			row = queriesOfPanels(ds[0].UID, ps)
+		}
+		for _, tt := range []struct {
+			objective string
+			krs       string
+		}{
+			{"checkout", "availability,latency,nps"},
+			{"revenue", "arr,upgrades"},
+		} {
+			t.Run(tt.objective, func(t *testing.T) {
+				// Grafana sets $objective to one id in each copy.
+				vs := map[string]string{}
+				for k, x := range values {
+					vs[k] = x
+				}
+				vs[varObjective] = tt.objective
+				var want []panelQuery
+				for _, q := range row {
+					if !strings.Contains(q.Expr, "_score") {
+						want = append(want, q)
+					}
+				}
+				expectData(t, prom, want, vs)
+				for _, q := range row {
+					if !(q.Panel == "Key results" && q.RefID == "info") && !(q.Panel == "Value now" && q.RefID == "value") {
+						continue
+					}
+					expr, err := substitute(q.Expr, vs)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got string
+					deadline := time.Now().Add(20 * time.Second)
+					for {
+						krs, err := prom.labelOf(expr, "key_result")
+						if err != nil {
+							t.Fatal(err)
+						}
+						if got = strings.Join(krs, ","); got == tt.krs || time.Now().After(deadline) {
+							break
+						}
+						time.Sleep(500 * time.Millisecond)
+					}
+					if got != tt.krs {
+						t.Errorf("%s: key results %q, want %q", q, got, tt.krs)
+					}
+				}
+			})
+		}
+	})
+
 	t.Run("the objective figures weigh the key results as okrd does", func(t *testing.T) {
 		// The generator renders the roll-up's weights into PromQL; okrd's
 		// own objective progress is the same weighted mean of the key
@@ -636,8 +734,8 @@ type apiResponse struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// get calls the HTTP API; a connection error before Prometheus listens is
-// an empty answer, not a failure.
+// get calls the HTTP API; a connection error before Prometheus listens,
+// or its 503 before it is ready, is an empty answer, not a failure.
 func (p *promServer) get(path string, params url.Values) (json.RawMessage, error) {
 	resp, err := http.Get(p.base + path + "?" + params.Encode())
 	if err != nil {
@@ -647,6 +745,10 @@ func (p *promServer) get(path string, params url.Values) (json.RawMessage, error
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		// Prometheus answers 503 until its storage is ready.
+		return nil, nil
+	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, err
@@ -744,6 +846,67 @@ func (p *promServer) labelOf(expr, label string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// variableValues lists the values of a query variable as Grafana would,
+// waiting until there are some (series appear as okrd is scraped).
+func (p *promServer) variableValues(t *testing.T, v variableQuery, values map[string]string) []string {
+	t.Helper()
+	expr, label, err := variableExpr(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if label != "" {
+		selector, err := substitute(expr, values)
+		if err != nil {
+			t.Fatalf("%s variable %s: %v", v.Dashboard, v.Name, err)
+		}
+		return waitFor(t, 30*time.Second, func() ([]string, error) { return p.labelValues(label, selector) })
+	}
+	return waitFor(t, 30*time.Second, func() ([]string, error) {
+		var out []string
+		for _, o := range p.variableOptions(t, v, values) {
+			out = append(out, o.Value)
+		}
+		return out, nil
+	})
+}
+
+// variableOptions runs a query_result variable's query once and turns its
+// lines into options with the variable's regex, as Grafana does. A line
+// the regex does not match fails the test: Grafana would drop it.
+func (p *promServer) variableOptions(t *testing.T, v variableQuery, values map[string]string) []variableOption {
+	t.Helper()
+	expr, label, err := variableExpr(v)
+	if err != nil || label != "" {
+		t.Fatalf("%s variable %s is not a query_result: %v", v.Dashboard, v.Name, err)
+	}
+	expr, err = substitute(expr, values)
+	if err != nil {
+		t.Fatalf("%s variable %s: %v", v.Dashboard, v.Name, err)
+	}
+	re, err := grafanaRegex(v.Regex)
+	if err != nil {
+		t.Fatalf("%s variable %s: %v", v.Dashboard, v.Name, err)
+	}
+	d, err := p.query(expr, true)
+	if err != nil {
+		t.Fatalf("%s variable %s: %v", v.Dashboard, v.Name, err)
+	}
+	if d == nil {
+		return nil
+	}
+	var lines []string
+	for _, r := range d.Result {
+		ts, _ := r.Value[0].(float64)
+		val, _ := r.Value[1].(string)
+		lines = append(lines, queryResultLine(r.Metric, val, ts))
+	}
+	options := applyRegex(re, lines)
+	if len(options) != len(lines) {
+		t.Errorf("%s variable %s: the regex %s keeps %d of the lines %q", v.Dashboard, v.Name, v.Regex, len(options), lines)
+	}
+	return options
 }
 
 func (p *promServer) labelValues(label, selector string) ([]string, error) {

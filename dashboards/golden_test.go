@@ -19,9 +19,10 @@ var update = flag.Bool("update", false, "rewrite the dashboards generated from c
 // committed dashboards are generated from.
 func exampleConfig(t testing.TB) *config.Config {
 	t.Helper()
-	// The example's period is "current-quarter": the committed dashboards are
-	// those of the quarter of a fixed day, so that they do not change with
-	// the calendar.
+	// The example's period is "current-quarter", which the overview shows
+	// as Grafana's now/fQ whatever the day (cmd/okrd's test generates them
+	// on today's); a fixed day keeps this test apart from the calendar all
+	// the same.
 	cfg, err := config.LoadAt(filepath.Join("..", "config.example.toml"), time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)

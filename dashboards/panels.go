@@ -75,9 +75,13 @@ func newTimeseries(title, description string, w, h uint32) *timeseries.PanelBuil
 		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone))
 }
 
+// newTable is a table without a footer. The footer is spelt out, with
+// Grafana's own default reducer: the SDK's default leaves the reducer null,
+// which Grafana's schema, a list of reducers, does not allow.
 func newTable(title, description string, w, h uint32) *table.PanelBuilder {
 	return table.NewPanelBuilder().Title(title).Description(description).Datasource(datasource).
-		Span(w).Height(h).CellHeight(common.TableCellHeightSm).ShowHeader(true)
+		Span(w).Height(h).CellHeight(common.TableCellHeightSm).ShowHeader(true).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"}).CountRows(false))
 }
 
 // Field properties for overrides.

@@ -158,26 +158,6 @@ func statusCode(metric string, by string, ms ...m) string {
 	return "max by (" + by + ") (" + strings.Join(terms, " or ") + ")"
 }
 
-// krSel selects one key result.
-func (r reader) krSel(metric, objective, keyResult string) string {
-	return r.sel(metric, eq("objective", objective), eq("key_result", keyResult))
-}
-
-// maxKR is metric for one key result, deduplicated.
-func (r reader) maxKR(metric, objective, keyResult string) string {
-	return "max by (objective, key_result) (" + r.krSel(metric, objective, keyResult) + ")"
-}
-
-// expectedValue is the value a key result should have by now: baseline +
-// expected progress × (target − baseline). It holds for milestones too,
-// because okrd converts milestone values into progress linearly.
-func (r reader) expectedValue(objective, keyResult string) string {
-	b := r.maxKR("okr_key_result_baseline", objective, keyResult)
-	e := r.maxKR("okr_key_result_expected_progress_ratio", objective, keyResult)
-	t := r.maxKR("okr_key_result_target", objective, keyResult)
-	return b + " + " + e + " * (" + t + " - " + b + ")"
-}
-
 // krWeight is a key result's share in its objective's roll-up, as the okr
 // package weighs it: a weight that is not positive counts as 0, and if
 // every weight of the objective is 0 all weigh the same.

@@ -56,18 +56,18 @@ func TestEveryExpressionParses(t *testing.T) {
 		names[name] = q
 		rules = append(rules, rule{Record: name, Expr: expr})
 	}
-	// A variable's label_values(selector, label) selector is an
-	// expression too.
+	// A variable's label_values(selector, label) selector and its
+	// query_result(expr) expression are expressions too.
 	for i, v := range variablesOf(t, ds...) {
 		if v.Type != "query" {
 			continue
 		}
-		sub := labelValuesQuery.FindStringSubmatch(v.Query)
-		if sub == nil {
-			t.Errorf("%s variable %s: query %q is not label_values(selector, label)", v.Dashboard, v.Name, v.Query)
+		sel, _, err := variableExpr(v)
+		if err != nil {
+			t.Error(err)
 			continue
 		}
-		expr, err := substitute(sub[1], values)
+		expr, err := substitute(sel, values)
 		if err != nil {
 			t.Errorf("%s variable %s: %v", v.Dashboard, v.Name, err)
 			continue

@@ -32,6 +32,8 @@ type variableQuery struct {
 	Name      string
 	Type      string
 	Query     string
+	// Regex is the variable's regex, /.../, or "".
+	Regex string
 	// Default is what Grafana substitutes for the variable when the
 	// dashboard opens: the allValue when "All" is the current choice,
 	// else the current value(s) as a regex alternation.
@@ -42,6 +44,8 @@ type jsonPanel struct {
 	ID         int    `json:"id"`
 	Type       string `json:"type"`
 	Title      string `json:"title"`
+	Repeat     string `json:"repeat"`
+	Collapsed  bool   `json:"collapsed"`
 	Datasource *struct {
 		Type string `json:"type"`
 		UID  string `json:"uid"`
@@ -67,6 +71,7 @@ type jsonDashboard struct {
 			Name       string `json:"name"`
 			Type       string `json:"type"`
 			Query      any    `json:"query"`
+			Regex      string `json:"regex"`
 			IncludeAll bool   `json:"includeAll"`
 			AllValue   string `json:"allValue"`
 			Current    struct {
@@ -109,6 +114,39 @@ func queriesOf(t testing.TB, ds ...Dashboard) []panelQuery {
 	return out
 }
 
+// repeatedRows maps each row that repeats by a variable to its panels:
+// those it holds when collapsed, else those that follow it up to the next
+// row, as Grafana reads them.
+func repeatedRows(jd jsonDashboard) map[string][]jsonPanel {
+	out := map[string][]jsonPanel{}
+	var current string
+	for _, p := range jd.Panels {
+		if p.Type == "row" {
+			current = ""
+			if p.Repeat != "" {
+				current = p.Title
+				out[current] = append([]jsonPanel{}, p.Panels...)
+			}
+			continue
+		}
+		if current != "" {
+			out[current] = append(out[current], p)
+		}
+	}
+	return out
+}
+
+// queriesOfPanels lists the queries of the given panels of dashboard uid.
+func queriesOfPanels(uid string, ps []jsonPanel) []panelQuery {
+	var out []panelQuery
+	for _, p := range ps {
+		for _, tg := range p.Targets {
+			out = append(out, panelQuery{Dashboard: uid, PanelID: p.ID, Panel: p.Title, RefID: tg.RefID, Expr: tg.Expr, Instant: tg.Instant})
+		}
+	}
+	return out
+}
+
 func variablesOf(t testing.TB, ds ...Dashboard) []variableQuery {
 	t.Helper()
 	var out []variableQuery
@@ -130,7 +168,7 @@ func variablesOf(t testing.TB, ds ...Dashboard) []variableQuery {
 			if v.IncludeAll && def == "$__all" {
 				def = v.AllValue
 			}
-			out = append(out, variableQuery{Dashboard: jd.UID, Name: v.Name, Type: v.Type, Query: q, Default: def})
+			out = append(out, variableQuery{Dashboard: jd.UID, Name: v.Name, Type: v.Type, Query: q, Regex: v.Regex, Default: def})
 		}
 	}
 	return out
@@ -188,3 +226,82 @@ func defaultValues(t testing.TB, ds ...Dashboard) map[string]string {
 
 // labelValuesQuery matches label_values(selector, label).
 var labelValuesQuery = regexp.MustCompile(`^label_values\((.+),\s*(\w+)\)$`)
+
+// queryResultQuery matches query_result(expr).
+var queryResultQuery = regexp.MustCompile(`^query_result\((.+)\)$`)
+
+// variableExpr is the PromQL a query variable runs: the selector of
+// label_values(selector, label), with the label, or the expression of
+// query_result(expr), with label "".
+func variableExpr(v variableQuery) (expr, label string, err error) {
+	if sub := labelValuesQuery.FindStringSubmatch(v.Query); sub != nil {
+		return sub[1], sub[2], nil
+	}
+	if sub := queryResultQuery.FindStringSubmatch(v.Query); sub != nil {
+		return sub[1], "", nil
+	}
+	return "", "", fmt.Errorf("%s variable %s: query %q is neither label_values(selector, label) nor query_result(expr)", v.Dashboard, v.Name, v.Query)
+}
+
+// grafanaRegex compiles a variable's /regex/ (JavaScript's syntax, whose
+// named groups Go's regexp reads too).
+func grafanaRegex(s string) (*regexp.Regexp, error) {
+	if len(s) < 2 || s[0] != '/' || strings.LastIndex(s, "/") == 0 {
+		return nil, fmt.Errorf("regex %q is not /.../", s)
+	}
+	end := strings.LastIndex(s, "/")
+	if flags := s[end+1:]; flags != "" {
+		return nil, fmt.Errorf("regex %q: flags %q are not expected", s, flags)
+	}
+	return regexp.Compile(s[1:end])
+}
+
+// queryResultLine is a series of an instant query as Grafana's
+// query_result lists it, before the variable's regex: the metric name,
+// the labels between braces in Prometheus's order (sorted by name) as
+// name="value" joined by commas, the value and the time in milliseconds.
+func queryResultLine(metric map[string]string, value string, ts float64) string {
+	var names []string
+	for k := range metric {
+		if k != "__name__" {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = k + `="` + metric[k] + `"`
+	}
+	return fmt.Sprintf("%s{%s} %s %v", metric["__name__"], strings.Join(parts, ","), value, int64(ts*1000))
+}
+
+// variableOption is one choice of a variable: what it shows and its value.
+type variableOption struct{ Text, Value string }
+
+// applyRegex turns lines into a variable's options as Grafana does with
+// named groups: value from the "value" group (else "text"), text from the
+// "text" group (else the value). A line that does not match is dropped.
+func applyRegex(re *regexp.Regexp, lines []string) []variableOption {
+	var out []variableOption
+	for _, l := range lines {
+		sub := re.FindStringSubmatch(l)
+		if sub == nil {
+			continue
+		}
+		var text, value string
+		if i := re.SubexpIndex("text"); i > 0 {
+			text = sub[i]
+		}
+		if i := re.SubexpIndex("value"); i > 0 {
+			value = sub[i]
+		}
+		if value == "" {
+			value = text
+		}
+		if text == "" {
+			text = value
+		}
+		out = append(out, variableOption{text, value})
+	}
+	return out
+}

@@ -27,7 +27,6 @@ import (
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/dashboards"
 	"github.com/okrd/okrd/internal/testenv"
-	"github.com/okrd/okrd/okr"
 	"github.com/okrd/okrd/snapshot"
 	"github.com/okrd/okrd/store"
 )
@@ -344,34 +343,27 @@ func TestBackfilledHistoryShowsInTheDashboardsOfARealPrometheus(t *testing.T) {
 	}
 
 	ship, past := cfg.Objective("ship"), cfg.Objective("past")
-	// The trajectories asked over each objective's period up to --to.
+	// The trajectories asked over each objective's period up to --to. A
+	// check of one key result (kr) reads that key result's series of the
+	// panel, which draws all of them.
 	type check struct {
 		panel, refID string
 		o            *config.Objective
+		kr           string
 		want         func(s *snapshot.Snapshot, at int64) (float64, bool)
 	}
 	kr := func(o *config.Objective, id string, f func(kr *snapshot.KeyResult) (float64, bool)) func(*snapshot.Snapshot, int64) (float64, bool) {
 		return func(s *snapshot.Snapshot, _ int64) (float64, bool) { return f(s.Objective(o.ID).KeyResult(id)) }
 	}
-	value := func(k *snapshot.KeyResult) (float64, bool) { return k.Result.Value, k.Result.HasValue }
-	target := func(k *snapshot.KeyResult) (float64, bool) { return k.Config.Engine.Target, true }
-	expected := func(k *snapshot.KeyResult) (float64, bool) {
-		e := k.Config.Engine
-		return e.Baseline + k.Result.Expected*(e.Target-e.Baseline), true
-	}
-	forecast := func(k *snapshot.KeyResult) (float64, bool) { return k.Result.Forecast, k.Result.HasForecast }
+	progress := func(k *snapshot.KeyResult) (float64, bool) { return k.Result.Progress, k.Result.HasValue }
+	expected := func(k *snapshot.KeyResult) (float64, bool) { return k.Result.Expected, true }
 	var checks []check
 	for _, o := range []*config.Objective{ship, past} {
 		for _, k := range o.KeyResults {
-			title := k.Title + ": trajectory"
-			if k.Engine.Direction == okr.Maintain {
-				checks = append(checks,
-					check{title, "min", o, kr(o, k.ID, func(k *snapshot.KeyResult) (float64, bool) { return k.Config.Engine.Min, true })},
-					check{title, "max", o, kr(o, k.ID, func(k *snapshot.KeyResult) (float64, bool) { return k.Config.Engine.Max, true })})
-			} else {
-				checks = append(checks, check{title, "target", o, kr(o, k.ID, target)}, check{title, "expected", o, kr(o, k.ID, expected)})
-			}
-			checks = append(checks, check{title, "value", o, kr(o, k.ID, value)}, check{title, "forecast", o, kr(o, k.ID, forecast)})
+			const panel = "Key results against expected"
+			checks = append(checks,
+				check{panel, "progress", o, k.ID, kr(o, k.ID, progress)},
+				check{panel, "expected", o, k.ID, kr(o, k.ID, expected)})
 		}
 	}
 	objProgress := func(o *config.Objective) func(*snapshot.Snapshot, int64) (float64, bool) {
@@ -389,10 +381,10 @@ func TestBackfilledHistoryShowsInTheDashboardsOfARealPrometheus(t *testing.T) {
 		}
 	}
 	checks = append(checks,
-		check{"Progress against expected", "progress", ship, objProgress(ship)},
-		check{"Progress against expected", "expected", ship, objExpected(ship)},
-		check{"Deployments", "succeeded", ship, func(_ *snapshot.Snapshot, at int64) (float64, bool) { return float64(len(flows[at])), true }},
-		check{"Lead time for changes and time to restore", "lead", ship, func(_ *snapshot.Snapshot, at int64) (float64, bool) {
+		check{"Progress against expected", "progress", ship, "", objProgress(ship)},
+		check{"Progress against expected", "expected", ship, "", objExpected(ship)},
+		check{"Deployments", "succeeded", ship, "", func(_ *snapshot.Snapshot, at int64) (float64, bool) { return float64(len(flows[at])), true }},
+		check{"Lead time for changes and time to restore", "lead", ship, "", func(_ *snapshot.Snapshot, at int64) (float64, bool) {
 			if len(flows[at]) == 0 {
 				return 0, false
 			}
@@ -405,17 +397,37 @@ func TestBackfilledHistoryShowsInTheDashboardsOfARealPrometheus(t *testing.T) {
 	// after the 25-hour day of 26 October included.
 	const step = 30 * time.Minute
 	for _, c := range checks {
-		expr, ok := queries[c.panel+"/"+c.o.ID+"/"+c.refID]
+		expr, ok := queries[c.panel+"/"+c.refID]
 		if !ok {
-			t.Errorf("no query %s of panel %q for objective %s", c.refID, c.panel, c.o.ID)
+			t.Errorf("no query %s of panel %q", c.refID, c.panel)
 			continue
 		}
-		expr = substituteVars(expr, values)
+		// The overview's row repeats by objective: in the copy of c.o's
+		// row, Grafana sets $objective to its id.
+		vs := map[string]string{}
+		for k, v := range values {
+			vs[k] = v
+		}
+		vs["objective"] = c.o.ID
+		expr = substituteVars(expr, vs)
 		start, end := c.o.Resolved.Start, c.o.Resolved.End
 		if last := to.Add(-time.Second); last.Before(end) {
 			end = last
 		}
-		got := prom.queryRange(t, expr, start, end, step)
+		var got map[int64]float64
+		if c.kr == "" {
+			got = prom.queryRange(t, expr, start, end, step)
+		} else {
+			series := prom.queryRangeBy(t, expr, "key_result", start, end, step)
+			if n := len(c.o.KeyResults); len(series) > n {
+				t.Errorf("%s %s (%s): %d series, more than the objective's %d key results", c.panel, c.refID, c.o.ID, len(series), n)
+			}
+			got = series[c.kr]
+		}
+		name := c.o.ID
+		if c.kr != "" {
+			name += "/" + c.kr
+		}
 		days := map[string]bool{}
 		steps := 0
 		for ts := start; !ts.After(end); ts = ts.Add(step) {
@@ -429,11 +441,11 @@ func TestBackfilledHistoryShowsInTheDashboardsOfARealPrometheus(t *testing.T) {
 			g, present := got[ts.Unix()]
 			switch {
 			case has && !present:
-				t.Errorf("%s %s (%s): no value at %s (okrd had %v at %s)", c.panel, c.refID, c.o.ID, ts, want, instants[i])
+				t.Errorf("%s %s (%s): no value at %s (okrd had %v at %s)", c.panel, c.refID, name, ts, want, instants[i])
 			case !has && present:
-				t.Errorf("%s %s (%s): %v at %s, where okrd had none", c.panel, c.refID, c.o.ID, g, ts)
+				t.Errorf("%s %s (%s): %v at %s, where okrd had none", c.panel, c.refID, name, g, ts)
 			case has && math.Abs(g-want) > 1e-9*math.Max(1, math.Abs(want)):
-				t.Errorf("%s %s (%s): %v at %s, okrd computed %v at %s", c.panel, c.refID, c.o.ID, g, ts, want, instants[i])
+				t.Errorf("%s %s (%s): %v at %s, okrd computed %v at %s", c.panel, c.refID, name, g, ts, want, instants[i])
 			case has:
 				days[ts.In(berlin).Format(time.DateOnly)] = true
 				steps++
@@ -442,11 +454,11 @@ func TestBackfilledHistoryShowsInTheDashboardsOfARealPrometheus(t *testing.T) {
 		// The key results of the source have filled-in values and the
 		// roll-ups and delivery series exist from the period start: a value
 		// every day. The others start with their first check-in.
-		filled := c.panel == "Deploy 20 times a week: trajectory" || c.panel == "Lead time under an hour: trajectory"
-		whole := c.refID != "value" && c.refID != "forecast" || filled && c.refID == "value"
+		filled := c.kr == "deploys" || c.kr == "lead"
+		whole := c.refID != "progress" || c.kr == "" || filled
 		periodDays := int(math.Round(end.Sub(start).Hours()/24)) - 1
 		if whole && len(days) < periodDays {
-			t.Errorf("%s %s (%s): values on %d days of %d", c.panel, c.refID, c.o.ID, len(days), periodDays)
+			t.Errorf("%s %s (%s): values on %d days of %d", c.panel, c.refID, name, len(days), periodDays)
 		}
 		if steps == 0 {
 			t.Errorf("%s %s (%s): no value at all", c.panel, c.refID, c.o.ID)
@@ -535,9 +547,7 @@ func gridOf(t *testing.T, path string) []time.Time {
 }
 
 // trajectoryQueries returns the range queries of the overview and
-// delivery dashboards by "panel title/objective/refId"; a panel of the
-// overview belongs to the objective of the row above it (the delivery
-// dashboard's, to every objective).
+// delivery dashboards by "panel title/refId".
 func trajectoryQueries(t *testing.T, ds []dashboards.Dashboard) map[string]string {
 	t.Helper()
 	type panel struct {
@@ -560,38 +570,20 @@ func trajectoryQueries(t *testing.T, ds []dashboards.Dashboard) map[string]strin
 		if err := json.Unmarshal(d.JSON, &jd); err != nil {
 			t.Fatal(err)
 		}
-		row := ""
 		for _, p := range jd.Panels {
-			if p.Type == "row" {
-				row = p.Title
-				continue
-			}
 			for _, tg := range p.Targets {
 				if tg.Instant {
 					continue
 				}
-				if d.UID == dashboards.DeliveryUID {
-					for _, o := range []string{"ship", "past"} {
-						out[p.Title+"/"+o+"/"+tg.RefID] = tg.Expr
-					}
-					continue
+				key := p.Title + "/" + tg.RefID
+				if _, dup := out[key]; dup {
+					t.Fatalf("two range queries %s", key)
 				}
-				out[p.Title+"/"+rowObjective(row)+"/"+tg.RefID] = tg.Expr
+				out[key] = tg.Expr
 			}
 		}
 	}
 	return out
-}
-
-// rowObjective maps an overview row title to its objective id.
-func rowObjective(row string) string {
-	switch {
-	case strings.HasPrefix(row, "Ship faster ("):
-		return "ship"
-	case strings.HasPrefix(row, "Last period's signups ("):
-		return "past"
-	}
-	return ""
 }
 
 // substituteVars sets the dashboard variables ($name) as Grafana would.
@@ -722,6 +714,42 @@ func (p *backfilledPrometheus) queryRange(t *testing.T, expr string, start, end 
 			}
 			out[int64(ts)] = f
 		}
+	}
+	return out
+}
+
+// queryRangeBy runs a range query and returns its series by the value of
+// label, which each must have once.
+func (p *backfilledPrometheus) queryRangeBy(t *testing.T, expr, label string, start, end time.Time, step time.Duration) map[string]map[int64]float64 {
+	t.Helper()
+	raw := p.api(t, "/api/v1/query_range", url.Values{"query": {expr}, "start": {strconv.FormatInt(start.Unix(), 10)},
+		"end": {strconv.FormatInt(end.Unix(), 10)}, "step": {strconv.FormatInt(int64(step/time.Second), 10)}})
+	var r struct {
+		Result []struct {
+			Metric map[string]string `json:"metric"`
+			Values [][2]any          `json:"values"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[int64]float64{}
+	for _, s := range r.Result {
+		key, ok := s.Metric[label]
+		if _, dup := out[key]; !ok || dup {
+			t.Fatalf("%s: a series without its own %s: %v", expr, label, s.Metric)
+		}
+		vs := map[int64]float64{}
+		for _, v := range s.Values {
+			ts, _ := v[0].(float64)
+			str, _ := v[1].(string)
+			f, err := strconv.ParseFloat(str, 64)
+			if err != nil {
+				t.Fatalf("%s: value %v", expr, v)
+			}
+			vs[int64(ts)] = f
+		}
+		out[key] = vs
 	}
 	return out
 }
