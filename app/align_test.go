@@ -98,6 +98,23 @@ func TestAParentRollsUpItsChildrenAndFollowsTheirCheckins(t *testing.T) {
 	if strings.Join(c.Children, ",") != "team-a,team-b" {
 		t.Errorf("children ids = %v", c.Children)
 	}
+	// The page shows the tree: the children indented under the parent,
+	// the worse one (team B, 20 of 49%: off track) first, and the
+	// parent's reason names it.
+	page := do(t, "GET", ta.url+"/", "", "").body
+	for _, want := range []string{
+		`Off track: 28% where 49% was expected by now, 22 pts behind; &#39;Team B&#39; is off track.`,
+		`<section class="objective depth depth-1" aria-labelledby="obj-team-b">`,
+		`Part of <a href="./objectives/company">Company grows</a>`,
+		`Rolls up <a href="./objectives/team-a">Team A</a>, <a href="./objectives/team-b">Team B</a>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if i, j, k := strings.Index(page, `id="obj-company"`), strings.Index(page, `id="obj-team-b"`), strings.Index(page, `id="obj-team-a"`); !(i < j && j < k) {
+		t.Errorf("page order company %d, team-b %d, team-a %d: want the parent, then the child off track, then the one on track", i, j, k)
+	}
 
 	// A check-in of a child evaluates the parent again: (0.5 + 3*0.45) / 4
 	// = 0.4625, 3 pts behind: on track.
@@ -181,6 +198,11 @@ func TestConfidenceIsRecordedAloneOrWithACheckinAndExported(t *testing.T) {
 	kc := ci.KeyResult.Confidence
 	if kc == nil || kc.Value != 4 || kc.Level != "low" || kc.Previous == nil || *kc.Previous != 9 || kc.WeekHigh != 9 {
 		t.Errorf("key result after the check-in = %s, want confidence 4, previous 9, week high 9", r.body)
+	}
+	page := do(t, "GET", ta.url+"/", "", "").body
+	if !strings.Contains(page, `<span class="confidence confidence-low">4/10 low</span> <span class="muted">36 hours ago, down from 9 this week · ana</span>`) {
+		i := strings.Index(page, "kr-confidence")
+		t.Errorf("the page does not show the confidence next to the status: %.400s", page[max(i, 0):])
 	}
 	m := do(t, "GET", ta.url+"/metrics", "", "")
 	if !strings.Contains(m.body, `okr_key_result_confidence{key_result="a",objective="team-a"} 4`+"\n") {
