@@ -103,7 +103,7 @@ func TestAParentRollsUpItsChildrenAndFollowsTheirCheckins(t *testing.T) {
 	// parent's reason names it.
 	page := do(t, "GET", ta.url+"/", "", "").body
 	for _, want := range []string{
-		`Off track: 28% where 49% was expected by now, 22 pts behind; &#39;Team B&#39; is off track.`,
+		`Off track because it is 22 pts behind: 28% where 49% was expected by now; &#39;Team B&#39; is off track.`,
 		`<section class="objective depth depth-1" aria-labelledby="obj-team-b">`,
 		`Part of <a href="./objectives/company">Company grows</a>`,
 		`Rolls up <a href="./objectives/team-a">Team A</a>, <a href="./objectives/team-b">Team B</a>`,

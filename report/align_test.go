@@ -85,7 +85,7 @@ func TestTheReportShowsTheTreeWithChildrenUnderParentsAtRiskFirst(t *testing.T) 
 		t.Errorf("headings at %d, %d, %d: want the parent, then the child off track, then the one on track:\n%s", i, j, k, text)
 	}
 	for _, want := range []string{
-		"Off track: 28% where 49% was expected by now, 22 pts behind; 'Team B' is off track.",
+		"Off track because it is 22 pts behind: 28% where 49% was expected by now; 'Team B' is off track.",
 		"part of Company grows",
 		"rolls up Team A, Team B",
 	} {

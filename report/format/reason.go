@@ -178,19 +178,19 @@ func RollupReason(status okr.Status, krs []KeyResultStatus) string {
 // RolledUpReason says why an objective that rolls up its children
 // (okr.RollUp) has its status r.Status: its progress against the expected
 // progress, then the child objectives (and own key results, krs) that are
-// worst off: "off track: 28% where 49% was expected by now, 22 pts
-// behind; 'Team B' is off track".
+// worst off: "off track because it is 22 pts behind: 28% where 49% was
+// expected by now; 'Team B' is off track".
 func RolledUpReason(r okr.ObjectiveResult, krs, children []KeyResultStatus) string {
 	var s string
 	switch {
 	case !r.HasValue:
 		return "no data: no key result of it or of its child objectives has a current value"
 	case r.HasScore || r.Status == okr.StatusMissed:
-		s = Status(r.Status) + ": ended at " + Percent(r.Progress) + " of the way, rolled up from its child objectives"
+		s = Status(r.Status) + " because it ended at " + Percent(r.Progress) + " of the way, rolled up from its child objectives"
 	case r.Status == okr.StatusAchieved:
 		return "achieved: its key results and child objectives are at their targets"
 	default:
-		s = Status(r.Status) + ": " + Percent(r.Progress) + " where " + Percent(r.Expected) + " was expected by now, " + Gap(r.Progress-r.Expected)
+		s = Status(r.Status) + " because it is " + Gap(r.Progress-r.Expected) + ": " + Percent(r.Progress) + " where " + Percent(r.Expected) + " was expected by now"
 	}
 	// The worst-off parts: children first, since they are what rolls up.
 	worst := okr.StatusOnTrack
