@@ -323,26 +323,63 @@ func (readOnlyStore) AppendValues(context.Context, ...store.Value) error { retur
 func (readOnlyStore) AddCheckin(context.Context, store.Checkin) (store.Checkin, error) {
 	return store.Checkin{}, errReadOnly
 }
+func (readOnlyStore) AddConfidence(context.Context, store.Confidence) (store.Confidence, error) {
+	return store.Confidence{}, errReadOnly
+}
 func (readOnlyStore) Update(context.Context, func(store.Tx) error) error    { return errReadOnly }
 func (readOnlyStore) PutAlertState(context.Context, store.AlertState) error { return errReadOnly }
 func (readOnlyStore) DeleteAlertState(context.Context, string) error        { return errReadOnly }
 
 // krChunks splits the objectives into chunks of about n key results, each
-// a run of whole objectives.
+// a run of whole trees of objectives (a root and its descendants, which
+// its roll-up evaluates with it), in the order of each tree's first
+// objective in the file.
 func krChunks(objs []*config.Objective, n int) [][]*config.Objective {
 	var out [][]*config.Objective
 	var cur []*config.Objective
 	size := 0
-	for _, o := range objs {
-		if len(cur) > 0 && size+len(o.KeyResults) > n {
+	for _, tree := range objectiveTrees(objs) {
+		krs := 0
+		for _, o := range tree {
+			krs += len(o.KeyResults)
+		}
+		if len(cur) > 0 && size+krs > n {
 			out = append(out, cur)
 			cur, size = nil, 0
 		}
-		cur = append(cur, o)
-		size += len(o.KeyResults)
+		cur = append(cur, tree...)
+		size += krs
 	}
 	if len(cur) > 0 {
 		out = append(out, cur)
+	}
+	return out
+}
+
+// objectiveTrees groups objs by the root of their tree of parents, each
+// group in file order, the groups in the order of their first objective.
+func objectiveTrees(objs []*config.Objective) [][]*config.Objective {
+	byID := make(map[string]*config.Objective, len(objs))
+	for _, o := range objs {
+		byID[o.ID] = o
+	}
+	root := func(o *config.Objective) *config.Objective {
+		for o.Parent != "" && byID[o.Parent] != nil {
+			o = byID[o.Parent]
+		}
+		return o
+	}
+	at := map[*config.Objective]int{}
+	var out [][]*config.Objective
+	for _, o := range objs {
+		r := root(o)
+		i, ok := at[r]
+		if !ok {
+			i = len(out)
+			at[r] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], o)
 	}
 	return out
 }

@@ -34,3 +34,22 @@ func (a *App) AddCheckin(ctx context.Context, req checkins.Request) (store.Check
 	}
 	return c, nil
 }
+
+// AddConfidence records an owner's confidence in a key result and waits
+// for the evaluation that includes it, as AddCheckin does.
+func (a *App) AddConfidence(ctx context.Context, req checkins.ConfidenceRequest) (store.Confidence, error) {
+	c, err := checkins.RecordConfidence(ctx, a.cfg.Load(), graceStore{a.store, a.opts.ShutdownTimeout}, req, a.opts.now())
+	if err != nil {
+		return c, err
+	}
+	timer := time.NewTimer(checkinWait)
+	defer timer.Stop()
+	select {
+	case <-a.requestEvaluation(ctx, false):
+	case <-ctx.Done():
+	case <-timer.C:
+		a.logger.Warn("a confidence was stored but no evaluation has included it yet; the answer shows the key result without it",
+			"objective", c.ObjectiveID, "key_result", c.KeyResultID, "waited", checkinWait.String())
+	}
+	return c, nil
+}

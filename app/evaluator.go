@@ -44,14 +44,21 @@ type history struct {
 	// update: the ones an evaluation after a check-in evaluates again.
 	changed map[krKey]struct{}
 	// index maps the id of each objective of the configuration indexOf to
-	// its position.
+	// its position, and order lists the positions children first (by
+	// depth, deepest first), the order a roll-up evaluates them in.
 	index   map[string]int
+	order   []int
 	indexOf *config.Config
+
+	// confLastID is the last confidence read; conf holds every key
+	// result's confidences sorted by time.
+	confLastID int64
+	conf       map[krKey][]store.Confidence
 }
 
 func newHistory(st store.Store) *history {
 	return &history{st: st, points: map[krKey][]okr.Point{}, filled: map[krKey][]bool{}, floor: map[krKey]int64{},
-		changed: map[krKey]struct{}{}}
+		changed: map[krKey]struct{}{}, conf: map[krKey][]store.Confidence{}}
 }
 
 // filledOrigin is the origin prefix of values filled in from records,
@@ -82,9 +89,52 @@ func (h *history) refresh(ctx context.Context) error {
 			h.insert(k, okr.Point{At: v.At, Value: v.Value}, isFilled(v.Origin))
 		}
 		if len(vals) < batch {
+			break
+		}
+	}
+	for {
+		cs, err := h.st.ConfidencesAfter(ctx, h.confLastID, batch)
+		if err != nil {
+			return fmt.Errorf("reading confidences: %w", err)
+		}
+		for _, c := range cs {
+			h.confLastID = c.ID
+			k := krKey{c.ObjectiveID, c.KeyResultID}
+			list := h.conf[k]
+			i := sort.Search(len(list), func(j int) bool { return list[j].At.After(c.At) })
+			h.conf[k] = slices.Insert(list, i, c)
+			h.changed[k] = struct{}{}
+		}
+		if len(cs) < batch {
 			return nil
 		}
 	}
+}
+
+// confidenceWeek is how far back a confidence's drop is measured.
+const confidenceWeek = 7 * 24 * time.Hour
+
+// confidenceAt is the confidence of a key result in effect at now, nil
+// without one; h.mu is held.
+func (h *history) confidenceAt(k krKey, now time.Time) *snapshot.Confidence {
+	list := h.conf[k]
+	n := sort.Search(len(list), func(j int) bool { return list[j].At.After(now) })
+	if n == 0 {
+		return nil
+	}
+	cur := list[n-1]
+	c := &snapshot.Confidence{Value: cur.Value, At: cur.At, Author: cur.Author, Note: cur.Note, WeekHigh: cur.Value}
+	if n > 1 {
+		c.Previous = list[n-2].Value
+	}
+	weekAgo := now.Add(-confidenceWeek)
+	for i := n - 2; i >= 0; i-- {
+		c.WeekHigh = max(c.WeekHigh, list[i].Value)
+		if !list[i].At.After(weekAgo) {
+			break // the one in effect a week ago is the last to count
+		}
+	}
+	return c
 }
 
 // insert adds one value to a key result's series; h.mu is held.
@@ -166,23 +216,49 @@ func (h *history) latest(k krKey) (okr.Point, bool) {
 func (h *history) evaluate(cfg *config.Config, now time.Time, gen uint64) *snapshot.Snapshot {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	snap := &snapshot.Snapshot{Generation: gen, EvaluatedAt: now, Objectives: make([]*snapshot.Objective, 0, len(cfg.Objectives))}
-	for _, oc := range cfg.Objectives {
-		snap.Objectives = append(snap.Objectives, h.evaluateObjective(oc, now))
-	}
-	return snap
+	return h.evaluateAll(cfg, now, gen)
 }
 
-// evaluateObjective evaluates one objective and its key results at now;
-// h.mu is held.
-func (h *history) evaluateObjective(oc *config.Objective, now time.Time) *snapshot.Objective {
-	o := &snapshot.Objective{Config: oc, KeyResults: make([]*snapshot.KeyResult, 0, len(oc.KeyResults))}
+// evaluateAll evaluates every objective of cfg, children before their
+// parents; h.mu is held.
+func (h *history) evaluateAll(cfg *config.Config, now time.Time, gen uint64) *snapshot.Snapshot {
+	objs := make([]*snapshot.Objective, len(cfg.Objectives))
+	index := h.objectiveIndex(cfg)
+	for _, i := range h.order {
+		oc := cfg.Objectives[i]
+		objs[i] = h.evaluateObjective(oc, now, childrenOf(oc, index, objs))
+	}
+	return &snapshot.Snapshot{Generation: gen, EvaluatedAt: now, Objectives: objs}
+}
+
+// childrenOf returns the evaluated children of oc from objs (indexed like
+// the configuration's objectives).
+func childrenOf(oc *config.Objective, index map[string]int, objs []*snapshot.Objective) []*snapshot.Objective {
+	if len(oc.Children) == 0 {
+		return nil
+	}
+	out := make([]*snapshot.Objective, 0, len(oc.Children))
+	for _, c := range oc.Children {
+		// Every child is in the configuration evaluated (backfill
+		// evaluates whole trees); one that is not is left out.
+		if i, ok := index[c.ID]; ok && objs[i] != nil && objs[i].Config == c {
+			out = append(out, objs[i])
+		}
+	}
+	return out
+}
+
+// evaluateObjective evaluates one objective and its key results at now,
+// with its children evaluated already; h.mu is held.
+func (h *history) evaluateObjective(oc *config.Objective, now time.Time, children []*snapshot.Objective) *snapshot.Objective {
+	o := &snapshot.Objective{Config: oc, KeyResults: make([]*snapshot.KeyResult, 0, len(oc.KeyResults)), Children: children}
 	engines := make([]okr.KeyResult, 0, len(oc.KeyResults))
 	results := make([]okr.Result, 0, len(oc.KeyResults))
 	for _, kc := range oc.KeyResults {
 		pts := h.points[krKey{oc.ID, kc.ID}]
 		r := okr.Evaluate(kc.Engine, oc.Resolved, pts, now)
-		kr := &snapshot.KeyResult{Objective: oc, Config: kc, Result: r, Points: countInPeriod(pts, oc.Resolved, now)}
+		kr := &snapshot.KeyResult{Objective: oc, Config: kc, Result: r, Points: countInPeriod(pts, oc.Resolved, now),
+			Confidence: h.confidenceAt(krKey{oc.ID, kc.ID}, now)}
 		if r.HasValue && kc.StaleAfter > 0 && now.Sub(r.ValueAt) > time.Duration(kc.StaleAfter) {
 			// A stale value is shown but not trusted: the status says
 			// that the data is missing rather than judging old numbers.
@@ -193,7 +269,15 @@ func (h *history) evaluateObjective(oc *config.Objective, now time.Time) *snapsh
 		engines = append(engines, kc.Engine)
 		results = append(results, kr.Result)
 	}
-	o.Result = okr.EvaluateObjective(engines, results)
+	if oc.RollsUp() {
+		cs := make([]okr.Child, len(children))
+		for j, c := range children {
+			cs[j] = okr.Child{Weight: *c.Config.Weight, Result: c.Result}
+		}
+		o.Result = okr.RollUp(engines, results, cs, oc.Resolved, now, *oc.Tolerance)
+	} else {
+		o.Result = okr.EvaluateObjective(engines, results)
+	}
 	return o
 }
 
@@ -214,35 +298,42 @@ func (h *history) update(cfg *config.Config, base *snapshot.Snapshot, now time.T
 	h.changed = make(map[krKey]struct{}, len(changed))
 	same := base != nil && sameObjectives(base, cfg)
 	if !same {
-		snap := &snapshot.Snapshot{Generation: gen, EvaluatedAt: now, Objectives: make([]*snapshot.Objective, 0, len(cfg.Objectives))}
-		for _, oc := range cfg.Objectives {
-			snap.Objectives = append(snap.Objectives, h.evaluateObjective(oc, now))
-		}
-		return snap
+		return h.evaluateAll(cfg, now, gen)
 	}
-	var indexes []int
+	index := h.objectiveIndex(cfg)
+	seen := map[int]bool{}
 	if full {
-		indexes = make([]int, len(cfg.Objectives))
-		for i := range indexes {
-			indexes[i] = i
+		for i := range cfg.Objectives {
+			seen[i] = true
 		}
-	} else if len(changed) > 0 {
-		index := h.objectiveIndex(cfg)
-		seen := map[int]bool{}
+	} else {
 		for k := range changed {
 			// A key result no longer configured has no objective to
 			// evaluate again.
 			i, ok := index[k.objective]
-			if ok && !seen[i] && cfg.Objectives[i].KeyResult(k.keyResult) != nil {
+			if !ok || cfg.Objectives[i].KeyResult(k.keyResult) == nil {
+				continue
+			}
+			// Its ancestors are evaluated again too: they show it (and
+			// may roll it up).
+			for ok && !seen[i] {
 				seen[i] = true
-				indexes = append(indexes, i)
+				i, ok = index[cfg.Objectives[i].Parent]
 			}
 		}
 	}
+	// Children before parents: a parent takes its children from objs,
+	// which holds the new evaluation of those evaluated again.
+	objs := slices.Clone(base.Objectives)
 	replaced := map[int]*snapshot.Objective{}
-	for _, i := range indexes {
-		if o := h.evaluateObjective(cfg.Objectives[i], now); !sameResults(o, base.Objectives[i]) {
+	for _, i := range h.order {
+		if !seen[i] {
+			continue
+		}
+		oc := cfg.Objectives[i]
+		if o := h.evaluateObjective(oc, now, childrenOf(oc, index, objs)); !sameResults(o, base.Objectives[i]) {
 			replaced[i] = o
+			objs[i] = o
 		}
 	}
 	if len(replaced) == 0 && !full {
@@ -256,9 +347,12 @@ func (h *history) update(cfg *config.Config, base *snapshot.Snapshot, now time.T
 func (h *history) objectiveIndex(cfg *config.Config) map[string]int {
 	if h.indexOf != cfg {
 		h.index = make(map[string]int, len(cfg.Objectives))
+		h.order = make([]int, len(cfg.Objectives))
 		for i, oc := range cfg.Objectives {
 			h.index[oc.ID] = i
+			h.order[i] = i
 		}
+		slices.SortStableFunc(h.order, func(a, b int) int { return cfg.Objectives[b].Depth - cfg.Objectives[a].Depth })
 		h.indexOf = cfg
 	}
 	return h.index
@@ -281,16 +375,24 @@ func sameObjectives(snap *snapshot.Snapshot, cfg *config.Config) bool {
 // sameResults reports whether two evaluations of an objective say the
 // same, so that the older one can stand for both.
 func sameResults(a, b *snapshot.Objective) bool {
-	if a.Config != b.Config || a.Result != b.Result || len(a.KeyResults) != len(b.KeyResults) {
+	if a.Config != b.Config || a.Result != b.Result || len(a.KeyResults) != len(b.KeyResults) || !slices.Equal(a.Children, b.Children) {
 		return false
 	}
 	for i, ka := range a.KeyResults {
 		kb := b.KeyResults[i]
-		if ka.Config != kb.Config || ka.Result != kb.Result || ka.Stale != kb.Stale || ka.Points != kb.Points {
+		if ka.Config != kb.Config || ka.Result != kb.Result || ka.Stale != kb.Stale || ka.Points != kb.Points ||
+			!sameConfidence(ka.Confidence, kb.Confidence) {
 			return false
 		}
 	}
 	return true
+}
+
+func sameConfidence(a, b *snapshot.Confidence) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 func countInPeriod(pts []okr.Point, p okr.Period, now time.Time) int {

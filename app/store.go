@@ -89,6 +89,12 @@ func (g graceStore) AddCheckin(ctx context.Context, ci store.Checkin) (store.Che
 	return g.Store.AddCheckin(c, ci)
 }
 
+func (g graceStore) AddConfidence(ctx context.Context, c store.Confidence) (store.Confidence, error) {
+	cc, cancel := g.ctx(ctx)
+	defer cancel()
+	return g.Store.AddConfidence(cc, c)
+}
+
 func (g graceStore) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if ctx.Err() != nil {
 		// Do not start new work once shutdown has begun.

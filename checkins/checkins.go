@@ -31,6 +31,9 @@ const (
 	FieldAt     = "at"
 	FieldAuthor = "author"
 	FieldNote   = "note"
+	// FieldConfidence is the owner's confidence that the key result will
+	// land: 1..10 or low, medium, high (ConfidenceLevels).
+	FieldConfidence = "confidence"
 )
 
 // FieldError is an invalid field of a check-in. It matches ErrBadCheckin
@@ -61,6 +64,8 @@ type Request struct {
 	At     *time.Time
 	Author string
 	Note   string
+	// Confidence, 1..10, is recorded with the check-in; 0 records none.
+	Confidence int
 }
 
 // Limits of a check-in.
@@ -97,23 +102,9 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 // Record, which calls it; it is exported so that a front end can check a
 // request without a store.
 func Validate(cfg *config.Config, req Request, now time.Time) (store.Checkin, error) {
-	o := cfg.Objective(req.ObjectiveID)
-	if o == nil {
-		ids := make([]string, 0, len(cfg.Objectives))
-		for _, o := range cfg.Objectives {
-			ids = append(ids, o.ID)
-		}
-		sort.Strings(ids)
-		return store.Checkin{}, fmt.Errorf("%w: objective %q does not exist (objectives: %s)", ErrNotFound, req.ObjectiveID, strings.Join(ids, ", "))
-	}
-	kr := o.KeyResult(req.KeyResultID)
-	if kr == nil {
-		ids := make([]string, 0, len(o.KeyResults))
-		for _, k := range o.KeyResults {
-			ids = append(ids, k.ID)
-		}
-		sort.Strings(ids)
-		return store.Checkin{}, fmt.Errorf("%w: key result %q does not exist in objective %q (key results: %s)", ErrNotFound, req.KeyResultID, o.ID, strings.Join(ids, ", "))
+	o, kr, err := lookup(cfg, req.ObjectiveID, req.KeyResultID)
+	if err != nil {
+		return store.Checkin{}, err
 	}
 	if kr.Source != "" && (cfg.Sources[kr.Source] == nil || cfg.Sources[kr.Source].Type != "manual") {
 		return store.Checkin{}, fmt.Errorf("%w: %s/%s is measured by source %q; check-ins apply to key results without a source", ErrNotManual, o.ID, kr.ID, kr.Source)
@@ -121,31 +112,161 @@ func Validate(cfg *config.Config, req Request, now time.Time) (store.Checkin, er
 	if err := checkValue(req.Value, kr.Unit); err != nil {
 		return store.Checkin{}, err
 	}
+	at, err := checkCommon(req.At, req.Author, req.Note, now, "value")
+	if err != nil {
+		return store.Checkin{}, err
+	}
+	if req.Confidence != 0 {
+		if err := CheckConfidence(req.Confidence); err != nil {
+			return store.Checkin{}, err
+		}
+	}
+	return store.Checkin{
+		ObjectiveID: o.ID, KeyResultID: kr.ID, At: at.UTC(), Value: req.Value,
+		Author: req.Author, Note: req.Note, Confidence: req.Confidence,
+	}, nil
+}
+
+// lookup finds a configured objective and key result, or says which
+// exist.
+func lookup(cfg *config.Config, objectiveID, keyResultID string) (*config.Objective, *config.KeyResult, error) {
+	o := cfg.Objective(objectiveID)
+	if o == nil {
+		ids := make([]string, 0, len(cfg.Objectives))
+		for _, o := range cfg.Objectives {
+			ids = append(ids, o.ID)
+		}
+		sort.Strings(ids)
+		return nil, nil, fmt.Errorf("%w: objective %q does not exist (objectives: %s)", ErrNotFound, objectiveID, strings.Join(ids, ", "))
+	}
+	kr := o.KeyResult(keyResultID)
+	if kr == nil {
+		ids := make([]string, 0, len(o.KeyResults))
+		for _, k := range o.KeyResults {
+			ids = append(ids, k.ID)
+		}
+		sort.Strings(ids)
+		return nil, nil, fmt.Errorf("%w: key result %q does not exist in objective %q (key results: %s)", ErrNotFound, keyResultID, o.ID, strings.Join(ids, ", "))
+	}
+	return o, kr, nil
+}
+
+// checkCommon checks the time, author and note of a check-in or a
+// confidence (what names what is recorded) and returns the time it
+// applies to.
+func checkCommon(atp *time.Time, author, note string, now time.Time, what string) (time.Time, error) {
 	at := now
-	if req.At != nil {
-		at = *req.At
+	if atp != nil {
+		at = *atp
 		switch {
 		case at.IsZero():
 			// A client that serialises an unset date sends this; storing
 			// it as now (or as year 1) would hide the client's bug.
-			return store.Checkin{}, fieldErr(FieldAt, "%s is the zero time, not a real instant; leave it out to record the value as of now", formatTime(at))
+			return at, fieldErr(FieldAt, "%s is the zero time, not a real instant; leave it out to record the %s as of now", formatTime(at), what)
 		case at.Before(epoch):
-			return store.Checkin{}, fieldErr(FieldAt, "%s is before 1970-01-01T00:00:00Z", formatTime(at))
+			return at, fieldErr(FieldAt, "%s is before 1970-01-01T00:00:00Z", formatTime(at))
 		}
 		if at.After(now.Add(MaxFuture)) {
-			return store.Checkin{}, fieldErr(FieldAt, "%s is more than a day in the future (now is %s)", formatTime(at), formatTime(now))
+			return at, fieldErr(FieldAt, "%s is more than a day in the future (now is %s)", formatTime(at), formatTime(now))
 		}
 	}
-	if len(req.Author) > MaxAuthor {
-		return store.Checkin{}, fieldErr(FieldAuthor, "longer than %d bytes", MaxAuthor)
+	if len(author) > MaxAuthor {
+		return at, fieldErr(FieldAuthor, "longer than %d bytes", MaxAuthor)
 	}
-	if len(req.Note) > MaxNote {
-		return store.Checkin{}, fieldErr(FieldNote, "longer than %d bytes", MaxNote)
+	if len(note) > MaxNote {
+		return at, fieldErr(FieldNote, "longer than %d bytes", MaxNote)
 	}
-	return store.Checkin{
-		ObjectiveID: o.ID, KeyResultID: kr.ID, At: at.UTC(), Value: req.Value,
-		Author: req.Author, Note: req.Note,
-	}, nil
+	return at, nil
+}
+
+// ConfidenceLevels are the words a confidence may be given in, and the
+// points of the 1..10 scale each stands for (docs/okr.md, "Confidence").
+var ConfidenceLevels = []struct {
+	Name  string
+	Value int
+}{{"low", 3}, {"medium", 6}, {"high", 9}}
+
+// MinConfidence and MaxConfidence bound the confidence scale.
+const (
+	MinConfidence = 1
+	MaxConfidence = 10
+)
+
+// CheckConfidence checks a confidence on the 1..10 scale.
+func CheckConfidence(v int) error {
+	if v < MinConfidence || v > MaxConfidence {
+		return fieldErr(FieldConfidence, "must be a whole number from 1 to 10 or one of low (3), medium (6), high (9), not %d", v)
+	}
+	return nil
+}
+
+// ParseConfidence reads a confidence as a front end receives it: a whole
+// number from 1 to 10, or low, medium or high (any case).
+func ParseConfidence(s string) (int, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	for _, l := range ConfidenceLevels {
+		if t == l.Name {
+			return l.Value, nil
+		}
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil {
+		return 0, fieldErr(FieldConfidence, "must be a whole number from 1 to 10 or one of low (3), medium (6), high (9), not %q", s)
+	}
+	return n, CheckConfidence(n)
+}
+
+// ConfidenceName is the level a confidence falls in: low (1..4), medium
+// (5..7) or high (8..10).
+func ConfidenceName(v int) string {
+	switch {
+	case v <= 4:
+		return "low"
+	case v <= 7:
+		return "medium"
+	default:
+		return "high"
+	}
+}
+
+// ConfidenceRequest is a confidence recorded on its own, before
+// validation.
+type ConfidenceRequest struct {
+	ObjectiveID string
+	KeyResultID string
+	Value       int
+	// At is when the confidence was given; nil means now.
+	At     *time.Time
+	Author string
+	Note   string
+}
+
+// ValidateConfidence checks a confidence against cfg at now and returns
+// what would be stored. Unlike a check-in, a confidence applies to any key
+// result, measured by a source or not.
+func ValidateConfidence(cfg *config.Config, req ConfidenceRequest, now time.Time) (store.Confidence, error) {
+	o, kr, err := lookup(cfg, req.ObjectiveID, req.KeyResultID)
+	if err != nil {
+		return store.Confidence{}, err
+	}
+	if err := CheckConfidence(req.Value); err != nil {
+		return store.Confidence{}, err
+	}
+	at, err := checkCommon(req.At, req.Author, req.Note, now, "confidence")
+	if err != nil {
+		return store.Confidence{}, err
+	}
+	return store.Confidence{ObjectiveID: o.ID, KeyResultID: kr.ID, At: at.UTC(), Value: req.Value, Author: req.Author, Note: req.Note}, nil
+}
+
+// RecordConfidence validates a confidence against cfg and stores it.
+// Nothing is stored when it is invalid.
+func RecordConfidence(ctx context.Context, cfg *config.Config, st store.Store, req ConfidenceRequest, now time.Time) (store.Confidence, error) {
+	c, err := ValidateConfidence(cfg, req, now)
+	if err != nil {
+		return store.Confidence{}, err
+	}
+	return st.AddConfidence(ctx, c)
 }
 
 // checkValue checks a value against the range of its unit: the same rule

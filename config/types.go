@@ -96,11 +96,39 @@ type Objective struct {
 	// RunbookURL is where a team reads what to do about an alert of the
 	// objective's key results; a key result's own runbook_url overrides
 	// it.
-	RunbookURL string       `toml:"runbook_url"`
+	RunbookURL string `toml:"runbook_url"`
+	// Parent is the id of the objective this one contributes to (company
+	// -> department -> team, any depth); empty for a root objective.
+	Parent string `toml:"parent"`
+	// ProgressFrom says what the objective's progress is made of:
+	// "key_results" (default) or "children", its key results and its
+	// child objectives weighted together (docs/okr.md, "Alignment").
+	ProgressFrom string `toml:"progress_from"`
+	// Weight is the objective's weight in its parent's roll-up, default 1.
+	Weight *float64 `toml:"weight"`
+	// Tolerance is the status tolerance of a rolled-up objective, default
+	// global.tolerance.
+	Tolerance  *float64     `toml:"tolerance"`
 	KeyResults []*KeyResult `toml:"key_results"`
 
 	// Resolved is the period in absolute time (set by Load).
 	Resolved okr.Period `toml:"-"`
+	// Children are the objectives whose parent this one is, in the order
+	// of the file, and Depth is the number of ancestors (set by Load).
+	Children []*Objective `toml:"-"`
+	Depth    int          `toml:"-"`
+}
+
+// Progress sources of an objective.
+const (
+	ProgressFromKeyResults = "key_results"
+	ProgressFromChildren   = "children"
+)
+
+// RollsUp reports whether the objective's progress includes its child
+// objectives.
+func (o *Objective) RollsUp() bool {
+	return o.ProgressFrom == ProgressFromChildren && len(o.Children) > 0
 }
 
 // KeyResult is one key result bound to a source (or to manual check-ins when

@@ -236,11 +236,41 @@ func (v *validator) objectives() {
 		}
 		return
 	}
+	// The objectives some other objective names as its parent: one that
+	// rolls its children up may have no key results of its own.
+	parents := map[string]bool{}
+	for _, o := range v.cfg.Objectives {
+		if o != nil && o.Parent != "" && o.Parent != o.ID {
+			parents[o.Parent] = true
+		}
+	}
 	seen := map[string]int{}
 	for i, o := range v.cfg.Objectives {
 		op := indexPath("objectives", i)
 		if o == nil {
 			continue
+		}
+		o.Children, o.Depth = nil, 0
+		switch o.ProgressFrom {
+		case "":
+			o.ProgressFrom = ProgressFromKeyResults
+		case ProgressFromKeyResults:
+		case ProgressFromChildren:
+			if !parents[o.ID] {
+				v.check(op+".progress_from", "%q needs child objectives, but no objective names %q as its parent", o.ProgressFrom, o.ID)
+			}
+		default:
+			v.check(op+".progress_from", "unknown value %q (one of %s, %s)", o.ProgressFrom, ProgressFromKeyResults, ProgressFromChildren)
+		}
+		if o.Weight == nil {
+			o.Weight = ptr(DefaultWeight)
+		} else if !finite(*o.Weight) || *o.Weight < 0 {
+			v.check(op+".weight", "must be a number of at least 0, not %s", formatFloat(*o.Weight))
+		}
+		if o.Tolerance == nil {
+			o.Tolerance = ptr(*v.cfg.Global.Tolerance)
+		} else {
+			v.tolerance(op+".tolerance", *o.Tolerance)
 		}
 		if v.id(op+".id", o.ID) {
 			if first, dup := seen[o.ID]; dup {
@@ -254,9 +284,126 @@ func (v *validator) objectives() {
 		}
 		v.runbook(op+".runbook_url", o.RunbookURL)
 		periodOK := v.period(op, o)
-		v.keyResults(op, o, periodOK)
+		v.keyResults(op, o, periodOK, o.ProgressFrom == ProgressFromChildren && parents[o.ID])
+	}
+	v.alignment()
+}
+
+// alignment resolves each objective's parent into the parent's Children
+// and each objective's Depth, and rejects an unknown parent and a cycle of
+// parents, naming the cycle's path.
+func (v *validator) alignment() {
+	byID := map[string]*Objective{}
+	ids := make([]string, 0, len(v.cfg.Objectives))
+	for _, o := range v.cfg.Objectives {
+		if o != nil && o.ID != "" {
+			if _, dup := byID[o.ID]; !dup {
+				byID[o.ID] = o
+				ids = append(ids, o.ID)
+			}
+		}
+	}
+	sort.Strings(ids)
+	pathOf := map[*Objective]string{}
+	for i, o := range v.cfg.Objectives {
+		if o != nil {
+			pathOf[o] = indexPath("objectives", i)
+		}
+	}
+	// broken holds the objectives whose chain of parents does not reach a
+	// root: an unknown parent or a cycle on the way.
+	broken := map[*Objective]bool{}
+	for _, o := range v.cfg.Objectives {
+		if o == nil || o.Parent == "" {
+			continue
+		}
+		op := pathOf[o]
+		p := byID[o.Parent]
+		switch {
+		case v.failed[op+".parent"]:
+			broken[o] = true
+		case p == nil:
+			v.check(op+".parent", "unknown objective %q (objectives: %s)", o.Parent, strings.Join(ids, ", "))
+			broken[o] = true
+		case p == o:
+			v.check(op+".parent", "an objective cannot be its own parent: %s -> %s", o.ID, o.ID)
+			broken[o] = true
+		}
+	}
+	// Walk up from every objective; a walk that comes back to an objective
+	// it passed is a cycle, reported once, at its first objective in the
+	// file.
+	reported := map[*Objective]bool{}
+	for _, o := range v.cfg.Objectives {
+		if o == nil || broken[o] {
+			continue
+		}
+		var chain []*Objective
+		at := map[*Objective]int{}
+		for cur := o; cur != nil && cur.Parent != ""; cur = byID[cur.Parent] {
+			if broken[cur] {
+				break
+			}
+			if i, ok := at[cur]; ok {
+				cycle := chain[i:]
+				if !reported[cycle[0]] {
+					first := cycle[0]
+					for _, c := range cycle {
+						if indexOf(v.cfg.Objectives, c) < indexOf(v.cfg.Objectives, first) {
+							first = c
+						}
+					}
+					// Rotate the cycle to start at its first objective.
+					k := slices.Index(cycle, first)
+					names := make([]string, 0, len(cycle)+1)
+					for j := range cycle {
+						names = append(names, cycle[(k+j)%len(cycle)].ID)
+						reported[cycle[j]] = true
+					}
+					names = append(names, first.ID)
+					v.check(pathOf[first]+".parent", "objectives form a cycle of parents: %s", strings.Join(names, " -> "))
+				}
+				for _, c := range chain {
+					broken[c] = true
+				}
+				break
+			}
+			at[cur] = len(chain)
+			chain = append(chain, cur)
+		}
+	}
+	for _, o := range v.cfg.Objectives {
+		if o == nil || o.Parent == "" || broken[o] {
+			continue
+		}
+		p := byID[o.Parent]
+		p.Children = append(p.Children, o)
+	}
+	var depth func(o *Objective, d int)
+	depth = func(o *Objective, d int) {
+		o.Depth = d
+		for _, c := range o.Children {
+			depth(c, d+1)
+		}
+	}
+	for _, o := range v.cfg.Objectives {
+		if o != nil && (o.Parent == "" || broken[o]) {
+			depth(o, 0)
+		}
 	}
 }
+
+// named reports whether some objective names id as its parent.
+func (v *validator) named(id string) bool {
+	for _, o := range v.cfg.Objectives {
+		if o != nil && o.Parent == id && o.ID != id {
+			return true
+		}
+	}
+	return false
+}
+
+func indexOf(objs []*Objective, o *Objective) int { return slices.Index(objs, o) }
 
 // id checks an id and reports whether it is usable for duplicate checks.
 func (v *validator) id(path, id string) bool {
@@ -317,10 +464,16 @@ func (v *validator) period(op string, o *Objective) bool {
 	return true
 }
 
-func (v *validator) keyResults(op string, o *Objective, periodOK bool) {
+func (v *validator) keyResults(op string, o *Objective, periodOK, rollsUp bool) {
 	krsPath := op + ".key_results"
 	if len(o.KeyResults) == 0 {
-		v.check(krsPath, "at least one key result is required")
+		switch {
+		case rollsUp:
+		case o.ID != "" && v.named(o.ID):
+			v.check(krsPath, "at least one key result is required (or progress_from = \"children\", since other objectives name %q as their parent)", o.ID)
+		default:
+			v.check(krsPath, "at least one key result is required")
+		}
 		return
 	}
 	seen := map[string]int{}

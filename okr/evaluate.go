@@ -244,49 +244,117 @@ func forecast(pts []Point, p Period) (float64, bool) {
 // Weights come from krs[i].Weight; a weight that is zero, negative or NaN
 // counts as 0, and if every weight is 0 all key results weigh the same.
 // Progress is the weighted mean of key result progress, a result without a
-// value counting as progress 0. Status is the worst status among results with
-// a value (see Severity); it is no_data only when no result has a value.
-// HasScore is true when at least one result has a score and every result with
-// a value has one; Score is then the weighted mean of the scores (results
-// without a value count 0), rounded to one decimal.
+// value counting as progress 0; Expected the weighted mean of their expected
+// progress. Status is the worst status among results with a value (see
+// Severity); it is no_data only when no result has a value. HasScore is
+// true when at least one result has a score and every result with a value
+// has one; Score is then the weighted mean of the scores (results without a
+// value count 0), rounded to one decimal.
 func EvaluateObjective(krs []KeyResult, results []Result) ObjectiveResult {
 	n := min(len(krs), len(results))
-	var total float64
+	ps := make([]part, n)
 	for i := range n {
-		total += weight(krs[i])
+		ps[i] = krPart(krs[i], results[i])
+	}
+	o := combine(ps)
+	o.Status = StatusNoData
+	for i := range n {
+		if results[i].HasValue {
+			o.Status = Worst(o.Status, results[i].Status)
+		}
+	}
+	return o
+}
+
+// RollUp evaluates an objective whose progress comes from its key results
+// and its child objectives together (progress_from = "children",
+// docs/okr.md "Alignment"): each child counts like one key result of the
+// child's weight, with its own progress and expected progress (evaluated
+// in the child's period). Progress, Expected and the score are the
+// weighted means of EvaluateObjective over all the parts; a child without
+// any value counts as progress 0, like a key result without one.
+//
+// The status compares the progress with the expected progress, as a key
+// result's does, with tolerance (DefaultTolerance when not positive) in p
+// at now: no_data when no part has a value; once p has ended achieved
+// (progress 1) or missed; before, achieved once progress reaches 1, else
+// on_track, at_risk or off_track by the gap.
+func RollUp(krs []KeyResult, results []Result, children []Child, p Period, now time.Time, tolerance float64) ObjectiveResult {
+	n := min(len(krs), len(results))
+	ps := make([]part, 0, n+len(children))
+	for i := range n {
+		ps = append(ps, krPart(krs[i], results[i]))
+	}
+	for _, c := range children {
+		w := 0.0
+		if c.Weight > 0 {
+			w = c.Weight
+		}
+		r := c.Result
+		ps = append(ps, part{weight: w, hasValue: r.HasValue, progress: r.Progress, expected: r.Expected,
+			hasScore: r.HasScore, score: r.Score})
+	}
+	o := combine(ps)
+	o.RolledUp = true
+	o.Status = StatusNoData
+	if o.HasValue {
+		o.Status = status(KeyResult{Direction: Increase, Tolerance: tolerance}, o.Progress, o.Progress-o.Expected, p.Ended(now))
+	}
+	return o
+}
+
+// part is one key result or child objective of a roll-up.
+type part struct {
+	weight             float64
+	hasValue           bool
+	progress, expected float64
+	hasScore           bool
+	score              float64
+}
+
+func krPart(kr KeyResult, r Result) part {
+	return part{weight: weight(kr), hasValue: r.HasValue, progress: r.Progress, expected: r.Expected,
+		hasScore: r.HasScore, score: r.Score}
+}
+
+// combine takes the weighted means of parts (everything but the status).
+func combine(ps []part) ObjectiveResult {
+	var total float64
+	for _, p := range ps {
+		total += p.weight
 	}
 	equal := total == 0
 	if equal {
-		total = float64(n)
+		total = float64(len(ps))
 	}
-
-	o := ObjectiveResult{Status: StatusNoData}
-	if n == 0 {
+	var o ObjectiveResult
+	if len(ps) == 0 {
 		return o
 	}
-	var progress, tenths float64
+	var progress, expected, tenths float64
 	scored, unscored := 0, 0
-	for i := range n {
+	for _, p := range ps {
 		w := 1.0
 		if !equal {
-			w = weight(krs[i])
+			w = p.weight
 		}
-		r := results[i]
-		if !r.HasValue {
+		expected += w * p.expected
+		if !p.hasValue {
 			continue
 		}
-		progress += w * r.Progress
-		o.Status = Worst(o.Status, r.Status)
-		if r.HasScore {
+		o.HasValue = true
+		progress += w * p.progress
+		if p.hasScore {
 			scored++
 			// Scores are multiples of 0.1; summing whole tenths keeps
 			// 0.7 and 0.6 from averaging to 0.6499999999999999.
-			tenths += w * math.Round(r.Score*10)
+			tenths += w * math.Round(p.score*10)
 		} else {
 			unscored++
 		}
 	}
 	o.Progress = progress / total
+	o.Expected = expected / total
 	if scored > 0 && unscored == 0 {
 		o.HasScore = true
 		o.Score = math.Floor(tenths/total+0.5+epsilon) / 10

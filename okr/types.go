@@ -77,10 +77,27 @@ type Result struct {
 	Score            float64 // final progress rounded to one decimal
 }
 
-// ObjectiveResult is the roll-up of an objective's key results.
+// ObjectiveResult is the roll-up of an objective's key results (and, for
+// an objective that rolls up its children, of its child objectives).
 type ObjectiveResult struct {
-	Progress float64 // weighted mean of key result progress
+	Progress float64 // weighted mean of key result (and child) progress
+	// Expected is the weighted mean of the expected progress of the same
+	// parts, Progress's counterpart.
+	Expected float64
+	// HasValue is true when at least one part has a value.
+	HasValue bool
 	Status   Status
 	HasScore bool
 	Score    float64
+	// RolledUp is true when the result includes child objectives (RollUp):
+	// the status is then Progress against Expected, not the worst status.
+	RolledUp bool
+}
+
+// Child is a child objective as its parent's roll-up counts it.
+type Child struct {
+	// Weight is the child's weight, like a key result's (zero, negative
+	// or NaN counts as 0).
+	Weight float64
+	Result ObjectiveResult
 }

@@ -23,6 +23,7 @@ var (
 		"join":     strings.Join,
 		"green":    green,
 		"sentence": format.Sentence,
+		"indent":   indent,
 	}).ParseFS(templateFS, "templates/report.md.tmpl"))
 	htmlTmpl = htmltemplate.Must(htmltemplate.New("report.html").Funcs(htmltemplate.FuncMap{
 		"status":   StatusText,
@@ -31,8 +32,13 @@ var (
 		"sentence": format.Sentence,
 		"badge":    badge,
 		"rule":     rule,
+		"indent":   indent,
 	}).ParseFS(templateFS, "templates/report.html"))
 )
+
+// indent marks a child objective's heading with its depth in the tree:
+// "↳ " under its parent, "↳↳ " under a child.
+func indent(depth int) string { return strings.Repeat("↳", depth) + " " }
 
 // The colours of the statuses, as on the web page (web/static/style.css,
 // whose test checks their contrast): text on a background for the badge,

@@ -14,9 +14,11 @@ import (
 	htmltemplate "html/template"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/okrd/okrd/checkins"
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
 	"github.com/okrd/okrd/report/format"
@@ -34,6 +36,7 @@ var DeliverySourceTypes = []string{"jira", "github"}
 type Reader interface {
 	History(ctx context.Context, objectiveID, keyResultID string, from, to time.Time) ([]store.Value, error)
 	Checkins(ctx context.Context, objectiveID, keyResultID string, limit int) ([]store.Checkin, error)
+	Confidences(ctx context.Context, objectiveID, keyResultID string, limit int) ([]store.Confidence, error)
 }
 
 // Options say what to report on.
@@ -100,6 +103,11 @@ type Objective struct {
 	Ended      bool
 	Now, Week  okr.ObjectiveResult
 	KeyResults []*KeyResult
+	// Parent is the parent objective when the report has it; Children
+	// the child objectives it has; Depth the level in the report's tree.
+	Parent   *Objective
+	Children []*Objective
+	Depth    int
 }
 
 // KeyResult is one key result now and a week before.
@@ -115,6 +123,10 @@ type KeyResult struct {
 	// Comment is the latest check-in with a note up to the instant
 	// reported on (nil without one): the owner's commentary.
 	Comment *store.Checkin
+	// ConfidenceNow and ConfidenceWeek are the owner's confidence in
+	// effect at the instant reported on and a week before (nil without
+	// one).
+	ConfidenceNow, ConfidenceWeek *store.Confidence
 	// trend is the history inside the period up to the instant reported
 	// on, for the trend image and text.
 	trend []trendPoint
@@ -221,6 +233,20 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 				r.Delivery.KeyResults = append(r.Delivery.KeyResults, kr)
 			}
 
+			confs, err := o.Store.Confidences(ctx, oc.ID, kc.ID, 0)
+			if err != nil {
+				return nil, fmt.Errorf("reading the confidences of %s/%s: %w", oc.ID, kc.ID, err)
+			}
+			// Newest first: the first at or before an instant is in effect.
+			for i := range confs {
+				if kr.ConfidenceNow == nil && !confs[i].At.After(ob.At) {
+					kr.ConfidenceNow = &confs[i]
+				}
+				if kr.ConfidenceWeek == nil && !confs[i].At.After(ob.Since) {
+					kr.ConfidenceWeek = &confs[i]
+				}
+			}
+
 			cs, err := o.Store.Checkins(ctx, oc.ID, kc.ID, 0)
 			if err != nil {
 				return nil, fmt.Errorf("reading the check-ins of %s/%s: %w", oc.ID, kc.ID, err)
@@ -238,6 +264,9 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 		ob.Now = okr.EvaluateObjective(engines, now)
 		ob.Week = okr.EvaluateObjective(engines, before)
 		r.Objectives = append(r.Objectives, ob)
+	}
+	if err := r.alignment(ctx, o); err != nil {
+		return nil, err
 	}
 	if r.Period != "" && len(r.Objectives) == 0 {
 		return nil, fmt.Errorf("no objective has the period %s (%s)", r.Period, periodsOf(cfg))
@@ -268,6 +297,69 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// alignment links the report's objectives to their parents and children
+// and rolls up the objectives with progress_from = "children" as the
+// daemon does: each child evaluated at the parent's instants, whether the
+// report lists it or not (a child of another period is still part of its
+// parent's progress).
+func (r *Report) alignment(ctx context.Context, o Options) error {
+	byID := map[string]*Objective{}
+	for _, ob := range r.Objectives {
+		byID[ob.Config.ID] = ob
+	}
+	for _, ob := range r.Objectives {
+		if p := byID[ob.Config.Parent]; p != nil {
+			ob.Parent = p
+			p.Children = append(p.Children, ob)
+		}
+	}
+	for _, ob := range r.Objectives {
+		if !ob.Config.RollsUp() {
+			continue
+		}
+		var err error
+		if ob.Now, err = rollUpAt(ctx, o.Store, ob.Config, ob.At); err != nil {
+			return err
+		}
+		if ob.Week, err = rollUpAt(ctx, o.Store, ob.Config, ob.Since); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rollUpAt evaluates an objective at an instant from the stored history,
+// its children first when it rolls them up.
+func rollUpAt(ctx context.Context, st Reader, oc *config.Objective, at time.Time) (okr.ObjectiveResult, error) {
+	engines := make([]okr.KeyResult, 0, len(oc.KeyResults))
+	results := make([]okr.Result, 0, len(oc.KeyResults))
+	for _, kc := range oc.KeyResults {
+		vals, err := st.History(ctx, oc.ID, kc.ID, time.Time{}, at)
+		if err != nil {
+			return okr.ObjectiveResult{}, fmt.Errorf("reading the history of %s/%s: %w", oc.ID, kc.ID, err)
+		}
+		pts := make([]okr.Point, len(vals))
+		for i, v := range vals {
+			pts[i] = okr.Point{At: v.At, Value: v.Value}
+		}
+		res, _ := evaluate(kc, oc.Resolved, pts, at)
+		engines = append(engines, kc.Engine)
+		results = append(results, res)
+	}
+	if !oc.RollsUp() {
+		return okr.EvaluateObjective(engines, results), nil
+	}
+	children := make([]okr.Child, 0, len(oc.Children))
+	for _, c := range oc.Children {
+		cr, err := rollUpAt(ctx, st, c, at)
+		if err != nil {
+			return okr.ObjectiveResult{}, err
+		}
+		children = append(children, okr.Child{Weight: *c.Weight, Result: cr})
+	}
+	return okr.RollUp(engines, results, children, oc.Resolved, at, *oc.Tolerance), nil
 }
 
 // evaluate is okr.Evaluate with okrd's stale rule (as the daemon applies
@@ -371,9 +463,33 @@ func (r *Report) Attention() []*KeyResult { return append(slices.Clip(r.AtRisk),
 
 // ObjectivesByStatus is the objectives worst first (in configuration
 // order among equals), so that what is at risk leads.
+//
+// Objectives with a parent in the report follow it, in a tree: each level
+// is sorted the same way, and Depth says how deep each one is.
 func (r *Report) ObjectivesByStatus() []*Objective {
-	out := slices.Clone(r.Objectives)
-	slices.SortStableFunc(out, func(a, b *Objective) int { return okr.Severity(b.Now.Status) - okr.Severity(a.Now.Status) })
+	byStatus := func(objs []*Objective) []*Objective {
+		out := slices.Clone(objs)
+		slices.SortStableFunc(out, func(a, b *Objective) int { return okr.Severity(b.Now.Status) - okr.Severity(a.Now.Status) })
+		return out
+	}
+	var out []*Objective
+	var visit func(o *Objective, depth int)
+	visit = func(o *Objective, depth int) {
+		o.Depth = depth
+		out = append(out, o)
+		for _, c := range byStatus(o.Children) {
+			visit(c, depth+1)
+		}
+	}
+	var roots []*Objective
+	for _, o := range r.Objectives {
+		if o.Parent == nil {
+			roots = append(roots, o)
+		}
+	}
+	for _, o := range byStatus(roots) {
+		visit(o, 0)
+	}
 	return out
 }
 
@@ -488,6 +604,17 @@ func (o *Objective) Headline() string {
 // Reason says why the objective has its status (format.RollupReason):
 // "off track because 'Week-1 activation at 40%' is off track".
 func (o *Objective) Reason() string {
+	if o.Now.RolledUp {
+		krs := make([]format.KeyResultStatus, len(o.KeyResults))
+		for i, k := range o.KeyResults {
+			krs[i] = format.KeyResultStatus{Title: k.Title(), Status: k.Now.Status}
+		}
+		var children []format.KeyResultStatus
+		for _, c := range o.Children {
+			children = append(children, format.KeyResultStatus{Title: c.Config.Title, Status: c.Now.Status})
+		}
+		return format.RolledUpReason(o.Now, krs, children)
+	}
 	krs := make([]format.KeyResultStatus, len(o.KeyResults))
 	for i, k := range o.KeyResults {
 		krs[i] = format.KeyResultStatus{Title: k.Title(), Status: k.Now.Status}
@@ -536,7 +663,43 @@ func (o *Objective) Meta() string {
 	if o.Ended {
 		ps += " (ended; final numbers)"
 	}
-	return strings.Join(append(parts, ps), " · ")
+	parts = append(parts, ps)
+	if p := o.Config.Parent; p != "" {
+		title := p
+		if o.Parent != nil {
+			title = o.Parent.Config.Title
+		}
+		parts = append(parts, "part of "+title)
+	}
+	if len(o.Config.Children) > 0 {
+		names := make([]string, len(o.Config.Children))
+		for i, c := range o.Config.Children {
+			names[i] = c.Title
+		}
+		verb := "child objectives: "
+		if o.Now.RolledUp {
+			verb = "rolls up "
+		}
+		parts = append(parts, verb+strings.Join(names, ", "))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// Confidence is the owner's confidence and its change in the week: "4/10
+// (low), was 9", "7/10 (medium)", or "–" without one.
+func (k *KeyResult) Confidence() string {
+	c := k.ConfidenceNow
+	if c == nil {
+		return format.None
+	}
+	s := strconv.Itoa(c.Value) + "/10 (" + checkins.ConfidenceName(c.Value) + ")"
+	switch w := k.ConfidenceWeek; {
+	case w == nil:
+		s += ", new this week"
+	case w.Value != c.Value:
+		s += ", was " + strconv.Itoa(w.Value)
+	}
+	return s
 }
 
 // Title is the key result's title.

@@ -109,6 +109,17 @@ func seed(t *testing.T) store.Store {
 	if err := st.AppendValues(ctx, values...); err != nil {
 		t.Fatal(err)
 	}
+	// nps: confidence 9 on Nov 3, 6 on Nov 13: "6/10 (medium), was 9";
+	// tickets: 4 on Nov 14, none a week before: "new this week".
+	for _, c := range []store.Confidence{
+		{ObjectiveID: "grow", KeyResultID: "nps", At: at(11, 3, 9), Value: 9, Author: "alice"},
+		{ObjectiveID: "grow", KeyResultID: "nps", At: at(11, 13, 9), Value: 6, Author: "alice", Note: "survey vendor late"},
+		{ObjectiveID: "grow", KeyResultID: "tickets", At: at(11, 14, 9), Value: 4, Author: "dan"},
+	} {
+		if _, err := st.AddConfidence(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return st
 }
 

@@ -111,6 +111,20 @@ var families = sortFamilies([]family{
 		func(kr *KeyResult) (float64, bool) { return boolf(kr.Stale), kr.Result.HasValue }),
 	krGauge("okr_key_result_score", "Final grade of the key result (progress rounded to one decimal), once its period has ended.",
 		func(kr *KeyResult) (float64, bool) { return kr.Result.Score, kr.Result.HasScore }),
+	krGauge("okr_key_result_confidence", "Owner's latest confidence that the key result will land, 1 (it will not) to 10 (it will); absent when none was given.",
+		func(kr *KeyResult) (float64, bool) {
+			if kr.Confidence == nil {
+				return 0, false
+			}
+			return float64(kr.Confidence.Value), true
+		}),
+	krGauge("okr_key_result_confidence_timestamp_seconds", "Time the latest confidence was given, as a Unix timestamp.",
+		func(kr *KeyResult) (float64, bool) {
+			if kr.Confidence == nil {
+				return 0, false
+			}
+			return float64(kr.Confidence.At.UnixMilli()) / 1000, true
+		}),
 	krGauge("okr_key_result_tolerance_ratio", "Status tolerance of the key result: at risk below expected minus this, off track below expected minus twice this.",
 		func(kr *KeyResult) (float64, bool) { return kr.Config.Engine.Tolerance, true }),
 	{name: "okr_key_result_status", help: "Status of the key result: 1 for the current status, 0 for the others.",
@@ -130,7 +144,7 @@ var families = sortFamilies([]family{
 				emit(append(lv, kc.Title, kc.Owner, kc.Team, kc.Unit, krSource(kc), string(kc.Engine.Direction)), 1)
 			})
 		}},
-	objGauge("okr_objective_progress_ratio", "Weighted mean progress of the objective's key results, 0 to 1.",
+	objGauge("okr_objective_progress_ratio", "Weighted mean progress of the objective's key results (and child objectives when it rolls them up), 0 to 1.",
 		func(o *Objective) (float64, bool) { return o.Result.Progress, true }),
 	objGauge("okr_objective_period_start_timestamp_seconds", "Start of the objective's period, as a Unix timestamp.",
 		func(o *Objective) (float64, bool) { return float64(o.Config.Resolved.Start.Unix()), true }),
@@ -138,7 +152,9 @@ var families = sortFamilies([]family{
 		func(o *Objective) (float64, bool) { return float64(o.Config.Resolved.End.Unix()), true }),
 	objGauge("okr_objective_score", "Final grade of the objective, once its period has ended.",
 		func(o *Objective) (float64, bool) { return o.Result.Score, o.Result.HasScore }),
-	{name: "okr_objective_status", help: "Status of the objective (the worst of its key results): 1 for the current status, 0 for the others.",
+	objGauge("okr_objective_expected_progress_ratio", "Weighted mean expected progress of the objective's key results (and child objectives when it rolls them up), 0 to 1.",
+		func(o *Objective) (float64, bool) { return o.Result.Expected, true }),
+	{name: "okr_objective_status", help: "Status of the objective (the worst of its key results, or its progress against the expected progress when it rolls up its children): 1 for the current status, 0 for the others.",
 		labels: []string{"objective", "status"},
 		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
 			forObjectives(objs, scratch, func(o *Objective, lv []string) {
@@ -148,11 +164,11 @@ var families = sortFamilies([]family{
 			})
 		}},
 	{name: "okr_objective_info", help: "Descriptive labels of the objective; the value is always 1.",
-		labels: []string{"objective", "title", "owner", "team", "period"},
+		labels: []string{"objective", "title", "owner", "team", "period", "parent", "progress_from"},
 		each: func(objs []*Objective, scratch []string, emit func([]string, float64)) {
 			forObjectives(objs, scratch, func(o *Objective, lv []string) {
 				oc := o.Config
-				emit(append(lv, oc.Title, oc.Owner, oc.Team, oc.Resolved.Name), 1)
+				emit(append(lv, oc.Title, oc.Owner, oc.Team, oc.Resolved.Name, oc.Parent, oc.ProgressFrom), 1)
 			})
 		}},
 })

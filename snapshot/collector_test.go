@@ -18,7 +18,8 @@ import (
 
 func trickySnapshot() *Snapshot {
 	p := okr.Period{Name: "2026-Q4", Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
-	oc := &config.Objective{ID: "grow", Title: `Grow "fast" \ now` + "\nreally", Owner: "ana", Team: "zeta", Resolved: p}
+	oc := &config.Objective{ID: "grow", Title: `Grow "fast" \ now` + "\nreally", Owner: "ana", Team: "zeta", Resolved: p,
+		Parent: "company", ProgressFrom: "key_results"}
 	kcs := []*config.KeyResult{
 		{ID: "b", Title: "Ünïcode ✓", Unit: "ratio", Engine: okr.KeyResult{Direction: okr.Increase, Baseline: 0.31, Target: 0.4, Tolerance: 0.1}},
 		{ID: "a", Title: "Band", Unit: "duration", Source: "prom", Engine: okr.KeyResult{Direction: okr.Maintain, Min: 0, Max: 0.3, Tolerance: 0.25}},
@@ -28,7 +29,8 @@ func trickySnapshot() *Snapshot {
 	o := &Objective{Config: oc, Result: okr.ObjectiveResult{Progress: 1.0 / 3, Status: okr.StatusAtRisk, HasScore: true, Score: 0.3}}
 	o.KeyResults = []*KeyResult{
 		{Objective: oc, Config: kcs[0], Result: okr.Result{HasValue: true, Value: 0.355, ValueAt: time.Date(2026, 11, 1, 0, 0, 0, 123e6, time.UTC),
-			Progress: 0.5, Expected: 0.7, Gap: -0.2, Status: okr.StatusAtRisk, HasForecast: true, Forecast: 1e-7, ForecastProgress: 0, HasScore: true, Score: 0.5}},
+			Progress: 0.5, Expected: 0.7, Gap: -0.2, Status: okr.StatusAtRisk, HasForecast: true, Forecast: 1e-7, ForecastProgress: 0, HasScore: true, Score: 0.5},
+			Confidence: &Confidence{Value: 7, At: time.Date(2026, 11, 3, 10, 0, 0, 500e6, time.UTC), WeekHigh: 9, Previous: 9}},
 		{Objective: oc, Config: kcs[1], Stale: true, Result: okr.Result{HasValue: true, Value: 12345678912345, ValueAt: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC),
 			Progress: 1, Expected: 1, Status: okr.StatusNoData}},
 		{Objective: oc, Config: kcs[2], Result: okr.Result{Expected: 0.7, Status: okr.StatusNoData}},
@@ -175,5 +177,23 @@ func TestFamiliesCarryTheHelpOfTheExposition(t *testing.T) {
 		if !strings.Contains(text, "# HELP "+f.Name+" "+f.Help+"\n") {
 			t.Errorf("%s: help %q is not the exposition's", f.Name, f.Help)
 		}
+	}
+}
+
+func TestConfidenceAndParentAreExposed(t *testing.T) {
+	text := string(trickySnapshot().AppendText(nil))
+	for _, want := range []string{
+		`okr_key_result_confidence{key_result="b",objective="grow"} 7` + "\n",
+		// 2026-11-03T10:00:00.5Z
+		`okr_key_result_confidence_timestamp_seconds{key_result="b",objective="grow"} 1.7937000005e+09` + "\n",
+		`,parent="company",period="2026-Q4",progress_from="key_results",`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("exposition lacks %q:\n%s", want, text)
+		}
+	}
+	// Key results without a confidence have no confidence series.
+	if n := strings.Count(text, "okr_key_result_confidence{"); n != 1 {
+		t.Errorf("%d confidence series, want 1 (only b has one)", n)
 	}
 }

@@ -41,6 +41,10 @@ type Objective struct {
 	Config     *config.Objective
 	Result     okr.ObjectiveResult
 	KeyResults []*KeyResult
+	// Children are the evaluated child objectives (Config.Children), in
+	// the same snapshot: an objective is evaluated again whenever one of
+	// its children is, so that they never go out of step.
+	Children []*Objective
 }
 
 // KeyResult is one evaluated key result.
@@ -53,6 +57,22 @@ type KeyResult struct {
 	Stale bool
 	// Points is the number of values recorded within the period so far.
 	Points int
+	// Confidence is the owner's latest confidence that the key result will
+	// land, nil when none was ever given.
+	Confidence *Confidence
+}
+
+// Confidence is the confidence in effect at the evaluation.
+type Confidence struct {
+	Value        int // 1..10
+	At           time.Time
+	Author, Note string
+	// Previous is the confidence given before this one, 0 without one.
+	Previous int
+	// WeekHigh is the highest confidence in effect during the week up to
+	// the evaluation: the one in effect a week before and every one given
+	// since. WeekHigh - Value is how far confidence dropped in the week.
+	WeekHigh int
 }
 
 // Objective returns the objective with the given id, or nil.

@@ -38,6 +38,26 @@ type Checkin struct {
 	Author      string
 	Note        string
 	CreatedAt   time.Time // when it was recorded
+	// Confidence, when 1..10, is stored with the check-in as a Confidence
+	// of the same time, author and note; 0 records none.
+	Confidence int
+}
+
+// Confidence is an owner's confidence that a key result will land, on a
+// scale of 1 (it will not) to 10 (it will). It is not a key result value:
+// it never enters the history of values.
+type Confidence struct {
+	ID          int64 // assigned by the store, increasing in insertion order
+	ObjectiveID string
+	KeyResultID string
+	At          time.Time // when the confidence was given (UTC)
+	Value       int       // 1..10
+	Author      string
+	Note        string
+	CreatedAt   time.Time // when it was recorded
+	// CheckinID is the check-in it was recorded with, 0 when it was
+	// recorded on its own.
+	CheckinID int64
 }
 
 // Cursor is the sync position of one source and scope (a repo, a project...).
@@ -104,13 +124,26 @@ type Store interface {
 	// writers, so a reader that remembers the last ID it saw skips nothing.
 	ValuesAfter(ctx context.Context, afterID int64, limit int) ([]Value, error)
 
-	// AddCheckin stores a check-in and its value (Origin "checkin:<id>") in
-	// one transaction and returns it with ID and CreatedAt set. A zero At
-	// means the check-in applies now.
+	// AddCheckin stores a check-in and its value (Origin "checkin:<id>"),
+	// and its Confidence when set, in one transaction and returns it with
+	// ID and CreatedAt set. A zero At means the check-in applies now.
 	AddCheckin(ctx context.Context, c Checkin) (Checkin, error)
 	// Checkins returns a key result's check-ins, newest (by At) first, at
 	// most limit (limit <= 0 means all).
 	Checkins(ctx context.Context, objectiveID, keyResultID string, limit int) ([]Checkin, error)
+
+	// AddConfidence stores a confidence (Value 1..10, ObjectiveID and
+	// KeyResultID required) and returns it with ID and CreatedAt set. A
+	// zero At means now.
+	AddConfidence(ctx context.Context, c Confidence) (Confidence, error)
+	// Confidences returns a key result's confidences, newest (by At, then
+	// ID) first, at most limit (limit <= 0 means all).
+	Confidences(ctx context.Context, objectiveID, keyResultID string, limit int) ([]Confidence, error)
+	// ConfidencesAfter returns up to limit confidences with ID > afterID in
+	// ID order (limit <= 0 means no limit), for a reader that follows them
+	// as ValuesAfter follows the values: IDs become visible in increasing
+	// order.
+	ConfidencesAfter(ctx context.Context, afterID int64, limit int) ([]Confidence, error)
 
 	// Cursor returns the cursor of a source and scope; ok is false if none.
 	Cursor(ctx context.Context, source, scope string) (value string, ok bool, err error)

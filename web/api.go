@@ -63,19 +63,47 @@ type keyResultJSON struct {
 	Forecast         *forecastJSON `json:"forecast"`
 	Score            *float64      `json:"score"`
 	Points           int           `json:"points_in_period"`
+	// Confidence is the owner's latest confidence, null when none was
+	// given.
+	Confidence *confidenceJSON `json:"confidence"`
+}
+
+// confidenceJSON is the confidence in effect: its value on the 1..10
+// scale, its level in words, when and by whom it was given, the one
+// before it and the highest of the week (docs/api.md).
+type confidenceJSON struct {
+	Value    int       `json:"value"`
+	Level    string    `json:"level"`
+	At       time.Time `json:"at"`
+	Author   string    `json:"author"`
+	Note     string    `json:"note"`
+	Previous *int      `json:"previous"`
+	WeekHigh int       `json:"week_high"`
 }
 
 type objectiveJSON struct {
-	ID          string          `json:"id"`
-	Title       string          `json:"title"`
-	Description string          `json:"description,omitempty"`
-	Owner       string          `json:"owner,omitempty"`
-	Team        string          `json:"team,omitempty"`
-	Period      periodJSON      `json:"period"`
-	Progress    float64         `json:"progress"`
-	Status      okr.Status      `json:"status"`
-	Score       *float64        `json:"score"`
-	KeyResults  []keyResultJSON `json:"key_results"`
+	ID          string     `json:"id"`
+	Title       string     `json:"title"`
+	Description string     `json:"description,omitempty"`
+	Owner       string     `json:"owner,omitempty"`
+	Team        string     `json:"team,omitempty"`
+	Period      periodJSON `json:"period"`
+	Progress    float64    `json:"progress"`
+	Status      okr.Status `json:"status"`
+	Score       *float64   `json:"score"`
+	// ExpectedProgress is the weighted mean expected progress of the
+	// parts the progress is made of.
+	ExpectedProgress float64 `json:"expected_progress"`
+	// Parent is the id of the parent objective, null for a root;
+	// Children the ids of the child objectives, in the file's order.
+	Parent       *string         `json:"parent"`
+	Children     []string        `json:"children"`
+	ProgressFrom string          `json:"progress_from"`
+	Weight       float64         `json:"weight"`
+	KeyResults   []keyResultJSON `json:"key_results"`
+	// ChildObjectives holds the child objectives themselves, nested, in
+	// the tree form of the list (?tree=1) only.
+	ChildObjectives []objectiveJSON `json:"child_objectives,omitempty"`
 }
 
 func fp(v float64) *float64 { return &v }
@@ -107,6 +135,13 @@ func krJSON(kr *snapshot.KeyResult) keyResultJSON {
 	if r.HasScore {
 		out.Score = fp(r.Score)
 	}
+	if c := kr.Confidence; c != nil {
+		out.Confidence = &confidenceJSON{Value: c.Value, Level: checkins.ConfidenceName(c.Value), At: c.At.UTC(),
+			Author: c.Author, Note: c.Note, WeekHigh: c.WeekHigh}
+		if c.Previous != 0 {
+			out.Confidence.Previous = &c.Previous
+		}
+	}
 	return out
 }
 
@@ -116,6 +151,18 @@ func objJSON(o *snapshot.Objective) objectiveJSON {
 		ID: c.ID, Title: c.Title, Description: c.Description, Owner: c.Owner, Team: c.Team,
 		Period:   periodJSON{Name: c.Resolved.Name, Start: c.Resolved.Start.UTC(), End: c.Resolved.End.UTC()},
 		Progress: o.Result.Progress, Status: o.Result.Status, KeyResults: make([]keyResultJSON, 0, len(o.KeyResults)),
+		ExpectedProgress: o.Result.Expected, Children: make([]string, 0, len(c.Children)), ProgressFrom: c.ProgressFrom,
+		Weight: 1,
+	}
+	if c.Parent != "" {
+		p := c.Parent
+		out.Parent = &p
+	}
+	if c.Weight != nil {
+		out.Weight = *c.Weight
+	}
+	for _, ch := range c.Children {
+		out.Children = append(out.Children, ch.ID)
 	}
 	if o.Result.HasScore {
 		out.Score = fp(o.Result.Score)
@@ -179,12 +226,25 @@ func (h *Handler) objectives(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	team, owner := q.Get("team"), q.Get("owner")
+	tree, err := boolParam(q.Get("tree"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "tree: "+err.Error())
+		return
+	}
 	out := struct {
 		EvaluatedAt time.Time       `json:"evaluated_at"`
 		Objectives  []objectiveJSON `json:"objectives"`
 	}{EvaluatedAt: s.EvaluatedAt.UTC(), Objectives: []objectiveJSON{}}
+	match := func(o *snapshot.Objective) bool {
+		return (team == "" || o.Config.Team == team) && (owner == "" || o.Config.Owner == owner)
+	}
+	if tree {
+		out.Objectives = treeJSON(s, match)
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
 	for _, o := range s.Objectives {
-		if (team != "" && o.Config.Team != team) || (owner != "" && o.Config.Owner != owner) {
+		if !match(o) {
 			continue
 		}
 		out.Objectives = append(out.Objectives, objJSON(o))
@@ -336,20 +396,23 @@ func (h *Handler) checkins(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (h *Handler) postCheckin(w http.ResponseWriter, r *http.Request) {
+// readBody authorizes a write and reads its JSON body (what names what the
+// body holds, for the errors); it answers the request itself and returns
+// false when it cannot go on.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, bool) {
 	if !h.authorized(w, r) {
-		return
+		return nil, false
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
-			return
+			return nil, false
 		}
 	}
-	tooLarge := fmt.Sprintf("body: larger than %d bytes; a check-in is a small JSON object (a note has at most %d bytes)", maxBody, checkins.MaxNote)
+	tooLarge := fmt.Sprintf("body: larger than %d bytes; %s is a small JSON object (a note has at most %d bytes)", maxBody, what, checkins.MaxNote)
 	if r.ContentLength > maxBody {
 		writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
-		return
+		return nil, false
 	}
 	// ServeHTTP caps the body at maxBody; a chunked body that goes past
 	// it fails here.
@@ -365,6 +428,14 @@ func (h *Handler) postCheckin(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeError(w, http.StatusBadRequest, "body: reading it failed: "+err.Error())
 		}
+		return nil, false
+	}
+	return body, true
+}
+
+func (h *Handler) postCheckin(w http.ResponseWriter, r *http.Request) {
+	body, ok := h.readBody(w, r, "a check-in")
+	if !ok {
 		return
 	}
 	in, err := decodeCheckin(body, h.b.Config().Global.Location)
@@ -378,7 +449,7 @@ func (h *Handler) postCheckin(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := h.b.AddCheckin(r.Context(), checkins.Request{
 		ObjectiveID: r.PathValue("objective"), KeyResultID: r.PathValue("key_result"),
-		Value: in.value, At: in.at, Author: author, Note: in.note,
+		Value: in.value, At: in.at, Author: author, Note: in.note, Confidence: in.confidence,
 	})
 	if err != nil {
 		code := checkinStatus(err)
@@ -414,19 +485,33 @@ type checkinInput struct {
 	value        float64
 	at           *time.Time
 	author, note string
+	// confidence is 1..10, 0 when not given.
+	confidence int
 }
 
 // checkinFields are the fields of a check-in body, in the order of
-// docs/api.md.
-var checkinFields = []string{checkins.FieldValue, checkins.FieldAt, checkins.FieldAuthor, checkins.FieldNote}
+// docs/api.md; confidenceFields those of a confidence's.
+var (
+	checkinFields    = []string{checkins.FieldValue, checkins.FieldAt, checkins.FieldAuthor, checkins.FieldNote, checkins.FieldConfidence}
+	confidenceFields = []string{checkins.FieldConfidence, checkins.FieldAt, checkins.FieldAuthor, checkins.FieldNote}
+)
 
-// decodeCheckin reads a check-in body: one JSON object with the fields
-// above, each at most once, and nothing after it. It walks the tokens itself
+func decodeCheckin(body []byte, loc *time.Location) (checkinInput, error) {
+	return decodeBody(body, loc, checkinFields, checkins.FieldValue, `{"value": 42}`)
+}
+
+func decodeConfidence(body []byte, loc *time.Location) (checkinInput, error) {
+	return decodeBody(body, loc, confidenceFields, checkins.FieldConfidence, `{"confidence": 7}`)
+}
+
+// decodeBody reads a check-in or confidence body: one JSON object with the
+// fields given, each at most once, the required one among them, and
+// nothing after it (example is a minimal body, for the errors). It walks the tokens itself
 // rather than decoding into a struct so that every error names the JSON
 // field and the JSON type, never a Go type (encoding/json would say "cannot
 // unmarshal string into Go struct field .value of type float64"). A null
 // field counts as absent.
-func decodeCheckin(body []byte, loc *time.Location) (checkinInput, error) {
+func decodeBody(body []byte, loc *time.Location, fields []string, required, example string) (checkinInput, error) {
 	var in checkinInput
 	// A first pass checks that the body is one JSON object and nothing
 	// more, with encoding/json's own syntax errors and their offsets.
@@ -435,7 +520,7 @@ func decodeCheckin(body []byte, loc *time.Location) (checkinInput, error) {
 	var top any
 	if err := dec.Decode(&top); err != nil {
 		if errors.Is(err, io.EOF) {
-			return in, errors.New(`empty; want a JSON object such as {"value": 42}`)
+			return in, errors.New("empty; want a JSON object such as " + example)
 		}
 		return in, syntaxError(err)
 	}
@@ -443,7 +528,7 @@ func decodeCheckin(body []byte, loc *time.Location) (checkinInput, error) {
 		return in, errors.New("unexpected data after the JSON object")
 	}
 	if _, ok := top.(map[string]any); !ok {
-		return in, fmt.Errorf(`must be a JSON object such as {"value": 42}, not %s`, valueKind(top))
+		return in, fmt.Errorf("must be a JSON object such as %s, not %s", example, valueKind(top))
 	}
 	// The second pass walks the valid object field by field.
 	dec = json.NewDecoder(bytes.NewReader(body))
@@ -451,15 +536,16 @@ func decodeCheckin(body []byte, loc *time.Location) (checkinInput, error) {
 		return in, syntaxError(err)
 	}
 	seen := map[string]bool{}
-	hasValue := false
+	// present holds the fields given with a value other than null.
+	present := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return in, syntaxError(err)
 		}
 		key, _ := tok.(string) // the decoder allows only strings as keys
-		if !slices.Contains(checkinFields, key) {
-			return in, fmt.Errorf("unknown field %q (the fields are %s)", key, strings.Join(checkinFields, ", "))
+		if !slices.Contains(fields, key) {
+			return in, fmt.Errorf("unknown field %q (the fields are %s)", key, strings.Join(fields, ", "))
 		}
 		if seen[key] {
 			return in, fmt.Errorf("%q: given twice", key)
@@ -470,9 +556,32 @@ func decodeCheckin(body []byte, loc *time.Location) (checkinInput, error) {
 			return in, syntaxError(err)
 		}
 		if string(raw) == "null" {
-			continue
+			continue // null counts as absent
 		}
+		present[key] = true
 		switch key {
+		case checkins.FieldConfidence:
+			kind := rawKind(raw)
+			var text string
+			switch kind {
+			case "number":
+				text = string(raw)
+			case "string":
+				if err := json.Unmarshal(raw, &text); err != nil {
+					return in, fmt.Errorf("%q: not a valid JSON string", key)
+				}
+			default:
+				return in, fmt.Errorf(`%q: must be a whole number from 1 to 10 or one of "low", "medium", "high", not a JSON %s`, key, kind)
+			}
+			c, err := checkins.ParseConfidence(text)
+			if err != nil {
+				var fe *checkins.FieldError
+				if errors.As(err, &fe) {
+					return in, fmt.Errorf("%q: %s", key, fe.Msg)
+				}
+				return in, err
+			}
+			in.confidence = c
 		case checkins.FieldValue:
 			if kind := rawKind(raw); kind != "number" {
 				return in, fmt.Errorf("%q: must be a number, not a JSON %s", key, kind)
@@ -481,7 +590,7 @@ func decodeCheckin(body []byte, loc *time.Location) (checkinInput, error) {
 			if err != nil {
 				return in, fmt.Errorf("%q: must be a finite number, not %s", key, raw)
 			}
-			in.value, hasValue = v, true
+			in.value = v
 		default:
 			if kind := rawKind(raw); kind != "string" {
 				if key == checkins.FieldAt {
@@ -510,8 +619,11 @@ func decodeCheckin(body []byte, loc *time.Location) (checkinInput, error) {
 			}
 		}
 	}
-	if !hasValue {
-		return in, fmt.Errorf(`%q: required (a number, such as {"value": 42})`, checkins.FieldValue)
+	if !present[required] {
+		if required == checkins.FieldValue {
+			return in, fmt.Errorf(`%q: required (a number, such as {"value": 42})`, checkins.FieldValue)
+		}
+		return in, fmt.Errorf(`%q: required (1 to 10, or "low", "medium", "high", such as {"confidence": 7})`, required)
 	}
 	return in, nil
 }

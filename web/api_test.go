@@ -88,6 +88,10 @@ func (c *checkinBackend) AddCheckin(ctx context.Context, req checkins.Request) (
 	return checkins.Record(ctx, c.cfg, c.st, req, benchNow)
 }
 
+func (c *checkinBackend) AddConfidence(ctx context.Context, req checkins.ConfidenceRequest) (store.Confidence, error) {
+	return checkins.RecordConfidence(ctx, c.cfg, c.st, req, benchNow)
+}
+
 func newCheckinHandler(t *testing.T) (*Handler, *checkinBackend) {
 	t.Helper()
 	dir := t.TempDir()
@@ -201,7 +205,7 @@ func TestInvalidCheckinsAreRefusedNamingTheFieldAndNothingIsStored(t *testing.T)
 
 		// The shape of the body.
 		{"An unknown field is named.", "nps", `{"value": 36, "vlaue": 37}`, 400,
-			`body: unknown field "vlaue" (the fields are value, at, author, note)`},
+			`body: unknown field "vlaue" (the fields are value, at, author, note, confidence)`},
 		{"A field given twice is refused.", "nps", `{"value": 36, "value": 37}`, 400,
 			`body: "value": given twice`},
 		{"A second object after the first is refused.", "nps", `{"value": 36} {"value": 37}`, 400,

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/okrd/okrd/checkins"
 	"github.com/okrd/okrd/collectors"
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
@@ -217,6 +218,36 @@ type objectiveView struct {
 	HasScore   bool
 	Score      float64
 	KeyResults []*krView
+	// Depth is the objective's level in the tree shown (0 at the top);
+	// Parent links the parent objective, Children the child objectives.
+	Depth    int
+	Parent   *filterLink
+	Children []filterLink
+	RollsUp  bool
+	Expected float64
+}
+
+// confidenceView is a key result's confidence as the page shows it.
+type confidenceView struct {
+	Value        int
+	Level        string
+	Age          string
+	Change       string
+	Author, Note string
+}
+
+func newConfidenceView(c *snapshot.Confidence, now time.Time) *confidenceView {
+	if c == nil {
+		return nil
+	}
+	v := &confidenceView{Value: c.Value, Level: checkins.ConfidenceName(c.Value), Age: ago(now.Sub(c.At)), Author: c.Author, Note: c.Note}
+	switch {
+	case c.WeekHigh > c.Value:
+		v.Change = "down from " + strconv.Itoa(c.WeekHigh) + " this week"
+	case c.Previous != 0 && c.Previous < c.Value:
+		v.Change = "up from " + strconv.Itoa(c.Previous)
+	}
+	return v
 }
 
 type krView struct {
@@ -231,6 +262,8 @@ type krView struct {
 	// Manual is set for a key result measured by check-ins: without a
 	// value, the index points to how to record its first one.
 	Manual bool
+	// Confidence is the owner's latest confidence, nil without one.
+	Confidence *confidenceView
 }
 
 type indexView struct {
@@ -386,21 +419,34 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request, s *snapshot.Snap
 
 	counts := map[okr.Status]int{}
 	sparkErr := false
-	for _, o := range s.Objectives {
-		if only != nil && o != only {
-			continue
+	keep := func(o *snapshot.Objective) bool {
+		if only != nil {
+			return o == only
 		}
-		if (team != "" && o.Config.Team != team) || (owner != "" && o.Config.Owner != owner) {
-			continue
-		}
+		return (team == "" || o.Config.Team == team) && (owner == "" || o.Config.Owner == owner)
+	}
+	for _, t := range treeOrder(s, keep) {
+		o := t.o
 		ov := &objectiveView{
 			ID: o.Config.ID, Title: o.Config.Title, Description: o.Config.Description, Owner: o.Config.Owner, Team: o.Config.Team,
 			Period: o.Config.Resolved.Name, URL: objURL(root, o.Config.ID), Status: o.Result.Status, Progress: o.Result.Progress,
 			HasScore: o.Result.HasScore, Score: o.Result.Score, Reason: format.ObjectiveReason(o),
+			Depth: min(t.depth, 4), RollsUp: o.Result.RolledUp, Expected: o.Result.Expected,
+		}
+		if p := o.Config.Parent; p != "" {
+			title := p
+			if po := s.Objective(p); po != nil {
+				title = po.Config.Title
+			}
+			ov.Parent = &filterLink{Label: title, URL: objURL(root, p)}
+		}
+		for _, c := range o.Children {
+			ov.Children = append(ov.Children, filterLink{Label: c.Config.Title, URL: objURL(root, c.Config.ID)})
 		}
 		for _, kr := range o.KeyResults {
 			kv := &krView{ID: kr.Config.ID, Title: kr.Config.Title, URL: krURL(root, kr), Config: kr.Config, Result: kr.Result,
-				Stale: kr.Stale, Goal: goal(kr.Config), Reason: format.KeyResultReason(kr), Manual: h.manual(kr.Config)}
+				Stale: kr.Stale, Goal: goal(kr.Config), Reason: format.KeyResultReason(kr), Manual: h.manual(kr.Config),
+				Confidence: newConfidenceView(kr.Confidence, s.EvaluatedAt)}
 			if !sparkErr {
 				pts, err := h.periodPoints(r.Context(), o.Config, kr.Config, s.EvaluatedAt)
 				if err != nil {
@@ -443,6 +489,48 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request, s *snapshot.Snap
 		v.HasSources = true
 	}
 	h.render(w, http.StatusOK, "index.html", v)
+}
+
+// placed is an objective at its place in the tree shown.
+type placed struct {
+	o     *snapshot.Objective
+	depth int
+}
+
+// treeOrder lists the objectives keep keeps as a tree: each objective
+// whose parent is not kept (or that has none) in the file's order, each
+// followed by its kept descendants, children in the file's order and at
+// risk (the worst status) first within a level.
+func treeOrder(s *snapshot.Snapshot, keep func(*snapshot.Objective) bool) []placed {
+	kept := make(map[*config.Objective]bool, len(s.Objectives))
+	keptIDs := make(map[string]bool, len(s.Objectives))
+	for _, o := range s.Objectives {
+		if keep(o) {
+			kept[o.Config] = true
+			keptIDs[o.Config.ID] = true
+		}
+	}
+	parentKept := func(o *snapshot.Objective) bool { return keptIDs[o.Config.Parent] }
+	var out []placed
+	var visit func(o *snapshot.Objective, depth int)
+	visit = func(o *snapshot.Objective, depth int) {
+		out = append(out, placed{o, depth})
+		children := slices.Clone(o.Children)
+		slices.SortStableFunc(children, func(a, b *snapshot.Objective) int {
+			return okr.Severity(b.Result.Status) - okr.Severity(a.Result.Status)
+		})
+		for _, c := range children {
+			if kept[c.Config] {
+				visit(c, depth+1)
+			}
+		}
+	}
+	for _, o := range s.Objectives {
+		if kept[o.Config] && (o.Config.Parent == "" || !parentKept(o)) {
+			visit(o, 0)
+		}
+	}
+	return out
 }
 
 // filterLinks lists the teams and owners of the objectives as links that
@@ -823,6 +911,21 @@ func (h *Handler) facts(kr *snapshot.KeyResult, p okr.Period, now time.Time, tf 
 		add("Forecast at period end", format.Value(kc, r.Forecast)+" ("+format.Percent(r.ForecastProgress)+" progress)")
 	case !p.Ended(now):
 		add("Forecast at period end", "not enough data: the trend needs at least 3 values spanning a day in the period")
+	}
+	if c := newConfidenceView(kr.Confidence, now); c != nil {
+		d := strconv.Itoa(c.Value) + "/10 (" + c.Level + "), given " + tf.at(kr.Confidence.At) + " (" + c.Age + ")"
+		if c.Author != "" {
+			d += " by " + c.Author
+		}
+		if c.Change != "" {
+			d += "; " + c.Change
+		}
+		if c.Note != "" {
+			d += ": " + c.Note
+		}
+		add("Owner's confidence", d)
+	} else {
+		add("Owner's confidence", "not given yet (okrd confidence "+kr.Objective.ID+"/"+kc.ID+" 1-10|low|medium|high)")
 	}
 	if r.HasScore {
 		add("Score", strconv.FormatFloat(r.Score, 'f', 1, 64))

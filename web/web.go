@@ -38,6 +38,10 @@ type Backend interface {
 	Ready() bool
 	Reload(ctx context.Context) error
 	AddCheckin(ctx context.Context, req checkins.Request) (store.Checkin, error)
+	// AddConfidence records an owner's confidence in a key result and
+	// returns once an evaluation includes it (or it has waited long
+	// enough), like AddCheckin.
+	AddConfidence(ctx context.Context, req checkins.ConfidenceRequest) (store.Confidence, error)
 	Sources() []collectors.Health
 	Registry() *prometheus.Registry
 }
@@ -73,6 +77,7 @@ func NewHandler(b Backend, logger *slog.Logger, opts ...Option) *Handler {
 	h.mux.HandleFunc("/api/v1/objectives/{objective}/key_results/{key_result}", h.keyResult)
 	h.mux.HandleFunc("/api/v1/objectives/{objective}/key_results/{key_result}/history", h.history)
 	h.mux.HandleFunc("/api/v1/objectives/{objective}/key_results/{key_result}/checkins", h.checkins)
+	h.mux.HandleFunc("/api/v1/objectives/{objective}/key_results/{key_result}/confidence", h.confidence)
 	h.mux.HandleFunc("/api/v1/sources", h.sources)
 	h.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint at "+r.URL.Path)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,6 +37,9 @@ func (f *fakeBackend) Ready() bool                    { return f.snap != nil }
 func (f *fakeBackend) Reload(context.Context) error   { return nil }
 func (f *fakeBackend) Sources() []collectors.Health   { return nil }
 func (f *fakeBackend) Registry() *prometheus.Registry { return f.reg }
+func (f *fakeBackend) AddConfidence(context.Context, checkins.ConfidenceRequest) (store.Confidence, error) {
+	return store.Confidence{}, errors.New("no store")
+}
 func (f *fakeBackend) AddCheckin(context.Context, checkins.Request) (store.Checkin, error) {
 	return store.Checkin{}, nil
 }

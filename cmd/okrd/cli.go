@@ -28,7 +28,8 @@ Usage:
   okrd run      [--config FILE] [--web.listen-address ADDR]... [--web.config.file FILE] [--web.enable-lifecycle]
   okrd check    [--config FILE]
   okrd sync     [--config FILE] [--resync]
-  okrd checkin  [--config FILE] OBJECTIVE/KEY_RESULT VALUE [--note TEXT] [--at TIME] [--author NAME]
+  okrd checkin  [--config FILE] OBJECTIVE/KEY_RESULT VALUE [--note TEXT] [--at TIME] [--author NAME] [--confidence 1-10|low|medium|high]
+  okrd confidence [--config FILE] OBJECTIVE/KEY_RESULT 1-10|low|medium|high [--note TEXT] [--at TIME] [--author NAME]
   okrd report   [--config FILE] [--format markdown|html] [--period PERIOD] [--at TIME] [--out FILE]
   okrd rules    [--config FILE] [--out FILE]
   okrd dashboards [--config FILE] --out DIR
@@ -66,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdSync(rest, stdout, stderr)
 	case "checkin":
 		return cmdCheckin(rest, stdout, stderr)
+	case "confidence":
+		return cmdConfidence(rest, stdout, stderr)
 	case "report":
 		return cmdReport(rest, stdout, stderr)
 	case "rules":
@@ -261,13 +264,15 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 // them, for its errors.
 var checkinArgs = map[string]string{
 	checkins.FieldValue: "VALUE", checkins.FieldAt: "--at", checkins.FieldAuthor: "--author", checkins.FieldNote: "--note",
+	checkins.FieldConfidence: "--confidence",
 }
 
 func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 	var c common
-	var note, at, author string
+	var note, at, author, confidence string
 	fs := newFlagSet("checkin", stderr, &c)
 	fs.StringVar(&note, "note", "", "a note saying where the number comes from")
+	fs.StringVar(&confidence, "confidence", "", "how confident the owner is that the key result will land: 1 to 10, or low (3), medium (6), high (9)")
 	fs.StringVar(&at, "at", "", "when the value applies: RFC 3339 time or YYYY-MM-DD (default now)")
 	fs.StringVar(&author, "author", "", "who records it (default $USER)")
 	pos, err := parseInterleaved(fs, args)
@@ -287,6 +292,16 @@ func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "okrd checkin: value %q is not a number\n", pos[1])
 		return exitUsage
+	}
+	conf := 0
+	if confidence != "" {
+		n, err := checkins.ParseConfidence(confidence)
+		var fe *checkins.FieldError
+		if errors.As(err, &fe) {
+			fmt.Fprintf(stderr, "okrd checkin: --confidence: %s\n", fe.Msg)
+			return exitUsage
+		}
+		conf = n
 	}
 	cfg, err := config.Load(c.config)
 	if err != nil {
@@ -322,7 +337,7 @@ func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	ci, err := checkins.Record(ctx, cfg, st, checkins.Request{
-		ObjectiveID: objID, KeyResultID: krID, Value: value, At: when, Author: author, Note: note,
+		ObjectiveID: objID, KeyResultID: krID, Value: value, At: when, Author: author, Note: note, Confidence: conf,
 	}, time.Now())
 	var fe *checkins.FieldError
 	if errors.As(err, &fe) {
@@ -339,7 +354,93 @@ func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 			shown = format.Value(kr, ci.Value)
 		}
 	}
-	fmt.Fprintf(stdout, "recorded check-in %d: %s/%s = %s at %s by %s\n", ci.ID, objID, krID,
+	fmt.Fprintf(stdout, "recorded check-in %d: %s/%s = %s at %s by %s", ci.ID, objID, krID,
 		shown, ci.At.Format(time.RFC3339), ci.Author)
+	if ci.Confidence != 0 {
+		fmt.Fprintf(stdout, ", confidence %d/10 (%s)", ci.Confidence, checkins.ConfidenceName(ci.Confidence))
+	}
+	fmt.Fprintln(stdout)
+	return exitOK
+}
+
+// confidenceArgs names the fields of a confidence the way `okrd
+// confidence` takes them, for its errors.
+var confidenceArgs = map[string]string{
+	checkins.FieldConfidence: "CONFIDENCE", checkins.FieldAt: "--at", checkins.FieldAuthor: "--author", checkins.FieldNote: "--note",
+}
+
+func cmdConfidence(args []string, stdout, stderr io.Writer) int {
+	var c common
+	var note, at, author string
+	fs := newFlagSet("confidence", stderr, &c)
+	fs.StringVar(&note, "note", "", "why the owner is as confident as that")
+	fs.StringVar(&at, "at", "", "when the confidence was given: RFC 3339 time or YYYY-MM-DD (default now)")
+	fs.StringVar(&author, "author", "", "who gives it (default $USER)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	const want = "okrd confidence: want OBJECTIVE/KEY_RESULT CONFIDENCE (1 to 10, or low, medium, high), e.g. okrd confidence grow-revenue/nps 7 --note \"survey vendor late\""
+	if len(pos) != 2 {
+		fmt.Fprintln(stderr, want)
+		return exitUsage
+	}
+	objID, krID, ok := strings.Cut(pos[0], "/")
+	if !ok || objID == "" || krID == "" {
+		fmt.Fprintf(stderr, "okrd confidence: %q is not OBJECTIVE/KEY_RESULT\n", pos[0])
+		return exitUsage
+	}
+	value, err := checkins.ParseConfidence(pos[1])
+	var fe *checkins.FieldError
+	if errors.As(err, &fe) {
+		fmt.Fprintf(stderr, "okrd confidence: CONFIDENCE: %s\n", fe.Msg)
+		return exitUsage
+	}
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		printError(stderr, "okrd confidence", err)
+		return exitFailure
+	}
+	var when *time.Time
+	if at != "" {
+		t, err := checkins.ParseTime(at, cfg.Global.Location)
+		if err != nil {
+			fmt.Fprintf(stderr, "okrd confidence: --at: %v\n", err)
+			return exitUsage
+		}
+		when = &t
+	}
+	if author == "" {
+		author = os.Getenv("USER")
+	}
+	if author == "" {
+		author = "cli"
+	}
+	logger, err := newLogger(&c, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "okrd confidence:", err)
+		return exitUsage
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	st, err := app.OpenStore(ctx, cfg.Storage, logger)
+	if err != nil {
+		printError(stderr, "okrd confidence", err)
+		return exitFailure
+	}
+	defer st.Close()
+	cc, err := checkins.RecordConfidence(ctx, cfg, st, checkins.ConfidenceRequest{
+		ObjectiveID: objID, KeyResultID: krID, Value: value, At: when, Author: author, Note: note,
+	}, time.Now())
+	if errors.As(err, &fe) {
+		fmt.Fprintf(stderr, "okrd confidence: %s: %s\n", confidenceArgs[fe.Field], fe.Msg)
+		return exitFailure
+	}
+	if err != nil {
+		printError(stderr, "okrd confidence", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "recorded confidence %d: %s/%s = %d/10 (%s) at %s by %s\n", cc.ID, objID, krID, cc.Value,
+		checkins.ConfidenceName(cc.Value), cc.At.Format(time.RFC3339), cc.Author)
 	return exitOK
 }

@@ -29,7 +29,7 @@ func TestReportPrintsTheWeekFromTheStoredCheckins(t *testing.T) {
 	}
 	for _, want := range []string{
 		"# OKR report, week to 2026-11-15",
-		"| NPS | 36 | +3 (from 33) | on track (was off track) | 36 where 35.5 was expected by now: 56% of the way, 6 pts ahead | – | ▃▅▅ |",
+		"| NPS | 36 | +3 (from 33) | on track (was off track) | 36 where 35.5 was expected by now: 56% of the way, 6 pts ahead | – | – | ▃▅▅ |",
 		"- 2026-11-12, NPS: 36 by ana: “November survey”",
 		"No delivery sources configured",
 	} {

@@ -2,6 +2,7 @@ package format
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,17 @@ func KeyResultReason(kr *snapshot.KeyResult) string {
 // ObjectiveReason says why an evaluated objective has its status. It is
 // the entry point for callers holding a snapshot (the alert texts).
 func ObjectiveReason(o *snapshot.Objective) string {
+	if o.Result.RolledUp {
+		parts := make([]KeyResultStatus, 0, len(o.KeyResults)+len(o.Children))
+		for _, kr := range o.KeyResults {
+			parts = append(parts, KeyResultStatus{Title: kr.Config.Title, Status: kr.Result.Status})
+		}
+		children := make([]KeyResultStatus, 0, len(o.Children))
+		for _, c := range o.Children {
+			children = append(children, KeyResultStatus{Title: c.Config.Title, Status: c.Result.Status})
+		}
+		return RolledUpReason(o.Result, parts, children)
+	}
 	krs := make([]KeyResultStatus, len(o.KeyResults))
 	for i, kr := range o.KeyResults {
 		krs[i] = KeyResultStatus{Title: kr.Config.Title, Status: kr.Result.Status}
@@ -161,6 +173,49 @@ func RollupReason(status okr.Status, krs []KeyResultStatus) string {
 		s += "; " + quoteList(noData) + " have no data and do not count"
 	}
 	return s
+}
+
+// RolledUpReason says why an objective that rolls up its children
+// (okr.RollUp) has its status r.Status: its progress against the expected
+// progress, then the child objectives (and own key results, krs) that are
+// worst off: "off track because it is 22 pts behind: 28% where 49% was
+// expected by now; 'Team B' is off track".
+func RolledUpReason(r okr.ObjectiveResult, krs, children []KeyResultStatus) string {
+	var s string
+	switch {
+	case !r.HasValue:
+		return "no data: no key result of it or of its child objectives has a current value"
+	case r.HasScore || r.Status == okr.StatusMissed:
+		s = Status(r.Status) + " because it ended at " + Percent(r.Progress) + " of the way, rolled up from its child objectives"
+	case r.Status == okr.StatusAchieved:
+		return "achieved: its key results and child objectives are at their targets"
+	default:
+		s = Status(r.Status) + " because it is " + Gap(r.Progress-r.Expected) + ": " + Percent(r.Progress) + " where " + Percent(r.Expected) + " was expected by now"
+	}
+	// The worst-off parts: children first, since they are what rolls up.
+	worst := okr.StatusOnTrack
+	for _, p := range append(slices.Clone(children), krs...) {
+		if p.Status != okr.StatusNoData {
+			worst = okr.Worst(worst, p.Status)
+		}
+	}
+	if worst == okr.StatusOnTrack || worst == okr.StatusAchieved {
+		return s
+	}
+	var names []string
+	for _, p := range append(slices.Clone(children), krs...) {
+		if p.Status == worst {
+			names = append(names, p.Title)
+		}
+	}
+	verb := " is "
+	if len(names) > 1 {
+		verb = " are "
+	}
+	if worst == okr.StatusMissed {
+		return s + "; " + quoteList(names) + " missed"
+	}
+	return s + "; " + quoteList(names) + verb + Status(worst)
 }
 
 // quoteList names titles in a sentence: "'A'", "'A' and 'B'", "'A', 'B'

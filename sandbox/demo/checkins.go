@@ -48,14 +48,38 @@ func seedCheckins(ctx context.Context, cfg *config.Config, st store.Store, p pla
 		}
 		tickets = math.Max(supportMin+0.1, tickets)
 		ticketsAt := at.Add(30 * time.Minute)
+		// Maria's confidence in the NPS target, given with each survey:
+		// steady at 8, then 7, then 4 once the trend stayed flat (a drop
+		// of 3 within the week); Jonas's in the band only this week.
+		npsConfidence, ticketsConfidence := 8, 0
+		switch w {
+		case 1:
+			npsConfidence = 7
+		case 0:
+			npsConfidence, ticketsConfidence = 4, 3
+		}
 		for _, req := range []checkins.Request{
 			{ObjectiveID: "happy-shoppers", KeyResultID: "nps", Value: nps, At: &at, Author: "maria",
-				Note: fmt.Sprintf("Weekly in-app survey, %d responses", responses)},
-			{ObjectiveID: "happy-shoppers", KeyResultID: "support-tickets", Value: tickets, At: &ticketsAt, Author: "jonas", Note: note},
+				Note: fmt.Sprintf("Weekly in-app survey, %d responses", responses), Confidence: npsConfidence},
+			{ObjectiveID: "happy-shoppers", KeyResultID: "support-tickets", Value: tickets, At: &ticketsAt, Author: "jonas", Note: note,
+				Confidence: ticketsConfidence},
 		} {
 			if _, err := checkins.Record(ctx, cfg, st, req, p.now); err != nil {
 				return fmt.Errorf("seeding check-ins: %w", err)
 			}
+		}
+	}
+	// Confidences given on their own, for key results measured by
+	// sources: high on activation, medium on lead time.
+	activationAt, leadTimeAt := p.now.Add(-10*day), p.now.Add(-3*day)
+	for _, req := range []checkins.ConfidenceRequest{
+		{ObjectiveID: "checkout-conversion", KeyResultID: "activation", Value: 9, At: &activationAt, Author: "maria",
+			Note: "The onboarding emails are landing"},
+		{ObjectiveID: "ship-faster", KeyResultID: "lead-time", Value: 6, At: &leadTimeAt, Author: "sam",
+			Note: "Review times improve, but the release train still waits for QA"},
+	} {
+		if _, err := checkins.RecordConfidence(ctx, cfg, st, req, p.now); err != nil {
+			return fmt.Errorf("seeding confidences: %w", err)
 		}
 	}
 	return nil

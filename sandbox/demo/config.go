@@ -36,6 +36,7 @@ const (
 	demoTeam            = "checkout"
 	demoProductOwner    = "maria"
 	demoEngineeringLead = "sam"
+	demoCompanyOwner    = "lena"
 )
 
 // tomlString quotes s as a TOML basic string (the escapes are JSON's, which
@@ -121,12 +122,24 @@ interval          = "{{ .Interval }}"
 url               = {{ q .PlausibleURL }}
 bearer_token_file = "` + plausibleKeyFile + `"
 
+# The company objective the two checkout objectives below contribute to:
+# its progress is theirs, weighted (docs/okr.md, "Alignment").
+[[objectives]]
+id            = "company-growth"
+title         = "Grow online revenue"
+owner         = "` + demoCompanyOwner + `"
+team          = "company"
+period        = "current-quarter"
+progress_from = "children"
+
 [[objectives]]
 id     = "checkout-conversion"
 title  = "More shoppers complete checkout"
 owner  = "` + demoProductOwner + `"
 team   = "` + demoTeam + `"
 period = "current-quarter"
+parent = "company-growth"
+weight = 2
 
   [[objectives.key_results]]
   id          = "activation"
@@ -161,6 +174,7 @@ title  = "Shoppers love checkout"
 owner  = "` + demoProductOwner + `"
 team   = "` + demoTeam + `"
 period = "current-quarter"
+parent = "company-growth"
 
   [[objectives.key_results]]
   id          = "nps"

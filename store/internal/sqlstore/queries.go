@@ -18,6 +18,11 @@ type queries struct {
 	insertCheckin    string
 	checkins         string
 	checkinsAll      string
+	insertConfidence string
+	confidences      string
+	confidencesAll   string
+	confAfter        string
+	confAfterAll     string
 	cursor           string
 	cursors          string
 	setCursor        string
@@ -44,6 +49,8 @@ type queries struct {
 }
 
 const valueColumns = "id, objective_id, key_result_id, at, value, origin"
+
+const confidenceColumns = "id, objective_id, key_result_id, at, value, author, note, created_at, checkin_id"
 
 const recordColumns = "source, scope, kind, id, updated_at, data"
 
@@ -72,8 +79,17 @@ func buildQueries(bindType int, termLock string) queries {
 		checkinsAll: r(`SELECT id, objective_id, key_result_id, at, value, author, note, created_at
 			FROM checkins WHERE objective_id = ? AND key_result_id = ?
 			ORDER BY at DESC, id DESC`),
-		cursor:  r(`SELECT value FROM sync_cursors WHERE source = ? AND scope = ?`),
-		cursors: r(`SELECT source, scope, value, updated_at FROM sync_cursors WHERE source = ? ORDER BY scope`),
+		insertConfidence: r(`INSERT INTO confidences
+			(objective_id, key_result_id, at, value, author, note, created_at, checkin_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		confidences: r(`SELECT ` + confidenceColumns + ` FROM confidences
+			WHERE objective_id = ? AND key_result_id = ? ORDER BY at DESC, id DESC LIMIT ?`),
+		confidencesAll: r(`SELECT ` + confidenceColumns + ` FROM confidences
+			WHERE objective_id = ? AND key_result_id = ? ORDER BY at DESC, id DESC`),
+		confAfter:    r(`SELECT ` + confidenceColumns + ` FROM confidences WHERE id > ? ORDER BY id LIMIT ?`),
+		confAfterAll: r(`SELECT ` + confidenceColumns + ` FROM confidences WHERE id > ? ORDER BY id`),
+		cursor:       r(`SELECT value FROM sync_cursors WHERE source = ? AND scope = ?`),
+		cursors:      r(`SELECT source, scope, value, updated_at FROM sync_cursors WHERE source = ? ORDER BY scope`),
 		setCursor: r(`INSERT INTO sync_cursors (source, scope, value, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (source, scope) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
 		// Records are read in keyset pages over the primary key, so a

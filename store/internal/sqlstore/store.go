@@ -309,6 +309,11 @@ func (s *DB) AddCheckin(ctx context.Context, c store.Checkin) (store.Checkin, er
 	if err := checkValue(v); err != nil {
 		return store.Checkin{}, fmt.Errorf("add check-in: %w", err)
 	}
+	if c.Confidence != 0 {
+		if err := checkConfidence(c.Confidence); err != nil {
+			return store.Checkin{}, fmt.Errorf("add check-in: %w", err)
+		}
+	}
 	err := s.withTx(ctx, func(t *txn) error {
 		// The values lock is taken first, as every writer of kr_values
 		// does, so this transaction cannot deadlock with another one.
@@ -321,7 +326,15 @@ func (s *DB) AddCheckin(ctx context.Context, c store.Checkin) (store.Checkin, er
 			return err
 		}
 		v.Origin = "checkin:" + strconv.FormatInt(c.ID, 10)
-		return t.appendValues(ctx, []store.Value{v})
+		if err := t.appendValues(ctx, []store.Value{v}); err != nil {
+			return err
+		}
+		if c.Confidence == 0 {
+			return nil
+		}
+		_, err := t.insertConfidence(ctx, store.Confidence{ObjectiveID: c.ObjectiveID, KeyResultID: c.KeyResultID,
+			At: c.At, Value: c.Confidence, Author: c.Author, Note: c.Note, CreatedAt: c.CreatedAt, CheckinID: c.ID})
+		return err
 	})
 	if err != nil {
 		return store.Checkin{}, fmt.Errorf("add check-in for %s/%s: %w", c.ObjectiveID, c.KeyResultID, err)
@@ -361,6 +374,120 @@ func (s *DB) Checkins(ctx context.Context, objectiveID, keyResultID string, limi
 		return nil, fmt.Errorf("check-ins of %s/%s: %w", objectiveID, keyResultID, err)
 	}
 	return out, nil
+}
+
+// ---- Confidences
+
+func checkConfidence(v int) error {
+	if v < 1 || v > 10 {
+		return fmt.Errorf("confidence %d is not between 1 and 10", v)
+	}
+	return nil
+}
+
+// insertConfidence inserts c (CreatedAt and At set) and returns its id.
+// It takes the values lock first, as every writer of kr_values does: the
+// lock serialises the writers of confidences too, so that their ids
+// become visible in order.
+func (t *txn) insertConfidence(ctx context.Context, c store.Confidence) (int64, error) {
+	if err := t.lockValues(ctx); err != nil {
+		return 0, err
+	}
+	var checkin any
+	if c.CheckinID != 0 {
+		checkin = c.CheckinID
+	}
+	var id int64
+	err := t.tx.QueryRowContext(ctx, t.s.q.insertConfidence, c.ObjectiveID, c.KeyResultID, millis(c.At), c.Value,
+		c.Author, c.Note, millis(c.CreatedAt), checkin).Scan(&id)
+	return id, err
+}
+
+// AddConfidence stores a confidence and returns it with ID and CreatedAt
+// set. A zero At means now. ID and CreatedAt on input are ignored.
+func (s *DB) AddConfidence(ctx context.Context, c store.Confidence) (store.Confidence, error) {
+	c.CreatedAt = s.nowMillis()
+	if c.At.IsZero() {
+		c.At = c.CreatedAt
+	}
+	c.At = fromMillis(millis(c.At))
+	switch {
+	case c.ObjectiveID == "" || c.KeyResultID == "":
+		return store.Confidence{}, errors.New("add confidence: objective and key result ids are required")
+	case checkConfidence(c.Value) != nil:
+		return store.Confidence{}, fmt.Errorf("add confidence for %s/%s: %w", c.ObjectiveID, c.KeyResultID, checkConfidence(c.Value))
+	}
+	err := s.withTx(ctx, func(t *txn) error {
+		id, err := t.insertConfidence(ctx, c)
+		c.ID = id
+		return err
+	})
+	if err != nil {
+		return store.Confidence{}, fmt.Errorf("add confidence for %s/%s: %w", c.ObjectiveID, c.KeyResultID, err)
+	}
+	return c, nil
+}
+
+// Confidences returns a key result's confidences, newest (by At, then ID)
+// first, at most limit (limit <= 0 means all). The result is never nil.
+func (s *DB) Confidences(ctx context.Context, objectiveID, keyResultID string, limit int) ([]store.Confidence, error) {
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if limit > 0 {
+		rows, err = s.db.QueryContext(ctx, s.q.confidences, objectiveID, keyResultID, limit)
+	} else {
+		rows, err = s.db.QueryContext(ctx, s.q.confidencesAll, objectiveID, keyResultID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("confidences of %s/%s: %w", objectiveID, keyResultID, err)
+	}
+	out, err := scanConfidences(rows)
+	if err != nil {
+		return nil, fmt.Errorf("confidences of %s/%s: %w", objectiveID, keyResultID, err)
+	}
+	return out, nil
+}
+
+// ConfidencesAfter returns up to limit confidences with ID > afterID in ID
+// order (limit <= 0 means no limit).
+func (s *DB) ConfidencesAfter(ctx context.Context, afterID int64, limit int) ([]store.Confidence, error) {
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if limit > 0 {
+		rows, err = s.db.QueryContext(ctx, s.q.confAfter, afterID, limit)
+	} else {
+		rows, err = s.db.QueryContext(ctx, s.q.confAfterAll, afterID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("confidences after %d: %w", afterID, err)
+	}
+	out, err := scanConfidences(rows)
+	if err != nil {
+		return nil, fmt.Errorf("confidences after %d: %w", afterID, err)
+	}
+	return out, nil
+}
+
+func scanConfidences(rows *sql.Rows) ([]store.Confidence, error) {
+	defer rows.Close()
+	out := make([]store.Confidence, 0)
+	for rows.Next() {
+		var (
+			c             store.Confidence
+			at, createdAt int64
+			checkin       sql.NullInt64
+		)
+		if err := rows.Scan(&c.ID, &c.ObjectiveID, &c.KeyResultID, &at, &c.Value, &c.Author, &c.Note, &createdAt, &checkin); err != nil {
+			return nil, err
+		}
+		c.At, c.CreatedAt, c.CheckinID = fromMillis(at), fromMillis(createdAt), checkin.Int64
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // ---- Cursors
