@@ -106,6 +106,13 @@ func (m *Model) SprintReports(sprints []*Sprint) []SprintReport {
 // only for the sprints it ever named (its fact's list, checked against
 // each distinct list once) and those whose closing list names it.
 func (m *Model) sprintReportsAt(sprints []*Sprint, t int64) []SprintReport {
+	return m.eachSprintContribution(sprints, t, nil)
+}
+
+// eachSprintContribution computes the reports as sprintReportsAt does,
+// and calls fn (unless nil) with every contribution it counts: the
+// report's number, the issue's position and what it adds.
+func (m *Model) eachSprintContribution(sprints []*Sprint, t int64, fn func(report, issue int, c contrib)) []SprintReport {
 	reports := make([]SprintReport, len(sprints))
 	fields := make([]sprintField, len(sprints))
 	byID := map[int][]int{}
@@ -159,7 +166,11 @@ func (m *Model) sprintReportsAt(sprints []*Sprint, t int64) []SprintReport {
 			if !mentioned && !slices.Contains(listed[int32(fi)], i) {
 				continue
 			}
-			reports[i].add(m.contribution(x, &v, s, mentioned, fields[i]))
+			c := m.contribution(x, &v, s, mentioned, fields[i])
+			reports[i].add(c)
+			if fn != nil && (c.committed || c.added) {
+				fn(i, fi, c)
+			}
 		}
 	}
 	return reports
