@@ -36,7 +36,8 @@ const (
 	// Level: a DORA level (1 low to 4 elite) judged from the value that
 	// the rows give by the rule of the key behind it (Of).
 	Level Rule = "level"
-	// Latest: the value of the latest row (manual check-ins).
+	// Latest: the value of the latest row, the first (manual check-ins,
+	// newest first).
 	Latest Rule = "latest"
 )
 
@@ -132,10 +133,11 @@ func Recompute(rule Rule, q, divisor float64, contributions, weights []float64) 
 		}
 		return num / den, true
 	case Latest:
+		// The rows are newest first.
 		if len(contributions) == 0 {
 			return 0, false
 		}
-		return contributions[len(contributions)-1], true
+		return contributions[0], true
 	}
 	return 0, false
 }
@@ -230,6 +232,10 @@ func (e *Explanation) Recompute() (float64, bool) {
 // Sort orders the rows by contribution, largest first (the rows a
 // quantile reads keep their marks), ties newest first.
 func (e *Explanation) Sort() {
+	if e.Rule == Latest {
+		slices.SortStableFunc(e.Rows, func(a, b Row) int { return b.At.Compare(a.At) })
+		return
+	}
 	slices.SortStableFunc(e.Rows, func(a, b Row) int {
 		if c := cmp.Compare(b.Contribution, a.Contribution); c != 0 {
 			return c
