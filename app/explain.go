@@ -12,23 +12,6 @@ import (
 	"github.com/okrd/okrd/metrics/explain"
 )
 
-// Explanation is a key result's value at an instant with the records it
-// is made of (okrd explain, GET .../explain).
-type Explanation struct {
-	Objective, KeyResult, Source, SourceType string
-	At                                       time.Time
-	explain.Explanation
-	// Message says why there are no rows when the value is not made of
-	// records (a live query, an analytics source); "" otherwise.
-	Message string
-}
-
-// ErrUnknownKeyResult is returned by Explain for an objective or key
-// result the configuration does not have.
-type ErrUnknownKeyResult struct{ Msg string }
-
-func (e *ErrUnknownKeyResult) Error() string { return e.Msg }
-
 // Explain lists the records behind a key result's value as the records
 // stood at at (not after now): those its source selects for its metric,
 // scope, filters, window and quantile, each with its contribution, the
@@ -37,25 +20,25 @@ func (e *ErrUnknownKeyResult) Error() string { return e.Msg }
 // source reads its records from the store. A manual key result lists its
 // check-ins; an analytics source (sql, prometheus, http_json) has no
 // records, which Message says.
-func (a *App) Explain(ctx context.Context, objectiveID, keyResultID string, at time.Time) (*Explanation, error) {
+func (a *App) Explain(ctx context.Context, objectiveID, keyResultID string, at time.Time) (*explain.Result, error) {
 	cfg := a.cfg.Load()
 	o := cfg.Objective(objectiveID)
 	if o == nil {
-		return nil, &ErrUnknownKeyResult{fmt.Sprintf("objective %q does not exist", objectiveID)}
+		return nil, &explain.NotFoundError{Msg: fmt.Sprintf("objective %q does not exist", objectiveID)}
 	}
 	kr := o.KeyResult(keyResultID)
 	if kr == nil {
-		return nil, &ErrUnknownKeyResult{fmt.Sprintf("key result %q does not exist in objective %q", keyResultID, objectiveID)}
+		return nil, &explain.NotFoundError{Msg: fmt.Sprintf("key result %q does not exist in objective %q", keyResultID, objectiveID)}
 	}
 	now := a.opts.now()
 	if at.IsZero() {
 		at = now
 	}
 	if at.After(now) {
-		return nil, fmt.Errorf("at %s is after now (%s): the records of an instant to come do not exist yet",
-			at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return nil, &explain.ParamError{Param: "at", Msg: fmt.Sprintf("%s is after now (%s): the records of an instant to come do not exist yet",
+			at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
 	}
-	out := &Explanation{Objective: o.ID, KeyResult: kr.ID, Source: kr.Source, At: at.UTC()}
+	out := &explain.Result{Objective: o.ID, KeyResult: kr.ID, Source: kr.Source, At: at.UTC()}
 	out.Metric, out.Unit = kr.Metric, kr.Unit
 	if kr.Source == "" {
 		out.Source, out.SourceType = "manual", "manual"
@@ -110,7 +93,7 @@ func (a *App) explainSource(sc *config.Source) (collectors.Source, error) {
 
 // explainCheckins lists a manual key result's check-ins up to at, newest
 // first: its value is the latest one's.
-func (a *App) explainCheckins(ctx context.Context, out *Explanation, o *config.Objective, kr *config.KeyResult, at time.Time) error {
+func (a *App) explainCheckins(ctx context.Context, out *explain.Result, o *config.Objective, kr *config.KeyResult, at time.Time) error {
 	cs, err := a.store.Checkins(ctx, o.ID, kr.ID, 0)
 	if err != nil {
 		return fmt.Errorf("reading the check-ins: %w", err)
@@ -132,4 +115,23 @@ func (a *App) explainCheckins(ctx context.Context, out *Explanation, o *config.O
 	out.Sort()
 	out.Value, out.HasValue = out.Recompute()
 	return nil
+}
+
+// OpenReader loads the configuration and opens the store for a command
+// that only reads (okrd explain): no daemon lock, so that it runs next to
+// a running okrd as okrd report does, and sources built on it get a
+// store that refuses writes. Close its store when done.
+func OpenReader(ctx context.Context, opts Options) (*App, error) {
+	a := &App{opts: opts, logger: opts.logger(), runners: map[string]*runner{}}
+	cfg, err := config.LoadAt(opts.ConfigFile, opts.now())
+	if err != nil {
+		return nil, err
+	}
+	a.cfg.Store(cfg)
+	st, err := OpenStore(ctx, cfg.Storage, a.logger)
+	if err != nil {
+		return nil, err
+	}
+	a.store = readOnlyStore{st}
+	return a, nil
 }

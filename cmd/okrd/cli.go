@@ -30,6 +30,7 @@ Usage:
   okrd sync     [--config FILE] [--resync]
   okrd checkin  [--config FILE] OBJECTIVE/KEY_RESULT VALUE [--note TEXT] [--at TIME] [--author NAME]
   okrd report   [--config FILE] [--format markdown|html] [--period PERIOD] [--at TIME] [--out FILE]
+  okrd explain  [--config FILE | --url URL] OBJECTIVE/KEY_RESULT [--at TIME] [--format table|json|csv]
   okrd rules    [--config FILE] [--out FILE]
   okrd dashboards [--config FILE] --out DIR
   okrd backfill [--config FILE] --out FILE [--from TIME] [--to TIME] [--label NAME=VALUE]...
@@ -68,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdCheckin(rest, stdout, stderr)
 	case "report":
 		return cmdReport(rest, stdout, stderr)
+	case "explain":
+		return cmdExplain(rest, stdout, stderr)
 	case "rules":
 		return cmdRules(rest, stdout, stderr)
 	case "dashboards":

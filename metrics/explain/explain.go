@@ -243,3 +243,26 @@ func (e *Explanation) Sort() {
 		return b.At.Compare(a.At)
 	})
 }
+
+// Result is a key result's value at an instant with the records it is
+// made of, as okrd explain and GET .../explain give it.
+type Result struct {
+	Objective, KeyResult, Source, SourceType string
+	At                                       time.Time
+	Explanation
+	// Message says why there are no rows when the value is not made of
+	// records (a live query, an analytics source); "" otherwise.
+	Message string
+}
+
+// NotFoundError is the error for an objective or key result that does
+// not exist.
+type NotFoundError struct{ Msg string }
+
+func (e *NotFoundError) Error() string { return e.Msg }
+
+// ParamError is the error for a bad parameter (at), which the API
+// answers with 400.
+type ParamError struct{ Param, Msg string }
+
+func (e *ParamError) Error() string { return e.Param + ": " + e.Msg }
