@@ -153,6 +153,7 @@ type explainView struct {
 	Rows               []explainRowView
 	Total              int
 	Shown              int
+	Top                int // rows shown by contribution, before any the quantile reads
 	CSVURL             string
 	Value              string
 }
@@ -215,6 +216,6 @@ func (h *Handler) explainSection(ctx context.Context, objectiveID, keyResultID, 
 		v.Rows = append(v.Rows, rv)
 		prev = i
 	}
-	v.Shown = len(v.Rows)
+	v.Shown, v.Top = len(v.Rows), min(explainPageRows, len(res.Rows))
 	return v
 }
