@@ -726,6 +726,9 @@ type krPageView struct {
 	Manual        bool
 	// Record says how to record the first value, when there is none.
 	Record *recordHelp
+	// Explain is the section "What makes this number" (nil when the
+	// backend cannot explain).
+	Explain *explainView
 }
 
 // recordHelp is the empty state of a key result without a value: how its
@@ -772,6 +775,8 @@ func (h *Handler) keyResultPage(w http.ResponseWriter, r *http.Request) {
 		CheckinsURL: root + "api/v1/objectives/" + pathEscape(o.Config.ID) + "/key_results/" + pathEscape(kc.ID) + "/checkins",
 	}
 	v.Facts = h.facts(kr, p, s.EvaluatedAt, tf)
+	explainURL := root + "api/v1/objectives/" + pathEscape(o.Config.ID) + "/key_results/" + pathEscape(kc.ID) + "/explain"
+	v.Explain = h.explainSection(r.Context(), o.Config.ID, kc.ID, explainURL+"?format=csv", tf)
 
 	v.Manual = h.manual(kc)
 	// The check-ins first: the table of values names their authors.

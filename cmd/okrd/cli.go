@@ -31,6 +31,7 @@ Usage:
   okrd checkin  [--config FILE] OBJECTIVE/KEY_RESULT VALUE [--note TEXT] [--at TIME] [--author NAME] [--confidence 1-10|low|medium|high]
   okrd confidence [--config FILE] OBJECTIVE/KEY_RESULT 1-10|low|medium|high [--note TEXT] [--at TIME] [--author NAME]
   okrd report   [--config FILE] [--format markdown|html] [--period PERIOD] [--at TIME] [--out FILE]
+  okrd explain  [--config FILE | --url URL] OBJECTIVE/KEY_RESULT [--at TIME] [--format table|json|csv]
   okrd rules    [--config FILE] [--out FILE]
   okrd dashboards [--config FILE] --out DIR
   okrd backfill [--config FILE] --out FILE [--from TIME] [--to TIME] [--label NAME=VALUE]...
@@ -71,6 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdConfidence(rest, stdout, stderr)
 	case "report":
 		return cmdReport(rest, stdout, stderr)
+	case "explain":
+		return cmdExplain(rest, stdout, stderr)
 	case "rules":
 		return cmdRules(rest, stdout, stderr)
 	case "dashboards":

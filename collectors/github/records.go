@@ -27,6 +27,7 @@ const (
 type prRecord struct {
 	Repo          string     `json:"repo"`
 	Number        int        `json:"number"`
+	Title         string     `json:"title,omitempty"`
 	State         string     `json:"state"` // open, closed, merged
 	Draft         bool       `json:"draft,omitempty"`
 	Author        string     `json:"author,omitempty"`
@@ -52,7 +53,7 @@ type prRecord struct {
 func (p *prRecord) id() string { return p.Repo + "#" + itoa(p.Number) }
 
 func (p *prRecord) metric() mg.PullRequest {
-	out := mg.PullRequest{Repo: p.Repo, Number: p.Number, Draft: p.Draft, DraftChanges: p.DraftChanges, CreatedAt: p.CreatedAt,
+	out := mg.PullRequest{Repo: p.Repo, Number: p.Number, Title: p.Title, Draft: p.Draft, DraftChanges: p.DraftChanges, CreatedAt: p.CreatedAt,
 		IntoDefault: p.IntoDefault, Additions: p.Additions, Deletions: p.Deletions}
 	switch p.State {
 	case "merged":
@@ -105,6 +106,7 @@ func (d *deploymentRecord) metric() mg.Deployment {
 	}
 	out := mg.StatusDeployment(d.Repo, d.id(), sts)
 	out.CreatedAt = d.CreatedAt
+	out.Environment = d.Environment
 	return out
 }
 
@@ -127,7 +129,7 @@ func (r *releaseRecord) metric() mg.Deployment {
 		pub = *r.PublishedAt
 	}
 	o, at := mg.ReleaseOutcome(r.Draft, r.Prerelease, pub)
-	return mg.Deployment{Repo: r.Repo, ID: r.id(), Outcome: o, At: at}
+	return mg.Deployment{Repo: r.Repo, ID: r.id(), Ref: r.Tag, Outcome: o, At: at}
 }
 
 // runRecord is a run of the deployment workflow (kind workflow_run, id
@@ -151,13 +153,13 @@ func (r *runRecord) metric() mg.Deployment {
 		return mg.Deployment{Repo: r.Repo, ID: r.id(), Outcome: mg.Ignored}
 	}
 	o, at := mg.WorkflowRunOutcome(r.Status, r.Conclusion, r.UpdatedAt)
-	return mg.Deployment{Repo: r.Repo, ID: r.id(), Outcome: o, At: at}
+	return mg.Deployment{Repo: r.Repo, ID: r.id(), Ref: r.Branch, Outcome: o, At: at}
 }
 
 // incidentMetric converts a stored incident; shared incidents (from a
 // central repository or another source) belong to the whole source.
 func incidentMetric(in collectors.Incident, shared bool) mg.Incident {
-	out := mg.Incident{ID: in.ID, Repo: in.Scope, OpenedAt: in.OpenedAt}
+	out := mg.Incident{ID: in.ID, Repo: in.Scope, Title: in.Title, URL: in.URL, OpenedAt: in.OpenedAt}
 	if shared {
 		out.Repo = ""
 	}

@@ -92,7 +92,7 @@ const prQuery = `query PullRequests($owner: String!, $name: String!, $first: Int
     pullRequests(first: $first, after: $after, orderBy: {field: UPDATED_AT, direction: DESC}) {
       pageInfo { hasNextPage endCursor }
       nodes {
-        number state isDraft createdAt updatedAt mergedAt closedAt baseRefName additions deletions
+        number title state isDraft createdAt updatedAt mergedAt closedAt baseRefName additions deletions
         author { login }
         commits(first: 1) { nodes { commit { authoredDate } } }
         timelineItems(first: 50, itemTypes: ` + timelineTypes + `) {
@@ -135,6 +135,7 @@ type timelineConn struct {
 
 type prNode struct {
 	Number      int        `json:"number"`
+	Title       string     `json:"title"`
 	State       string     `json:"state"`
 	IsDraft     bool       `json:"isDraft"`
 	CreatedAt   time.Time  `json:"createdAt"`
@@ -262,7 +263,7 @@ func (s *Source) syncPullRequests(ctx context.Context, repo string) error {
 func (s *Source) prRecord(ctx context.Context, repo, defaultBranch string, n prNode) (*prRecord, error) {
 	author := n.Author.name()
 	rec := &prRecord{
-		Repo: repo, Number: n.Number, Draft: n.IsDraft, Author: author, Base: n.BaseRefName,
+		Repo: repo, Number: n.Number, Title: n.Title, Draft: n.IsDraft, Author: author, Base: n.BaseRefName,
 		IntoDefault: defaultBranch != "" && n.BaseRefName == defaultBranch,
 		CreatedAt:   n.CreatedAt.UTC(), UpdatedAt: n.UpdatedAt.UTC(), Additions: n.Additions, Deletions: n.Deletions,
 		DraftTracked: true,

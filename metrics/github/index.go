@@ -55,6 +55,9 @@ const never = math.MaxInt64
 type point struct {
 	t int64
 	v float64
+	// ref is the record's position in the Data the index was built from
+	// (a pull request or an incident), for Explain.
+	ref int32
 }
 
 // mergedPoint is one merged pull request: merged at t.
@@ -62,6 +65,7 @@ type mergedPoint struct {
 	t     int64
 	cycle float64 // merged_at - created_at, seconds
 	size  float64 // additions + deletions
+	ref   int32   // the pull request in Data
 }
 
 // deployPoint is one counted (successful or failed) deployment, dated at
@@ -69,6 +73,9 @@ type mergedPoint struct {
 type deployPoint struct {
 	t       int64
 	outcome Outcome
+	// ref is the deployment in Data; blamer the incident in Data that
+	// blamed it first (-1: none).
+	ref, blamer int32
 	// blamedAt is, for a successful deployment, when the first incident
 	// attributed to it was opened: from then on it is a failed change.
 	// never when no incident blames it.
@@ -79,6 +86,7 @@ type deployPoint struct {
 // until (exclusive).
 type pastPoint struct {
 	t, until int64
+	ref      int32 // the deployment in Data
 }
 
 // Scope is the index of one repository or of the whole source: every
@@ -117,6 +125,9 @@ type Scope struct {
 	// spans and drafts gather the pull requests' open and draft stretches
 	// while the index is built.
 	spans, drafts []openSpan
+	// prs are the pull requests of the scope, as positions in Data, for
+	// Explain.
+	prs []int32
 }
 
 // Index holds one source's records arranged for windowed queries, per
@@ -124,6 +135,8 @@ type Scope struct {
 // they stood then). It is immutable once built, so it can be read
 // concurrently.
 type Index struct {
+	// data are the records the index was built from, which Explain lists.
+	data    Data
 	all     *Scope
 	repos   map[string]*Scope // by lower-case name
 	names   []string          // canonical names, sorted
@@ -138,7 +151,7 @@ func NewIndex(data Data) *Index {
 	if attribution <= 0 {
 		attribution = DefaultAttributionWindow
 	}
-	ix := &Index{all: &Scope{name: "", attribution: int64(attribution)}, repos: map[string]*Scope{}}
+	ix := &Index{data: data, all: &Scope{name: "", attribution: int64(attribution)}, repos: map[string]*Scope{}}
 	scope := func(repo string) *Scope {
 		key := strings.ToLower(repo)
 		s, ok := ix.repos[key]
@@ -154,7 +167,7 @@ func NewIndex(data Data) *Index {
 	}
 
 	// Deployments, per repository, sorted by time.
-	for _, d := range data.Deployments {
+	for di, d := range data.Deployments {
 		if d.NoStatus {
 			ix.quality.statusless = append(ix.quality.statusless, finding{t: d.CreatedAt.UnixNano(), id: d.ID})
 		}
@@ -164,11 +177,11 @@ func NewIndex(data Data) *Index {
 		}
 		s := scope(d.Repo)
 		if counted {
-			s.deploys = append(s.deploys, deployPoint{t: d.At.UnixNano(), outcome: d.Outcome, blamedAt: never})
+			s.deploys = append(s.deploys, deployPoint{t: d.At.UnixNano(), outcome: d.Outcome, ref: int32(di), blamer: -1, blamedAt: never})
 		}
 		for _, p := range d.Past {
 			if until := p.Until.UnixNano(); until > p.At.UnixNano() {
-				s.past = append(s.past, pastPoint{t: p.At.UnixNano(), until: until})
+				s.past = append(s.past, pastPoint{t: p.At.UnixNano(), until: until, ref: int32(di)})
 			}
 		}
 	}
@@ -197,7 +210,7 @@ func NewIndex(data Data) *Index {
 	// opened by then exist; the deployment each blames does not depend on
 	// the instant, since the deployments that succeeded before its opening
 	// all had by then.
-	for _, inc := range data.Incidents {
+	for ii, inc := range data.Incidents {
 		opened := inc.OpenedAt.UnixNano()
 		cands := allSucc
 		if inc.Repo != "" {
@@ -209,31 +222,35 @@ func NewIndex(data Data) *Index {
 			continue
 		}
 		if opened < d.blamedAt {
-			d.blamedAt = opened
+			d.blamedAt, d.blamer = opened, int32(ii)
 		}
 	}
 
 	var stretches []openSpan
 	ix.all.spans = make([]openSpan, 0, len(data.PullRequests))
-	for _, pr := range data.PullRequests {
+	for pi, pr := range data.PullRequests {
 		s := scope(pr.Repo)
+		ref := int32(pi)
+		s.prs = append(s.prs, ref)
+		ix.all.prs = append(ix.all.prs, ref)
 		if pr.State == PRMerged && !pr.MergedAt.IsZero() && pr.IntoDefault {
 			// Lead time for changes: a pull request merged into the
 			// default branch is deployed by the first successful
 			// deployment of its repository at or after its merge.
 			if p, ok := leadTime(pr, succ[s]); ok {
+				p.ref = ref
 				s.lead = append(s.lead, p)
 			} else {
 				ix.quality.undeployed = append(ix.quality.undeployed, finding{t: pr.MergedAt.UnixNano(), id: s.name, num: pr.Number})
 			}
 		}
 		if pr.State == PRMerged && !pr.MergedAt.IsZero() {
-			m := mergedPoint{t: pr.MergedAt.UnixNano(), cycle: seconds(pr.MergedAt.Sub(pr.CreatedAt)), size: float64(pr.Additions + pr.Deletions)}
+			m := mergedPoint{t: pr.MergedAt.UnixNano(), cycle: seconds(pr.MergedAt.Sub(pr.CreatedAt)), size: float64(pr.Additions + pr.Deletions), ref: ref}
 			s.merged = append(s.merged, m)
 			ix.all.merged = append(ix.all.merged, m)
 		}
 		if !pr.FirstReviewAt.IsZero() {
-			p := point{t: pr.FirstReviewAt.UnixNano(), v: seconds(pr.FirstReviewAt.Sub(pr.CreatedAt))}
+			p := point{t: pr.FirstReviewAt.UnixNano(), v: seconds(pr.FirstReviewAt.Sub(pr.CreatedAt)), ref: ref}
 			s.review = append(s.review, p)
 			ix.all.review = append(ix.all.review, p)
 		}
@@ -252,11 +269,11 @@ func NewIndex(data Data) *Index {
 			scope(inc.Repo)
 		}
 	}
-	for _, inc := range data.Incidents {
+	for ii, inc := range data.Incidents {
 		if inc.ClosedAt.IsZero() {
 			continue
 		}
-		p := point{t: inc.ClosedAt.UnixNano(), v: seconds(inc.ClosedAt.Sub(inc.OpenedAt))}
+		p := point{t: inc.ClosedAt.UnixNano(), v: seconds(inc.ClosedAt.Sub(inc.OpenedAt)), ref: int32(ii)}
 		ix.all.restore = append(ix.all.restore, p)
 		if inc.Repo == "" {
 			// An incident of the whole source is an outage of the service
@@ -446,11 +463,17 @@ func bounds(n int, t func(int) int64, w Window) (int, int) {
 	return lo, hi
 }
 
-func values(p []point, w Window) Distribution {
+// pointsIn returns the points of p (by time) in w.
+func pointsIn(p []point, w Window) []point {
 	lo, hi := bounds(len(p), func(i int) int64 { return p[i].t }, w)
-	out := make([]float64, hi-lo)
-	for i := lo; i < hi; i++ {
-		out[i-lo] = p[i].v
+	return p[lo:hi]
+}
+
+func values(p []point, w Window) Distribution {
+	in := pointsIn(p, w)
+	out := make([]float64, len(in))
+	for i, x := range in {
+		out[i] = x.v
 	}
 	return newDistribution(out)
 }

@@ -29,7 +29,9 @@ const (
 type PullRequest struct {
 	Repo   string // "owner/name"
 	Number int
-	State  PRState
+	// Title is shown by Explain ("" when the record predates it).
+	Title string
+	State PRState
 	// Draft is true for a draft pull request; it counts only while open.
 	Draft bool
 	// DraftChanges are the instants, oldest first, at which its draft
@@ -88,6 +90,10 @@ func (o Outcome) String() string {
 type Deployment struct {
 	Repo string
 	ID   string
+	// Ref and Environment describe it for Explain: the tag of a release,
+	// the branch of a workflow run, the environment of a GitHub
+	// deployment ("" when unknown).
+	Ref, Environment string
 	// Outcome is its outcome as the records stand, which it has had since
 	// At.
 	Outcome Outcome
@@ -121,8 +127,10 @@ type Incident struct {
 	// of the whole source (kept in a central repository or in Jira): such an
 	// incident is attributed to the latest successful deployment of any
 	// repository, and counts for the time to restore of every repository.
-	Repo     string
-	OpenedAt time.Time
+	Repo string
+	// Title and URL describe it for Explain.
+	Title, URL string
+	OpenedAt   time.Time
 	// ClosedAt is zero while the incident is open.
 	ClosedAt time.Time
 }

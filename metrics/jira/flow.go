@@ -30,7 +30,7 @@ func (s span) contains(t int64) bool { return s.from < t && t <= s.to }
 // Throughput counts the issues whose done time at now is in the window.
 func (m *Model) Throughput(f Filter, w Window, now time.Time) int {
 	n := 0
-	m.eachDone(f, w, now, func(*fact, stretch) { n++ })
+	m.eachDone(f, w, now, func(int, *fact, stretch) { n++ })
 	return n
 }
 
@@ -38,7 +38,7 @@ func (m *Model) Throughput(f Filter, w Window, now time.Time) int {
 // the window (negative values, from clock skew, clamp to 0).
 func (m *Model) LeadTimes(f Filter, w Window, now time.Time) []float64 {
 	var out []float64
-	m.eachDone(f, w, now, func(x *fact, s stretch) { out = append(out, x.lead(s)) })
+	m.eachDone(f, w, now, func(_ int, x *fact, s stretch) { out = append(out, x.lead(s)) })
 	return out
 }
 
@@ -46,7 +46,7 @@ func (m *Model) LeadTimes(f Filter, w Window, now time.Time) []float64 {
 // in the window that have a start time.
 func (m *Model) CycleTimes(f Filter, w Window, now time.Time) []float64 {
 	var out []float64
-	m.eachDone(f, w, now, func(x *fact, s stretch) {
+	m.eachDone(f, w, now, func(_ int, x *fact, s stretch) {
 		if x.cycles(s) {
 			out = append(out, x.cycle(s))
 		}
@@ -55,8 +55,9 @@ func (m *Model) CycleTimes(f Filter, w Window, now time.Time) []float64 {
 }
 
 // eachDone calls fn, in model order, for each issue the filter selects
-// whose done time at now is in the window, with its done stretch then.
-func (m *Model) eachDone(f Filter, w Window, now time.Time, fn func(*fact, stretch)) {
+// whose done time at now is in the window, with its position and its done
+// stretch then.
+func (m *Model) eachDone(f Filter, w Window, now time.Time, fn func(int, *fact, stretch)) {
 	mt, ws, t := m.matcher(f), w.span(), nanos(now)
 	var v view
 	for i := range m.facts {
@@ -66,7 +67,7 @@ func (m *Model) eachDone(f Filter, w Window, now time.Time, fn func(*fact, stret
 		}
 		m.spans(x, &v)
 		if s, ok := doneAt(v.done, t); ok && ws.contains(s.at) {
-			fn(x, s)
+			fn(i, x, s)
 		}
 	}
 }
@@ -76,8 +77,15 @@ func (m *Model) WIP(f Filter, now time.Time) int { return len(m.WIPAges(f, now))
 
 // WIPAges returns now - start time, in seconds, of the work in progress.
 func (m *Model) WIPAges(f Filter, now time.Time) []float64 {
-	mt, t := m.matcher(f), nanos(now)
 	var out []float64
+	m.eachWIP(f, now, func(_ int, _ *fact, a float64) { out = append(out, a) })
+	return out
+}
+
+// eachWIP calls fn, in model order, for each issue the filter selects
+// that is work in progress at now, with its position and its age then.
+func (m *Model) eachWIP(f Filter, now time.Time, fn func(int, *fact, float64)) {
+	mt, t := m.matcher(f), nanos(now)
 	var v view
 	for i := range m.facts {
 		x := &m.facts[i]
@@ -86,10 +94,9 @@ func (m *Model) WIPAges(f Filter, now time.Time) []float64 {
 		}
 		m.spans(x, &v)
 		if base, ok := wipAt(v.wip, t); ok {
-			out = append(out, age(t, base))
+			fn(i, x, age(t, base))
 		}
 	}
-	return out
 }
 
 // OpenIssues counts the issues created by now whose status at now is not
@@ -98,8 +105,15 @@ func (m *Model) WIPAges(f Filter, now time.Time) []float64 {
 // goes by the status, not by the done time: an issue created in a done
 // status is not open, though it has no done time.
 func (m *Model) OpenIssues(f Filter, now time.Time) int {
-	mt, t := m.matcher(f), nanos(now)
 	n := 0
+	m.eachOpen(f, now, func(int, *fact, *view) { n++ })
+	return n
+}
+
+// eachOpen calls fn, in model order, for each issue the filter selects
+// that is open at now (see OpenIssues), with its decoded view.
+func (m *Model) eachOpen(f Filter, now time.Time, fn func(i int, x *fact, v *view)) {
+	mt, t := m.matcher(f), nanos(now)
 	var v view
 	for i := range m.facts {
 		x := &m.facts[i]
@@ -108,10 +122,9 @@ func (m *Model) OpenIssues(f Filter, now time.Time) int {
 		}
 		m.decode(x, &v)
 		if m.statuses.codes[v.statusAt(t)] != codeDone {
-			n++
+			fn(i, x, &v)
 		}
 	}
-	return n
 }
 
 // doneStatuses calls fn for each stretch [from, until) of the decoded
@@ -139,15 +152,21 @@ func (m *Model) doneStatuses(x *fact, v *view, fn func(from, until int64)) {
 
 // Inflow counts the issues created in the window (and by now).
 func (m *Model) Inflow(f Filter, w Window, now time.Time) int {
-	mt, ws, t := m.matcher(f), w.span(), nanos(now)
 	n := 0
+	m.eachCreated(f, w, now, func(int) { n++ })
+	return n
+}
+
+// eachCreated calls fn, in model order, with the position of each issue
+// the filter selects that was created in the window (and by now).
+func (m *Model) eachCreated(f Filter, w Window, now time.Time, fn func(int)) {
+	mt, ws, t := m.matcher(f), w.span(), nanos(now)
 	for i := range m.facts {
 		x := &m.facts[i]
 		if x.created <= t && ws.contains(x.created) && mt.match(m, x) {
-			n++
+			fn(i)
 		}
 	}
-	return n
 }
 
 // EpicProgress is done child issues / all child issues of an epic at now
@@ -156,6 +175,11 @@ func (m *Model) Inflow(f Filter, w Window, now time.Time) int {
 // with the status and estimates each child had at now. ok is false when
 // the epic has no children (or no points).
 func (m *Model) EpicProgress(epic, pointsField string, now time.Time) (ratio float64, ok bool) {
+	return m.epicProgressAt(m.epicChildren(epic), pointsField, now)
+}
+
+// epicChildren are the positions of an epic's children, in model order.
+func (m *Model) epicChildren(epic string) []int32 {
 	var children []int32
 	if ref, ok := m.refs.lookup(epic); ok {
 		for i := range m.facts {
@@ -164,7 +188,7 @@ func (m *Model) EpicProgress(epic, pointsField string, now time.Time) (ratio flo
 			}
 		}
 	}
-	return m.epicProgressAt(children, pointsField, now)
+	return children
 }
 
 // isChild reports whether the issue at position i is a child of the
@@ -177,6 +201,22 @@ func (m *Model) isChild(i int, ref uint32, epic string) bool {
 // epicProgressAt is EpicProgress over the given children, in model order.
 func (m *Model) epicProgressAt(children []int32, pointsField string, now time.Time) (float64, bool) {
 	var done, all float64
+	m.eachChild(children, pointsField, now, func(_ int32, _ *view, w float64, isDone bool) {
+		all += w
+		if isDone {
+			done += w
+		}
+	})
+	if all == 0 {
+		return 0, false
+	}
+	return done / all, true
+}
+
+// eachChild calls fn, in the order given, for each of an epic's children
+// created by now, with its view decoded, its weight (1, or its points at
+// now) and whether it is done at now.
+func (m *Model) eachChild(children []int32, pointsField string, now time.Time, fn func(int32, *view, float64, bool)) {
 	t := nanos(now)
 	field, hasField := m.fields.lookup(pointsField)
 	var v view
@@ -193,13 +233,6 @@ func (m *Model) epicProgressAt(children []int32, pointsField string, now time.Ti
 				w, _ = v.pointsAt(field, t)
 			}
 		}
-		all += w
-		if m.statuses.codes[v.statusAt(t)] == codeDone {
-			done += w
-		}
+		fn(i, &v, w, m.statuses.codes[v.statusAt(t)] == codeDone)
 	}
-	if all == 0 {
-		return 0, false
-	}
-	return done / all, true
 }

@@ -106,12 +106,20 @@ func (m *Model) SprintReports(sprints []*Sprint) []SprintReport {
 // only for the sprints it ever named (its fact's list, checked against
 // each distinct list once) and those whose closing list names it.
 func (m *Model) sprintReportsAt(sprints []*Sprint, t int64) []SprintReport {
-	return m.sprintReportsQuality(sprints, t, nil)
+	return m.eachSprintContribution(sprints, t, nil, nil)
 }
 
 // sprintReportsQuality is sprintReportsAt that also counts into q, when
 // it is not nil, the issues a report counts without an estimate.
 func (m *Model) sprintReportsQuality(sprints []*Sprint, t int64, q *sprintQuality) []SprintReport {
+	return m.eachSprintContribution(sprints, t, q, nil)
+}
+
+// eachSprintContribution computes the reports as sprintReportsAt does,
+// counts into q (unless nil) the issues a report counts without an
+// estimate, and calls fn (unless nil) with every contribution it counts:
+// the report's number, the issue's position and what it adds.
+func (m *Model) eachSprintContribution(sprints []*Sprint, t int64, q *sprintQuality, fn func(report, issue int, c contrib)) []SprintReport {
 	reports := make([]SprintReport, len(sprints))
 	fields := make([]sprintField, len(sprints))
 	byID := map[int][]int{}
@@ -169,6 +177,9 @@ func (m *Model) sprintReportsQuality(sprints []*Sprint, t int64, q *sprintQualit
 			reports[i].add(c)
 			if q != nil && c.unestimated {
 				q.add(fi)
+			}
+			if fn != nil && (c.committed || c.added) {
+				fn(i, fi, c)
 			}
 		}
 	}
