@@ -104,7 +104,7 @@ func (a *App) explainCheckins(ctx context.Context, out *explain.Result, o *confi
 		{Key: "at", Title: "at", Kind: explain.Time},
 		{Key: "author", Title: "author", Kind: explain.Text},
 		{Key: "note", Title: "note", Kind: explain.Text},
-		{Key: "value", Title: "value", Kind: explain.Number},
+		{Key: "value", Title: "value", Kind: explain.Value},
 	}
 	for _, c := range cs {
 		if c.At.After(at) {

@@ -275,7 +275,7 @@ func TestThePageRendersInHeadlessChromium(t *testing.T) {
 			// What makes this number: the check-ins, the latest first.
 			`<h2 id="explain-heading">What makes this number</h2>`,
 			`<p>The value is the value of the latest check-in at or before the instant.</p>`,
-			`<tr><td data-label="at">2026-11-13 09:00 UTC</td><td data-label="author">alice</td><td data-label="note">onboarding checklist shipped &lt;b&gt;on Monday&lt;/b&gt;</td><td data-label="value">0.345</td>`,
+			`<tr><td data-label="at">2026-11-13 09:00 UTC</td><td data-label="author">alice</td><td data-label="note">onboarding checklist shipped &lt;b&gt;on Monday&lt;/b&gt;</td><td data-label="value">34.5%</td>`,
 		} {
 			if !strings.Contains(dom, want) {
 				t.Errorf("the rendered key result page lacks %s", want)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/metrics/explain"
 	"github.com/okrd/okrd/report/format"
 )
@@ -159,8 +160,9 @@ type explainView struct {
 }
 
 // humanValue shows a value of a column for people: durations with the
-// shared formatter, times in the page's zone.
-func humanValue(k explain.Kind, v any, tf timeFormatter) string {
+// shared formatter, times in the page's zone, a key result's value in its
+// unit.
+func humanValue(k explain.Kind, v any, tf timeFormatter, kr *config.KeyResult) string {
 	switch x := v.(type) {
 	case time.Time:
 		if x.IsZero() {
@@ -170,6 +172,9 @@ func humanValue(k explain.Kind, v any, tf timeFormatter) string {
 	case float64:
 		if k == explain.Duration {
 			return format.Duration(x)
+		}
+		if k == explain.Value && kr != nil {
+			return format.Value(kr, x)
 		}
 	case bool:
 		if x {
@@ -182,7 +187,7 @@ func humanValue(k explain.Kind, v any, tf timeFormatter) string {
 
 // explainSection builds the section from the backend's answer now: the
 // top rows by contribution and the rows a quantile reads.
-func (h *Handler) explainSection(ctx context.Context, objectiveID, keyResultID, csvURL string, tf timeFormatter) *explainView {
+func (h *Handler) explainSection(ctx context.Context, kr *config.KeyResult, objectiveID, keyResultID, csvURL string, tf timeFormatter) *explainView {
 	if _, ok := h.b.(explainer); !ok {
 		return nil
 	}
@@ -207,7 +212,7 @@ func (h *Handler) explainSection(ctx context.Context, objectiveID, keyResultID, 
 		}
 		rv := explainRowView{Mark: string(row.Mark), Gap: prev >= 0 && i != prev+1}
 		for ci, c := range res.Columns {
-			cell := explainCell{Text: humanValue(c.Kind, row.Values[ci], tf)}
+			cell := explainCell{Text: humanValue(c.Kind, row.Values[ci], tf, kr)}
 			if ci == linkCol {
 				cell.Link = row.Link
 			}

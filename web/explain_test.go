@@ -18,6 +18,8 @@ import (
 type explainBackend struct {
 	*pageBackend
 	asked []time.Time
+	// checkins makes latency's answer a list of check-ins.
+	checkins bool
 }
 
 func (b *explainBackend) Explain(_ context.Context, o, k string, at time.Time) (*explain.Result, error) {
@@ -26,6 +28,12 @@ func (b *explainBackend) Explain(_ context.Context, o, k string, at time.Time) (
 		return nil, &explain.ParamError{Param: "at", Msg: "is after now"}
 	}
 	r := &explain.Result{Objective: o, KeyResult: k, Source: "gh", SourceType: "github", At: benchNow}
+	if k == "latency" && b.checkins {
+		r.Metric, r.Unit, r.Rule, r.HasValue, r.Value = "checkin", "duration", explain.Latest, true, 0.25
+		r.Columns = []explain.Column{{Key: "at", Title: "at", Kind: explain.Time}, {Key: "value", Title: "value", Kind: explain.Value}}
+		r.Rows = []explain.Row{{Values: []any{benchNow.Add(-time.Hour), 0.25}, Contribution: 0.25}}
+		return r, nil
+	}
 	if k == "latency" {
 		r.Message = "the value comes from a prometheus query"
 		return r, nil
@@ -155,5 +163,16 @@ func TestTheKeyResultPageShowsWhatMakesTheNumber(t *testing.T) {
 	rec = get(t, h, "GET", "/objectives/grow/key_results/latency")
 	if !strings.Contains(rec.Body.String(), "the value comes from a prometheus query") {
 		t.Error("the page does not say why there are no records")
+	}
+}
+
+// A check-in's value reads in the key result's unit (a duration key
+// result's 0.25 is 250 ms), not as the stored number.
+func TestExplainedCheckinsReadInTheKeyResultsUnit(t *testing.T) {
+	h, b := newExplainHandler(t)
+	b.checkins = true
+	body := get(t, h, "GET", "/objectives/grow/key_results/latency").Body.String()
+	if !strings.Contains(body, `<td data-label="value">250 ms</td>`) {
+		t.Errorf("the check-in's value is not shown in the key result's unit:\n%s", body)
 	}
 }

@@ -776,7 +776,7 @@ func (h *Handler) keyResultPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Facts = h.facts(kr, p, s.EvaluatedAt, tf)
 	explainURL := root + "api/v1/objectives/" + pathEscape(o.Config.ID) + "/key_results/" + pathEscape(kc.ID) + "/explain"
-	v.Explain = h.explainSection(r.Context(), o.Config.ID, kc.ID, explainURL+"?format=csv", tf)
+	v.Explain = h.explainSection(r.Context(), kc, o.Config.ID, kc.ID, explainURL+"?format=csv", tf)
 
 	v.Manual = h.manual(kc)
 	// The check-ins first: the table of values names their authors.

@@ -152,6 +152,7 @@ const (
 	Time     Kind = "time"     // a time.Time (zero: none)
 	Duration Kind = "duration" // seconds (a float64)
 	Number   Kind = "number"   // a float64 or an int
+	Value    Kind = "value"    // a float64 in the key result's unit (a check-in's value)
 	Bool     Kind = "bool"     // a bool
 )
 
