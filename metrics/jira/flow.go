@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"slices"
 	"time"
 )
 
@@ -111,15 +112,7 @@ func (m *Model) Inflow(f Filter, w Window, now time.Time) int {
 // with the status and estimates each child had at now. ok is false when
 // the epic has no children (or no points).
 func (m *Model) EpicProgress(epic, pointsField string, now time.Time) (ratio float64, ok bool) {
-	var children []int32
-	if ref, ok := m.refs.lookup(epic); ok {
-		for i := range m.facts {
-			if m.isChild(i, ref, epic) {
-				children = append(children, int32(i))
-			}
-		}
-	}
-	return m.epicProgressAt(children, pointsField, now)
+	return m.epicProgressAt(m.epicChildren(epic), pointsField, now)
 }
 
 // isChild reports whether the issue at position i is a child of the
@@ -131,7 +124,78 @@ func (m *Model) isChild(i int, ref uint32, epic string) bool {
 
 // epicProgressAt is EpicProgress over the given children, in model order.
 func (m *Model) epicProgressAt(children []int32, pointsField string, now time.Time) (float64, bool) {
-	var done, all float64
+	done, all := m.epicCountsAt(children, pointsField, now)
+	if all == 0 {
+		return 0, false
+	}
+	return done / all, true
+}
+
+// EpicCounts returns what EpicProgress divides: the done and all child
+// issues of an epic at now, or their story points with a points field.
+func (m *Model) EpicCounts(epic, pointsField string, now time.Time) (done, all float64) {
+	return m.epicCountsAt(m.epicChildren(epic), pointsField, now)
+}
+
+// epicChildren returns the positions of an epic's children, in model
+// order.
+func (m *Model) epicChildren(epic string) []int32 {
+	var children []int32
+	if ref, ok := m.refs.lookup(epic); ok {
+		for i := range m.facts {
+			if m.isChild(i, ref, epic) {
+				children = append(children, int32(i))
+			}
+		}
+	}
+	return children
+}
+
+// DoneIssue is an issue done at an instant, with its done time then.
+type DoneIssue struct {
+	Key    string
+	DoneAt time.Time
+}
+
+// EpicDone returns the children of an epic that are done at now, with
+// their done times, in model order.
+func (m *Model) EpicDone(epic string, now time.Time) []DoneIssue {
+	return m.doneAmong(m.epicChildren(epic), now)
+}
+
+// DoneAmong returns those of the given issues that the model holds and
+// that are done at now, with their done times, in model order.
+func (m *Model) DoneAmong(keys []string, now time.Time) []DoneIssue {
+	var pos []int32
+	for _, k := range keys {
+		if i, ok := m.keys.find(k); ok {
+			pos = append(pos, int32(i))
+		}
+	}
+	slices.Sort(pos)
+	pos = slices.Compact(pos)
+	return m.doneAmong(pos, now)
+}
+
+func (m *Model) doneAmong(pos []int32, now time.Time) []DoneIssue {
+	t := nanos(now)
+	var out []DoneIssue
+	var v view
+	for _, i := range pos {
+		x := &m.facts[i]
+		if x.created > t {
+			continue
+		}
+		m.spans(x, &v)
+		if s, ok := doneAt(v.done, t); ok {
+			out = append(out, DoneIssue{Key: m.keys.key(int(i)), DoneAt: fromNanos(s.at)})
+		}
+	}
+	return out
+}
+
+// epicCountsAt is EpicCounts over the given children, in model order.
+func (m *Model) epicCountsAt(children []int32, pointsField string, now time.Time) (done, all float64) {
 	t := nanos(now)
 	field, hasField := m.fields.lookup(pointsField)
 	var v view
@@ -153,8 +217,5 @@ func (m *Model) epicProgressAt(children []int32, pointsField string, now time.Ti
 			done += w
 		}
 	}
-	if all == 0 {
-		return 0, false
-	}
-	return done / all, true
+	return done, all
 }
