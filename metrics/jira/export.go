@@ -56,6 +56,35 @@ type Exporter struct {
 	descs map[string]*prometheus.Desc
 	order []string
 	cur   atomic.Pointer[[]prometheus.Metric]
+	// inv is the investment balance the last Update computed, at at.
+	inv atomic.Pointer[[]InvestmentFigures]
+	at  atomic.Pointer[time.Time]
+}
+
+// UpdatedAt is the instant of the last Update (zero before one).
+func (e *Exporter) UpdatedAt() time.Time {
+	if p := e.at.Load(); p != nil {
+		return *p
+	}
+	return time.Time{}
+}
+
+// InvestmentFigures is the investment balance of one scope over one
+// window: the throughput of each category (in the order of
+// Investment.Names) and the total.
+type InvestmentFigures struct {
+	Scope, Window string
+	Per           []float64
+	Total         float64
+}
+
+// Investment returns the investment balance the last Update computed,
+// by scope (the whole source, then projects, then boards) and window.
+func (e *Exporter) Investment() []InvestmentFigures {
+	if p := e.inv.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // series describes every exported metric: name, help and variable labels.
@@ -115,8 +144,11 @@ func (e *Exporter) Len() int { return len(*e.cur.Load()) }
 
 // Update computes every series from the model at now and swaps them in.
 func (e *Exporter) Update(m *Model, now time.Time, opts ExportOptions) {
-	out := m.export(e, now, opts)
+	var inv []InvestmentFigures
+	out := m.export(e, now, opts, &inv)
 	e.cur.Store(&out)
+	e.inv.Store(&inv)
+	e.at.Store(&now)
 }
 
 func (e *Exporter) gauge(out *[]prometheus.Metric, name string, v float64, labels ...string) {
@@ -187,7 +219,7 @@ func newScopeAcc(windows, types, categories int) *scopeAcc {
 // project and to each board that selects it, found through tables made
 // once per pass (by project, and by list of boards) rather than by
 // matching the issue against every scope.
-func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometheus.Metric {
+func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions, inv *[]InvestmentFigures) []prometheus.Metric {
 	var out []prometheus.Metric
 	t := nanos(now)
 	nw, nt := len(opts.Windows), len(m.types.strs)
@@ -385,6 +417,9 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) []prometh
 		if cls != nil {
 			names := opts.Investment.Names()
 			for i, w := range opts.Windows {
+				if inv != nil {
+					*inv = append(*inv, InvestmentFigures{Scope: label, Window: w.Label, Per: a.invest[i], Total: a.investTotal[i]})
+				}
 				for ci, name := range names {
 					e.gauge(&out, "okrd_jira_investment_throughput", a.invest[i][ci], label, name, w.Label)
 					if v, ok := investmentShare(a.invest[i], a.investTotal[i], ci); ok {

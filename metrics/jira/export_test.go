@@ -153,7 +153,7 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 		}
 	}
 	// The sprint series are not the subject here: the exporter's own.
-	for _, mt := range m.export(e, now, opts) {
+	for _, mt := range m.export(e, now, opts, nil) {
 		if d := mt.Desc().String(); sprintDesc(d) {
 			out = append(out, mt)
 		}
