@@ -19,6 +19,7 @@ const WholeSource = "all"
 type descs struct {
 	deployments, failedDeployments, changeFailures, frequency, leadTime, cfr, restore, resolved *prometheus.Desc
 	level, merged, cycle, size, firstReview, open, openDrafts, oldestOpen                       *prometheus.Desc
+	investMerged, investShare                                                                   *prometheus.Desc
 }
 
 func newDescs(source string) *descs {
@@ -46,12 +47,14 @@ func newDescs(source string) *descs {
 		open:              d("open_pull_requests", "Open pull requests (drafts included) at the last poll.", []string{"repo"}),
 		openDrafts:        d("open_draft_pull_requests", "Open draft pull requests at the last poll (counted in open_pull_requests too).", []string{"repo"}),
 		oldestOpen:        d("oldest_open_pull_request_age_seconds", "Age of the oldest open pull request at the last poll.", []string{"repo"}),
+		investMerged:      d("investment_pull_requests_merged", "Pull requests of an investment category merged in the window.", []string{"repo", "category", "window"}),
+		investShare:       d("investment_share_ratio", "Share of the pull requests merged in the window that went to an investment category (absent without merges).", []string{"repo", "category", "window"}),
 	}
 }
 
 func (d *descs) all() []*prometheus.Desc {
 	return []*prometheus.Desc{d.deployments, d.failedDeployments, d.changeFailures, d.frequency, d.leadTime, d.cfr, d.restore,
-		d.resolved, d.level, d.merged, d.cycle, d.size, d.firstReview, d.open, d.openDrafts, d.oldestOpen}
+		d.resolved, d.level, d.merged, d.cycle, d.size, d.firstReview, d.open, d.openDrafts, d.oldestOpen, d.investMerged, d.investShare}
 }
 
 // Describe sends the descriptors of the delivery series.
@@ -139,6 +142,18 @@ func (s *Source) collectView(v *view, ch chan<- prometheus.Metric) {
 		dist(d.cycle, sum.CycleTimes, repo, window)
 		dist(d.size, sum.Sizes, repo, window)
 		dist(d.firstReview, sum.FirstReviewTimes, repo, window)
+	}
+	if inv := v.ix.Investment(); inv != nil {
+		names := inv.Names()
+		for _, f := range v.invest {
+			repo, window := repoLabel(f.repo), windowLabel(f.window)
+			for ci, name := range names {
+				gauge(d.investMerged, float64(f.per[ci]), repo, name, window)
+				if f.total > 0 {
+					gauge(d.investShare, float64(f.per[ci])/float64(f.total), repo, name, window)
+				}
+			}
+		}
 	}
 	for _, repo := range append([]string{""}, v.ix.Repos()...) {
 		sc := v.ix.Scope(repo)

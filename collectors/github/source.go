@@ -94,6 +94,7 @@ type view struct {
 	ix        *mg.Index
 	at        time.Time
 	summaries []mg.Summary
+	invest    []investFigure
 	cover     *coverage
 }
 
@@ -415,7 +416,7 @@ func (s *Source) publish() {
 		drafts = s.draftCoverage()
 		s.dirty = false
 	}
-	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), cover: s.coverage(drafts)})
+	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), invest: investFigures(ix, now), cover: s.coverage(drafts)})
 }
 
 // data gathers the model's records that count under the current
@@ -430,7 +431,7 @@ func (s *Source) data() mg.Data {
 		r, ok := inRepos[strings.ToLower(repo)]
 		return r, ok
 	}
-	d := mg.Data{Repos: s.repos, Attribution: s.spec.attribution()}
+	d := mg.Data{Repos: s.repos, Attribution: s.spec.attribution(), Investment: s.investment()}
 	for _, p := range s.prs {
 		if r, ok := canon(p.Repo); ok {
 			m := p.metric()
@@ -716,7 +717,7 @@ const defaultWindow = 28 * 24 * time.Hour
 // an instant is the one Measure gives at that instant.
 func query(b collectors.Binding) mg.HistoryQuery {
 	kr := b.KeyResult
-	q := mg.HistoryQuery{Metric: kr.Metric, Repo: kr.Scope, Quantile: mg.DefaultQuantile, Window: mg.WindowRule{Last: defaultWindow}}
+	q := mg.HistoryQuery{Metric: kr.Metric, Repo: kr.Scope, Quantile: mg.DefaultQuantile, Window: mg.WindowRule{Last: defaultWindow}, Category: kr.Category}
 	if kr.Quantile != nil {
 		q.Quantile = *kr.Quantile
 	}
@@ -740,7 +741,14 @@ func (s *Source) Measure(_ context.Context, bs []collectors.Binding, now time.Ti
 	}
 	for i, b := range bs {
 		q := query(b)
-		val, ok, err := v.ix.Value(q.Metric, q.Repo, q.Window.At(now), q.Quantile, now)
+		var val float64
+		var ok bool
+		var err error
+		if q.Metric == mg.MetricInvestmentShare {
+			val, ok, err = v.ix.InvestmentShare(q.Repo, q.Category, q.Window.At(now), now)
+		} else {
+			val, ok, err = v.ix.Value(q.Metric, q.Repo, q.Window.At(now), q.Quantile, now)
+		}
 		if err != nil {
 			out[i] = collectors.Measurement{Err: fmt.Errorf("github source %q: %w", s.name, err)}
 			continue
