@@ -63,6 +63,9 @@ type keyResultJSON struct {
 	Forecast         *forecastJSON `json:"forecast"`
 	Score            *float64      `json:"score"`
 	Points           int           `json:"points_in_period"`
+	// Initiatives are the delivery work linked to the key result, with
+	// their progress; always a list.
+	Initiatives []initiativeJSON `json:"initiatives"`
 }
 
 type objectiveJSON struct {
@@ -90,7 +93,7 @@ func krJSON(kr *snapshot.KeyResult) keyResultJSON {
 		ID: c.ID, Objective: kr.Objective.ID, Title: c.Title, Description: c.Description, Owner: c.Owner, Team: c.Team,
 		Source: source, Metric: c.Metric, Unit: c.Unit, Currency: c.Currency, Direction: string(c.Engine.Direction),
 		Weight: c.Engine.Weight, Tolerance: c.Engine.Tolerance, Stale: kr.Stale,
-		ExpectedProgress: r.Expected, Status: r.Status, Points: kr.Points,
+		ExpectedProgress: r.Expected, Status: r.Status, Points: kr.Points, Initiatives: []initiativeJSON{},
 	}
 	if c.Engine.Direction == okr.Maintain {
 		out.Min, out.Max = fp(c.Engine.Min), fp(c.Engine.Max)
@@ -124,6 +127,16 @@ func objJSON(o *snapshot.Objective) objectiveJSON {
 		out.KeyResults = append(out.KeyResults, krJSON(kr))
 	}
 	return out
+}
+
+// withInitiatives adds the initiatives to an objective's key results.
+func (h *Handler) withInitiatives(j objectiveJSON, o *snapshot.Objective) objectiveJSON {
+	for i, kr := range o.KeyResults {
+		if i < len(j.KeyResults) {
+			j.KeyResults[i].Initiatives = h.initiativesJSON(kr.Config, o.Config.ID)
+		}
+	}
+	return j
 }
 
 // snapshotOr503 returns the current snapshot, or answers 503 before the
@@ -187,7 +200,7 @@ func (h *Handler) objectives(w http.ResponseWriter, r *http.Request) {
 		if (team != "" && o.Config.Team != team) || (owner != "" && o.Config.Owner != owner) {
 			continue
 		}
-		out.Objectives = append(out.Objectives, objJSON(o))
+		out.Objectives = append(out.Objectives, h.withInitiatives(objJSON(o), o))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -197,7 +210,7 @@ func (h *Handler) objective(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, o, _ := h.lookup(w, r, false); o != nil {
-		writeJSON(w, http.StatusOK, objJSON(o))
+		writeJSON(w, http.StatusOK, h.withInitiatives(objJSON(o), o))
 	}
 }
 
@@ -206,7 +219,9 @@ func (h *Handler) keyResult(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, _, kr := h.lookup(w, r, true); kr != nil {
-		writeJSON(w, http.StatusOK, krJSON(kr))
+		j := krJSON(kr)
+		j.Initiatives = h.initiativesJSON(kr.Config, kr.Objective.ID)
+		writeJSON(w, http.StatusOK, j)
 	}
 }
 
