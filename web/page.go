@@ -290,7 +290,7 @@ func (h *Handler) investmentViews() []investmentView {
 		case h.sourceType(r.Source) == "github":
 			unit = "pull requests merged"
 		}
-		v := investmentView{Source: r.Source, Window: r.Window, Unit: unit, Total: num(r.Total)}
+		v := investmentView{Source: r.Source, Window: strings.TrimSuffix(r.Window, "d") + " days", Unit: unit, Total: num(r.Total)}
 		for _, c := range r.Shares {
 			cv := categoryView{Name: c.Category, Throughput: num(c.Throughput), HasShare: c.HasShare, Share: c.Share}
 			cv.Bar = bar{Label: c.Category + " " + format.Percent(c.Share) + " of the throughput", Status: initiativeStatus, Progress: c.Share}
