@@ -41,6 +41,8 @@ func overview(cfg *config.Config) *dashboard.DashboardBuilder {
 		WithVariable(labelVariable(varObjective, "Objective", "Objectives, by id.",
 			sel("", infos, re("team", "$"+varTeam), re("owner", "$"+varOwner)), "objective"))
 
+	b = b.Annotation(initiativeAnnotation())
+
 	b = summaryPanels(b)
 	tr := trajectory(cfg)
 	b = b.WithPanel(objectivesTable(objs)).WithPanel(objectiveProgressPanel(tr))
