@@ -162,8 +162,22 @@ func TestPullRequestsStoredWithoutLabelsAreReadAgain(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	e.spec.Investment = historyInvestment()
 	e.start()
-	// Before the poll, the merged #1 has no label as stored.
+	// Before the poll (serving the stored records, as a follower does),
+	// the merged #1 has no label as stored, and the records cover no
+	// instant of investment_share, though they cover pr_throughput.
+	if _, err := e.src.Follow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h := e.src.History(ctx, historyRequests([]collectors.Binding{binding("pr_throughput", "", "28d", nil)}, []time.Time{testNow}))[0][0]; !h.OK {
+		t.Fatalf("pr_throughput from the stored records: %+v, want a value", h)
+	}
+	b := binding("investment_share", "", "28d", nil)
+	b.KeyResult.Category = "bugs"
+	if h := e.src.History(ctx, historyRequests([]collectors.Binding{b}, []time.Time{testNow}))[0][0]; h.OK || h.Err != nil {
+		t.Errorf("investment_share filled in from records without labels: %+v", h)
+	}
 	if r := e.src.Initiatives(ctx, []collectors.InitiativeRequest{ghRequest(&config.Initiative{GitHubLabel: "checkout-v2"})}, testNow)[0]; r.Total != 0 {
 		t.Fatalf("before the re-read: %+v", r)
 	}
@@ -171,6 +185,9 @@ func TestPullRequestsStoredWithoutLabelsAreReadAgain(t *testing.T) {
 	r := e.src.Initiatives(ctx, []collectors.InitiativeRequest{ghRequest(&config.Initiative{GitHubLabel: "checkout-v2"})}, testNow)[0]
 	if r.Done != 3 || r.Total != 4 {
 		t.Errorf("after the re-read: %v/%v, want 3/4 (web #1, #2, #3 merged, #5 open)", r.Done, r.Total)
+	}
+	if h := e.src.History(ctx, historyRequests([]collectors.Binding{b}, []time.Time{testNow}))[0][0]; !h.OK {
+		t.Errorf("investment_share after the re-read: %+v, want a value", h)
 	}
 	if !strings.Contains(e.logs.String(), "reading every pull request again for its labels and milestone") {
 		t.Error("the re-read was not logged")

@@ -409,14 +409,17 @@ func (s *Source) publish() {
 	v := s.view.Load()
 	var ix *mg.Index
 	var drafts map[string]time.Time
+	var unlabelled map[string]bool
 	if v != nil && !s.dirty {
-		ix, drafts = v.ix, v.cover.drafts
+		ix, drafts, unlabelled = v.ix, v.cover.drafts, v.cover.unlabelled
 	} else {
 		ix = mg.NewIndex(s.data())
-		drafts = s.draftCoverage()
+		drafts, unlabelled = s.draftCoverage(), s.labelCoverage()
 		s.dirty = false
 	}
-	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), invest: investFigures(ix, now), cover: s.coverage(drafts)})
+	cover := s.coverage(drafts)
+	cover.unlabelled = unlabelled
+	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), invest: investFigures(ix, now), cover: cover})
 }
 
 // data gathers the model's records that count under the current
@@ -497,6 +500,10 @@ type coverage struct {
 	// the latest update of a pull request stored without its draft
 	// history.
 	drafts map[string]time.Time
+	// unlabelled marks the repositories (lower case, "" for the whole
+	// source) with a pull request stored without its labels: until it is
+	// read again, investment_share has no value at any instant there.
+	unlabelled map[string]bool
 }
 
 // from returns the first instant at which a metric of a scope is covered;
@@ -509,7 +516,26 @@ func (c *coverage) from(metric, repo string) (time.Time, bool) {
 	if metric == mg.MetricOpenDraftPRs {
 		return c.drafts[key], true
 	}
+	if metric == mg.MetricInvestmentShare && c.unlabelled[key] {
+		return time.Time{}, false
+	}
 	return time.Time{}, true
+}
+
+// labelCoverage finds the repositories (and the whole source) with a
+// pull request stored without its labels.
+func (s *Source) labelCoverage() map[string]bool {
+	in := make(map[string]bool, len(s.repos))
+	for _, r := range s.repos {
+		in[strings.ToLower(r)] = true
+	}
+	out := map[string]bool{}
+	for _, p := range s.prs {
+		if key := strings.ToLower(p.Repo); !p.LabelsTracked && in[key] {
+			out[key], out[""] = true, true
+		}
+	}
+	return out
 }
 
 // coverage finds, from the cursors, which repositories' first syncs have
