@@ -58,6 +58,7 @@ type App struct {
 	holder      string
 	leaderGauge prometheus.Gauge
 	followed    followState
+	work        workState
 	reports     reportMemo
 	reloadMu    sync.Mutex
 	ready       atomic.Bool
@@ -77,6 +78,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	registerRuntime(a.reg)
 	a.metrics = newSelfMetrics(a.reg)
 	a.srcMet = collectors.NewMetrics(a.reg)
+	a.reg.MustRegister(newInitiativeCollector(a))
 
 	cfg, err := config.LoadAt(opts.ConfigFile, opts.now())
 	if err != nil {

@@ -94,6 +94,9 @@ func (a *App) followOnce(ctx context.Context) {
 	if err := a.followHealth(ctx); err != nil && ctx.Err() == nil {
 		a.logger.Warn("cannot read the sources' health from the store; trying again", "err", err)
 	}
+	if err := a.followInitiatives(ctx); err != nil && ctx.Err() == nil {
+		a.logger.Warn("cannot read the initiatives from the store; trying again", "err", err)
+	}
 	if !a.Leading() {
 		if err := a.alerts.engine.Reload(ctx); err != nil && ctx.Err() == nil {
 			a.logger.Warn("cannot read the alert states; trying again", "err", err)

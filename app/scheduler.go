@@ -172,6 +172,7 @@ func (a *App) pollOnce(ctx context.Context, r *runner) error {
 	if err := a.measure(ctx, r, now); err != nil {
 		r.logger.Warn("measuring key results failed", "err", err)
 	}
+	a.trackInitiatives(ctx, r, now)
 	if err := a.fillHistory(ctx, r, horizon, r.fillFull); err != nil {
 		if ctx.Err() != nil {
 			return nil

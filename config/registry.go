@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,16 @@ type SourceType struct {
 	// manual key result, such a key is an error naming the types that read
 	// it, rather than a setting silently ignored. Optional.
 	KeyResultKeys []string
+	// InitiativeKinds are the initiative kinds (InitiativeJiraEpic, ...)
+	// that a source of this type tracks: an initiative of such a kind may
+	// name the source, and names it by default when it is the only one.
+	// Optional.
+	InitiativeKinds []string
+	// ValidateInitiative checks an initiative tracked by a source of this
+	// type; spec is the source's decoded spec. Errors made with
+	// FieldErrorf name a key of the initiative ("repositories[0]").
+	// Optional.
+	ValidateInitiative func(spec any, in *Initiative) error
 }
 
 // specDefaulter is implemented by specs that have default values; Defaults
@@ -77,6 +88,11 @@ func RegisterSourceType(typ string, t SourceType) {
 	for _, k := range t.KeyResultKeys {
 		if _, ok := keyResultField(k); !ok {
 			panic(fmt.Sprintf("config: RegisterSourceType(%q): KeyResultKeys names %q, which is no key of a key result", typ, k))
+		}
+	}
+	for _, k := range t.InitiativeKinds {
+		if !slices.Contains(InitiativeKinds, k) {
+			panic(fmt.Sprintf("config: RegisterSourceType(%q): InitiativeKinds names %q, which is no initiative kind", typ, k))
 		}
 	}
 	registry.Lock()

@@ -190,11 +190,111 @@ type KeyResult struct {
 	// RunbookURL is carried by the key result's alerts as their
 	// runbook_url annotation; it defaults to the objective's.
 	RunbookURL string `toml:"runbook_url"`
+	// Category is the investment category whose share of throughput the
+	// investment_share metric of a jira or github source measures.
+	Category string `toml:"category"`
+	// Initiatives are the delivery work meant to move the key result
+	// (Jira epics or JQL searches, GitHub labels or milestones), shown
+	// with their progress next to it and as marks on its chart.
+	Initiatives []*Initiative `toml:"initiatives"`
 
 	// Engine is the okr view of this key result (set by Load).
 	Engine okr.KeyResult `toml:"-"`
 	// WindowDuration is the parsed Window (0 for "period").
 	WindowDuration time.Duration `toml:"-"`
+}
+
+// Initiative kinds: which key of an initiative names its work.
+const (
+	InitiativeJiraEpic        = "jira_epic"
+	InitiativeJQL             = "jql"
+	InitiativeGitHubLabel     = "github_label"
+	InitiativeGitHubMilestone = "github_milestone"
+)
+
+// InitiativeKinds lists the initiative kinds, in documentation order.
+var InitiativeKinds = []string{InitiativeJiraEpic, InitiativeJQL, InitiativeGitHubLabel, InitiativeGitHubMilestone}
+
+// Initiative is one piece of delivery work linked to a key result:
+// exactly one of JiraEpic, JQL, GitHubLabel and GitHubMilestone names it.
+type Initiative struct {
+	// ID names the initiative in the API, the annotations and the
+	// okr_initiative_* series; unique within its key result. Default: the
+	// epic key, "label:<label>", "milestone:<title>" or "jql-<n>" (n its
+	// position among the key result's initiatives, from 1).
+	ID string `toml:"id"`
+	// Title is shown on the page; default: derived from the work's name.
+	Title string `toml:"title"`
+	// Source names the jira or github source that holds the work; default
+	// the only configured source that can track this kind.
+	Source          string `toml:"source"`
+	JiraEpic        string `toml:"jira_epic"`
+	JQL             string `toml:"jql"`
+	GitHubLabel     string `toml:"github_label"`
+	GitHubMilestone string `toml:"github_milestone"`
+	// Repositories narrows a GitHub initiative to some of the source's
+	// repositories ("owner/name"); default all of them.
+	Repositories []string `toml:"repositories"`
+	// By is "count" (default) or "points" (Jira: done story points over
+	// all story points).
+	By string `toml:"by"`
+
+	// Kind is the key that names the work (set by Load).
+	Kind string `toml:"-"`
+}
+
+// Name is the work the initiative names (the epic key, the JQL, the
+// label or the milestone).
+func (in *Initiative) Name() string {
+	switch in.Kind {
+	case InitiativeJiraEpic:
+		return in.JiraEpic
+	case InitiativeJQL:
+		return in.JQL
+	case InitiativeGitHubLabel:
+		return in.GitHubLabel
+	case InitiativeGitHubMilestone:
+		return in.GitHubMilestone
+	}
+	return ""
+}
+
+// Investment configures the investment balance of a jira or github
+// source: the share of its throughput by category of work. An item counts
+// in the first category that matches it, or in "other".
+type Investment struct {
+	// By is "count" (default) or "points" (Jira only: story points of the
+	// done issues).
+	By         string                `toml:"by"`
+	Categories []*InvestmentCategory `toml:"categories"`
+}
+
+// InvestmentOther is the category of the work no category matches.
+const InvestmentOther = "other"
+
+// InvestmentCategory maps work to a category: an item matches when its
+// issue type, one of its labels or its epic is listed (names compare
+// case-insensitively). GitHub pull requests match by label only.
+type InvestmentCategory struct {
+	Name       string   `toml:"name"`
+	IssueTypes []string `toml:"issue_types"`
+	Labels     []string `toml:"labels"`
+	Epics      []string `toml:"epics"`
+}
+
+// Enabled reports whether the investment balance is configured.
+func (inv *Investment) Enabled() bool { return inv != nil && len(inv.Categories) > 0 }
+
+// CategoryNames returns the configured categories in order, then other.
+func (inv *Investment) CategoryNames() []string {
+	if !inv.Enabled() {
+		return nil
+	}
+	out := make([]string, 0, len(inv.Categories)+1)
+	for _, c := range inv.Categories {
+		out = append(out, c.Name)
+	}
+	return append(out, InvestmentOther)
 }
 
 // Milestone is an intermediate value a key result should reach by a date.

@@ -528,6 +528,7 @@ func (v *validator) keyResults(op string, o *Objective, periodOK, rollsUp bool) 
 			v.check(kp+".stale_after", "must not be negative")
 		}
 		v.sourceKeyResult(kp, kr)
+		v.initiatives(kp, kr)
 		kr.Engine = engine(kr, v.cfg.Global.Location)
 	}
 	if weightsOK && !weighted {
@@ -559,8 +560,9 @@ func (v *validator) binding(kp string, kr *KeyResult) {
 			"method":        kr.Method != "",
 			"body":          kr.Body != "",
 			"json_path":     kr.JSONPath != "",
+			"category":      kr.Category != "",
 		}
-		for _, k := range []string{"metric", "query", "history_query", "quantile", "scope", "issue_types", "by", "epic", "sprints", "path", "method", "body", "json_path"} {
+		for _, k := range []string{"metric", "query", "history_query", "quantile", "scope", "issue_types", "by", "epic", "sprints", "path", "method", "body", "json_path", "category"} {
 			if set[k] {
 				v.check(kp+"."+k, "applies only to a key result with a source (without one, values come from manual check-ins)")
 			}

@@ -39,6 +39,8 @@ func overview(cfg *config.Config) *dashboard.DashboardBuilder {
 			sel("", infos, re("team", "$"+varTeam)), "owner")).
 		WithVariable(objectiveVariable(sel("", infos, re("team", "$"+varTeam), re("owner", "$"+varOwner))))
 
+	b = b.Annotation(initiativeAnnotation())
+
 	b = summaryPanels(b)
 	tr := trajectory(cfg)
 	b = b.WithPanel(objectivesTable(objs)).WithPanel(objectiveProgressPanel(tr))

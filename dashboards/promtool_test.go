@@ -76,6 +76,23 @@ func TestEveryExpressionParses(t *testing.T) {
 		names[name] = panelQuery{Dashboard: v.Dashboard, Panel: "variable " + v.Name, Expr: v.Query}
 		rules = append(rules, rule{Record: name, Expr: expr})
 	}
+	// So is the query of a Prometheus annotation; the overview has the
+	// one of the initiatives.
+	initiatives := false
+	for i, a := range annotationsOf(t, ds...) {
+		initiatives = initiatives || strings.Contains(a.Expr, "okr_initiative_done")
+		expr, err := substitute(a.Expr, values)
+		if err != nil {
+			t.Errorf("%s annotation %s: %v", a.Dashboard, a.Name, err)
+			continue
+		}
+		name := fmt.Sprintf("okrd_dashboard_annotation_%d", i)
+		names[name] = panelQuery{Dashboard: a.Dashboard, Panel: "annotation " + a.Name, Expr: a.Expr}
+		rules = append(rules, rule{Record: name, Expr: expr})
+	}
+	if !initiatives {
+		t.Error("no annotation marks the initiatives' work")
+	}
 	// A rule file is YAML, and JSON is YAML.
 	file := map[string]any{"groups": []any{map[string]any{"name": "dashboards", "rules": rules}}}
 	data, err := json.MarshalIndent(file, "", "  ")
@@ -100,4 +117,37 @@ func TestEveryExpressionParses(t *testing.T) {
 	if !strings.Contains(string(out), fmt.Sprintf("SUCCESS: %d rules found", len(rules))) {
 		t.Fatalf("promtool did not check %d rules:\n%s", len(rules), out)
 	}
+}
+
+// annotation is a Prometheus annotation query of a dashboard.
+type annotation struct {
+	Dashboard, Name, Expr string
+}
+
+func annotationsOf(t testing.TB, ds ...Dashboard) []annotation {
+	t.Helper()
+	var out []annotation
+	for _, d := range ds {
+		var jd struct {
+			UID         string `json:"uid"`
+			Annotations struct {
+				List []struct {
+					Name       string `json:"name"`
+					Expr       string `json:"expr"`
+					Datasource struct {
+						Type string `json:"type"`
+					} `json:"datasource"`
+				} `json:"list"`
+			} `json:"annotations"`
+		}
+		if err := json.Unmarshal(d.JSON, &jd); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range jd.Annotations.List {
+			if a.Datasource.Type == "prometheus" {
+				out = append(out, annotation{Dashboard: jd.UID, Name: a.Name, Expr: a.Expr})
+			}
+		}
+	}
+	return out
 }

@@ -66,6 +66,9 @@ type keyResultJSON struct {
 	// Confidence is the owner's latest confidence, null when none was
 	// given.
 	Confidence *confidenceJSON `json:"confidence"`
+	// Initiatives are the delivery work linked to the key result, with
+	// their progress; always a list.
+	Initiatives []initiativeJSON `json:"initiatives"`
 }
 
 // confidenceJSON is the confidence in effect: its value on the 1..10
@@ -118,7 +121,7 @@ func krJSON(kr *snapshot.KeyResult) keyResultJSON {
 		ID: c.ID, Objective: kr.Objective.ID, Title: c.Title, Description: c.Description, Owner: c.Owner, Team: c.Team,
 		Source: source, Metric: c.Metric, Unit: c.Unit, Currency: c.Currency, Direction: string(c.Engine.Direction),
 		Weight: c.Engine.Weight, Tolerance: c.Engine.Tolerance, Stale: kr.Stale,
-		ExpectedProgress: r.Expected, Status: r.Status, Points: kr.Points,
+		ExpectedProgress: r.Expected, Status: r.Status, Points: kr.Points, Initiatives: []initiativeJSON{},
 	}
 	if c.Engine.Direction == okr.Maintain {
 		out.Min, out.Max = fp(c.Engine.Min), fp(c.Engine.Max)
@@ -171,6 +174,16 @@ func objJSON(o *snapshot.Objective) objectiveJSON {
 		out.KeyResults = append(out.KeyResults, krJSON(kr))
 	}
 	return out
+}
+
+// withInitiatives adds the initiatives to an objective's key results.
+func (h *Handler) withInitiatives(j objectiveJSON, o *snapshot.Objective) objectiveJSON {
+	for i, kr := range o.KeyResults {
+		if i < len(j.KeyResults) {
+			j.KeyResults[i].Initiatives = h.initiativesJSON(kr.Config, o.Config.ID)
+		}
+	}
+	return j
 }
 
 // snapshotOr503 returns the current snapshot, or answers 503 before the
@@ -247,7 +260,7 @@ func (h *Handler) objectives(w http.ResponseWriter, r *http.Request) {
 		if !match(o) {
 			continue
 		}
-		out.Objectives = append(out.Objectives, objJSON(o))
+		out.Objectives = append(out.Objectives, h.withInitiatives(objJSON(o), o))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -257,7 +270,7 @@ func (h *Handler) objective(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, o, _ := h.lookup(w, r, false); o != nil {
-		writeJSON(w, http.StatusOK, objJSON(o))
+		writeJSON(w, http.StatusOK, h.withInitiatives(objJSON(o), o))
 	}
 }
 
@@ -266,7 +279,9 @@ func (h *Handler) keyResult(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, _, kr := h.lookup(w, r, true); kr != nil {
-		writeJSON(w, http.StatusOK, krJSON(kr))
+		j := krJSON(kr)
+		j.Initiatives = h.initiativesJSON(kr.Config, kr.Objective.ID)
+		writeJSON(w, http.StatusOK, j)
 	}
 }
 

@@ -93,6 +93,54 @@ type chart struct {
 	// jira)").
 	HasRecorded, HasFilled bool
 	FilledFrom             string
+	// Marks are the events of the key result's initiatives (an issue
+	// done, a pull request merged, a deployment shipped): ticks along the
+	// bottom of the plot, each with its tooltip.
+	Marks []mark
+	// MarksOmitted counts the events left out (outside the period, or
+	// beyond maxMarks).
+	MarksOmitted int
+	s            scale
+}
+
+// mark is one initiative event on a chart.
+type mark struct {
+	X     float64
+	Kind  string
+	Title string
+}
+
+// maxMarks bounds the marks drawn on a chart: the newest are kept.
+const maxMarks = 300
+
+// addMarks draws the events that fall in the chart's period, up to now.
+func (c *chart) addMarks(evs []markEvent, now time.Time, loc *time.Location) {
+	end := now
+	if end.After(c.s.p.End) {
+		end = c.s.p.End
+	}
+	var in []markEvent
+	for _, e := range evs {
+		if e.At.Before(c.s.p.Start) || e.At.After(end) {
+			c.MarksOmitted++
+			continue
+		}
+		in = append(in, e)
+	}
+	slices.SortStableFunc(in, func(a, b markEvent) int { return a.At.Compare(b.At) })
+	if n := len(in) - maxMarks; n > 0 {
+		c.MarksOmitted += n
+		in = in[n:]
+	}
+	for _, e := range in {
+		c.Marks = append(c.Marks, mark{X: c.s.x(e.At), Kind: e.Kind, Title: e.At.In(loc).Format("Jan 2 15:04") + ": " + e.Title + " (" + e.Initiative + ")"})
+	}
+}
+
+// markEvent is an initiative event to mark.
+type markEvent struct {
+	At                      time.Time
+	Kind, Title, Initiative string
 }
 
 // scale maps times and values into a plot rectangle.
@@ -367,6 +415,7 @@ func newChart(kr *config.KeyResult, r okr.Result, p okr.Period, now time.Time, h
 	left := math.Max(40, math.Ceil(float64(longest)*7.2)+14)
 	c.Plot = rect{X: left, Y: 16, W: c.W - left - 24, H: c.H - 16 - 36}
 	s := scale{p: p, lo: lo, hi: hi, box: c.Plot}
+	c.s = s
 	for i, v := range yvals {
 		c.YTicks = append(c.YTicks, tick{Pos: s.y(v), Label: labels[i], Anchor: "end"})
 	}

@@ -264,6 +264,8 @@ type krView struct {
 	Manual bool
 	// Confidence is the owner's latest confidence, nil without one.
 	Confidence *confidenceView
+	// Initiatives are its initiatives, in short.
+	Initiatives []initiativeView
 }
 
 type indexView struct {
@@ -281,6 +283,57 @@ type indexView struct {
 	// Checked is set when a source checks the quality of its records.
 	Checked     bool
 	SparkFailed bool
+	// Investment is each source's investment balance over the whole
+	// source.
+	Investment []investmentView
+}
+
+// investmentView is one source's investment balance on the index.
+type investmentView struct {
+	Source, Window, Unit string
+	Total                string
+	Categories           []categoryView
+}
+
+type categoryView struct {
+	Name, Throughput string
+	HasShare         bool
+	Share            float64
+	Bar              bar
+}
+
+// investmentWindow is the window the index shows the balance over.
+const investmentWindow = "28d"
+
+// investmentViews shows the investment balance of each source that has
+// one, over the whole source.
+func (h *Handler) investmentViews() []investmentView {
+	d := h.delivery()
+	if d == nil {
+		return nil
+	}
+	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	var out []investmentView
+	for _, r := range d.Investment() {
+		if r.Scope != "all" || r.Window != investmentWindow {
+			continue
+		}
+		unit := "issues done"
+		switch {
+		case r.By == "points":
+			unit = "story points done"
+		case h.sourceType(r.Source) == "github":
+			unit = "pull requests merged"
+		}
+		v := investmentView{Source: r.Source, Window: strings.TrimSuffix(r.Window, "d") + " days", Unit: unit, Total: num(r.Total)}
+		for _, c := range r.Shares {
+			cv := categoryView{Name: c.Category, Throughput: num(c.Throughput), HasShare: c.HasShare, Share: c.Share}
+			cv.Bar = bar{Label: c.Category + " " + format.Percent(c.Share) + " of the throughput", Status: initiativeStatus, Progress: c.Share}
+			v.Categories = append(v.Categories, cv)
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 type sourceView struct {
@@ -446,7 +499,8 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request, s *snapshot.Snap
 		for _, kr := range o.KeyResults {
 			kv := &krView{ID: kr.Config.ID, Title: kr.Config.Title, URL: krURL(root, kr), Config: kr.Config, Result: kr.Result,
 				Stale: kr.Stale, Goal: goal(kr.Config), Reason: format.KeyResultReason(kr), Manual: h.manual(kr.Config),
-				Confidence: newConfidenceView(kr.Confidence, s.EvaluatedAt)}
+				Confidence:  newConfidenceView(kr.Confidence, s.EvaluatedAt),
+				Initiatives: h.initiativeViews(o.Config, kr.Config, tf)}
 			if !sparkErr {
 				pts, err := h.periodPoints(r.Context(), o.Config, kr.Config, s.EvaluatedAt)
 				if err != nil {
@@ -487,6 +541,7 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request, s *snapshot.Snap
 			v.Checked = v.Checked || sv.Checked
 		}
 		v.HasSources = true
+		v.Investment = h.investmentViews()
 	}
 	h.render(w, http.StatusOK, "index.html", v)
 }
@@ -729,6 +784,99 @@ type krPageView struct {
 	// Explain is the section "What makes this number" (nil when the
 	// backend cannot explain).
 	Explain *explainView
+	// Initiatives are the key result's initiatives; AnnotationsURL their
+	// events as JSON.
+	Initiatives    []initiativeView
+	AnnotationsURL string
+}
+
+// initiativeView is one initiative on the page.
+type initiativeView struct {
+	Title, Work, Source, Error string
+	HasProgress                bool
+	Progress                   float64
+	Bar                        bar
+	// Done is "done of total" in words ("2 of 3 issues", "5 of 8 points",
+	// "4 of 5 pull requests merged, 3 deployed").
+	Done      string
+	LastEvent string
+}
+
+// initiativeStatus colours the bars of initiatives, which have no status.
+const initiativeStatus = okr.Status("initiative")
+
+// initiativeViews shows a key result's initiatives.
+func (h *Handler) initiativeViews(o *config.Objective, kc *config.KeyResult, tf timeFormatter) []initiativeView {
+	d := h.delivery()
+	if d == nil || len(kc.Initiatives) == 0 {
+		return nil
+	}
+	var out []initiativeView
+	for i, r := range d.Initiatives(o.ID, kc.ID) {
+		v := initiativeView{Title: r.Title, Source: r.Source, Error: r.Err}
+		if i < len(kc.Initiatives) {
+			v.Work = initiativeWork(kc.Initiatives[i])
+		}
+		if p, ok := r.Progress(); ok {
+			v.HasProgress, v.Progress = true, p
+			v.Bar = bar{Label: "Initiative progress " + format.Percent(p), Status: initiativeStatus, Progress: p}
+		}
+		if r.HasValue {
+			v.Done = initiativeDone(r)
+		}
+		if n := len(r.Events); n > 0 {
+			e := r.Events[n-1]
+			v.LastEvent = tf.at(e.At) + ": " + e.Title
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// initiativeWork names an initiative's work for a reader.
+func initiativeWork(in *config.Initiative) string {
+	var w string
+	switch in.Kind {
+	case config.InitiativeJiraEpic:
+		w = "epic " + in.JiraEpic
+	case config.InitiativeJQL:
+		w = "JQL " + in.JQL
+	case config.InitiativeGitHubLabel:
+		w = "label " + in.GitHubLabel
+	case config.InitiativeGitHubMilestone:
+		w = "milestone " + in.GitHubMilestone
+	}
+	if len(in.Repositories) > 0 {
+		w += " in " + strings.Join(in.Repositories, ", ")
+	}
+	return w
+}
+
+// initiativeDone says how much of an initiative is done, in its unit.
+func initiativeDone(r collectors.InitiativeReport) string {
+	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	switch {
+	case r.HasDeployed:
+		return num(r.Done) + " of " + num(r.Total) + " pull requests merged, " + strconv.Itoa(r.Deployed) + " deployed"
+	case r.By == "points":
+		return num(r.Done) + " of " + num(r.Total) + " points done"
+	}
+	return num(r.Done) + " of " + num(r.Total) + " issues done"
+}
+
+// chartMarks are the events of a key result's initiatives, for its chart.
+func (h *Handler) chartMarks(o *config.Objective, kc *config.KeyResult) []markEvent {
+	d := h.delivery()
+	if d == nil || len(kc.Initiatives) == 0 {
+		return nil
+	}
+	var out []markEvent
+	for _, r := range d.Initiatives(o.ID, kc.ID) {
+		for _, e := range r.Events {
+			out = append(out, markEvent{At: e.At, Kind: e.Kind, Title: e.Title, Initiative: r.Title})
+		}
+	}
+	return out
 }
 
 // recordHelp is the empty state of a key result without a value: how its
@@ -800,6 +948,9 @@ func (h *Handler) keyResultPage(w http.ResponseWriter, r *http.Request) {
 	}
 	hist := samples(vals)
 	v.Chart = newChart(kc, res, p, s.EvaluatedAt, hist, loc, h.filledFrom(kc))
+	v.Chart.addMarks(h.chartMarks(o.Config, kc), s.EvaluatedAt, loc)
+	v.Initiatives = h.initiativeViews(o.Config, kc, tf)
+	v.AnnotationsURL = root + "api/v1/annotations?objective=" + url.QueryEscape(o.Config.ID) + "&key_result=" + url.QueryEscape(kc.ID)
 	v.ValuesTotal = len(vals)
 	for i := len(vals) - 1; i >= 0 && len(v.Values) < maxValueRows; i-- {
 		origin := vals[i].Origin

@@ -80,6 +80,8 @@ func NewHandler(b Backend, logger *slog.Logger, opts ...Option) *Handler {
 	h.mux.HandleFunc("/api/v1/objectives/{objective}/key_results/{key_result}/confidence", h.confidence)
 	h.mux.HandleFunc("/api/v1/objectives/{objective}/key_results/{key_result}/explain", h.explain)
 	h.mux.HandleFunc("/api/v1/sources", h.sources)
+	h.mux.HandleFunc("/api/v1/annotations", h.annotations)
+	h.mux.HandleFunc("/api/v1/investment", h.investment)
 	h.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint at "+r.URL.Path)
 	})

@@ -43,6 +43,6 @@ func (s *Source) CollectAt(ctx context.Context, t time.Time, ch chan<- prometheu
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.collectView(&view{ix: ix, at: t, summaries: ix.Summarize(t, exportWindows)}, ch)
+	s.collectView(&view{ix: ix, at: t, summaries: ix.Summarize(t, exportWindows), invest: investFigures(ix, t)}, ch)
 	return ctx.Err()
 }

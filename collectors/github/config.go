@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,6 +84,10 @@ type Spec struct {
 	// RateLimitReserve is the part of each rate-limit budget (REST and
 	// GraphQL) okrd leaves unused for other tools sharing the token.
 	RateLimitReserve int `toml:"rate_limit_reserve"`
+
+	// Investment is the investment balance: categories of merged pull
+	// requests by label (docs/sources/github.md, "Investment balance").
+	Investment *config.Investment `toml:"investment"`
 
 	// Derived by Validate.
 	restURL, graphqlURL string
@@ -210,6 +215,7 @@ func (s *Spec) Validate() error {
 	if s.RateLimitReserve < 0 {
 		add("rate_limit_reserve", "must not be negative, not %d", s.RateLimitReserve)
 	}
+	errs = append(errs, config.ValidateInvestment(s.Investment, false, "labels"))
 	return errors.Join(errs...)
 }
 
@@ -321,6 +327,23 @@ func validateKeyResult(spec any, kr *config.KeyResult) error {
 			errs = append(errs, config.FieldErrorf(k.name, "does not apply to a github source (it binds with metric, scope, window and quantile)"))
 		}
 	}
+	switch {
+	case kr.Metric == mg.MetricInvestmentShare:
+		var inv *config.Investment
+		if s != nil {
+			inv = s.Investment
+		}
+		switch names := inv.CategoryNames(); {
+		case !inv.Enabled():
+			errs = append(errs, config.FieldErrorf("metric", "investment_share needs the source's investment categories: configure [sources.%s.investment]", kr.Source))
+		case kr.Category == "":
+			errs = append(errs, config.FieldErrorf("category", "investment_share needs the category whose share it measures (%s)", strings.Join(names, ", ")))
+		case !slices.Contains(names, kr.Category):
+			errs = append(errs, config.FieldErrorf("category", "unknown category %q; the source's categories are %s", kr.Category, strings.Join(names, ", ")))
+		}
+	case kr.Category != "":
+		errs = append(errs, config.FieldErrorf("category", "applies only to metric \"investment_share\""))
+	}
 	if kr.Scope != "" && s != nil {
 		if !scopeMatches(s, kr.Scope) {
 			errs = append(errs, config.FieldErrorf("scope", "%q is not one of the source's repos (%s); scope is an \"owner/name\" the source covers, or empty for the whole source", kr.Scope, strings.Join(s.Repos, ", ")))
@@ -364,7 +387,30 @@ func (s *Spec) attribution() time.Duration { return time.Duration(s.AttributionW
 
 func init() {
 	config.RegisterSourceType("github", config.SourceType{
-		NewSpec:           func() any { return &Spec{} },
-		ValidateKeyResult: validateKeyResult,
+		NewSpec:            func() any { return &Spec{} },
+		ValidateKeyResult:  validateKeyResult,
+		KeyResultKeys:      []string{"category"},
+		InitiativeKinds:    []string{config.InitiativeGitHubLabel, config.InitiativeGitHubMilestone},
+		ValidateInitiative: validateInitiative,
 	})
+}
+
+// validateInitiative checks an initiative tracked by a github source: its
+// repositories are repositories the source covers.
+func validateInitiative(spec any, in *config.Initiative) error {
+	s, _ := spec.(*Spec)
+	var errs []error
+	if in.By == "points" {
+		errs = append(errs, config.FieldErrorf("by", "must be \"count\": pull requests have no story points"))
+	}
+	for i, r := range in.Repositories {
+		rs, err := parseRepo(r)
+		switch {
+		case err != nil || rs.pattern:
+			errs = append(errs, config.FieldErrorf(fmt.Sprintf("repositories[%d]", i), "must be one repository \"owner/name\", not %q", r))
+		case s != nil && !scopeMatches(s, r):
+			errs = append(errs, config.FieldErrorf(fmt.Sprintf("repositories[%d]", i), "%q is not one of the source's repos (%s)", r, strings.Join(s.Repos, ", ")))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -9,7 +9,7 @@ import (
 
 func TestTheHistoryEpochChangesWhenAFirstSyncFinishes(t *testing.T) {
 	e := newEnv(t)
-	e.fake.Limits = map[string]int{"graphql": 4, "core": 5000}
+	e.fake.Limits = map[string]int{"graphql": 6, "core": 5000}
 	e.fake.Update(func(d *githubfake.Data) {
 		d.Generate(githubfake.GenOptions{Owner: "acme", Repos: 1, PullRequests: 250, Deployments: 5, Now: testNow, Days: 90, Seed: 7})
 	})

@@ -27,7 +27,12 @@ func (s *Source) Explain(ctx context.Context, b collectors.Binding, at time.Time
 		return explain.Explanation{}, err
 	}
 	q := query(b)
-	e, err := ix.Explain(q.Metric, q.Repo, q.Window.At(at), q.Quantile, at)
+	var e mg.Explained
+	if q.Metric == mg.MetricInvestmentShare {
+		e, err = ix.ExplainInvestment(q.Repo, q.Category, q.Window.At(at), at)
+	} else {
+		e, err = ix.Explain(q.Metric, q.Repo, q.Window.At(at), q.Quantile, at)
+	}
 	if err != nil {
 		return explain.Explanation{}, fmt.Errorf("github source %q: %w", s.name, err)
 	}

@@ -21,6 +21,7 @@ type descs struct {
 	deployments, failedDeployments, changeFailures, frequency, leadTime, cfr, restore, resolved *prometheus.Desc
 	level, merged, cycle, size, firstReview, open, openDrafts, oldestOpen                       *prometheus.Desc
 	quality                                                                                     *prometheus.Desc
+	investMerged, investShare                                                                   *prometheus.Desc
 }
 
 func newDescs(source string) *descs {
@@ -49,12 +50,14 @@ func newDescs(source string) *descs {
 		openDrafts:        d("open_draft_pull_requests", "Open draft pull requests at the last poll (counted in open_pull_requests too).", []string{"repo"}),
 		oldestOpen:        d("oldest_open_pull_request_age_seconds", "Age of the oldest open pull request at the last poll.", []string{"repo"}),
 		quality:           collectors.NewQualityDesc(source),
+		investMerged:      d("investment_pull_requests_merged", "Pull requests of an investment category merged in the window.", []string{"repo", "category", "window"}),
+		investShare:       d("investment_share_ratio", "Share of the pull requests merged in the window that went to an investment category (absent without merges).", []string{"repo", "category", "window"}),
 	}
 }
 
 func (d *descs) all() []*prometheus.Desc {
 	return []*prometheus.Desc{d.deployments, d.failedDeployments, d.changeFailures, d.frequency, d.leadTime, d.cfr, d.restore,
-		d.resolved, d.level, d.merged, d.cycle, d.size, d.firstReview, d.open, d.openDrafts, d.oldestOpen, d.quality}
+		d.resolved, d.level, d.merged, d.cycle, d.size, d.firstReview, d.open, d.openDrafts, d.oldestOpen, d.quality, d.investMerged, d.investShare}
 }
 
 // Describe sends the descriptors of the delivery series.
@@ -144,6 +147,18 @@ func (s *Source) collectView(v *view, ch chan<- prometheus.Metric) {
 		dist(d.firstReview, sum.FirstReviewTimes, repo, window)
 	}
 	collectors.CollectQuality(d.quality, v.quality, ch)
+	if inv := v.ix.Investment(); inv != nil {
+		names := inv.Names()
+		for _, f := range v.invest {
+			repo, window := repoLabel(f.repo), windowLabel(f.window)
+			for ci, name := range names {
+				gauge(d.investMerged, float64(f.per[ci]), repo, name, window)
+				if f.total > 0 {
+					gauge(d.investShare, float64(f.per[ci])/float64(f.total), repo, name, window)
+				}
+			}
+		}
+	}
 	for _, repo := range append([]string{""}, v.ix.Repos()...) {
 		sc := v.ix.Scope(repo)
 		open := sc.OpenAt(v.at)

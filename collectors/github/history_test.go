@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/okrd/okrd/collectors"
+	"github.com/okrd/okrd/config"
 	mg "github.com/okrd/okrd/metrics/github"
 	"github.com/okrd/okrd/sandbox/githubfake"
 	"github.com/okrd/okrd/store"
@@ -38,11 +39,26 @@ func historyData(d *githubfake.Data) {
 // historyBindings are every metric of the source, for each repository and
 // the whole source, over 7, 28 and 90 days and the period (2026-Q1), with
 // the default quantile and p85 for distributions.
+// historyInvestment is the investment balance of the history tests: the
+// generated pull requests' bug and tech-debt labels.
+func historyInvestment() *config.Investment {
+	return &config.Investment{By: "count", Categories: []*config.InvestmentCategory{
+		{Name: "bugs", Labels: []string{"bug"}}, {Name: "maintenance", Labels: []string{"TECH-DEBT"}}}}
+}
+
 func historyBindings() []collectors.Binding {
 	var bs []collectors.Binding
 	for _, m := range mg.Metrics {
 		for _, scope := range []string{"", "acme/svc-00", "acme/svc-01"} {
 			for _, w := range []string{"7d", "28d", "90d", "period"} {
+				if m.Name == mg.MetricInvestmentShare {
+					for _, cat := range []string{"bugs", "maintenance", "other"} {
+						b := binding(m.Name, scope, w, nil)
+						b.KeyResult.Category = cat
+						bs = append(bs, b)
+					}
+					continue
+				}
 				bs = append(bs, binding(m.Name, scope, w, nil))
 				if m.Distribution {
 					bs = append(bs, binding(m.Name, scope, w, q(0.85)))
@@ -74,6 +90,7 @@ func TestHistoryIsMeasureAtEachInstant(t *testing.T) {
 	e := newEnv(t)
 	e.fake.Update(historyData)
 	e.spec.Repos = []string{"acme/svc-00", "acme/svc-01"}
+	e.spec.Investment = historyInvestment()
 	e.start()
 	e.mustPoll()
 
@@ -218,6 +235,7 @@ func TestHistoryIsALiveMeasurementOverTheRecordsThen(t *testing.T) {
 			full.fake.Update(historyData)
 			full.spec.Repos = []string{"acme/svc-00", "acme/svc-01"}
 			c.configure(full.spec)
+			full.spec.Investment = historyInvestment()
 			if c.jira {
 				putJiraIncidents(t, full.st, testNow)
 			}
@@ -232,6 +250,7 @@ func TestHistoryIsALiveMeasurementOverTheRecordsThen(t *testing.T) {
 				live.fake.Update(dataAsOf(historyData, at))
 				live.spec.Repos = full.spec.Repos
 				c.configure(live.spec)
+				live.spec.Investment = historyInvestment()
 				if c.jira {
 					putJiraIncidents(t, live.st, at)
 				}
@@ -283,7 +302,7 @@ func putJiraIncidents(t *testing.T, st store.Store, at time.Time) {
 
 func TestHistoryHasNoValueBeforeTheFirstSyncFinished(t *testing.T) {
 	e := newEnv(t)
-	e.fake.Limits = map[string]int{"graphql": 4, "core": 5000}
+	e.fake.Limits = map[string]int{"graphql": 6, "core": 5000}
 	e.fake.Update(func(d *githubfake.Data) {
 		d.Generate(githubfake.GenOptions{Owner: "acme", Repos: 1, PullRequests: 250, Deployments: 5, Now: testNow, Days: 90, Seed: 7})
 	})

@@ -48,13 +48,20 @@ type prRecord struct {
 	// a record stored before okrd read the timeline knows only the draft
 	// state at its last update.
 	DraftTracked bool `json:"draft_tracked,omitempty"`
+	// Labels and Milestone are the pull request's labels and milestone
+	// title (for initiatives and the investment balance); LabelsTracked
+	// is set on records that hold them (a record stored before okrd read
+	// them has neither, and is read again).
+	Labels        []string `json:"labels,omitempty"`
+	Milestone     string   `json:"milestone,omitempty"`
+	LabelsTracked bool     `json:"labels_tracked,omitempty"`
 }
 
 func (p *prRecord) id() string { return p.Repo + "#" + itoa(p.Number) }
 
 func (p *prRecord) metric() mg.PullRequest {
 	out := mg.PullRequest{Repo: p.Repo, Number: p.Number, Title: p.Title, Draft: p.Draft, DraftChanges: p.DraftChanges, CreatedAt: p.CreatedAt,
-		IntoDefault: p.IntoDefault, Additions: p.Additions, Deletions: p.Deletions}
+		IntoDefault: p.IntoDefault, Additions: p.Additions, Deletions: p.Deletions, Labels: p.Labels}
 	switch p.State {
 	case "merged":
 		out.State = mg.PRMerged

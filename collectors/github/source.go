@@ -94,6 +94,7 @@ type view struct {
 	ix        *mg.Index
 	at        time.Time
 	summaries []mg.Summary
+	invest    []investFigure
 	cover     *coverage
 	// quality is what the data-quality checks found at the poll; nil in a
 	// view of the past (okrd backfill), which has no such series.
@@ -411,14 +412,17 @@ func (s *Source) publish() {
 	v := s.view.Load()
 	var ix *mg.Index
 	var drafts map[string]time.Time
+	var unlabelled map[string]bool
 	if v != nil && !s.dirty {
-		ix, drafts = v.ix, v.cover.drafts
+		ix, drafts, unlabelled = v.ix, v.cover.drafts, v.cover.unlabelled
 	} else {
 		ix = mg.NewIndex(s.data())
-		drafts = s.draftCoverage()
+		drafts, unlabelled = s.draftCoverage(), s.labelCoverage()
 		s.dirty = false
 	}
-	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), cover: s.coverage(drafts), quality: s.quality(ix, now)})
+	cover := s.coverage(drafts)
+	cover.unlabelled = unlabelled
+	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), invest: investFigures(ix, now), cover: cover, quality: s.quality(ix, now)})
 }
 
 // quality runs the data-quality checks that apply under the current
@@ -460,7 +464,7 @@ func (s *Source) data() mg.Data {
 		r, ok := inRepos[strings.ToLower(repo)]
 		return r, ok
 	}
-	d := mg.Data{Repos: s.repos, Attribution: s.spec.attribution()}
+	d := mg.Data{Repos: s.repos, Attribution: s.spec.attribution(), Investment: s.investment()}
 	for _, p := range s.prs {
 		if r, ok := canon(p.Repo); ok {
 			m := p.metric()
@@ -526,6 +530,10 @@ type coverage struct {
 	// the latest update of a pull request stored without its draft
 	// history.
 	drafts map[string]time.Time
+	// unlabelled marks the repositories (lower case, "" for the whole
+	// source) with a pull request stored without its labels: until it is
+	// read again, investment_share has no value at any instant there.
+	unlabelled map[string]bool
 }
 
 // from returns the first instant at which a metric of a scope is covered;
@@ -538,7 +546,26 @@ func (c *coverage) from(metric, repo string) (time.Time, bool) {
 	if metric == mg.MetricOpenDraftPRs {
 		return c.drafts[key], true
 	}
+	if metric == mg.MetricInvestmentShare && c.unlabelled[key] {
+		return time.Time{}, false
+	}
 	return time.Time{}, true
+}
+
+// labelCoverage finds the repositories (and the whole source) with a
+// pull request stored without its labels.
+func (s *Source) labelCoverage() map[string]bool {
+	in := make(map[string]bool, len(s.repos))
+	for _, r := range s.repos {
+		in[strings.ToLower(r)] = true
+	}
+	out := map[string]bool{}
+	for _, p := range s.prs {
+		if key := strings.ToLower(p.Repo); !p.LabelsTracked && in[key] {
+			out[key], out[""] = true, true
+		}
+	}
+	return out
 }
 
 // coverage finds, from the cursors, which repositories' first syncs have
@@ -746,7 +773,7 @@ const defaultWindow = 28 * 24 * time.Hour
 // an instant is the one Measure gives at that instant.
 func query(b collectors.Binding) mg.HistoryQuery {
 	kr := b.KeyResult
-	q := mg.HistoryQuery{Metric: kr.Metric, Repo: kr.Scope, Quantile: mg.DefaultQuantile, Window: mg.WindowRule{Last: defaultWindow}}
+	q := mg.HistoryQuery{Metric: kr.Metric, Repo: kr.Scope, Quantile: mg.DefaultQuantile, Window: mg.WindowRule{Last: defaultWindow}, Category: kr.Category}
 	if kr.Quantile != nil {
 		q.Quantile = *kr.Quantile
 	}
@@ -770,7 +797,14 @@ func (s *Source) Measure(_ context.Context, bs []collectors.Binding, now time.Ti
 	}
 	for i, b := range bs {
 		q := query(b)
-		val, ok, err := v.ix.Value(q.Metric, q.Repo, q.Window.At(now), q.Quantile, now)
+		var val float64
+		var ok bool
+		var err error
+		if q.Metric == mg.MetricInvestmentShare {
+			val, ok, err = v.ix.InvestmentShare(q.Repo, q.Category, q.Window.At(now), now)
+		} else {
+			val, ok, err = v.ix.Value(q.Metric, q.Repo, q.Window.At(now), q.Quantile, now)
+		}
 		if err != nil {
 			out[i] = collectors.Measurement{Err: fmt.Errorf("github source %q: %w", s.name, err)}
 			continue

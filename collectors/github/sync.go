@@ -58,6 +58,11 @@ type prCursor struct {
 	// Resume is set while a sync is unfinished (a rate limit ended the
 	// poll): the next poll goes on from After.
 	Resume *resume `json:"resume,omitempty"`
+	// Labels is set once a sync has read every pull request with its
+	// labels and milestone: a cursor without it (stored before okrd read
+	// them) makes the next sync read the repository's pull requests
+	// again, once.
+	Labels bool `json:"labels,omitempty"`
 }
 
 // resume is where an unfinished newest-first sync goes on.
@@ -94,6 +99,8 @@ const prQuery = `query PullRequests($owner: String!, $name: String!, $first: Int
       nodes {
         number title state isDraft createdAt updatedAt mergedAt closedAt baseRefName additions deletions
         author { login }
+        labels(first: 20) { nodes { name } }
+        milestone { title }
         commits(first: 1) { nodes { commit { authoredDate } } }
         timelineItems(first: 50, itemTypes: ` + timelineTypes + `) {
           pageInfo { hasNextPage endCursor }
@@ -146,7 +153,15 @@ type prNode struct {
 	Additions   int        `json:"additions"`
 	Deletions   int        `json:"deletions"`
 	Author      *login     `json:"author"`
-	Commits     struct {
+	Labels      struct {
+		Nodes []struct {
+			Name string `json:"name"`
+		} `json:"nodes"`
+	} `json:"labels"`
+	Milestone *struct {
+		Title string `json:"title"`
+	} `json:"milestone"`
+	Commits struct {
 		Nodes []struct {
 			Commit struct {
 				AuthoredDate *time.Time `json:"authoredDate"`
@@ -175,6 +190,17 @@ func (s *Source) syncPullRequests(ctx context.Context, repo string) error {
 	scope := cursorScope(repo, KindPullRequest)
 	var cur prCursor
 	s.cursor(scope, &cur)
+	// A cursor stored before okrd read labels and milestones makes this
+	// sync read every pull request again (once, resumable like any
+	// other): it stops at no watermark, while the stored one stays, so
+	// that what was synced still counts as synced.
+	stopAt := cur.Watermark
+	if !cur.Labels && !cur.Watermark.IsZero() {
+		if cur.Resume == nil {
+			s.log.Info("reading every pull request again for its labels and milestone", "repo", repo)
+		}
+		stopAt = time.Time{}
+	}
 	after, maxSeen, etag := "", cur.Watermark, ""
 	if cur.Resume != nil {
 		after, maxSeen, etag = cur.Resume.After, cur.Resume.Watermark, cur.Resume.ETag
@@ -182,8 +208,8 @@ func (s *Source) syncPullRequests(ctx context.Context, repo string) error {
 		var probe []*gh.PullRequest
 		q := url.Values{"state": {"all"}, "sort": {"updated"}, "direction": {"desc"}, "per_page": {"1"}}
 		prev := cur.ETag
-		if cur.DefaultBranch == "" {
-			prev = "" // never synced: read at least once
+		if cur.DefaultBranch == "" || !cur.Labels {
+			prev = "" // never synced (or without labels): read at least once
 		}
 		resp, notModified, err := s.c.getRetry(ctx, "repos/"+repo+"/pulls", q, prev, &probe)
 		if err != nil {
@@ -224,7 +250,7 @@ func (s *Source) syncPullRequests(ctx context.Context, repo string) error {
 		var recs []store.Record
 		stop := false
 		for _, n := range conn.Nodes {
-			if !cur.Watermark.IsZero() && n.UpdatedAt.Before(cur.Watermark) {
+			if !stopAt.IsZero() && n.UpdatedAt.Before(stopAt) {
 				stop = true
 				break
 			}
@@ -232,8 +258,8 @@ func (s *Source) syncPullRequests(ctx context.Context, repo string) error {
 				maxSeen = n.UpdatedAt
 			}
 			id := repo + "#" + itoa(n.Number)
-			if old, ok := s.prs[id]; ok && old.State == "merged" {
-				continue // a merged pull request does not change
+			if old, ok := s.prs[id]; ok && old.State == "merged" && old.LabelsTracked && sameLabels(old, n) {
+				continue // a merged pull request changes only its labels and milestone
 			}
 			rec, err := s.prRecord(ctx, repo, cur.DefaultBranch, n)
 			if err != nil {
@@ -242,12 +268,12 @@ func (s *Source) syncPullRequests(ctx context.Context, repo string) error {
 			recs = append(recs, store.Record{Source: s.name, Scope: repo, Kind: KindPullRequest, ID: id, UpdatedAt: n.UpdatedAt, Data: marshal(rec)})
 		}
 		more := conn.PageInfo.HasNextPage && !stop && conn.PageInfo.EndCursor != ""
-		next := prCursor{DefaultBranch: cur.DefaultBranch}
+		next := prCursor{DefaultBranch: cur.DefaultBranch, Labels: cur.Labels}
 		if more {
 			next.ETag, next.Watermark = cur.ETag, cur.Watermark
 			next.Resume = &resume{After: conn.PageInfo.EndCursor, Watermark: maxSeen, ETag: etag}
 		} else {
-			next.ETag, next.Watermark = etag, maxSeen
+			next.ETag, next.Watermark, next.Labels = etag, maxSeen, true
 		}
 		if err := s.write(ctx, recs, scope, next); err != nil {
 			return err
@@ -266,7 +292,10 @@ func (s *Source) prRecord(ctx context.Context, repo, defaultBranch string, n prN
 		Repo: repo, Number: n.Number, Title: n.Title, Draft: n.IsDraft, Author: author, Base: n.BaseRefName,
 		IntoDefault: defaultBranch != "" && n.BaseRefName == defaultBranch,
 		CreatedAt:   n.CreatedAt.UTC(), UpdatedAt: n.UpdatedAt.UTC(), Additions: n.Additions, Deletions: n.Deletions,
-		DraftTracked: true,
+		DraftTracked: true, LabelsTracked: true, Labels: n.labels(),
+	}
+	if n.Milestone != nil {
+		rec.Milestone = n.Milestone.Title
 	}
 	switch n.State {
 	case "MERGED":
@@ -814,4 +843,23 @@ func (s *Source) syncIncidents(ctx context.Context, repo string) error {
 		}
 	}
 	return s.write(ctx, recs, scope, next)
+}
+
+// labels returns the names of a pull request's labels.
+func (n *prNode) labels() []string {
+	var out []string
+	for _, l := range n.Labels.Nodes {
+		out = append(out, l.Name)
+	}
+	return out
+}
+
+// sameLabels reports whether a stored pull request has the labels and
+// milestone it has now.
+func sameLabels(old *prRecord, n prNode) bool {
+	ms := ""
+	if n.Milestone != nil {
+		ms = n.Milestone.Title
+	}
+	return old.Milestone == ms && slices.Equal(old.Labels, n.labels())
 }

@@ -155,15 +155,16 @@ func TestMergedPullRequestIsWrittenOnce(t *testing.T) {
 
 func TestRateLimitedBackfillResumesWhereItStopped(t *testing.T) {
 	e := newEnv(t)
-	e.fake.Limits = map[string]int{"graphql": 4, "core": 5000}
+	e.fake.Limits = map[string]int{"graphql": 6, "core": 5000}
 	e.fake.Update(func(d *githubfake.Data) {
 		d.Generate(githubfake.GenOptions{Owner: "acme", Repos: 1, PullRequests: 250, Deployments: 5, Now: testNow, Days: 90, Seed: 7})
 	})
 	e.spec.Repos = []string{"acme/svc-00"}
 	e.spec.RateLimitReserve = 0
 	e.start()
-	// Each page of 100 pull requests costs 2 points: two pages spend the
-	// whole budget of 4, and the third waits for the reset.
+	// Each page of 100 pull requests costs 3 points (the page, and 100
+	// each of commits, timelines and labels): two pages spend the whole
+	// budget of 6, and the third waits for the reset.
 	err := e.poll()
 	var ra *collectors.RetryAfterError
 	if !errorsAs(err, &ra) {

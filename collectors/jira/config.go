@@ -74,6 +74,10 @@ type Spec struct {
 	// IncidentsJQL selects the issues that are incidents (for the GitHub
 	// source's change failure rate and time to restore).
 	IncidentsJQL string `toml:"incidents_jql"`
+
+	// Investment is the investment balance: categories of work by issue
+	// type, label or epic (docs/sources/jira.md, "Investment balance").
+	Investment *config.Investment `toml:"investment"`
 }
 
 // Defaults sets the defaults before decoding.
@@ -155,6 +159,7 @@ func (s *Spec) Validate() error {
 	if s.Sprints < 1 || s.Sprints > 50 {
 		bad("sprints", "must be between 1 and 50, not %d", s.Sprints)
 	}
+	errs = append(errs, config.ValidateInvestment(s.Investment, true, "issue_types", "labels", "epics"))
 	return errors.Join(errs...)
 }
 
@@ -174,6 +179,16 @@ func validateKeyResult(spec any, kr *config.KeyResult) error {
 	if !known {
 		bad("metric", "a Jira source computes %s; got %q", strings.Join(jm.Metrics, ", "), kr.Metric)
 		return errors.Join(errs...)
+	}
+	if kr.Metric == jm.MetricInvestmentShare {
+		var inv *config.Investment
+		if s != nil {
+			inv = s.Investment
+		}
+		return errors.Join(investmentKeyResult(inv, kr, kr.IssueTypes, kr.By, kr.Query, kr.Epic, kr.Sprints != 0), validateScope(s, kr))
+	}
+	if kr.Category != "" {
+		bad("category", "applies only to metric \"investment_share\"")
 	}
 	by, epic, sprints := kr.By, kr.Epic, kr.Sprints
 	if kr.Quantile != nil && !jm.IsQuantileMetric(kr.Metric) {
@@ -211,6 +226,20 @@ func validateKeyResult(spec any, kr *config.KeyResult) error {
 	if sprints < 0 || sprints > 50 {
 		bad("sprints", "must be between 1 and 50")
 	}
+	errs = append(errs, validateScope(s, kr))
+	if len(kr.IssueTypes) > 0 && (jm.IsSprintMetric(kr.Metric) || kr.Metric == jm.MetricJQLCount || kr.Metric == jm.MetricEpicProgress) {
+		bad("issue_types", "applies only to the flow metrics (throughput, lead_time, cycle_time, wip, wip_age, wip_age_max, inflow, open_issues)")
+	}
+	return errors.Join(errs...)
+}
+
+// validateScope checks a key result's scope: a project of the source or
+// a board.
+func validateScope(s *Spec, kr *config.KeyResult) error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, config.FieldErrorf(field, format, args...))
+	}
 	if kr.Scope != "" {
 		_, isBoard := jm.ParseBoardScope(kr.Scope)
 		switch {
@@ -227,15 +256,58 @@ func validateKeyResult(spec any, kr *config.KeyResult) error {
 			bad("scope", "does not apply to %s (its query or epic is the scope)", kr.Metric)
 		}
 	}
-	if len(kr.IssueTypes) > 0 && (jm.IsSprintMetric(kr.Metric) || kr.Metric == jm.MetricJQLCount || kr.Metric == jm.MetricEpicProgress) {
-		bad("issue_types", "applies only to the flow metrics (throughput, lead_time, cycle_time, wip, wip_age, wip_age_max, inflow, open_issues)")
-	}
 	return errors.Join(errs...)
 }
 
 func containsFold(list []string, s string) bool {
 	for _, x := range list {
 		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// investmentKeyResult checks a key result bound to investment_share:
+// its category is one of the source's, and the keys of other metrics are
+// not set (the investment balance says how work is weighed and typed).
+func investmentKeyResult(inv *config.Investment, kr *config.KeyResult, issueTypes []string, by, query, epic string, sprints bool) error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, config.FieldErrorf(field, format, args...))
+	}
+	switch {
+	case !inv.Enabled():
+		bad("metric", "investment_share needs the source's investment categories: configure [sources.%s.investment]", kr.Source)
+	case kr.Category == "":
+		bad("category", "investment_share needs the category whose share it measures (%s)", strings.Join(inv.CategoryNames(), ", "))
+	case !contains(inv.CategoryNames(), kr.Category):
+		bad("category", "unknown category %q; the source's categories are %s", kr.Category, strings.Join(inv.CategoryNames(), ", "))
+	}
+	if len(issueTypes) > 0 {
+		bad("issue_types", "does not apply to investment_share (the categories type the work)")
+	}
+	if by != "" {
+		bad("by", "does not apply to investment_share (set by on the source's investment table)")
+	}
+	if query != "" {
+		bad("query", "does not apply to investment_share")
+	}
+	if epic != "" {
+		bad("epic", "does not apply to investment_share")
+	}
+	if sprints {
+		bad("sprints", "does not apply to investment_share")
+	}
+	if kr.Quantile != nil {
+		bad("quantile", "does not apply to investment_share")
+	}
+	return errors.Join(errs...)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
 			return true
 		}
 	}

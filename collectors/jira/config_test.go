@@ -32,6 +32,10 @@ period = "2026-Q4"
 ` + kr + "\n"
 }
 
+const investmentTable = `
+[sources.jira.investment]
+categories = [{ name = "bugs", issue_types = ["Bug"] }, { name = "maintenance", labels = ["tech-debt"], epics = ["PAY-9"] }]`
+
 const validSource = `url = "https://acme.atlassian.net"
 email = "bot@acme.example"
 token = "t"
@@ -106,6 +110,35 @@ scope = "PAY"`, []string{`objectives[0].key_results[0].scope: sprint metrics are
 sprints = 3`, []string{"objectives[0].key_results[0].sprints: applies only to the sprint metrics"}},
 		{"issue types only for flow metrics", validSource, `metric = "velocity"
 issue_types = ["Bug"]`, []string{"objectives[0].key_results[0].issue_types: applies only to the flow metrics"}},
+		{"an investment share of a category", validSource + investmentTable, `metric = "investment_share"
+category = "bugs"
+scope = "PAY"
+window = "90d"`, nil},
+		{"the share of the other work", validSource + investmentTable, `metric = "investment_share"
+category = "other"`, nil},
+		{"an investment share without categories", validSource, `metric = "investment_share"
+category = "bugs"`, []string{`objectives[0].key_results[0].metric: investment_share needs the source's investment categories: configure [sources.jira.investment]`}},
+		{"an unknown category", validSource + investmentTable, `metric = "investment_share"
+category = "bug"`, []string{`objectives[0].key_results[0].category: unknown category "bug"; the source's categories are bugs, maintenance, other`}},
+		{"a share needs its category and takes no by", validSource + investmentTable, `metric = "investment_share"
+by = "points"
+issue_types = ["Bug"]`, []string{
+			`objectives[0].key_results[0].category: investment_share needs the category whose share it measures (bugs, maintenance, other)`,
+			`objectives[0].key_results[0].by: does not apply to investment_share`,
+			`objectives[0].key_results[0].issue_types: does not apply to investment_share`,
+		}},
+		{"a category on another metric", validSource + investmentTable, `metric = "throughput"
+category = "bugs"`, []string{`objectives[0].key_results[0].category: applies only to metric "investment_share"`}},
+		{"epics, initiatives", validSource, `metric = "throughput"
+initiatives = [{ jira_epic = "PAY-12" }, { jql = "project = PAY AND labels = checkout", by = "points" }]`, nil},
+		{"an epic that is no issue key", validSource, `metric = "throughput"
+initiatives = [{ jira_epic = "pay 12" }]`, []string{`objectives[0].key_results[0].initiatives[0].jira_epic: must be an issue key like "PAY-12", not "pay 12"`}},
+		{"a JQL initiative with an order", validSource, `metric = "throughput"
+initiatives = [{ jql = "project = PAY order by rank" }]`, []string{`objectives[0].key_results[0].initiatives[0].jql: must not contain ORDER BY`}},
+		{"investment by points and bad categories", validSource + `
+[sources.jira.investment]
+by = "points"
+categories = [{ name = "bugs" }]`, `metric = "throughput"`, []string{`sources.jira.investment.categories[0]: match some work: set issue_types or labels or epics`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -110,6 +110,16 @@ func (s *Source) query(b collectors.Binding) (jm.Query, jm.WindowRule, error) {
 		}
 		q.Board = board
 	}
+	if q.Metric == jm.MetricInvestmentShare {
+		inv, err := s.investment()
+		if err != nil {
+			return q, rule, err
+		}
+		if inv == nil {
+			return q, rule, errNoInvestment
+		}
+		q.Investment, q.Category = inv, kr.Category
+	}
 	if q.Metric == jm.MetricEpicProgress && q.ByPoints {
 		f, err := s.pointsField()
 		if err != nil {

@@ -44,8 +44,11 @@ const (
 
 func init() {
 	config.RegisterSourceType("jira", config.SourceType{
-		NewSpec:           func() any { return &Spec{} },
-		ValidateKeyResult: validateKeyResult,
+		NewSpec:            func() any { return &Spec{} },
+		ValidateKeyResult:  validateKeyResult,
+		KeyResultKeys:      []string{"category"},
+		InitiativeKinds:    []string{config.InitiativeJiraEpic, config.InitiativeJQL},
+		ValidateInitiative: validateInitiative,
 	})
 	collectors.Register("jira", func(src *config.Source, deps collectors.Deps) (collectors.Source, error) {
 		return New(src, deps, nil)
@@ -236,9 +239,15 @@ func (s *Source) load(ctx context.Context) error {
 	return nil
 }
 
+// exportOptions are the options of the exported series; the caller holds
+// s.mu. An investment balance by points without a story-point field is
+// left out (a key result bound to it says why).
 func (s *Source) exportOptions() jm.ExportOptions {
 	o := jm.DefaultExportOptions()
 	o.Sprints = s.spec.Sprints
+	if inv, err := s.investment(); err == nil {
+		o.Investment = inv
+	}
 	return o
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -84,7 +85,7 @@ func (w world) full() Data {
 	for _, p := range w.prs {
 		pr := PullRequest{Repo: p.repo, Number: p.number, CreatedAt: p.created, IntoDefault: p.intoDefault, FirstCommitAt: p.firstCommit,
 			FirstReviewAt: FirstReview(p.author, p.reviews), Additions: p.additions, Deletions: p.deletions,
-			Draft: p.draftAt(time.Unix(0, math.MaxInt64)), DraftChanges: p.draftChanges}
+			Draft: p.draftAt(time.Unix(0, math.MaxInt64)), DraftChanges: p.draftChanges, Labels: testLabels(p.number)}
 		switch {
 		case !p.merged.IsZero():
 			pr.State, pr.MergedAt, pr.ClosedAt = PRMerged, p.merged, p.merged
@@ -123,7 +124,8 @@ func (w world) asOf(t time.Time) Data {
 			}
 		}
 		pr := PullRequest{Repo: p.repo, Number: p.number, CreatedAt: p.created, IntoDefault: p.intoDefault, FirstCommitAt: p.firstCommit,
-			FirstReviewAt: FirstReview(p.author, reviews), Additions: p.additions, Deletions: p.deletions, Draft: p.draftAt(t)}
+			FirstReviewAt: FirstReview(p.author, reviews), Additions: p.additions, Deletions: p.deletions, Draft: p.draftAt(t),
+			Labels: testLabels(p.number)}
 		switch {
 		case !p.merged.IsZero() && !p.merged.After(t):
 			pr.State, pr.MergedAt, pr.ClosedAt = PRMerged, p.merged, p.merged
@@ -358,6 +360,96 @@ func (w world) instants(rng *rand.Rand, start time.Time, days int, n int) []time
 	return slices.Compact(out)
 }
 
+// testLabels are a pull request's labels in the as-of tests, from its
+// number: bugs, maintenance (in any case), both, or none.
+func testLabels(n int) []string {
+	switch n % 6 {
+	case 0:
+		return []string{"bug"}
+	case 1:
+		return []string{"Tech-Debt", "ui"}
+	case 2:
+		return []string{"tech-debt", "BUG"}
+	}
+	return nil
+}
+
+var testInvestment = &Investment{Categories: []Category{{Name: "bugs", Labels: []string{"bug"}}, {Name: "maintenance", Labels: []string{"tech-debt", "chore"}}}}
+
+// TestInvestmentShareAsOfAnInstant checks the investment balance the same
+// way, against a count over the raw pull requests merged in the window.
+func TestInvestmentShareAsOfAnInstant(t *testing.T) {
+	start := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
+	w := genWorld(1, "deployments", false, start, 200)
+	full := w.full()
+	full.Investment = testInvestment
+	ix := NewIndex(full)
+	rng := rand.New(rand.NewPCG(9, 7))
+	ats := w.instants(rng, start.Add(-5*24*time.Hour), 210, 40)
+	rules := []WindowRule{{Last: 7 * 24 * time.Hour}, {Last: 28 * 24 * time.Hour}, {Period: true, Start: start.Add(30 * 24 * time.Hour), End: start.Add(120 * 24 * time.Hour)}}
+	var qs []HistoryQuery
+	for _, repo := range append([]string{""}, w.repos...) {
+		for _, rule := range rules {
+			for _, cat := range testInvestment.Names() {
+				qs = append(qs, HistoryQuery{Metric: MetricInvestmentShare, Repo: repo, Category: cat, Window: rule, At: ats})
+			}
+		}
+	}
+	hist := ix.History(qs)
+	values := 0
+	for qi, hq := range qs {
+		if hist[qi].Err != nil {
+			t.Fatal(hist[qi].Err)
+		}
+		for i, at := range ats {
+			win := hq.Window.At(at)
+			past := w.asOf(at)
+			past.Investment = testInvestment
+			want, wantOK, err := NewIndex(past).InvestmentShare(hq.Repo, hq.Category, win, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Counted from the raw pull requests.
+			n, total := 0, 0
+			for _, p := range w.prs {
+				if p.merged.IsZero() || p.merged.After(at) || !(p.merged.After(win.From) && !p.merged.After(win.To)) || (hq.Repo != "" && !strings.EqualFold(p.repo, hq.Repo)) {
+					continue
+				}
+				total++
+				cat := map[int]string{0: "bugs", 1: "maintenance", 2: "bugs"}[p.number%6] // bugs is the first category
+				if cat == "" {
+					cat = "other"
+				}
+				if cat == hq.Category {
+					n++
+				}
+			}
+			oracleOK := total > 0
+			oracle := 0.0
+			if oracleOK {
+				oracle = float64(n) / float64(total)
+			}
+			h := hist[qi].Points[i]
+			if h.Value != want || h.OK != wantOK || want != oracle || wantOK != oracleOK {
+				t.Fatalf("share of %s in %q at %s over %+v: history %v (%v), live over the records then %v (%v), counted %v (%v)",
+					hq.Category, hq.Repo, at.Format(time.RFC3339), hq.Window, h.Value, h.OK, want, wantOK, oracle, oracleOK)
+			}
+			if wantOK && want > 0 && want < 1 {
+				values++
+			}
+		}
+	}
+	if values < len(qs)*len(ats)/4 {
+		t.Errorf("only %d of %d checks had a share strictly between 0 and 1", values, len(qs)*len(ats))
+	}
+	if _, _, err := ix.InvestmentShare("", "ops", Last(28*24*time.Hour, start.Add(100*24*time.Hour)), start.Add(100*24*time.Hour)); err == nil {
+		t.Error("an unknown category is no error")
+	}
+	if _, _, err := NewIndex(w.full()).InvestmentShare("", "bugs", Last(28*24*time.Hour, start), start); err == nil {
+		t.Error("a share without categories is no error")
+	}
+}
+
 func TestEveryMetricAsOfAnInstantIsTheLiveMeasurementOverTheRecordsThen(t *testing.T) {
 	start := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
 	const days = 200
@@ -386,6 +478,9 @@ func TestEveryMetricAsOfAnInstantIsTheLiveMeasurementOverTheRecordsThen(t *testi
 			}
 			var qs []HistoryQuery
 			for _, m := range Metrics {
+				if m.Name == MetricInvestmentShare {
+					continue // by category, below
+				}
 				qsOf := []float64{DefaultQuantile}
 				if m.Distribution {
 					qsOf = quantiles

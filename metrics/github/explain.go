@@ -42,7 +42,10 @@ type PRRow struct {
 	// requests).
 	Draft        bool
 	Contribution float64
-	Mark         explain.Mark
+	// Weight is what a row weighs in a ratio (investment_share: 1); 0
+	// elsewhere.
+	Weight float64
+	Mark   explain.Mark
 }
 
 // DeployRow is a deployment and what it adds to a value.
@@ -70,6 +73,38 @@ type IncidentRow struct {
 	Attributed   string
 	Contribution float64
 	Mark         explain.Mark
+}
+
+// ExplainInvestment lists the pull requests behind investment_share of a
+// category: those merged in the window as of now, each weighing 1 and
+// contributing 1 when it is of the category, so that their ratio is the
+// value InvestmentShare gives.
+func (ix *Index) ExplainInvestment(repo, category string, w Window, now time.Time) (Explained, error) {
+	v, ok, err := ix.InvestmentShare(repo, category, w, now)
+	if err != nil {
+		return Explained{}, err
+	}
+	w = w.upTo(now)
+	e := Explained{Metric: MetricInvestmentShare, Window: w, Windowed: true, Rule: explain.Ratio, Divisor: 1, Value: v, OK: ok}
+	s := ix.Scope(repo)
+	if s == nil {
+		return e, nil
+	}
+	ci := -1
+	for i, n := range ix.investment.Names() {
+		if n == category {
+			ci = i
+		}
+	}
+	lo, hi := s.mergedRange(w)
+	for _, mp := range s.merged[lo:hi] {
+		row := PRRow{PullRequest: ix.data.PullRequests[mp.ref], Weight: 1}
+		if int(mp.cat) == ci {
+			row.Contribution = 1
+		}
+		e.PullRequests = append(e.PullRequests, row)
+	}
+	return e, nil
 }
 
 // Explain lists the records behind the value of a metric for a scope (a
@@ -365,7 +400,7 @@ func (e *Explained) Table(l Links) explain.Explanation {
 		for _, p := range e.PullRequests {
 			pr := p.PullRequest
 			row := explain.Row{Values: []any{pr.Repo, pr.Number, pr.Title, pr.CreatedAt.UTC(), pr.FirstCommitAt.UTC(), pr.MergedAt.UTC(),
-				pr.FirstReviewAt.UTC(), p.DeployedBy, p.DeployedAt, p.Draft}, Contribution: p.Contribution, Mark: p.Mark}
+				pr.FirstReviewAt.UTC(), p.DeployedBy, p.DeployedAt, p.Draft}, Contribution: p.Contribution, Weight: p.Weight, Mark: p.Mark}
 			row.At = pr.MergedAt
 			if row.At.IsZero() {
 				row.At = pr.CreatedAt

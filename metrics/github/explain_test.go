@@ -72,6 +72,9 @@ func TestEveryMetricIsRecomputedFromItsExplanation(t *testing.T) {
 			}
 			withRows := map[string]int{}
 			for _, m := range Metrics {
+				if m.Name == MetricInvestmentShare {
+					continue // by category: TestInvestmentShareIsRecomputedFromItsExplanation
+				}
 				qs := []float64{DefaultQuantile}
 				if m.Distribution {
 					qs = []float64{0.5, 0.85, 1}
@@ -109,7 +112,7 @@ func TestEveryMetricIsRecomputedFromItsExplanation(t *testing.T) {
 			// Every metric must have been explained by some rows, not
 			// only by empty sets.
 			for _, m := range Metrics {
-				if withRows[m.Name] == 0 {
+				if withRows[m.Name] == 0 && m.Name != MetricInvestmentShare {
 					t.Errorf("%s: no explanation with rows", m.Name)
 				}
 			}
@@ -278,5 +281,49 @@ func TestExplainByHand(t *testing.T) {
 	e, err = ix.Explain(MetricOpenPRs, "acme/none", w28, 0, now)
 	if err != nil || e.OK || len(e.PullRequests) != 0 {
 		t.Fatalf("an unknown repository: %+v, %v", e, err)
+	}
+}
+
+// investment_share of each category, every scope and window, at many
+// instants: the ratio of the listed pull requests equals the value.
+func TestInvestmentShareIsRecomputedFromItsExplanation(t *testing.T) {
+	start := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
+	w := genWorld(1, "deployments", false, start, 200)
+	full := w.full()
+	full.Investment = testInvestment
+	ix := NewIndex(full)
+	rng := rand.New(rand.NewPCG(9, 8))
+	ats := w.instants(rng, start, 200, 10)
+	rules := []WindowRule{{Last: 7 * 24 * time.Hour}, {Last: 28 * 24 * time.Hour}, {Period: true, Start: start.Add(30 * 24 * time.Hour), End: start.Add(120 * 24 * time.Hour)}}
+	between := 0
+	for _, repo := range append([]string{""}, w.repos...) {
+		for _, rule := range rules {
+			for _, cat := range append(testInvestment.Names(), "other") {
+				for _, at := range ats {
+					win := rule.At(at)
+					want, wantOK, err := ix.InvestmentShare(repo, cat, win, at)
+					if err != nil {
+						t.Fatal(err)
+					}
+					e, err := ix.ExplainInvestment(repo, cat, win, at)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, gotOK := recompute(t, e)
+					if got != want || gotOK != wantOK || e.Value != want {
+						t.Fatalf("%s of %q at %s: recomputed %v (ok %v), explained %v, value %v (ok %v)", cat, repo, at, got, gotOK, e.Value, want, wantOK)
+					}
+					if want > 0 && want < 1 {
+						between++
+					}
+				}
+			}
+		}
+	}
+	if between < 20 {
+		t.Errorf("only %d shares strictly between 0 and 1: the test lost its point", between)
+	}
+	if _, err := ix.ExplainInvestment("", "nope", rules[0].At(ats[0]), ats[0]); err == nil {
+		t.Error("an unknown category explained without an error")
 	}
 }

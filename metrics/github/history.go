@@ -41,6 +41,8 @@ type HistoryQuery struct {
 	Window   WindowRule
 	// At are the instants, ascending (any order is accepted).
 	At []time.Time
+	// Category is the investment category of investment_share.
+	Category string
 }
 
 // Point is the value of a metric at one instant; OK is false when it has
@@ -70,6 +72,20 @@ func (ix *Index) History(qs []HistoryQuery) []HistoryResult {
 	groups := map[sweepKey]*sweepGroup{}
 	var order []*sweepGroup
 	for i, hq := range qs {
+		if hq.Metric == MetricInvestmentShare {
+			// Counts per instant: a binary search and the window's pull
+			// requests, as InvestmentShare reads them.
+			out[i].Points = make([]Point, len(hq.At))
+			for j, t := range hq.At {
+				v, ok, err := ix.InvestmentShare(hq.Repo, hq.Category, hq.Window.At(t), t)
+				if err != nil {
+					out[i] = HistoryResult{Err: err}
+					break
+				}
+				out[i].Points[j] = Point{Value: v, OK: ok}
+			}
+			continue
+		}
 		m, known := LookupMetric(hq.Metric)
 		if !known {
 			out[i].Err = fmt.Errorf("unknown metric %q; known: %s", hq.Metric, MetricNames())

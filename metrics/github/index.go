@@ -45,6 +45,49 @@ type Data struct {
 	// Attribution is the change failure attribution window; zero means
 	// DefaultAttributionWindow.
 	Attribution time.Duration
+	// Investment, when set, classifies merged pull requests by label for
+	// the investment balance.
+	Investment *Investment
+}
+
+// Investment is the investment balance of a GitHub source: categories of
+// pull requests by label (case-insensitive). A merged pull request counts
+// in the first category that lists one of its labels, else in "other".
+type Investment struct {
+	Categories []Category
+}
+
+// Category is one investment category.
+type Category struct {
+	Name   string
+	Labels []string
+}
+
+// OtherCategory is the category of the pull requests no category matches.
+const OtherCategory = "other"
+
+// Names returns the categories in order, then "other".
+func (inv *Investment) Names() []string {
+	out := make([]string, 0, len(inv.Categories)+1)
+	for _, c := range inv.Categories {
+		out = append(out, c.Name)
+	}
+	return append(out, OtherCategory)
+}
+
+// category returns the position among Names of a pull request's
+// category.
+func (inv *Investment) category(labels []string) int32 {
+	for ci, c := range inv.Categories {
+		for _, want := range c.Labels {
+			for _, l := range labels {
+				if strings.EqualFold(want, l) {
+					return int32(ci)
+				}
+			}
+		}
+	}
+	return int32(len(inv.Categories))
 }
 
 // never is the time of an event that does not happen (an open pull
@@ -66,12 +109,14 @@ type mergedPoint struct {
 	cycle float64 // merged_at - created_at, seconds
 	size  float64 // additions + deletions
 	ref   int32   // the pull request in Data
+	cat   int32   // investment category (see Investment.Names)
 }
 
 // deployPoint is one counted (successful or failed) deployment, dated at
 // t, with the outcome it has had since t.
 type deployPoint struct {
 	t       int64
+	id      string
 	outcome Outcome
 	// ref is the deployment in Data; blamer the incident in Data that
 	// blamed it first (-1: none).
@@ -141,6 +186,8 @@ type Index struct {
 	repos   map[string]*Scope // by lower-case name
 	names   []string          // canonical names, sorted
 	quality qualityIndex
+	// investment is Data.Investment, nil without one.
+	investment *Investment
 }
 
 // NewIndex arranges data for queries. It costs O(n log n) in the number of
@@ -151,7 +198,10 @@ func NewIndex(data Data) *Index {
 	if attribution <= 0 {
 		attribution = DefaultAttributionWindow
 	}
-	ix := &Index{data: data, all: &Scope{name: "", attribution: int64(attribution)}, repos: map[string]*Scope{}}
+	ix := &Index{data: data, all: &Scope{name: "", attribution: int64(attribution)}, repos: map[string]*Scope{}, investment: data.Investment}
+	if ix.investment != nil && len(ix.investment.Categories) == 0 {
+		ix.investment = nil
+	}
 	scope := func(repo string) *Scope {
 		key := strings.ToLower(repo)
 		s, ok := ix.repos[key]
@@ -177,7 +227,7 @@ func NewIndex(data Data) *Index {
 		}
 		s := scope(d.Repo)
 		if counted {
-			s.deploys = append(s.deploys, deployPoint{t: d.At.UnixNano(), outcome: d.Outcome, ref: int32(di), blamer: -1, blamedAt: never})
+			s.deploys = append(s.deploys, deployPoint{t: d.At.UnixNano(), id: d.ID, outcome: d.Outcome, ref: int32(di), blamer: -1, blamedAt: never})
 		}
 		for _, p := range d.Past {
 			if until := p.Until.UnixNano(); until > p.At.UnixNano() {
@@ -246,6 +296,9 @@ func NewIndex(data Data) *Index {
 		}
 		if pr.State == PRMerged && !pr.MergedAt.IsZero() {
 			m := mergedPoint{t: pr.MergedAt.UnixNano(), cycle: seconds(pr.MergedAt.Sub(pr.CreatedAt)), size: float64(pr.Additions + pr.Deletions), ref: ref}
+			if ix.investment != nil {
+				m.cat = ix.investment.category(pr.Labels)
+			}
 			s.merged = append(s.merged, m)
 			ix.all.merged = append(ix.all.merged, m)
 		}

@@ -63,6 +63,7 @@ var Metrics = []Metric{
 	{Name: MetricOpenPRs, Unit: "count", Help: "open pull requests now, drafts included"},
 	{Name: MetricOpenDraftPRs, Unit: "count", Help: "open draft pull requests now"},
 	{Name: MetricOldestOpenPRAge, Unit: "seconds", Help: "age now of the oldest open pull request"},
+	{Name: MetricInvestmentShare, Windowed: true, Unit: "ratio", Help: "pull requests of the key result's investment category / all pull requests merged in the window"},
 }
 
 // LookupMetric returns the metric named name.
@@ -98,6 +99,9 @@ func (ix *Index) Value(metric, repo string, w Window, q float64, now time.Time) 
 	m, known := LookupMetric(metric)
 	if !known {
 		return 0, false, fmt.Errorf("unknown metric %q; known: %s", metric, MetricNames())
+	}
+	if metric == MetricInvestmentShare {
+		return 0, false, fmt.Errorf("investment_share needs a category: use InvestmentShare")
 	}
 	s := ix.Scope(repo)
 	if s == nil {

@@ -57,6 +57,8 @@ type PullRequest struct {
 	FirstReviewAt time.Time
 	// Additions and Deletions are changed lines; their sum is the size.
 	Additions, Deletions int
+	// Labels are its labels now (for the investment balance).
+	Labels []string
 }
 
 // Outcome is how a deployment counts for the DORA keys.

@@ -285,7 +285,37 @@ func genWorld(seed uint64, n int) *world {
 			}
 		}
 	}
+	// Labels, for the investment balance: set without the generator so
+	// that the rest of the world stays as it was.
+	for i, is := range w.issues {
+		switch {
+		case i%7 == 0:
+			is.Labels = []string{"customer", "Tech-Debt"}
+		case i%4 == 0:
+			is.Labels = []string{"tech-debt"}
+		case i%5 == 0:
+			is.Labels = []string{"platform"}
+		}
+	}
 	return w
+}
+
+// testInvestment is the investment balance of the as-of tests: bugs by
+// type, maintenance by label (also on bugs, which bugs take first), new
+// work by an epic and by label.
+func testInvestment(w *world, field string) *Investment {
+	var epic string
+	for _, is := range w.issues {
+		if is.Type == "Epic" {
+			epic = is.Key
+			break
+		}
+	}
+	return &Investment{PointsField: field, Categories: []Category{
+		{Name: "bugs", IssueTypes: []string{"bug"}},
+		{Name: "maintenance", Labels: []string{"TECH-DEBT"}},
+		{Name: "new", Labels: []string{"platform"}, Epics: []string{strings.ToLower(epic)}},
+	}}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -505,6 +535,70 @@ func (ls *liveSet) value(q Query, now time.Time) (float64, bool) {
 		qt = DefaultQuantile
 	}
 	return quantile.Of(xs, qt)
+}
+
+// investmentShare is the share of a category from the latest records:
+// the issues done in the window, each in the first category that lists
+// its type, a label or its parent or Epic Link, weighed by its story
+// points when it was done.
+func (ls *liveSet) investmentShare(q Query) (float64, bool) {
+	inv := q.Investment
+	var per, total float64
+	for _, f := range ls.facts {
+		is := f.is
+		if is.Outside || !liveScope(is, q.Filter.Scope) || f.done.IsZero() || !q.Window.Contains(f.done) {
+			continue
+		}
+		cat := OtherCategory
+	find:
+		for _, c := range inv.Categories {
+			for _, t := range c.IssueTypes {
+				if strings.EqualFold(t, is.Type) {
+					cat = c.Name
+					break find
+				}
+			}
+			for _, l := range c.Labels {
+				for _, x := range is.Labels {
+					if strings.EqualFold(l, x) {
+						cat = c.Name
+						break find
+					}
+				}
+			}
+			for _, e := range c.Epics {
+				if (is.Parent != "" && strings.EqualFold(e, is.Parent)) || (is.Epic != "" && strings.EqualFold(e, is.Epic)) {
+					cat = c.Name
+					break find
+				}
+			}
+		}
+		w := 1.0
+		if inv.PointsField != "" {
+			w = pointsAtTest(is, inv.PointsField, f.done)
+		}
+		total += w
+		if cat == q.Category {
+			per += w
+		}
+	}
+	if total == 0 {
+		return 0, false
+	}
+	return per / total, true
+}
+
+// pointsAtTest is an issue's estimate in a field at t by its changelog.
+func pointsAtTest(is *Issue, field string, t time.Time) float64 {
+	for _, c := range is.PointChanges {
+		if c.Field == field && c.At.After(t) {
+			if c.From == nil {
+				return 0
+			}
+			return *c.From
+		}
+	}
+	return is.Points[field]
 }
 
 // epic is epic progress from the latest records.

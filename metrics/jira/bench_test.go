@@ -182,3 +182,27 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkExportWithInvestment100k is the export of BenchmarkEveryMetric100k
+// without and with an investment balance of three categories (by type, by
+// label, by epic), by count and by points.
+func BenchmarkExportWithInvestment100k(b *testing.B) {
+	m := benchModel(100000)
+	for _, name := range []string{"none", "count", "points"} {
+		b.Run(name, func(b *testing.B) {
+			e := NewExporter("bench")
+			opts := DefaultExportOptions()
+			if name != "none" {
+				field := map[string]string{"count": "", "points": "sp"}[name]
+				opts.Investment = &Investment{PointsField: field, Categories: []Category{
+					{Name: "bugs", IssueTypes: []string{"Bug"}}, {Name: "maintenance", Labels: []string{"tech-debt"}}, {Name: "new", Epics: []string{"PAY-0"}}}}
+			}
+			cpu := cpuTime()
+			for b.Loop() {
+				e.Update(m, now, opts)
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(e.Len()), "series")
+		})
+	}
+}

@@ -130,6 +130,23 @@ func (m *Model) Explain(q Query, now time.Time) (Explained, error) {
 			}
 			e.Issues = append(e.Issues, r)
 		})
+	case MetricInvestmentShare:
+		ci, err := q.investmentCategory()
+		if err != nil {
+			return Explained{}, err
+		}
+		e.Window, e.Windowed, e.Rule, e.Points = q.Window, true, explain.Ratio, q.Investment.PointsField != ""
+		c := m.classifier(q.Investment)
+		var wv view
+		m.eachDone(q.Filter, q.Window, now, func(i int, x *fact, s stretch) {
+			r := issue(i, x)
+			r.Done = fromNanos(s.at)
+			r.Weight = c.weight(x, s.at, &wv)
+			if c.category(x) == ci {
+				r.Contribution = r.Weight
+			}
+			e.Issues = append(e.Issues, r)
+		})
 	case MetricOpenIssues:
 		m.eachOpen(q.Filter, now, func(i int, x *fact, _ *view) {
 			r := issue(i, x)

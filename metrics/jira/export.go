@@ -26,6 +26,9 @@ type ExportOptions struct {
 	Quantiles []float64
 	// Sprints is how many closed sprints per board are exported.
 	Sprints int
+	// Investment, when set, adds the investment balance per scope and
+	// window (okrd_jira_investment_*).
+	Investment *Investment
 }
 
 // DefaultExportOptions: windows of 7, 28 and 90 days, quantiles 0.5, 0.85
@@ -54,6 +57,35 @@ type Exporter struct {
 	order   []string
 	cur     atomic.Pointer[[]prometheus.Metric]
 	quality atomic.Pointer[Quality]
+	// inv is the investment balance the last Update computed, at at.
+	inv atomic.Pointer[[]InvestmentFigures]
+	at  atomic.Pointer[time.Time]
+}
+
+// UpdatedAt is the instant of the last Update (zero before one).
+func (e *Exporter) UpdatedAt() time.Time {
+	if p := e.at.Load(); p != nil {
+		return *p
+	}
+	return time.Time{}
+}
+
+// InvestmentFigures is the investment balance of one scope over one
+// window: the throughput of each category (in the order of
+// Investment.Names) and the total.
+type InvestmentFigures struct {
+	Scope, Window string
+	Per           []float64
+	Total         float64
+}
+
+// Investment returns the investment balance the last Update computed,
+// by scope (the whole source, then projects, then boards) and window.
+func (e *Exporter) Investment() []InvestmentFigures {
+	if p := e.inv.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // series describes every exported metric: name, help and variable labels.
@@ -78,6 +110,8 @@ var series = []struct {
 	{"okrd_jira_sprint_added_points", "Story points of the issues added after the start (estimates at completion).", []string{"board", "sprint", "sprint_name"}},
 	{"okrd_jira_sprint_velocity_points", "Story points completed in the sprint, committed or added.", []string{"board", "sprint", "sprint_name"}},
 	{"okrd_jira_sprint_completed_timestamp_seconds", "When the sprint was completed, as a Unix time.", []string{"board", "sprint", "sprint_name"}},
+	{"okrd_jira_investment_throughput", "Throughput of an investment category in the window: done issues, or their story points with investment.by = \"points\".", []string{"scope", "category", "window"}},
+	{"okrd_jira_investment_share_ratio", "Share of the window's throughput that went to an investment category (absent without throughput).", []string{"scope", "category", "window"}},
 }
 
 // NewExporter returns the collector of the source's series.
@@ -111,9 +145,12 @@ func (e *Exporter) Len() int { return len(*e.cur.Load()) }
 
 // Update computes every series from the model at now and swaps them in.
 func (e *Exporter) Update(m *Model, now time.Time, opts ExportOptions) {
-	out, q := m.export(e, now, opts)
+	var inv []InvestmentFigures
+	out, q := m.export(e, now, opts, &inv)
 	e.cur.Store(&out)
 	e.quality.Store(&q)
+	e.inv.Store(&inv)
+	e.at.Store(&now)
 }
 
 // Quality returns what the data-quality checks found in the last Update;
@@ -159,14 +196,25 @@ type scopeAcc struct {
 	cycle      [][]float64
 	wip        int
 	ages       []float64 // sorted
+	// invest is the throughput per window and investment category, and
+	// investTotal per window, summed in model order.
+	invest      [][]float64
+	investTotal []float64
 }
 
-func newScopeAcc(windows, types int) *scopeAcc {
+func newScopeAcc(windows, types, categories int) *scopeAcc {
 	a := &scopeAcc{types: make([]bool, types), throughput: make([][]int, windows), inflow: make([][]int, windows),
 		lead: make([][]float64, windows), cycle: make([][]float64, windows)}
 	for i := range windows {
 		a.throughput[i] = make([]int, types)
 		a.inflow[i] = make([]int, types)
+	}
+	if categories > 0 {
+		a.invest = make([][]float64, windows)
+		a.investTotal = make([]float64, windows)
+		for i := range windows {
+			a.invest[i] = make([]float64, categories)
+		}
 	}
 	return a
 }
@@ -177,7 +225,7 @@ func newScopeAcc(windows, types int) *scopeAcc {
 // project and to each board that selects it, found through tables made
 // once per pass (by project, and by list of boards) rather than by
 // matching the issue against every scope.
-func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) ([]prometheus.Metric, Quality) {
+func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions, inv *[]InvestmentFigures) ([]prometheus.Metric, Quality) {
 	var out []prometheus.Metric
 	t := nanos(now)
 	// The data-quality checks ride on the same pass (quality.go).
@@ -193,8 +241,14 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) ([]promet
 	boards := m.Boards()
 	nu := len(m.upper.strs)
 	accs := make([]*scopeAcc, 1+nu+len(boards))
+	var cls *classifier
+	ncat := 0
+	if inv := opts.Investment; inv != nil && len(inv.Categories) > 0 {
+		cls = m.classifier(inv)
+		ncat = cls.other + 1
+	}
 	for i := range accs {
-		accs[i] = newScopeAcc(nw, nt)
+		accs[i] = newScopeAcc(nw, nt, ncat)
 	}
 	// byProject lists, per upper-case project, the accumulators its
 	// issues add to besides the whole source's: its own and those of the
@@ -253,7 +307,7 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) ([]promet
 	// handed to each scope and window in order: every list comes out
 	// sorted, for a fraction of the cost of sorting each.
 	var leads, cycles, ages []exportValue
-	var v view
+	var v, pv view
 	doneIn := make([]bool, nw)
 	last, lastGroup := (*fact)(nil), int32(0)
 	for fi := range m.facts {
@@ -287,11 +341,19 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) ([]promet
 		if inProgress {
 			ages = append(ages, exportValue{v: age(t, base), group: g})
 		}
+		cat, wt := 0, 0.0
+		if cls != nil && anyWindow {
+			cat, wt = cls.category(x), cls.weight(x, ds.at, &pv)
+		}
 		for _, a := range groups[g] {
 			a.types[x.typ] = true
 			for i := range spans {
 				if doneIn[i] {
 					a.throughput[i][x.typ]++
+					if cls != nil {
+						a.invest[i][cat] += wt
+						a.investTotal[i] += wt
+					}
 				}
 				if spans[i].contains(x.created) {
 					a.inflow[i][x.typ]++
@@ -363,6 +425,20 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions) ([]promet
 			e.gauge(&out, "okrd_jira_inflow", float64(in), label, AllLabel, w.Label)
 			e.summary(&out, "okrd_jira_lead_time_seconds", a.lead[i], opts.Quantiles, label, w.Label)
 			e.summary(&out, "okrd_jira_cycle_time_seconds", a.cycle[i], opts.Quantiles, label, w.Label)
+		}
+		if cls != nil {
+			names := opts.Investment.Names()
+			for i, w := range opts.Windows {
+				if inv != nil {
+					*inv = append(*inv, InvestmentFigures{Scope: label, Window: w.Label, Per: a.invest[i], Total: a.investTotal[i]})
+				}
+				for ci, name := range names {
+					e.gauge(&out, "okrd_jira_investment_throughput", a.invest[i][ci], label, name, w.Label)
+					if v, ok := investmentShare(a.invest[i], a.investTotal[i], ci); ok {
+						e.gauge(&out, "okrd_jira_investment_share_ratio", v, label, name, w.Label)
+					}
+				}
+			}
 		}
 		e.gauge(&out, "okrd_jira_wip", float64(a.wip), label)
 		if len(a.ages) > 0 {

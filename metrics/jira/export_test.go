@@ -37,16 +37,20 @@ func TestOnePassExportsWhatEachScopeGives(t *testing.T) {
 		w.issues = append(w.issues, is)
 	}
 	w.boards = append(w.boards, &Board{ID: 5, Name: "Payments, any case", Type: "kanban", Projects: []string{"pay", "PAY", "NOPE"}})
-	for _, cs := range categorySets[:2] {
+	for ci, cs := range categorySets[:2] {
 		m := w.model(cs.c)
+		opts := DefaultExportOptions()
+		// The investment balance by count under one category set, by
+		// points under the other.
+		opts.Investment = testInvestment(w, []string{"", "sp"}[ci])
 		for _, instant := range w.instantsOf(rng, 5, 5) {
 			if got := m.Len(); got != len(w.issues) {
 				t.Fatalf("model holds %d issues, want %d", got, len(w.issues))
 			}
 			e := NewExporter("jira")
-			e.Update(m, instant, DefaultExportOptions())
+			e.Update(m, instant, opts)
 			ref := NewExporter("jira")
-			out := exportPerScope(m, ref, instant, DefaultExportOptions())
+			out := exportPerScope(m, ref, instant, opts)
 			ref.cur.Store(&out)
 			if got, want := gatherExport(t, e), gatherExport(t, ref); got != want {
 				t.Errorf("%s: series at %s differ from the per-scope ones:\n%s", cs.name, instant.Format(time.RFC3339), diffLines(got, want))
@@ -129,6 +133,18 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 			e.summary(&out, "okrd_jira_lead_time_seconds", pw.lead, opts.Quantiles, label, w.Label)
 			e.summary(&out, "okrd_jira_cycle_time_seconds", pw.cycle, opts.Quantiles, label, w.Label)
 		}
+		if inv := opts.Investment; inv != nil {
+			// Per scope and window, as a key result measures it.
+			for _, w := range opts.Windows {
+				per, total := m.InvestmentOf(inv, Filter{Scope: scope}, LastDays(now, w.Dur), now)
+				for ci, name := range inv.Names() {
+					e.gauge(&out, "okrd_jira_investment_throughput", per[ci], label, name, w.Label)
+					if total > 0 {
+						e.gauge(&out, "okrd_jira_investment_share_ratio", per[ci]/total, label, name, w.Label)
+					}
+				}
+			}
+		}
 		e.gauge(&out, "okrd_jira_wip", float64(len(ages)), label)
 		if len(ages) > 0 {
 			sort.Float64s(ages)
@@ -137,7 +153,7 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 		}
 	}
 	// The sprint series are not the subject here: the exporter's own.
-	series, _ := m.export(e, now, opts)
+	series, _ := m.export(e, now, opts, nil)
 	for _, mt := range series {
 		if d := mt.Desc().String(); sprintDesc(d) {
 			out = append(out, mt)

@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"slices"
 	"time"
 )
 
@@ -200,17 +201,71 @@ func (m *Model) isChild(i int, ref uint32, epic string) bool {
 
 // epicProgressAt is EpicProgress over the given children, in model order.
 func (m *Model) epicProgressAt(children []int32, pointsField string, now time.Time) (float64, bool) {
-	var done, all float64
+	done, all := m.epicCountsAt(children, pointsField, now)
+	if all == 0 {
+		return 0, false
+	}
+	return done / all, true
+}
+
+// EpicCounts returns what EpicProgress divides: the done and all child
+// issues of an epic at now, or their story points with a points field.
+func (m *Model) EpicCounts(epic, pointsField string, now time.Time) (done, all float64) {
+	return m.epicCountsAt(m.epicChildren(epic), pointsField, now)
+}
+
+// DoneIssue is an issue done at an instant, with its done time then.
+type DoneIssue struct {
+	Key    string
+	DoneAt time.Time
+}
+
+// EpicDone returns the children of an epic that are done at now, with
+// their done times, in model order.
+func (m *Model) EpicDone(epic string, now time.Time) []DoneIssue {
+	return m.doneAmong(m.epicChildren(epic), now)
+}
+
+// DoneAmong returns those of the given issues that the model holds and
+// that are done at now, with their done times, in model order.
+func (m *Model) DoneAmong(keys []string, now time.Time) []DoneIssue {
+	var pos []int32
+	for _, k := range keys {
+		if i, ok := m.keys.find(k); ok {
+			pos = append(pos, int32(i))
+		}
+	}
+	slices.Sort(pos)
+	pos = slices.Compact(pos)
+	return m.doneAmong(pos, now)
+}
+
+func (m *Model) doneAmong(pos []int32, now time.Time) []DoneIssue {
+	t := nanos(now)
+	var out []DoneIssue
+	var v view
+	for _, i := range pos {
+		x := &m.facts[i]
+		if x.created > t {
+			continue
+		}
+		m.spans(x, &v)
+		if s, ok := doneAt(v.done, t); ok {
+			out = append(out, DoneIssue{Key: m.keys.key(int(i)), DoneAt: fromNanos(s.at)})
+		}
+	}
+	return out
+}
+
+// epicCountsAt is EpicCounts over the given children, in model order.
+func (m *Model) epicCountsAt(children []int32, pointsField string, now time.Time) (done, all float64) {
 	m.eachChild(children, pointsField, now, func(_ int32, _ *view, w float64, isDone bool) {
 		all += w
 		if isDone {
 			done += w
 		}
 	})
-	if all == 0 {
-		return 0, false
-	}
-	return done / all, true
+	return done, all
 }
 
 // eachChild calls fn, in the order given, for each of an epic's children

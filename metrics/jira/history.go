@@ -124,6 +124,10 @@ func (m *Model) History(qs []HistoryQuery) []HistoryResult {
 			h.epic(q.Epic, field, at, res.Values)
 			h.cover(q, at, res.Values)
 			continue
+		case MetricInvestmentShare:
+			h.investmentHistory(q, at, res.Values)
+			h.cover(q, at, res.Values)
+			continue
 		default:
 			h.sprint(q, at, res.Values)
 			continue
@@ -162,6 +166,12 @@ func (m *Model) checkHistory(q *HistoryQuery) error {
 		return nil
 	case MetricEpicProgress:
 		_, err := q.epicField()
+		return err
+	case MetricInvestmentShare:
+		if !q.Rule.Period && q.Rule.Last <= 0 {
+			return errors.New("a history of a windowed metric needs a window: a length or a period")
+		}
+		_, err := q.investmentCategory()
 		return err
 	}
 	_, err := m.sprintBoard(q.Query)
@@ -202,7 +212,7 @@ func (h *historian) cover(q *HistoryQuery, at []int64, values []HistoryValue) {
 	for i, t := range at {
 		from := t
 		switch q.Metric {
-		case MetricThroughput, MetricLeadTime, MetricCycleTime, MetricInflow:
+		case MetricThroughput, MetricLeadTime, MetricCycleTime, MetricInflow, MetricInvestmentShare:
 			from = min(from, nanos(q.Rule.At(fromNanos(t)).From))
 		}
 		if from < since {

@@ -76,6 +76,16 @@ func historyCases(w *world, few bool) []historyCase {
 		}
 	}
 	out = append(out, historyCase{Query{Metric: MetricEpicProgress, Epic: "NOPE-1"}, WindowRule{}})
+	for _, field := range []string{"", "sp"} {
+		inv := testInvestment(w, field)
+		for _, scope := range []string{"", "PAY", "board:3"} {
+			for _, r := range rules {
+				for _, cat := range inv.Names() {
+					out = append(out, historyCase{Query{Metric: MetricInvestmentShare, Filter: Filter{Scope: scope}, Investment: inv, Category: cat}, r})
+				}
+			}
+		}
+	}
 	sprintMetrics := []string{MetricSprintCommitment, MetricSprintCompleted, MetricSprintAdded, MetricSprintSayDo, MetricVelocity}
 	for _, board := range []int{1, 2} {
 		for _, metric := range sprintMetrics {
@@ -93,6 +103,8 @@ func historyCases(w *world, few bool) []historyCase {
 		historyCase{Query{Metric: MetricSprintCommitment, Board: 99}, WindowRule{}},
 		historyCase{Query{Metric: MetricEpicProgress, Epic: "PAY-1", ByPoints: true}, WindowRule{}},
 		historyCase{Query{Metric: MetricJQLCount}, WindowRule{}},
+		historyCase{Query{Metric: MetricInvestmentShare, Category: "bugs"}, LastRule(28 * day)},
+		historyCase{Query{Metric: MetricInvestmentShare, Investment: testInvestment(w, ""), Category: "nope"}, LastRule(28 * day)},
 	)
 	return out
 }
@@ -258,6 +270,10 @@ func compareAsOf(t *testing.T, w *world, c Categories, cases []historyCase, at [
 				bad = fmt.Sprintf("History = %v, %v; over the records at t %v, %v", hv.Value, hv.OK, want, wok)
 			case isFlowMetric(q.Metric):
 				if lv, lok := ls.value(q, instant); !same(want, wok, lv, lok) {
+					bad = fmt.Sprintf("over the records at t %v, %v; the live computation %v, %v", want, wok, lv, lok)
+				}
+			case q.Metric == MetricInvestmentShare:
+				if lv, lok := ls.investmentShare(q); !same(want, wok, lv, lok) {
 					bad = fmt.Sprintf("over the records at t %v, %v; the live computation %v, %v", want, wok, lv, lok)
 				}
 			case q.Metric == MetricEpicProgress:

@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -347,5 +348,115 @@ func TestExportLeavesEmptySetsOut(t *testing.T) {
 		if d := metric.Desc().String(); strings.Contains(d, "_time_seconds") || strings.Contains(d, "wip_age") {
 			t.Errorf("an empty set is exported: %s", d)
 		}
+	}
+}
+
+// investmentIssues: five issues done in the last 28 days and one before.
+func investmentIssues() []*Issue {
+	doneAt := func(x float64) []Transition { return []Transition{tr(x, toDo, done)} }
+	return []*Issue{
+		{Key: "PAY-1", Project: "PAY", Type: "Bug", Created: d(-30), Status: done, Points: map[string]float64{"sp": 3}, Transitions: doneAt(-1)},
+		{Key: "PAY-2", Project: "PAY", Type: "Story", Labels: []string{"Tech-Debt"}, Created: d(-30), Status: done, Points: map[string]float64{"sp": 5}, Transitions: doneAt(-2)},
+		{Key: "PAY-3", Project: "PAY", Type: "Story", Parent: "PAY-100", Created: d(-30), Status: done,
+			// Estimated 8 when it was done; re-estimated afterwards.
+			Points: map[string]float64{"sp": 13}, PointChanges: []PointChange{{At: d(-1), Field: "sp", From: fp(8), To: fp(13)}}, Transitions: doneAt(-3)},
+		{Key: "WEB-4", Project: "WEB", Type: "Story", Created: d(-30), Status: done, Transitions: doneAt(-4)},
+		// A bug with a maintenance label: bugs comes first.
+		{Key: "WEB-5", Project: "WEB", Type: "bug", Labels: []string{"tech-debt"}, Created: d(-30), Status: done, Points: map[string]float64{"sp": 2}, Transitions: doneAt(-5)},
+		{Key: "PAY-6", Project: "PAY", Type: "Bug", Created: d(-60), Status: done, Transitions: doneAt(-40)},
+		{Key: "PAY-7", Project: "PAY", Type: "Bug", Created: d(-10), Status: inProgress, Transitions: []Transition{tr(-5, toDo, inProgress)}},
+		{Key: "PAY-100", Project: "PAY", Type: "Epic", Created: d(-60), Status: toDo},
+	}
+}
+
+func investmentCategories(field string) *Investment {
+	return &Investment{PointsField: field, Categories: []Category{
+		{Name: "bugs", IssueTypes: []string{"Bug"}},
+		{Name: "maintenance", Labels: []string{"tech-debt"}},
+		{Name: "new", Epics: []string{"PAY-100"}},
+	}}
+}
+
+func TestInvestmentSharesByHand(t *testing.T) {
+	m := NewModel(Categories{})
+	for _, is := range investmentIssues() {
+		m.PutIssue(is)
+	}
+	for _, tc := range []struct {
+		name      string
+		field     string
+		scope     string
+		wantPer   []float64 // bugs, maintenance, new, other
+		wantTotal float64
+	}{
+		// PAY-1 and WEB-5 are bugs, PAY-2 maintenance, PAY-3 new, WEB-4
+		// other; PAY-6 was done before the window, PAY-7 is not done.
+		{"by count", "", "", []float64{2, 1, 1, 1}, 5},
+		// 3 + 2 bug points, 5, the 8 PAY-3 had when done, WEB-4 has none.
+		{"by points", "sp", "", []float64{5, 5, 8, 0}, 18},
+		{"by count in one project", "", "WEB", []float64{1, 0, 0, 1}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := investmentCategories(tc.field)
+			per, total := m.InvestmentOf(inv, Filter{Scope: tc.scope}, LastDays(now, 28*day), now)
+			if total != tc.wantTotal || fmt.Sprint(per) != fmt.Sprint(tc.wantPer) {
+				t.Fatalf("InvestmentOf = %v, %v; want %v, %v", per, total, tc.wantPer, tc.wantTotal)
+			}
+			for ci, name := range inv.Names() {
+				v, ok, err := m.Value(Query{Metric: MetricInvestmentShare, Filter: Filter{Scope: tc.scope}, Window: LastDays(now, 28*day),
+					Investment: inv, Category: name}, now)
+				if err != nil || !ok || v != tc.wantPer[ci]/tc.wantTotal {
+					t.Errorf("share of %s = %v, %v, %v; want %v", name, v, ok, err, tc.wantPer[ci]/tc.wantTotal)
+				}
+			}
+		})
+	}
+	// A week ago only WEB-5 (done -5) was done within the 7 days before.
+	if v, ok, _ := m.Value(Query{Metric: MetricInvestmentShare, Window: LastDays(d(-4.5), 7*day), Investment: investmentCategories(""), Category: "bugs"}, d(-4.5)); !ok || v != 1 {
+		t.Errorf("share of bugs 4.5 days ago = %v, %v; want 1", v, ok)
+	}
+	// No throughput: no value, not 0.
+	if _, ok, err := m.Value(Query{Metric: MetricInvestmentShare, Window: LastDays(d(-100), 7*day), Investment: investmentCategories(""), Category: "bugs"}, d(-100)); ok || err != nil {
+		t.Errorf("share without throughput: ok %v, err %v; want no value", ok, err)
+	}
+	if _, _, err := m.Value(Query{Metric: MetricInvestmentShare, Window: LastDays(now, 7*day), Investment: investmentCategories(""), Category: "ops"}, now); err == nil ||
+		!strings.Contains(err.Error(), `unknown investment category "ops" (categories: bugs, maintenance, new, other)`) {
+		t.Errorf("unknown category: %v", err)
+	}
+	e := NewExporter("jira")
+	opts := DefaultExportOptions()
+	opts.Investment = investmentCategories("")
+	e.Update(m, now, opts)
+	got := gatherExport(t, e)
+	for _, want := range []string{
+		`okrd_jira_investment_share_ratio{category="bugs",scope="all",source="jira",window="28d"} 0.4`,
+		`okrd_jira_investment_share_ratio{category="other",scope="WEB",source="jira",window="28d"} 0.5`,
+		`okrd_jira_investment_throughput{category="maintenance",scope="PAY",source="jira",window="7d"} 1`,
+		`okrd_jira_investment_throughput{category="bugs",scope="all",source="jira",window="90d"} 3`,
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("export lacks %s", want)
+		}
+	}
+}
+
+func TestEpicCountsAndDoneChildren(t *testing.T) {
+	m := flowModel(Categories{})
+	// PAY-100's children: PAY-1 (done -10, 3 points), PAY-3 (done -2 by
+	// Epic Link, 2 points), PAY-4 (in progress, 5 points); PAY-10 is a
+	// sub-task.
+	if done, all := m.EpicCounts("PAY-100", "", now); done != 2 || all != 3 {
+		t.Errorf("EpicCounts by count = %v/%v, want 2/3", done, all)
+	}
+	if done, all := m.EpicCounts("PAY-100", "sp", now); done != 5 || all != 10 {
+		t.Errorf("EpicCounts by points = %v/%v, want 5/10", done, all)
+	}
+	got := fmt.Sprint(m.EpicDone("PAY-100", d(-5)))
+	if want := fmt.Sprint([]DoneIssue{{Key: "PAY-1", DoneAt: d(-10).UTC()}}); got != want {
+		t.Errorf("EpicDone 5 days ago = %s, want %s", got, want)
+	}
+	got = fmt.Sprint(m.DoneAmong([]string{"WEB-1", "PAY-4", "NOPE-1", "PAY-9", "WEB-1"}, now))
+	if want := fmt.Sprint([]DoneIssue{{Key: "PAY-9", DoneAt: d(-8).UTC()}, {Key: "WEB-1", DoneAt: d(-1).UTC()}}); got != want {
+		t.Errorf("DoneAmong = %s, want %s", got, want)
 	}
 }

@@ -26,11 +26,13 @@ const (
 	MetricVelocity         = "velocity"
 )
 
+// MetricInvestmentShare is in investment.go.
+
 // Metrics lists every metric name, in documentation order.
 var Metrics = []string{
 	MetricThroughput, MetricLeadTime, MetricCycleTime, MetricWIP, MetricWIPAge, MetricWIPAgeMax,
 	MetricInflow, MetricOpenIssues, MetricEpicProgress, MetricJQLCount, MetricSprintCommitment, MetricSprintCompleted,
-	MetricSprintAdded, MetricSprintSayDo, MetricVelocity,
+	MetricSprintAdded, MetricSprintSayDo, MetricVelocity, MetricInvestmentShare,
 }
 
 // IsSprintMetric reports whether a metric is computed per closed sprint.
@@ -77,6 +79,10 @@ type Query struct {
 	// Sprints is how many of the board's latest closed sprints the sprint
 	// metrics cover (0 = DefaultSprints).
 	Sprints int
+	// Investment and Category are the investment balance and the category
+	// of investment_share.
+	Investment *Investment
+	Category   string
 }
 
 // Value answers a query at now, over the records as they stood at now
@@ -121,6 +127,14 @@ func (m *Model) Value(q Query, now time.Time) (v float64, ok bool, err error) {
 			return 0, false, err
 		}
 		v, ok := m.EpicProgress(q.Epic, field, now)
+		return v, ok, nil
+	case MetricInvestmentShare:
+		ci, err := q.investmentCategory()
+		if err != nil {
+			return 0, false, err
+		}
+		per, total := m.InvestmentOf(q.Investment, q.Filter, q.Window, now)
+		v, ok := investmentShare(per, total, ci)
 		return v, ok, nil
 	}
 	b, err := m.sprintBoard(q)

@@ -98,6 +98,16 @@ email      = "` + jiraEmail + `"
 token_file = "` + jiraTokenFile + `"
 projects   = ["` + jiraProject + `"]
 
+# The investment balance: the share of the issues done by category of work. An issue counts
+# in the first category that matches its type, one of its labels or its epic; "other" holds
+# the rest (here: tasks without the tech-debt label).
+[sources.jira.investment]
+categories = [
+  { name = "bugs", issue_types = ["Bug"] },
+  { name = "maintenance", labels = ["tech-debt"] },
+  { name = "new", issue_types = ["Story"] },
+]
+
 # GitHub (served the way GitHub Enterprise Server serves it, REST under /api/v3/ and GraphQL).
 [sources.github]
 type        = "github"
@@ -107,6 +117,13 @@ token_file  = "` + githubTokenFile + `"
 repos       = ["` + githubOwner + `/checkout-web", "` + githubOwner + `/checkout-api"]
 deployments = "deployments"
 environment = "production"
+
+# The same for merged pull requests, by label.
+[sources.github.investment]
+categories = [
+  { name = "bugs", labels = ["bug"] },
+  { name = "maintenance", labels = ["dependencies"] },
+]
 
 # The product analytics warehouse: a SQLite file with a daily_activation table.
 [sources.warehouse]
@@ -167,6 +184,13 @@ weight = 2
   baseline    = {{ num .Conversion.Baseline }}
   target      = {{ num .Conversion.Target }}
   unit        = "percent"
+  # The delivery work meant to move conversion: its progress is shown next to the key
+  # result, and its issues done, merges and deployments are marked on the chart (and served
+  # to Grafana by /api/v1/annotations).
+  initiatives = [
+    { jira_epic = {{ q .EpicKey }}, title = "One-click payments" },
+    { github_label = "checkout-v2", title = "Checkout v2 redesign" },
+  ]
 
 [[objectives]]
 id     = "happy-shoppers"
@@ -306,6 +330,19 @@ period = "current-quarter"
   issue_types = ["Bug"]
   baseline    = {{ num .OpenBugs.Baseline }}
   target      = {{ num .OpenBugs.Target }}
+
+  [[objectives.key_results]]
+  id          = "bug-work"
+  title       = "Keep bug work under 20% of what we finish"
+  description = "jira: the bugs' share of the issues done in the last 28 days (the investment balance)"
+  source      = "jira"
+  metric      = "investment_share"
+  category    = "bugs"
+  window      = "28d"
+  direction   = "maintain"
+  min         = 0
+  max         = 0.2
+  unit        = "ratio"
 
   [[objectives.key_results]]
   id          = "one-click-payments"

@@ -126,7 +126,7 @@ func TestDemoEveryKeyResultHasAValueAndTheStatusesVary(t *testing.T) {
 	if len(statuses) < 3 {
 		t.Errorf("statuses %v: want at least three different ones", statuses)
 	}
-	if want := map[string]int{"manual": 2, "warehouse": 1, "plausible": 1, "github": 5, "jira": 5}; !reflect.DeepEqual(sources, want) {
+	if want := map[string]int{"manual": 2, "warehouse": 1, "plausible": 1, "github": 5, "jira": 6}; !reflect.DeepEqual(sources, want) {
 		t.Errorf("key results per source %v, want %v", sources, want)
 	}
 
@@ -255,5 +255,100 @@ func TestDemoHasEveryValueAtTheStartAndTheEndOfTheQuarter(t *testing.T) {
 				t.Errorf("statuses %v: want at least three different ones", statuses)
 			}
 		})
+	}
+}
+
+// The conversion key result lists the one-click payments epic and the
+// checkout-v2 label as initiatives, with their progress and events; the
+// investment balance is on the page, in the series and bound by the bug
+// work key result.
+func TestDemoShowsInitiativesAndTheInvestmentBalance(t *testing.T) {
+	t.Parallel()
+	s := startDemo(t, nil)
+	krs := waitForValues(t, s, 60*time.Second)
+	var bugWork *apiKR
+	for i := range krs {
+		if krs[i].ID == "predictable-delivery/bug-work" {
+			bugWork = &krs[i]
+		}
+	}
+	if bugWork == nil || bugWork.Source != "jira" || *bugWork.Value <= 0 || *bugWork.Value >= 1 {
+		t.Fatalf("bug work key result %+v: want a share strictly between 0 and 1", bugWork)
+	}
+	var kr struct {
+		Initiatives []struct {
+			ID       string   `json:"id"`
+			Kind     string   `json:"kind"`
+			Done     *float64 `json:"done"`
+			Total    *float64 `json:"total"`
+			Progress *float64 `json:"progress"`
+			Deployed *int     `json:"deployed"`
+			Events   int      `json:"events"`
+			Error    string   `json:"error"`
+		} `json:"initiatives"`
+	}
+	// The initiatives are measured after each poll: wait for them.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		getJSON(t, s.URL+"/api/v1/objectives/checkout-conversion/key_results/conversion", &kr)
+		if len(kr.Initiatives) == 2 && kr.Initiatives[0].Progress != nil && kr.Initiatives[1].Progress != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("initiatives not measured: %+v", kr.Initiatives)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	epic, label := kr.Initiatives[0], kr.Initiatives[1]
+	if epic.Kind != "jira_epic" || *epic.Total < 2 || *epic.Done < 1 || *epic.Done >= *epic.Total || epic.Events != int(*epic.Done) || epic.Error != "" {
+		t.Errorf("epic initiative %+v: want some but not all children done, one event per done child", epic)
+	}
+	if label.Kind != "github_label" || *label.Done < 5 || label.Deployed == nil || *label.Deployed < 1 || label.Events <= int(*label.Done) {
+		t.Errorf("label initiative %+v: want merged and deployed pull requests, with merge and deployment events", label)
+	}
+	var ann struct {
+		Annotations []struct {
+			Time int64    `json:"time"`
+			Kind string   `json:"kind"`
+			Tags []string `json:"tags"`
+		} `json:"annotations"`
+	}
+	getJSON(t, s.URL+"/api/v1/annotations?objective=checkout-conversion&key_result=conversion", &ann)
+	kinds := map[string]int{}
+	for i, a := range ann.Annotations {
+		kinds[a.Kind]++
+		if i > 0 && a.Time < ann.Annotations[i-1].Time {
+			t.Fatalf("annotations out of order at %d", i)
+		}
+	}
+	if kinds["issue_done"] != int(*epic.Done) || kinds["pr_merged"] != int(*label.Done) || kinds["deployment"] < 1 {
+		t.Errorf("annotations by kind %v", kinds)
+	}
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`okr_initiative_progress_ratio{initiative="label:checkout-v2",key_result="conversion",objective="checkout-conversion"} `,
+		`okr_initiative_info{by="count",initiative="` + "label:checkout-v2" + `",key_result="conversion",kind="github_label",objective="checkout-conversion",source="github",title="Checkout v2 redesign"} 1`,
+		`okrd_jira_investment_share_ratio{category="bugs",scope="all",source="jira",window="28d"} `,
+		`okrd_github_investment_share_ratio{category="maintenance",repo="all",source="github",window="28d"} `,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	resp, err = http.Get(s.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`<h2 id="investment">Investment balance</h2>`, `Source jira: the share`, `Source github: the share`, `<li>One-click payments: `} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the page lacks %s", want)
+		}
 	}
 }

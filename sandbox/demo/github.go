@@ -193,6 +193,12 @@ func generateGitHub(d *githubfake.Data, p plan) githubData {
 		if rng.IntN(12) == 0 {
 			pr.Labels = []string{"dependencies"}
 		}
+		// The checkout redesign, an initiative of the conversion key
+		// result: every fourth merge of the last six weeks (by position,
+		// so that the random draws stay the designed ones).
+		if i%4 == 0 && m.After(now.Add(-42*day)) {
+			pr.Labels = append(pr.Labels, "checkout-v2")
+		}
 		out.merged++
 	}
 	// Abandoned pull requests, and the ones still open (some drafts, some

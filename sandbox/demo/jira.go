@@ -398,8 +398,13 @@ func generateJira(f *jirafake.Server, p plan) jiraData {
 		}
 		f.AddSprint(s)
 	}
-	for _, is := range issues {
+	for i, is := range issues {
 		fi := &jirafake.Issue{Key: is.key, Project: jiraProject, Type: is.typ, Summary: is.summary, Created: is.created, Parent: is.parent}
+		// Two tasks in three are maintenance (by position, so that the
+		// random draws stay the designed ones).
+		if is.typ == "Task" && i%3 != 0 {
+			fi.Labels = []string{"tech-debt"}
+		}
 		if is.points > 0 {
 			fi.Custom = map[string]any{jirafake.FieldStoryPoints: is.points}
 		}

@@ -76,6 +76,8 @@ type PullRequest struct {
 	Additions int
 	Deletions int
 	Labels    []string
+	// Milestone is the title of its milestone ("" for none).
+	Milestone string
 	// Commits oldest first, as GitHub lists them.
 	Commits []Commit
 	// Reviews in submission order (PENDING ones have no SubmittedAt).

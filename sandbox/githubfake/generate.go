@@ -66,7 +66,8 @@ func (d *Data) Generate(o GenOptions) {
 			created := at(rng.Float64())
 			author := people[rng.IntN(len(people))]
 			p := &PullRequest{Number: i + 1, Author: author, CreatedAt: created,
-				Additions: int(dur(time.Second, 800*time.Second) / time.Second), Deletions: int(dur(time.Second, 300*time.Second) / time.Second)}
+				Additions: int(dur(time.Second, 800*time.Second) / time.Second), Deletions: int(dur(time.Second, 300*time.Second) / time.Second),
+				Labels: genLabels(i)}
 			first := created.Add(-dur(time.Minute, 48*time.Hour))
 			for c := range 1 + rng.IntN(4) {
 				p.Commits = append(p.Commits, Commit{AuthoredDate: first.Add(time.Duration(c) * time.Hour)})
@@ -202,4 +203,18 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return 0
+}
+
+// genLabels are the labels of the i-th generated pull request, by its
+// position rather than from the random source, so that the rest of a
+// generated history stays what it was: a bug fix in four, maintenance in
+// five, and none for the rest (new work).
+func genLabels(i int) []string {
+	switch {
+	case i%4 == 1:
+		return []string{"bug"}
+	case i%5 == 2:
+		return []string{"tech-debt"}
+	}
+	return nil
 }

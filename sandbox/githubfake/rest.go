@@ -261,9 +261,14 @@ func pullJSON(r *Repo, p *PullRequest) map[string]any {
 	for i, l := range p.Labels {
 		labels[i] = map[string]any{"name": l}
 	}
+	var milestone any
+	if p.Milestone != "" {
+		milestone = map[string]any{"title": p.Milestone, "state": "open"}
+	}
 	return map[string]any{
-		"url": fmt.Sprintf("https://api.github.com/repos/%s/pulls/%d", r.FullName(), p.Number),
-		"id":  p.ID, "node_id": nodeID("PR", p.ID), "number": p.Number, "state": p.State, "locked": false,
+		"milestone": milestone,
+		"url":       fmt.Sprintf("https://api.github.com/repos/%s/pulls/%d", r.FullName(), p.Number),
+		"id":        p.ID, "node_id": nodeID("PR", p.ID), "number": p.Number, "state": p.State, "locked": false,
 		"title": p.Title, "user": userJSON(p.Author), "body": nil, "labels": labels, "draft": p.Draft,
 		"created_at": ts(p.CreatedAt), "updated_at": ts(p.UpdatedAt), "closed_at": tsPtr(p.ClosedAt), "merged_at": tsPtr(p.MergedAt),
 		"merge_commit_sha": nil, "author_association": "MEMBER",

@@ -385,6 +385,11 @@ func (o *prObj) resolve(name string, args map[string]any) (any, error) {
 			objs[i] = &labelObj{name: l}
 		}
 		return paginate("Label", "labels", objs, args)
+	case "milestone":
+		if p.Milestone == "" {
+			return nil, nil
+		}
+		return &milestoneObj{title: p.Milestone}, nil
 	case "timelineItems":
 		return o.timelineItems(args)
 	}
@@ -569,6 +574,18 @@ func (o *labelObj) resolve(name string, _ map[string]any) (any, error) {
 		return o.name, nil
 	}
 	return nil, undefinedField("Label", name)
+}
+
+// milestoneObj is a Milestone; the fake knows milestones by title only.
+type milestoneObj struct{ title string }
+
+func (o *milestoneObj) typeName() string { return "Milestone" }
+
+func (o *milestoneObj) resolve(name string, _ map[string]any) (any, error) {
+	if name == "title" {
+		return o.title, nil
+	}
+	return nil, undefinedField("Milestone", name)
 }
 
 type deploymentObj struct {
