@@ -132,6 +132,7 @@ func postCheckin(t *testing.T, ta *testApp, obj, kr string, value float64) check
 
 func TestEveryCheckinAnswersWithItsKeyResultAfterItEvenWhenAnEvaluationWasRunning(t *testing.T) {
 	ta := startApp(t, "", baseConfig, fixedClock)
+	settled(t, ta)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var held atomic.Bool
 	var published []*snapshot.Snapshot
