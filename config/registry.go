@@ -32,6 +32,12 @@ type SourceType struct {
 	// manual key result, such a key is an error naming the types that read
 	// it, rather than a setting silently ignored. Optional.
 	KeyResultKeys []string
+	// CheckTeam checks a team's selectors of this type against the
+	// source's spec, when the team applies to the source. Errors made with
+	// FieldErrorf name a field of the team ("repositories[0]"); warnings
+	// are what may still be right later (a glob that matches none of the
+	// repositories listed now) and are printed by okrd check. Optional.
+	CheckTeam func(spec any, t *Team) (warnings []Invalid, err error)
 }
 
 // specDefaulter is implemented by specs that have default values; Defaults

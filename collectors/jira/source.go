@@ -45,6 +45,7 @@ func init() {
 	config.RegisterSourceType("jira", config.SourceType{
 		NewSpec:           func() any { return &Spec{} },
 		ValidateKeyResult: validateKeyResult,
+		CheckTeam:         checkTeam,
 	})
 	collectors.Register("jira", func(src *config.Source, deps collectors.Deps) (collectors.Source, error) {
 		return New(src, deps, nil)
