@@ -43,10 +43,12 @@ import (
 type Source struct {
 	name string
 	spec *Spec
-	st   store.Store
-	log  *slog.Logger
-	c    *client
-	now  func() time.Time
+	// teams are the teams whose repositories are this source's.
+	teams []*config.Team
+	st    store.Store
+	log   *slog.Logger
+	c     *client
+	now   func() time.Time
 	// lookback is how long a deployment or run that has not settled
 	// (queued, in progress, failed and perhaps retried) is checked again.
 	lookback time.Duration
@@ -175,7 +177,7 @@ func newSource(src *config.Source, deps collectors.Deps, o options) (*Source, er
 	ghc.BaseURL = base
 	ghc.UserAgent = "okrd"
 	s := &Source{
-		name: src.Name, spec: spec, st: deps.Store, log: logger, now: o.now, lookback: 72 * time.Hour,
+		name: src.Name, spec: spec, teams: src.Teams, st: deps.Store, log: logger, now: o.now, lookback: 72 * time.Hour,
 		c: &client{gh: ghc, http: httpClient, graphqlURL: spec.graphqlURL, lim: lim, source: src.Name,
 			clock: o.clock, attempts: 4, retryBase: o.retryBase},
 	}
@@ -415,7 +417,7 @@ func (s *Source) publish() {
 		drafts = s.draftCoverage()
 		s.dirty = false
 	}
-	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), cover: s.coverage(drafts)})
+	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), cover: s.coverage(ix, drafts)})
 }
 
 // data gathers the model's records that count under the current
@@ -430,7 +432,7 @@ func (s *Source) data() mg.Data {
 		r, ok := inRepos[strings.ToLower(repo)]
 		return r, ok
 	}
-	d := mg.Data{Repos: s.repos, Attribution: s.spec.attribution()}
+	d := mg.Data{Repos: s.repos, Attribution: s.spec.attribution(), Teams: teamRepos(s.teams, s.repos)}
 	for _, p := range s.prs {
 		if r, ok := canon(p.Repo); ok {
 			m := p.metric()
@@ -478,6 +480,22 @@ func (s *Source) data() mg.Data {
 	return d
 }
 
+// teamRepos resolves each team's repository entries (names and globs)
+// against the repositories of the source.
+func teamRepos(teams []*config.Team, repos []string) []mg.Team {
+	out := make([]mg.Team, 0, len(teams))
+	for _, t := range teams {
+		mt := mg.Team{Name: t.Name}
+		for _, r := range repos {
+			if t.MatchRepository(r) {
+				mt.Repos = append(mt.Repos, r)
+			}
+		}
+		out = append(out, mt)
+	}
+	return out
+}
+
 // coverage says from which instant the records answer for a key result.
 // The first sync of a repository reads everything it has back to its
 // creation (pull requests, deployments, releases, runs and incidents of
@@ -496,11 +514,32 @@ type coverage struct {
 	// the latest update of a pull request stored without its draft
 	// history.
 	drafts map[string]time.Time
+	// teams are the repositories of each team (by team name).
+	teams map[string][]string
 }
 
 // from returns the first instant at which a metric of a scope is covered;
-// ok is false when no instant is.
+// ok is false when no instant is. A team's scope is covered where every
+// one of its repositories' is (a team without repositories, like the
+// whole source, once every repository's first sync has finished).
 func (c *coverage) from(metric, repo string) (time.Time, bool) {
+	if name, ok := config.TeamScope(repo); ok {
+		repos := c.teams[name]
+		if len(repos) == 0 {
+			return time.Time{}, c.all
+		}
+		var from time.Time
+		for _, r := range repos {
+			f, ok := c.from(metric, r)
+			if !ok {
+				return time.Time{}, false
+			}
+			if f.After(from) {
+				from = f
+			}
+		}
+		return from, true
+	}
 	key := strings.ToLower(repo)
 	if repo == "" && !c.all || repo != "" && !c.synced[key] {
 		return time.Time{}, false
@@ -513,9 +552,12 @@ func (c *coverage) from(metric, repo string) (time.Time, bool) {
 
 // coverage finds, from the cursors, which repositories' first syncs have
 // finished.
-func (s *Source) coverage(drafts map[string]time.Time) *coverage {
+func (s *Source) coverage(ix *mg.Index, drafts map[string]time.Time) *coverage {
 	// Without a repository nothing is covered, not even the whole source.
-	c := &coverage{synced: map[string]bool{}, all: len(s.repos) > 0, drafts: drafts}
+	c := &coverage{synced: map[string]bool{}, all: len(s.repos) > 0, drafts: drafts, teams: map[string][]string{}}
+	for _, t := range ix.Teams() {
+		c.teams[t] = ix.TeamRepos(t)
+	}
 	shared := true
 	if s.spec.IncidentsRepo != "" {
 		var ic incidentCursor
