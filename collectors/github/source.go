@@ -839,3 +839,33 @@ func (s *Source) History(ctx context.Context, reqs []collectors.HistoryRequest) 
 	}
 	return out
 }
+
+// A github source says what a key result's scope selects.
+var _ collectors.ScopeResolver = (*Source)(nil)
+
+// ResolveScope resolves a key result's scope against the repositories of
+// the last poll (collectors.ScopeResolver): the whole source, one
+// repository, or a team's repositories, its globs resolved.
+func (s *Source) ResolveScope(scope string) (collectors.ResolvedScope, error) {
+	v := s.view.Load()
+	var ix *mg.Index
+	if v != nil {
+		ix = v.ix
+	} else {
+		ix = mg.NewIndex(mg.Data{Teams: teamRepos(s.teams, nil)})
+	}
+	if name, ok := config.TeamScope(scope); ok {
+		if ix.Scope(scope) == nil {
+			return collectors.ResolvedScope{}, fmt.Errorf("github source %q: no team %q selects its repositories", s.name, name)
+		}
+		return collectors.ResolvedScope{Kind: collectors.ScopeTeam, Name: name, Repositories: ix.TeamRepos(name)}, nil
+	}
+	if scope == "" {
+		return collectors.ResolvedScope{Kind: collectors.ScopeSource, Repositories: ix.Repos()}, nil
+	}
+	sc := ix.Scope(scope)
+	if sc == nil {
+		return collectors.ResolvedScope{}, fmt.Errorf("github source %q: %q is not one of its repositories", s.name, scope)
+	}
+	return collectors.ResolvedScope{Kind: collectors.ScopeRepository, Name: sc.Name(), Repositories: []string{sc.Name()}}, nil
+}
