@@ -39,6 +39,7 @@ func TestOnePassExportsWhatEachScopeGives(t *testing.T) {
 	w.boards = append(w.boards, &Board{ID: 5, Name: "Payments, any case", Type: "kanban", Projects: []string{"pay", "PAY", "NOPE"}})
 	for _, cs := range categorySets[:2] {
 		m := w.model(cs.c)
+		m.SetTeams(exportTeams)
 		for _, instant := range w.instantsOf(rng, 5, 5) {
 			if got := m.Len(); got != len(w.issues) {
 				t.Fatalf("model holds %d issues, want %d", got, len(w.issues))
@@ -55,6 +56,17 @@ func TestOnePassExportsWhatEachScopeGives(t *testing.T) {
 	}
 }
 
+// exportTeams are teams over the generated world: by project, by a
+// project board and a filter board, by components, by all three, and one
+// that selects nothing the source holds.
+var exportTeams = []Team{
+	{Name: "pay", Projects: []string{"PAY"}},
+	{Name: "boards", Boards: []int{2, 3}},
+	{Name: "comps", Components: []string{"payments", "LEDGER"}},
+	{Name: "mixed", Projects: []string{"web"}, Boards: []int{3, 1}, Components: []string{"Ledger"}},
+	{Name: "nothing", Projects: []string{"NOPE"}, Boards: []int{99}, Components: []string{"none"}},
+}
+
 // exportPerScope is the export computed one scope at a time, each scope
 // by its own pass, with the model's filters.
 func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []prometheus.Metric {
@@ -63,6 +75,9 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 	scopes := append([]string{""}, m.projectsAt(t)...)
 	for _, b := range m.Boards() {
 		scopes = append(scopes, BoardScope(b.ID))
+	}
+	for _, tm := range m.Teams() {
+		scopes = append(scopes, TeamScope(tm.Name))
 	}
 	var v view
 	for _, scope := range scopes {
@@ -104,9 +119,12 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 				ages = append(ages, age(t, base))
 			}
 		}
-		label := scope
+		label, team := scope, ""
 		if label == "" {
 			label = AllLabel
+		}
+		if name, ok := ParseTeamScope(scope); ok {
+			label, team = "", name
 		}
 		var typeList []string
 		for ty := range types {
@@ -117,29 +135,37 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 			pw := &pws[i]
 			total, in := 0, 0
 			for _, ty := range typeList {
-				e.gauge(&out, "okrd_jira_throughput", float64(pw.throughput[ty]), label, ty, w.Label)
-				e.gauge(&out, "okrd_jira_inflow", float64(pw.inflow[ty]), label, ty, w.Label)
+				e.gauge(&out, "okrd_jira_throughput", float64(pw.throughput[ty]), label, team, ty, w.Label)
+				e.gauge(&out, "okrd_jira_inflow", float64(pw.inflow[ty]), label, team, ty, w.Label)
 				total += pw.throughput[ty]
 				in += pw.inflow[ty]
 			}
-			e.gauge(&out, "okrd_jira_throughput", float64(total), label, AllLabel, w.Label)
-			e.gauge(&out, "okrd_jira_inflow", float64(in), label, AllLabel, w.Label)
+			e.gauge(&out, "okrd_jira_throughput", float64(total), label, team, AllLabel, w.Label)
+			e.gauge(&out, "okrd_jira_inflow", float64(in), label, team, AllLabel, w.Label)
 			sort.Float64s(pw.lead)
 			sort.Float64s(pw.cycle)
-			e.summary(&out, "okrd_jira_lead_time_seconds", pw.lead, opts.Quantiles, label, w.Label)
-			e.summary(&out, "okrd_jira_cycle_time_seconds", pw.cycle, opts.Quantiles, label, w.Label)
+			e.summary(&out, "okrd_jira_lead_time_seconds", pw.lead, opts.Quantiles, label, team, w.Label)
+			e.summary(&out, "okrd_jira_cycle_time_seconds", pw.cycle, opts.Quantiles, label, team, w.Label)
 		}
-		e.gauge(&out, "okrd_jira_wip", float64(len(ages)), label)
+		e.gauge(&out, "okrd_jira_wip", float64(len(ages)), label, team)
 		if len(ages) > 0 {
 			sort.Float64s(ages)
-			e.summary(&out, "okrd_jira_wip_age_seconds", ages, opts.Quantiles, label)
-			e.gauge(&out, "okrd_jira_wip_age_max_seconds", ages[len(ages)-1], label)
+			e.summary(&out, "okrd_jira_wip_age_seconds", ages, opts.Quantiles, label, team)
+			e.gauge(&out, "okrd_jira_wip_age_max_seconds", ages[len(ages)-1], label, team)
 		}
 	}
 	// The sprint series are not the subject here: the exporter's own.
 	for _, mt := range m.export(e, now, opts) {
 		if d := mt.Desc().String(); sprintDesc(d) {
 			out = append(out, mt)
+		}
+	}
+	// A team's boards, those the source tracks.
+	for _, tm := range m.Teams() {
+		for _, id := range tm.Boards {
+			if _, ok := m.Board(id); ok {
+				e.gauge(&out, "okrd_jira_team_board", 1, tm.Name, fmt.Sprint(id))
+			}
 		}
 	}
 	return out
