@@ -47,6 +47,15 @@ func (m *Model) Teams() []*Team {
 	return out
 }
 
+// TeamList returns the model's teams as SetTeams takes them, by name.
+func (m *Model) TeamList() []Team {
+	out := make([]Team, 0, len(m.teams))
+	for _, t := range m.Teams() {
+		out = append(out, *t)
+	}
+	return out
+}
+
 // Team returns a team by name.
 func (m *Model) Team(name string) (*Team, bool) {
 	t, ok := m.teams[name]
