@@ -65,6 +65,9 @@ type Source struct {
 	external  []collectors.Incident // from incidents_source, re-read every poll
 	repos     []string              // the repositories of the last poll
 	dirty     bool                  // the model changed since the index was built
+	// emptyTeams are the teams whose entries matched no repository when
+	// the index was last built (warnEmptyTeams).
+	emptyTeams map[string]bool
 
 	view atomic.Pointer[view]
 	// backfillIx is the index CollectAt builds when it is asked for the
@@ -416,8 +419,32 @@ func (s *Source) publish() {
 		ix = mg.NewIndex(s.data())
 		drafts = s.draftCoverage()
 		s.dirty = false
+		s.warnEmptyTeams(ix)
 	}
 	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), cover: s.coverage(ix, drafts)})
+}
+
+// warnEmptyTeams says once, when it becomes so, that a team's entries
+// match none of the source's repositories (its figures are then those of
+// no records), and when they match some again.
+func (s *Source) warnEmptyTeams(ix *mg.Index) {
+	if len(s.repos) == 0 {
+		return
+	}
+	if s.emptyTeams == nil {
+		s.emptyTeams = map[string]bool{}
+	}
+	for _, t := range s.teams {
+		empty := len(ix.TeamRepos(t.Name)) == 0
+		switch {
+		case empty && !s.emptyTeams[t.Name]:
+			s.log.Warn("the team's repositories match none of the source's repositories; its figures count no records until one matches",
+				"team", t.Name, "repositories", strings.Join(t.Repositories, ", "))
+		case !empty && s.emptyTeams[t.Name]:
+			s.log.Info("the team's repositories match repositories of the source again", "team", t.Name, "count", len(ix.TeamRepos(t.Name)))
+		}
+		s.emptyTeams[t.Name] = empty
+	}
 }
 
 // data gathers the model's records that count under the current

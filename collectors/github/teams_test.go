@@ -94,6 +94,9 @@ func TestATeamMeasuresTheUnionOfItsRepositories(t *testing.T) {
 	if strings.Contains(out, `team_repository{repo="acme/svc-00",source="gh",team="one"}`) {
 		t.Error("acme/svc-00 is listed for a team that does not name it")
 	}
+	if logs := e.logs.String(); strings.Count(logs, "match none of the source's repositories") != 1 || !strings.Contains(logs, "team=none") {
+		t.Errorf("want one warning about team none, logs:\n%s", logs)
+	}
 
 	// The scope of a key result, resolved as explain shows it.
 	for scope, want := range map[string]collectors.ResolvedScope{
