@@ -183,3 +183,22 @@ func TestTeamErrorsNameTheField(t *testing.T) {
 		})
 	}
 }
+
+func TestJiraSelectorsTheSourceCannotMatchAreWarnings(t *testing.T) {
+	doc := teamSources + `
+[teams.ops]
+jira_projects = ["OPS", "PAY"]
+jira_boards = [77, 12]
+` + teamObjective
+	cfg, err := config.Parse([]byte(doc), "okrd.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`teams.ops.jira_boards[0]: board 77 is not among the source's boards [12 13] (source "jira")`,
+		`teams.ops.jira_projects[0]: project "OPS" is not among the source's projects [PAY WEB] (source "jira")`,
+	}
+	if !slices.Equal(cfg.Warnings, want) {
+		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(cfg.Warnings, "\n"), strings.Join(want, "\n"))
+	}
+}
