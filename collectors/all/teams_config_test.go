@@ -1,4 +1,4 @@
-package config_test
+package all_test
 
 import (
 	"errors"
@@ -6,8 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	_ "github.com/okrd/okrd/collectors/github"
-	_ "github.com/okrd/okrd/collectors/jira"
+	_ "github.com/okrd/okrd/collectors/all"
 	"github.com/okrd/okrd/config"
 )
 
