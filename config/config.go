@@ -117,14 +117,15 @@ func (o *Objective) KeyResult(id string) *KeyResult {
 // so that the output is short and parses again.
 func (c *Config) String() string {
 	p := struct {
-		Global     Global         `toml:"global"`
-		Server     Server         `toml:"server"`
-		Storage    Storage        `toml:"storage"`
-		Alerting   Alerting       `toml:"alerting"`
-		Report     Report         `toml:"report"`
-		History    History        `toml:"history"`
-		Sources    map[string]any `toml:"sources,omitempty"`
-		Objectives []*Objective   `toml:"objectives"`
+		Global     Global           `toml:"global"`
+		Server     Server           `toml:"server"`
+		Storage    Storage          `toml:"storage"`
+		Alerting   Alerting         `toml:"alerting"`
+		Report     Report           `toml:"report"`
+		History    History          `toml:"history"`
+		Sources    map[string]any   `toml:"sources,omitempty"`
+		Teams      map[string]*Team `toml:"teams,omitempty"`
+		Objectives []*Objective     `toml:"objectives"`
 	}{
 		Global:     c.Global,
 		Server:     redactedCopy(reflect.ValueOf(c.Server)).Interface().(Server),
@@ -132,6 +133,7 @@ func (c *Config) String() string {
 		Alerting:   redactedCopy(reflect.ValueOf(c.Alerting)).Interface().(Alerting),
 		Report:     c.Report,
 		History:    c.History,
+		Teams:      c.Teams,
 		Objectives: c.Objectives,
 	}
 	hideFileSecrets(reflect.ValueOf(&p.Server).Elem())

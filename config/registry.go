@@ -43,6 +43,12 @@ type SourceType struct {
 	// FieldErrorf name a key of the initiative ("repositories[0]").
 	// Optional.
 	ValidateInitiative func(spec any, in *Initiative) error
+	// CheckTeam checks a team's selectors of this type against the
+	// source's spec, when the team applies to the source. Errors made with
+	// FieldErrorf name a field of the team ("repositories[0]"); warnings
+	// are what may still be right later (a glob that matches none of the
+	// repositories listed now) and are printed by okrd check. Optional.
+	CheckTeam func(spec any, t *Team) (warnings []Invalid, err error)
 }
 
 // specDefaulter is implemented by specs that have default values; Defaults

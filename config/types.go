@@ -9,17 +9,24 @@ import (
 // Config is okrd's whole configuration, as decoded from one TOML file,
 // with defaults applied and derived fields resolved by Load.
 type Config struct {
-	Global     Global             `toml:"global"`
-	Server     Server             `toml:"server"`
-	Storage    Storage            `toml:"storage"`
-	Alerting   Alerting           `toml:"alerting"`
-	Report     Report             `toml:"report"`
-	History    History            `toml:"history"`
-	Sources    map[string]*Source `toml:"sources"`
-	Objectives []*Objective       `toml:"objectives"`
+	Global   Global             `toml:"global"`
+	Server   Server             `toml:"server"`
+	Storage  Storage            `toml:"storage"`
+	Alerting Alerting           `toml:"alerting"`
+	Report   Report             `toml:"report"`
+	History  History            `toml:"history"`
+	Sources  map[string]*Source `toml:"sources"`
+	// Teams are the [teams.NAME] tables: scopes over the records of the
+	// github and jira sources (teams.go).
+	Teams      map[string]*Team `toml:"teams"`
+	Objectives []*Objective     `toml:"objectives"`
 
 	// File is the path the config was loaded from (set by Load).
 	File string `toml:"-"`
+	// Warnings are what Load found doubtful but not wrong (a team's
+	// repository that none of its source's repositories can match), for
+	// okrd check to print; sorted.
+	Warnings []string `toml:"-"`
 }
 
 // Global holds settings that apply to every objective.
@@ -77,6 +84,10 @@ type Source struct {
 	// Spec is the type-specific configuration (a pointer to the struct that
 	// the source type registered), decoded strictly.
 	Spec any `toml:"-"`
+	// Teams are the teams whose selectors apply to this source, by name
+	// (set by Load). They are part of the source's configuration: a
+	// reload that changes them restarts the source.
+	Teams []*Team `toml:"-"`
 }
 
 // Objective is one objective with its key results.
@@ -202,6 +213,9 @@ type KeyResult struct {
 	Engine okr.KeyResult `toml:"-"`
 	// WindowDuration is the parsed Window (0 for "period").
 	WindowDuration time.Duration `toml:"-"`
+	// ScopeTeam is the team Scope names ("team:NAME"), nil when it names
+	// none (set by Load).
+	ScopeTeam *Team `toml:"-"`
 }
 
 // Initiative kinds: which key of an initiative names its work.

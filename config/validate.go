@@ -75,6 +75,7 @@ func validate(c *collector, cfg *Config, now time.Time) {
 	v.server()
 	v.storage()
 	v.sources()
+	v.teams() // after sources, before objectives: key results may name a team
 	v.objectives()
 	v.alerting()      // after objectives: routes refer to objective ids
 	v.reportSection() // after alerting: it names a receiver
@@ -527,6 +528,7 @@ func (v *validator) keyResults(op string, o *Objective, periodOK, rollsUp bool) 
 		if kr.StaleAfter < 0 {
 			v.check(kp+".stale_after", "must not be negative")
 		}
+		v.teamScope(kp, kr)
 		v.sourceKeyResult(kp, kr)
 		v.initiatives(kp, kr)
 		kr.Engine = engine(kr, v.cfg.Global.Location)

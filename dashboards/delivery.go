@@ -14,9 +14,12 @@ import (
 
 // The delivery dashboard's own variables.
 const (
-	varRepo     = "repo"
-	varProject  = "project"
-	varBoard    = "board"
+	varRepo    = "repo"
+	varProject = "project"
+	varBoard   = "board"
+	// varTeams is not "team": the overview's team variable (the teams of
+	// the objectives) matches every series with All, this one none.
+	varTeams    = "delivery_team"
 	varWindow   = "window"
 	varQuantile = "quantile"
 )
@@ -62,6 +65,7 @@ func delivery(cfg *config.Config) *dashboard.DashboardBuilder {
 			`okrd_github_open_pull_requests{source=~"$source"}`, "repo")).
 		WithVariable(scopeVariable(varProject, "Project", "A Jira project, or all: every project of the source together.",
 			`okrd_jira_wip{source=~"$source", scope!~"board:.*"}`, "scope")).
+		WithVariable(teamVariable()).
 		WithVariable(labelVariable(varBoard, "Board", "Jira boards (for sprints), by id.",
 			`okrd_jira_sprint_committed_issues{source=~"$source"}`, "board")).
 		WithVariable(customVariable(varWindow, "Window", "The window of the windowed figures.", deliveryWindows, "28d")).
@@ -83,6 +87,22 @@ func scopeVariable(name, label, description, selector, labelName string) *dashbo
 			Selected: ptr(true),
 			Text:     dashboard.StringOrArrayOfString{ArrayOfString: []string{wholeSource}},
 			Value:    dashboard.StringOrArrayOfString{ArrayOfString: []string{wholeSource}},
+		})
+}
+
+// teamVariable picks teams ([teams.NAME]): a team's series carry the team
+// label and no repo or scope, so choosing one shows its figures whatever
+// the repository and project; "All", the default, stands for no team and
+// leaves the repository and project choices in force.
+func teamVariable() *dashboard.QueryVariableBuilder {
+	return queryVariable(varTeams, "Team",
+		"A team: its figures over every repository and project it groups (the repository and project choices then do not apply). All: no team, the repository and project choices apply.",
+		`{__name__=~"okrd_github_open_pull_requests|okrd_jira_wip", source=~"$source", team!=""}`, "team").
+		IncludeAll(true).AllValue("^$").
+		Current(dashboard.VariableOption{
+			Selected: ptr(true),
+			Text:     dashboard.StringOrArrayOfString{ArrayOfString: []string{"All"}},
+			Value:    dashboard.StringOrArrayOfString{ArrayOfString: []string{"$__all"}},
 		})
 }
 
@@ -108,9 +128,13 @@ func customVariable(name, label, description string, values []string, current st
 
 // Selectors of the delivery series.
 var (
-	srcM      = re("source", "$"+varSource)
-	repoM     = re("repo", "$"+varRepo)
-	projectM  = re("scope", "$"+varProject)
+	srcM = re("source", "$"+varSource)
+	// A team's series have an empty repo (scope): they pass the
+	// repository (project) matcher, and teamM, which without a team
+	// chosen matches only the series without one, picks them.
+	repoM     = re("repo", "$"+varRepo+"|")
+	projectM  = re("scope", "$"+varProject+"|")
+	teamM     = re("team", "$"+varTeams)
 	boardM    = re("board", "$"+varBoard)
 	windowM   = eq("window", "$"+varWindow)
 	quantileM = eq("quantile", "$"+varQuantile)
@@ -133,7 +157,7 @@ func levelCode(ms ...m) string {
 	for i, l := range doraLevels {
 		terms[i] = "(" + sel("okrd_github_dora_level", append(append([]m(nil), ms...), eq("level", l.name))...) + " == 1) * " + formatNumber(float64(l.code))
 	}
-	return "max by (source, repo, key) (" + strings.Join(terms, " or ") + ")"
+	return "max by (source, repo, team, key) (" + strings.Join(terms, " or ") + ")"
 }
 
 func levelMappings() []dashboard.ValueMapping {
@@ -146,7 +170,7 @@ func levelMappings() []dashboard.ValueMapping {
 
 // repoLegend names a series by its repository, and by its source too when
 // several sources are shown.
-const repoLegend = "{{repo}} ({{source}})"
+const repoLegend = "{{repo}}{{team}} ({{source}})"
 
 // doraRow is the DORA row; its sparklines and time series read with tr.
 func doraRow(b *dashboard.DashboardBuilder, tr reader) *dashboard.DashboardBuilder {
@@ -158,13 +182,13 @@ func doraRow(b *dashboard.DashboardBuilder, tr reader) *dashboard.DashboardBuild
 			WithTarget(rangeQuery("A", expr, repoLegend)))
 	}
 	b = keyStat("Deployment frequency", "Successful production deployments per day in the window.", "suffix: /day",
-		tr.delivery("okrd_github_deployment_frequency_per_day", "source, repo", repoM, windowM))
+		tr.delivery("okrd_github_deployment_frequency_per_day", "source, repo, team", repoM, teamM, windowM))
 	b = keyStat("Lead time for changes", "First commit to deploy of the pull requests deployed in the window, at the chosen quantile.", "s",
-		tr.delivery("okrd_github_lead_time_for_changes_seconds", "source, repo", repoM, windowM, quantileM))
+		tr.delivery("okrd_github_lead_time_for_changes_seconds", "source, repo, team", repoM, teamM, windowM, quantileM))
 	b = keyStat("Change failure rate", "Failed changes over all deployments in the window.", "percentunit",
-		tr.delivery("okrd_github_change_failure_ratio", "source, repo", repoM, windowM))
+		tr.delivery("okrd_github_change_failure_ratio", "source, repo, team", repoM, teamM, windowM))
 	b = keyStat("Time to restore service", "Opened to closed of the incidents closed in the window, at the chosen quantile.", "s",
-		tr.delivery("okrd_github_time_to_restore_seconds", "source, repo", repoM, windowM, quantileM))
+		tr.delivery("okrd_github_time_to_restore_seconds", "source, repo, team", repoM, teamM, windowM, quantileM))
 
 	levels := newStat("DORA performance levels",
 		"The 2023 DORA report's level of each key (lead time and time to restore judged by their median).", fullWidth, 4).
@@ -172,18 +196,18 @@ func doraRow(b *dashboard.DashboardBuilder, tr reader) *dashboard.DashboardBuild
 		Mappings(levelMappings()).
 		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
 		Thresholds(thresholds("red", step{2, "orange"}, step{3, "yellow"}, step{4, "green"})).
-		WithTarget(instantQuery("A", levelCode(srcM, repoM, windowM), "{{key}}: {{repo}}"))
+		WithTarget(instantQuery("A", levelCode(srcM, repoM, teamM, windowM), "{{key}}: {{repo}}"))
 	b = b.WithPanel(levels)
 
 	b = b.WithPanel(newTimeseries("Deployments", "Successful and failed deployments, and failed changes, in the window ending at each moment.", 12, 8).
 		Unit("short").Min(0).
-		WithTarget(rangeQuery("succeeded", tr.delivery("okrd_github_deployments", "source, repo", repoM, windowM), "succeeded "+repoLegend)).
-		WithTarget(rangeQuery("failed", tr.delivery("okrd_github_failed_deployments", "source, repo", repoM, windowM), "failed "+repoLegend)).
-		WithTarget(rangeQuery("failures", tr.delivery("okrd_github_change_failures", "source, repo", repoM, windowM), "failed changes "+repoLegend)))
+		WithTarget(rangeQuery("succeeded", tr.delivery("okrd_github_deployments", "source, repo, team", repoM, teamM, windowM), "succeeded "+repoLegend)).
+		WithTarget(rangeQuery("failed", tr.delivery("okrd_github_failed_deployments", "source, repo, team", repoM, teamM, windowM), "failed "+repoLegend)).
+		WithTarget(rangeQuery("failures", tr.delivery("okrd_github_change_failures", "source, repo, team", repoM, teamM, windowM), "failed changes "+repoLegend)))
 	b = b.WithPanel(newTimeseries("Lead time for changes and time to restore", "At the chosen quantile, over the window ending at each moment.", 12, 8).
 		Unit("s").Min(0).
-		WithTarget(rangeQuery("lead", tr.delivery("okrd_github_lead_time_for_changes_seconds", "source, repo", repoM, windowM, quantileM), "lead time "+repoLegend)).
-		WithTarget(rangeQuery("restore", tr.delivery("okrd_github_time_to_restore_seconds", "source, repo", repoM, windowM, quantileM), "time to restore "+repoLegend)))
+		WithTarget(rangeQuery("lead", tr.delivery("okrd_github_lead_time_for_changes_seconds", "source, repo, team", repoM, teamM, windowM, quantileM), "lead time "+repoLegend)).
+		WithTarget(rangeQuery("restore", tr.delivery("okrd_github_time_to_restore_seconds", "source, repo, team", repoM, teamM, windowM, quantileM), "time to restore "+repoLegend)))
 	return b.WithPanel(doraTable())
 }
 
@@ -235,30 +259,30 @@ func pullRequestRow(b *dashboard.DashboardBuilder, tr reader) *dashboard.Dashboa
 			WithTarget(instantQuery("A", expr, repoLegend))
 	}
 	b = b.WithPanel(prStat("Merged", "Pull requests merged into any branch in the window.", "none",
-		deliverySeries("okrd_github_pull_requests_merged", "source, repo", repoM, windowM))).
+		deliverySeries("okrd_github_pull_requests_merged", "source, repo, team", repoM, teamM, windowM))).
 		WithPanel(prStat("Cycle time", "Opened to merged, of the pull requests merged in the window, at the chosen quantile.", "s",
-			deliverySeries("okrd_github_pull_request_cycle_time_seconds", "source, repo", repoM, windowM, quantileM))).
+			deliverySeries("okrd_github_pull_request_cycle_time_seconds", "source, repo, team", repoM, teamM, windowM, quantileM))).
 		WithPanel(prStat("Time to first review", "Opened to the first review by someone else, at the chosen quantile.", "s",
-			deliverySeries("okrd_github_time_to_first_review_seconds", "source, repo", repoM, windowM, quantileM))).
+			deliverySeries("okrd_github_time_to_first_review_seconds", "source, repo, team", repoM, teamM, windowM, quantileM))).
 		WithPanel(prStat("Size", "Lines added and deleted, of the pull requests merged in the window, at the chosen quantile.", "suffix: lines",
-			deliverySeries("okrd_github_pull_request_size_lines", "source, repo", repoM, windowM, quantileM))).
+			deliverySeries("okrd_github_pull_request_size_lines", "source, repo, team", repoM, teamM, windowM, quantileM))).
 		WithPanel(prStat("Open", "Open pull requests, drafts included, at the last poll.", "none",
-			deliverySeries("okrd_github_open_pull_requests", "source, repo", repoM))).
+			deliverySeries("okrd_github_open_pull_requests", "source, repo, team", repoM, teamM))).
 		WithPanel(prStat("Oldest open", "Age of the oldest open pull request.", "s",
-			deliverySeries("okrd_github_oldest_open_pull_request_age_seconds", "source, repo", repoM)))
+			deliverySeries("okrd_github_oldest_open_pull_request_age_seconds", "source, repo, team", repoM, teamM)))
 	b = b.WithPanel(newTimeseries("Cycle time and time to first review", "At the chosen quantile, over the window ending at each moment.", 12, 8).
 		Unit("s").Min(0).
-		WithTarget(rangeQuery("cycle", tr.delivery("okrd_github_pull_request_cycle_time_seconds", "source, repo", repoM, windowM, quantileM), "cycle time "+repoLegend)).
-		WithTarget(rangeQuery("review", tr.delivery("okrd_github_time_to_first_review_seconds", "source, repo", repoM, windowM, quantileM), "first review "+repoLegend)))
+		WithTarget(rangeQuery("cycle", tr.delivery("okrd_github_pull_request_cycle_time_seconds", "source, repo, team", repoM, teamM, windowM, quantileM), "cycle time "+repoLegend)).
+		WithTarget(rangeQuery("review", tr.delivery("okrd_github_time_to_first_review_seconds", "source, repo, team", repoM, teamM, windowM, quantileM), "first review "+repoLegend)))
 	b = b.WithPanel(newTimeseries("Merged and open pull requests", "Merged in the window ending at each moment, and open at each poll.", 12, 8).
 		Unit("short").Min(0).
-		WithTarget(rangeQuery("merged", tr.delivery("okrd_github_pull_requests_merged", "source, repo", repoM, windowM), "merged "+repoLegend)).
-		WithTarget(rangeQuery("open", tr.delivery("okrd_github_open_pull_requests", "source, repo", repoM), "open "+repoLegend)))
+		WithTarget(rangeQuery("merged", tr.delivery("okrd_github_pull_requests_merged", "source, repo, team", repoM, teamM, windowM), "merged "+repoLegend)).
+		WithTarget(rangeQuery("open", tr.delivery("okrd_github_open_pull_requests", "source, repo, team", repoM, teamM), "open "+repoLegend)))
 	return b
 }
 
 // scopeLegend names a series by its project or board scope.
-const scopeLegend = "{{scope}} ({{source}})"
+const scopeLegend = "{{scope}}{{team}} ({{source}})"
 
 func jiraFlowRow(b *dashboard.DashboardBuilder, tr reader) *dashboard.DashboardBuilder {
 	b = b.WithRow(dashboard.NewRowBuilder("Jira flow"))
@@ -269,28 +293,28 @@ func jiraFlowRow(b *dashboard.DashboardBuilder, tr reader) *dashboard.DashboardB
 	}
 	allTypes := eq("issue_type", wholeSource)
 	b = b.WithPanel(flowStat("Throughput", "Issues done in the window.", "none",
-		deliverySeries("okrd_jira_throughput", "source, scope", projectM, allTypes, windowM))).
+		deliverySeries("okrd_jira_throughput", "source, scope, team", projectM, teamM, allTypes, windowM))).
 		WithPanel(flowStat("Inflow", "Issues created in the window.", "none",
-			deliverySeries("okrd_jira_inflow", "source, scope", projectM, allTypes, windowM))).
+			deliverySeries("okrd_jira_inflow", "source, scope, team", projectM, teamM, allTypes, windowM))).
 		WithPanel(flowStat("Lead time", "Created to done, of the issues done in the window, at the chosen quantile.", "s",
-			deliverySeries("okrd_jira_lead_time_seconds", "source, scope", projectM, windowM, quantileM))).
+			deliverySeries("okrd_jira_lead_time_seconds", "source, scope, team", projectM, teamM, windowM, quantileM))).
 		WithPanel(flowStat("Cycle time", "Started to done, of the issues done in the window, at the chosen quantile.", "s",
-			deliverySeries("okrd_jira_cycle_time_seconds", "source, scope", projectM, windowM, quantileM))).
+			deliverySeries("okrd_jira_cycle_time_seconds", "source, scope, team", projectM, teamM, windowM, quantileM))).
 		WithPanel(flowStat("Work in progress", "Issues in progress at the last poll.", "none",
-			deliverySeries("okrd_jira_wip", "source, scope", projectM))).
+			deliverySeries("okrd_jira_wip", "source, scope, team", projectM, teamM))).
 		WithPanel(flowStat("Oldest work in progress", "Age of the oldest issue in progress.", "s",
-			deliverySeries("okrd_jira_wip_age_max_seconds", "source, scope", projectM)))
+			deliverySeries("okrd_jira_wip_age_max_seconds", "source, scope, team", projectM, teamM)))
 	b = b.WithPanel(newBarGauge("Throughput by issue type", "Issues done in the window, by type.", 8, 8).
 		Unit("none").Min(0).ColorScheme(fixedScheme("blue")).
-		WithTarget(instantQuery("A", deliverySeries("okrd_jira_throughput", "source, scope, issue_type", projectM, windowM, ne("issue_type", wholeSource)), "{{issue_type}} {{scope}}")))
+		WithTarget(instantQuery("A", deliverySeries("okrd_jira_throughput", "source, scope, team, issue_type", projectM, teamM, windowM, ne("issue_type", wholeSource)), "{{issue_type}} {{scope}}{{team}}")))
 	b = b.WithPanel(newTimeseries("Lead time and cycle time", "At the chosen quantile, over the window ending at each moment.", 8, 8).
 		Unit("s").Min(0).
-		WithTarget(rangeQuery("lead", tr.delivery("okrd_jira_lead_time_seconds", "source, scope", projectM, windowM, quantileM), "lead time "+scopeLegend)).
-		WithTarget(rangeQuery("cycle", tr.delivery("okrd_jira_cycle_time_seconds", "source, scope", projectM, windowM, quantileM), "cycle time "+scopeLegend)))
+		WithTarget(rangeQuery("lead", tr.delivery("okrd_jira_lead_time_seconds", "source, scope, team", projectM, teamM, windowM, quantileM), "lead time "+scopeLegend)).
+		WithTarget(rangeQuery("cycle", tr.delivery("okrd_jira_cycle_time_seconds", "source, scope, team", projectM, teamM, windowM, quantileM), "cycle time "+scopeLegend)))
 	b = b.WithPanel(newTimeseries("Throughput and work in progress", "Done in the window ending at each moment, and in progress at each poll.", 8, 8).
 		Unit("short").Min(0).
-		WithTarget(rangeQuery("throughput", tr.delivery("okrd_jira_throughput", "source, scope", projectM, allTypes, windowM), "done "+scopeLegend)).
-		WithTarget(rangeQuery("wip", tr.delivery("okrd_jira_wip", "source, scope", projectM), "in progress "+scopeLegend)))
+		WithTarget(rangeQuery("throughput", tr.delivery("okrd_jira_throughput", "source, scope, team", projectM, teamM, allTypes, windowM), "done "+scopeLegend)).
+		WithTarget(rangeQuery("wip", tr.delivery("okrd_jira_wip", "source, scope, team", projectM, teamM), "in progress "+scopeLegend)))
 
 	t := newTable("Flow by project and board", "Every scope of the jira sources: \"all\" is the whole source, board:N a board's filter.", fullWidth, 8).
 		WithTarget(tableQuery("throughput", deliverySeries("okrd_jira_throughput", "source, scope", allTypes, windowM))).

@@ -82,6 +82,11 @@ url = "{{GITHUB}}/gh/"
 token = "e2e-github-token"
 repos = ["acme/svc-00", "acme/svc-01"]
 
+# A team of one repository and one project: its series carry the team label.
+[teams.payments]
+repositories = ["acme/svc-0[1]"]
+jira_projects = ["PAY"]
+
 # A prometheus source that answers: okrd reads a key result from the very
 # Prometheus that scrapes it.
 [sources.metrics]

@@ -317,7 +317,7 @@ func TestBackfilledHistoryShowsInTheDashboardsOfARealPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	values := map[string]string{"team": ".*", "owner": ".*", "objective": ".*", "source": ".*", "repo": "all", "window": "7d", "quantile": "0.5"}
+	values := map[string]string{"team": ".*", "delivery_team": "^$", "owner": ".*", "objective": ".*", "source": ".*", "repo": "all", "window": "7d", "quantile": "0.5"}
 
 	// What okrd computes at each grid instant of the backfill: a daemon
 	// whose clock is moved from instant to instant.

@@ -259,7 +259,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	for _, o := range cfg.Objectives {
 		krs += len(o.KeyResults)
 	}
-	fmt.Fprintf(stdout, "%s: OK: %d objective(s), %d key result(s), %d source(s)\n", c.config, len(cfg.Objectives), krs, len(cfg.Sources))
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "okrd check: warning: %s\n", w)
+	}
+	fmt.Fprintf(stdout, "%s: OK: %d objective(s), %d key result(s), %d source(s), %d team(s)\n", c.config, len(cfg.Objectives), krs, len(cfg.Sources), len(cfg.Teams))
 	return exitOK
 }
 

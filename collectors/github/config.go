@@ -344,9 +344,10 @@ func validateKeyResult(spec any, kr *config.KeyResult) error {
 	case kr.Category != "":
 		errs = append(errs, config.FieldErrorf("category", "applies only to metric \"investment_share\""))
 	}
-	if kr.Scope != "" && s != nil {
+	if _, team := config.TeamScope(kr.Scope); kr.Scope != "" && s != nil && !team {
+		// A team scope ("team:NAME") is checked with the [teams] tables.
 		if !scopeMatches(s, kr.Scope) {
-			errs = append(errs, config.FieldErrorf("scope", "%q is not one of the source's repos (%s); scope is an \"owner/name\" the source covers, or empty for the whole source", kr.Scope, strings.Join(s.Repos, ", ")))
+			errs = append(errs, config.FieldErrorf("scope", "%q is not one of the source's repos (%s); scope is an \"owner/name\" the source covers, \"team:NAME\" for a team, or empty for the whole source", kr.Scope, strings.Join(s.Repos, ", ")))
 		}
 	}
 	return errors.Join(errs...)
@@ -392,6 +393,7 @@ func init() {
 		KeyResultKeys:      []string{"category"},
 		InitiativeKinds:    []string{config.InitiativeGitHubLabel, config.InitiativeGitHubMilestone},
 		ValidateInitiative: validateInitiative,
+		CheckTeam:          checkTeam,
 	})
 }
 
@@ -413,4 +415,38 @@ func validateInitiative(spec any, in *config.Initiative) error {
 		}
 	}
 	return errors.Join(errs...)
+
+}
+
+// checkTeam warns about a team's repositories that none of the source's
+// repos entries can ever match: a name that is not listed and matches no
+// glob of the source's owners. A glob of the source (owner/svc-*) is
+// resolved only when the source polls, so any entry of a team with that
+// owner may match it then.
+func checkTeam(spec any, t *config.Team) ([]config.Invalid, error) {
+	s, _ := spec.(*Spec)
+	if s == nil {
+		return nil, nil
+	}
+	var warns []config.Invalid
+	for i, pattern := range t.Repositories {
+		owner, _, _ := strings.Cut(pattern, "/")
+		possible := false
+		for _, r := range s.Repos {
+			rs, err := parseRepo(r)
+			if err != nil {
+				continue
+			}
+			if rs.pattern {
+				possible = possible || config.MatchRepositoryPattern(owner, rs.owner)
+			} else {
+				possible = possible || config.MatchRepositoryPattern(pattern, rs.String())
+			}
+		}
+		if !possible {
+			warns = append(warns, config.Invalid{Field: fmt.Sprintf("repositories[%d]", i),
+				Msg: fmt.Sprintf("%q matches none of the source's repos (%s); the team has no records there until it does", pattern, strings.Join(s.Repos, ", "))})
+		}
+	}
+	return warns, nil
 }

@@ -41,6 +41,7 @@ type env struct {
 	reg     *prometheus.Registry
 	logs    *bytes.Buffer
 	spec    *Spec
+	teams   []*config.Team
 	src     *Source
 }
 
@@ -80,7 +81,7 @@ func (e *env) start() *Source {
 	e.reg = prometheus.NewRegistry()
 	e.metrics = collectors.NewMetrics(e.reg)
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	src, err := newSource(&config.Source{Name: "gh", Type: "github", Spec: e.spec},
+	src, err := newSource(&config.Source{Name: "gh", Type: "github", Spec: e.spec, Teams: e.teams},
 		collectors.Deps{Store: e.st, Metrics: e.metrics, Logger: logger},
 		options{clock: e.clock, retryBase: time.Millisecond})
 	if err != nil {

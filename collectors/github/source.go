@@ -43,10 +43,12 @@ import (
 type Source struct {
 	name string
 	spec *Spec
-	st   store.Store
-	log  *slog.Logger
-	c    *client
-	now  func() time.Time
+	// teams are the teams whose repositories are this source's.
+	teams []*config.Team
+	st    store.Store
+	log   *slog.Logger
+	c     *client
+	now   func() time.Time
 	// lookback is how long a deployment or run that has not settled
 	// (queued, in progress, failed and perhaps retried) is checked again.
 	lookback time.Duration
@@ -63,6 +65,9 @@ type Source struct {
 	external  []collectors.Incident // from incidents_source, re-read every poll
 	repos     []string              // the repositories of the last poll
 	dirty     bool                  // the model changed since the index was built
+	// emptyTeams are the teams whose entries matched no repository when
+	// the index was last built (warnEmptyTeams).
+	emptyTeams map[string]bool
 
 	view atomic.Pointer[view]
 	// backfillIx is the index CollectAt builds when it is asked for the
@@ -179,7 +184,7 @@ func newSource(src *config.Source, deps collectors.Deps, o options) (*Source, er
 	ghc.BaseURL = base
 	ghc.UserAgent = "okrd"
 	s := &Source{
-		name: src.Name, spec: spec, st: deps.Store, log: logger, now: o.now, lookback: 72 * time.Hour,
+		name: src.Name, spec: spec, teams: src.Teams, st: deps.Store, log: logger, now: o.now, lookback: 72 * time.Hour,
 		c: &client{gh: ghc, http: httpClient, graphqlURL: spec.graphqlURL, lim: lim, source: src.Name,
 			clock: o.clock, attempts: 4, retryBase: o.retryBase},
 	}
@@ -419,10 +424,34 @@ func (s *Source) publish() {
 		ix = mg.NewIndex(s.data())
 		drafts, unlabelled = s.draftCoverage(), s.labelCoverage()
 		s.dirty = false
+		s.warnEmptyTeams(ix)
 	}
-	cover := s.coverage(drafts)
+	cover := s.coverage(ix, drafts)
 	cover.unlabelled = unlabelled
 	s.view.Store(&view{ix: ix, at: now, summaries: ix.Summarize(now, exportWindows), invest: investFigures(ix, now), cover: cover, quality: s.quality(ix, now)})
+}
+
+// warnEmptyTeams says once, when it becomes so, that a team's entries
+// match none of the source's repositories (its figures are then those of
+// no records), and when they match some again.
+func (s *Source) warnEmptyTeams(ix *mg.Index) {
+	if len(s.repos) == 0 {
+		return
+	}
+	if s.emptyTeams == nil {
+		s.emptyTeams = map[string]bool{}
+	}
+	for _, t := range s.teams {
+		empty := len(ix.TeamRepos(t.Name)) == 0
+		switch {
+		case empty && !s.emptyTeams[t.Name]:
+			s.log.Warn("the team's repositories match none of the source's repositories; its figures count no records until one matches",
+				"team", t.Name, "repositories", strings.Join(t.Repositories, ", "))
+		case !empty && s.emptyTeams[t.Name]:
+			s.log.Info("the team's repositories match repositories of the source again", "team", t.Name, "count", len(ix.TeamRepos(t.Name)))
+		}
+		s.emptyTeams[t.Name] = empty
+	}
 }
 
 // quality runs the data-quality checks that apply under the current
@@ -464,7 +493,7 @@ func (s *Source) data() mg.Data {
 		r, ok := inRepos[strings.ToLower(repo)]
 		return r, ok
 	}
-	d := mg.Data{Repos: s.repos, Attribution: s.spec.attribution(), Investment: s.investment()}
+	d := mg.Data{Repos: s.repos, Attribution: s.spec.attribution(), Investment: s.investment(), Teams: teamRepos(s.teams, s.repos)}
 	for _, p := range s.prs {
 		if r, ok := canon(p.Repo); ok {
 			m := p.metric()
@@ -512,6 +541,22 @@ func (s *Source) data() mg.Data {
 	return d
 }
 
+// teamRepos resolves each team's repository entries (names and globs)
+// against the repositories of the source.
+func teamRepos(teams []*config.Team, repos []string) []mg.Team {
+	out := make([]mg.Team, 0, len(teams))
+	for _, t := range teams {
+		mt := mg.Team{Name: t.Name}
+		for _, r := range repos {
+			if t.MatchRepository(r) {
+				mt.Repos = append(mt.Repos, r)
+			}
+		}
+		out = append(out, mt)
+	}
+	return out
+}
+
 // coverage says from which instant the records answer for a key result.
 // The first sync of a repository reads everything it has back to its
 // creation (pull requests, deployments, releases, runs and incidents of
@@ -534,11 +579,32 @@ type coverage struct {
 	// source) with a pull request stored without its labels: until it is
 	// read again, investment_share has no value at any instant there.
 	unlabelled map[string]bool
+	// teams are the repositories of each team (by team name).
+	teams map[string][]string
 }
 
 // from returns the first instant at which a metric of a scope is covered;
-// ok is false when no instant is.
+// ok is false when no instant is. A team's scope is covered where every
+// one of its repositories' is (a team without repositories, like the
+// whole source, once every repository's first sync has finished).
 func (c *coverage) from(metric, repo string) (time.Time, bool) {
+	if name, ok := config.TeamScope(repo); ok {
+		repos := c.teams[name]
+		if len(repos) == 0 {
+			return time.Time{}, c.all
+		}
+		var from time.Time
+		for _, r := range repos {
+			f, ok := c.from(metric, r)
+			if !ok {
+				return time.Time{}, false
+			}
+			if f.After(from) {
+				from = f
+			}
+		}
+		return from, true
+	}
 	key := strings.ToLower(repo)
 	if repo == "" && !c.all || repo != "" && !c.synced[key] {
 		return time.Time{}, false
@@ -570,9 +636,12 @@ func (s *Source) labelCoverage() map[string]bool {
 
 // coverage finds, from the cursors, which repositories' first syncs have
 // finished.
-func (s *Source) coverage(drafts map[string]time.Time) *coverage {
+func (s *Source) coverage(ix *mg.Index, drafts map[string]time.Time) *coverage {
 	// Without a repository nothing is covered, not even the whole source.
-	c := &coverage{synced: map[string]bool{}, all: len(s.repos) > 0, drafts: drafts}
+	c := &coverage{synced: map[string]bool{}, all: len(s.repos) > 0, drafts: drafts, teams: map[string][]string{}}
+	for _, t := range ix.Teams() {
+		c.teams[t] = ix.TeamRepos(t)
+	}
 	shared := true
 	if s.spec.IncidentsRepo != "" {
 		var ic incidentCursor
@@ -860,4 +929,34 @@ func (s *Source) History(ctx context.Context, reqs []collectors.HistoryRequest) 
 		}
 	}
 	return out
+}
+
+// A github source says what a key result's scope selects.
+var _ collectors.ScopeResolver = (*Source)(nil)
+
+// ResolveScope resolves a key result's scope against the repositories of
+// the last poll (collectors.ScopeResolver): the whole source, one
+// repository, or a team's repositories, its globs resolved.
+func (s *Source) ResolveScope(scope string) (collectors.ResolvedScope, error) {
+	v := s.view.Load()
+	var ix *mg.Index
+	if v != nil {
+		ix = v.ix
+	} else {
+		ix = mg.NewIndex(mg.Data{Teams: teamRepos(s.teams, nil)})
+	}
+	if name, ok := config.TeamScope(scope); ok {
+		if ix.Scope(scope) == nil {
+			return collectors.ResolvedScope{}, fmt.Errorf("github source %q: no team %q selects its repositories", s.name, name)
+		}
+		return collectors.ResolvedScope{Kind: collectors.ScopeTeam, Name: name, Repositories: ix.TeamRepos(name)}, nil
+	}
+	if scope == "" {
+		return collectors.ResolvedScope{Kind: collectors.ScopeSource, Repositories: ix.Repos()}, nil
+	}
+	sc := ix.Scope(scope)
+	if sc == nil {
+		return collectors.ResolvedScope{}, fmt.Errorf("github source %q: %q is not one of its repositories", s.name, scope)
+	}
+	return collectors.ResolvedScope{Kind: collectors.ScopeRepository, Name: sc.Name(), Repositories: []string{sc.Name()}}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -240,7 +241,17 @@ func validateScope(s *Spec, kr *config.KeyResult) error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, config.FieldErrorf(field, format, args...))
 	}
-	if kr.Scope != "" {
+	if t := kr.ScopeTeam; t != nil {
+		// The team itself is checked with the [teams] tables.
+		if jm.IsSprintMetric(kr.Metric) && len(t.JiraBoards) == 0 {
+			bad("scope", "the sprint metrics of a team come from its jira_boards, and team %q lists none", t.Name)
+		}
+		if kr.Metric == jm.MetricJQLCount || kr.Metric == jm.MetricEpicProgress {
+			bad("scope", "does not apply to %s (its query or epic is the scope)", kr.Metric)
+		}
+	} else if _, team := config.TeamScope(kr.Scope); team {
+		// An unknown team: reported with the [teams] tables.
+	} else if kr.Scope != "" {
 		_, isBoard := jm.ParseBoardScope(kr.Scope)
 		switch {
 		case strings.HasPrefix(kr.Scope, "board:") && !isBoard:
@@ -312,4 +323,36 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+
+}
+
+// checkTeam warns about a team's Jira selectors that the source cannot
+// match: a project the source does not sync (when it lists its projects
+// rather than a JQL), a board it does not track (when it lists its
+// boards). They are warnings rather than errors: a team without a
+// jira_source applies to every Jira source, and its projects may be those
+// of another one.
+func checkTeam(spec any, t *config.Team) ([]config.Invalid, error) {
+	s, _ := spec.(*Spec)
+	if s == nil {
+		return nil, nil
+	}
+	var warns []config.Invalid
+	if strings.TrimSpace(s.JQL) == "" && len(s.Projects) > 0 {
+		for i, p := range t.JiraProjects {
+			if !containsFold(s.Projects, p) {
+				warns = append(warns, config.Invalid{Field: fmt.Sprintf("jira_projects[%d]", i),
+					Msg: fmt.Sprintf("project %q is not among the source's projects %v", p, s.Projects)})
+			}
+		}
+	}
+	if len(s.Boards) > 0 {
+		for i, b := range t.JiraBoards {
+			if !slices.Contains(s.Boards, b) {
+				warns = append(warns, config.Invalid{Field: fmt.Sprintf("jira_boards[%d]", i),
+					Msg: fmt.Sprintf("board %d is not among the source's boards %v", b, s.Boards)})
+			}
+		}
+	}
+	return warns, nil
 }

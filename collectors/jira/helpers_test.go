@@ -128,12 +128,14 @@ type env struct {
 	srv  *httptest.Server
 	st   store.Store
 	src  *Source
-	clk  *clock
-	reg  *prometheus.Registry
-	met  *collectors.Metrics
-	logs *bytes.Buffer
-	spec *Spec
-	base http.RoundTripper
+	// teams are the teams of the source newSource builds.
+	teams []*config.Team
+	clk   *clock
+	reg   *prometheus.Registry
+	met   *collectors.Metrics
+	logs  *bytes.Buffer
+	spec  *Spec
+	base  http.RoundTripper
 	// quiet keeps no request URLs and no log lines (benchmarks, whose
 	// heap must not grow with what the test harness keeps).
 	quiet bool
@@ -194,7 +196,7 @@ func (e *env) newSource() *Source {
 		w = io.Discard
 	}
 	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	src, err := New(&config.Source{Name: "jira", Type: "jira", Spec: e.spec, Timeout: config.Duration(time.Minute)},
+	src, err := New(&config.Source{Name: "jira", Type: "jira", Spec: e.spec, Timeout: config.Duration(time.Minute), Teams: e.teams},
 		collectors.Deps{Store: e.st, Logger: logger, Metrics: e.met, Now: e.clk.Now}, e.base)
 	if err != nil {
 		e.t.Fatal(err)

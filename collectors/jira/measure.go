@@ -103,7 +103,14 @@ func (s *Source) query(b collectors.Binding) (jm.Query, jm.WindowRule, error) {
 	default:
 		rule = jm.LastRule(28 * 24 * time.Hour)
 	}
-	if jm.IsSprintMetric(kr.Metric) {
+	if name, ok := config.TeamScope(kr.Scope); ok && jm.IsSprintMetric(kr.Metric) {
+		// A team's sprint figures are its boards' sprints.
+		t := s.teams[name]
+		if t == nil || len(t.JiraBoards) == 0 {
+			return q, rule, fmt.Errorf("team %q has no jira_boards of this source: the sprint metrics of a team come from its boards", name)
+		}
+		q.Boards = t.JiraBoards
+	} else if jm.IsSprintMetric(kr.Metric) {
 		board, err := s.sprintBoard(kr.Scope)
 		if err != nil {
 			return q, rule, err
@@ -247,4 +254,32 @@ func (s *Source) liveProgress(ctx context.Context, jql string, byPoints bool) (f
 		return 0, false, nil
 	}
 	return done / all, true, nil
+}
+
+// A jira source says what a key result's scope selects.
+var _ collectors.ScopeResolver = (*Source)(nil)
+
+// ResolveScope resolves a key result's scope (collectors.ScopeResolver):
+// the whole source (the projects its issues are in), a project, a board
+// the source tracks, or a team's projects, boards and components.
+func (s *Source) ResolveScope(scope string) (collectors.ResolvedScope, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if name, ok := config.TeamScope(scope); ok {
+		t, found := s.model.Team(name)
+		if !found {
+			return collectors.ResolvedScope{}, fmt.Errorf("jira source %q: no team %q selects its issues", s.name, name)
+		}
+		return collectors.ResolvedScope{Kind: collectors.ScopeTeam, Name: name, Projects: t.Projects, Boards: t.Boards, Components: t.Components}, nil
+	}
+	if scope == "" {
+		return collectors.ResolvedScope{Kind: collectors.ScopeSource, Projects: s.model.Projects()}, nil
+	}
+	if id, ok := jm.ParseBoardScope(scope); ok {
+		if _, found := s.model.Board(id); !found {
+			return collectors.ResolvedScope{}, fmt.Errorf("jira source %q: board %d is not among its boards", s.name, id)
+		}
+		return collectors.ResolvedScope{Kind: collectors.ScopeBoard, Name: scope, Boards: []int{id}}, nil
+	}
+	return collectors.ResolvedScope{Kind: collectors.ScopeProject, Name: strings.ToUpper(scope), Projects: []string{strings.ToUpper(scope)}}, nil
 }

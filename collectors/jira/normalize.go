@@ -38,7 +38,7 @@ const (
 
 // searchFields are the fields an issue search asks for.
 func (st *site) searchFields(extra ...string) []string {
-	f := []string{"project", "issuetype", "status", "created", "updated", "resolutiondate", "labels", "parent"}
+	f := []string{"project", "issuetype", "status", "created", "updated", "resolutiondate", "labels", "components", "parent"}
 	f = append(f, extra...)
 	if st.sprintField != "" {
 		f = append(f, st.sprintField)
@@ -194,6 +194,19 @@ func (st *site) normalize(r rawIssue) (is *jm.Issue, unknown bool, err error) {
 	if raw, ok := f["labels"]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &is.Labels); err != nil {
 			return bad("labels", err)
+		}
+	}
+	if raw, ok := f["components"]; ok && string(raw) != "null" {
+		var comps []struct {
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(raw, &comps); err != nil {
+			return bad("components", err)
+		}
+		for _, c := range comps {
+			if c.Name != "" {
+				is.Components = append(is.Components, c.Name)
+			}
 		}
 	}
 	if raw, ok := f["parent"]; ok && string(raw) != "null" {

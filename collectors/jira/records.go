@@ -178,4 +178,4 @@ func loadRecords(ctx context.Context, st store.Store, source string, cats jm.Cat
 
 // binaryRecord reports whether an issue record is in the binary format
 // (see decodeIssue).
-func binaryRecord(data []byte) bool { return len(data) > 0 && data[0] == jm.RecordVersion }
+func binaryRecord(data []byte) bool { return jm.IsRecord(data) }

@@ -54,7 +54,7 @@ func TestIssueRecordsAreBinaryAndJSONOnesStillLoad(t *testing.T) {
 	e := fixtureEnv(t, jirafake.Cloud, nil)
 	e.mustPoll()
 	for _, key := range []string{"PAY-1", "PAY-2", "PAY-6"} {
-		if data := e.rawRecord(key); data[0] != jm.RecordVersion {
+		if data := e.rawRecord(key); !jm.IsRecord(data) {
 			t.Fatalf("%s is stored as %q..., want the binary format", key, data[:min(len(data), 10)])
 		}
 	}
@@ -85,7 +85,7 @@ func TestIssueRecordsAreBinaryAndJSONOnesStillLoad(t *testing.T) {
 	e.clk.Set(now.Add(time.Hour))
 	must(e.fake.Transition("PAY-2", jirafake.StatusInReview, now.Add(30*time.Minute)))
 	e.mustPoll()
-	if data := e.rawRecord("PAY-2"); data[0] != jm.RecordVersion {
+	if data := e.rawRecord("PAY-2"); !jm.IsRecord(data) {
 		t.Errorf("PAY-2 synced again is stored as %q..., want the binary format", data[:10])
 	}
 	if data := e.rawRecord("PAY-1"); data[0] != '{' {

@@ -49,6 +49,7 @@ func init() {
 		KeyResultKeys:      []string{"category"},
 		InitiativeKinds:    []string{config.InitiativeJiraEpic, config.InitiativeJQL},
 		ValidateInitiative: validateInitiative,
+		CheckTeam:          checkTeam,
 	})
 	collectors.Register("jira", func(src *config.Source, deps collectors.Deps) (collectors.Source, error) {
 		return New(src, deps, nil)
@@ -66,8 +67,11 @@ var (
 // the in-memory model only (except jql_count and epic progress over a JQL,
 // which ask Jira live).
 type Source struct {
-	name    string
-	spec    *Spec
+	name string
+	spec *Spec
+	// teams are the teams whose Jira selectors apply to this source, by
+	// name.
+	teams   map[string]*config.Team
 	timeout time.Duration
 	st      store.Store
 	log     *slog.Logger
@@ -139,11 +143,26 @@ func New(src *config.Source, deps collectors.Deps, base http.RoundTripper) (*Sou
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
 	}
+	teams := make(map[string]*config.Team, len(src.Teams))
+	for _, t := range src.Teams {
+		teams[t.Name] = t
+	}
+	model := jm.NewModel(cats)
+	model.SetTeams(modelTeams(src.Teams))
 	return &Source{
 		name: src.Name, spec: spec, timeout: timeout, st: deps.Store, log: logger, c: c,
 		exp: jm.NewExporter(src.Name), qualityDesc: collectors.NewQualityDesc(src.Name), cats: cats, now: time.Now, measured: measured,
-		model: jm.NewModel(cats), cursors: map[string]cursorState{},
+		model: model, cursors: map[string]cursorState{}, teams: teams,
 	}, nil
+}
+
+// modelTeams are the teams of the source as the model takes them.
+func modelTeams(teams []*config.Team) []jm.Team {
+	out := make([]jm.Team, 0, len(teams))
+	for _, t := range teams {
+		out = append(out, jm.Team{Name: t.Name, Projects: t.JiraProjects, Boards: t.JiraBoards, Components: t.JiraComponents})
+	}
+	return out
 }
 
 // Resync makes the next poll re-read the whole history (and the boards).
@@ -231,6 +250,7 @@ func (s *Source) load(ctx context.Context) error {
 		}
 		s.cursors[c.Scope] = cs
 	}
+	m.SetTeams(s.model.TeamList())
 	s.model = m
 	s.covered = s.cursors[cursorIssues].covers(time.Duration(s.spec.History))
 	s.skipped = s.cursors[cursorIssues].Skipped

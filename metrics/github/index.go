@@ -48,6 +48,9 @@ type Data struct {
 	// Investment, when set, classifies merged pull requests by label for
 	// the investment balance.
 	Investment *Investment
+	// Teams are the source's teams, each with the repositories of Repos it
+	// groups (names resolved from its globs).
+	Teams []Team
 }
 
 // Investment is the investment balance of a GitHub source: categories of
@@ -89,6 +92,20 @@ func (inv *Investment) category(labels []string) int32 {
 	}
 	return int32(len(inv.Categories))
 }
+
+// Team is one team's repositories. Its figures are those over the union
+// of its repositories' records, each once: a repository listed twice
+// counts once, and an incident of the whole source (no repository) counts
+// once for the team, as for each repository.
+type Team struct {
+	Name  string
+	Repos []string
+}
+
+// TeamScope is the scope name of a team in Index.Scope and in a key
+// result: "team:NAME". A repository is always "owner/name", so it cannot
+// collide.
+func TeamScope(name string) string { return "team:" + name }
 
 // never is the time of an event that does not happen (an open pull
 // request's end, the blame of a deployment no incident blames).
@@ -188,6 +205,11 @@ type Index struct {
 	quality qualityIndex
 	// investment is Data.Investment, nil without one.
 	investment *Investment
+	teams      map[string]*Scope // by team name
+	// teamNames are the team names, sorted; teamRepos each team's
+	// repositories (canonical, sorted).
+	teamNames []string
+	teamRepos map[string][]string
 }
 
 // NewIndex arranges data for queries. It costs O(n log n) in the number of
@@ -346,7 +368,11 @@ func NewIndex(data Data) *Index {
 		ix.all.lead = append(ix.all.lead, s.lead...)
 	}
 	slices.SortFunc(ix.all.deploys, func(a, b deployPoint) int { return cmp.Compare(a.t, b.t) })
+	ix.buildTeams(data)
 	for _, s := range ix.repos {
+		s.finish()
+	}
+	for _, s := range ix.teams {
 		s.finish()
 	}
 	ix.all.finish()
@@ -355,6 +381,53 @@ func NewIndex(data Data) *Index {
 	ix.quality.unattributed.sort()
 	sort.Strings(ix.names)
 	return ix
+}
+
+// buildTeams makes each team's scope the union of its repositories'
+// records, before they are finished: every deployment (with the outcome
+// and the blame its repository's records gave it), lead time, merged and
+// reviewed pull request and open stretch of each repository once, and
+// the time to restore of each incident of one of its repositories or of
+// the whole source once.
+func (ix *Index) buildTeams(data Data) {
+	ix.teams = make(map[string]*Scope, len(data.Teams))
+	ix.teamRepos = make(map[string][]string, len(data.Teams))
+	for _, t := range data.Teams {
+		ts := &Scope{name: TeamScope(t.Name), attribution: ix.all.attribution}
+		members := map[*Scope]bool{}
+		var repos []string
+		for _, r := range t.Repos {
+			s := ix.repos[strings.ToLower(r)]
+			if s == nil || members[s] {
+				continue
+			}
+			members[s] = true
+			repos = append(repos, s.name)
+			ts.deploys = append(ts.deploys, s.deploys...)
+			ts.past = append(ts.past, s.past...)
+			ts.lead = append(ts.lead, s.lead...)
+			ts.merged = append(ts.merged, s.merged...)
+			ts.review = append(ts.review, s.review...)
+			ts.spans = append(ts.spans, s.spans...)
+			ts.drafts = append(ts.drafts, s.drafts...)
+		}
+		for _, inc := range data.Incidents {
+			if inc.ClosedAt.IsZero() {
+				continue
+			}
+			if inc.Repo == "" && len(members) > 0 || inc.Repo != "" && members[ix.repos[strings.ToLower(inc.Repo)]] {
+				ts.restore = append(ts.restore, point{t: inc.ClosedAt.UnixNano(), v: seconds(inc.ClosedAt.Sub(inc.OpenedAt))})
+			}
+		}
+		slices.SortFunc(ts.deploys, func(a, b deployPoint) int { return cmp.Compare(a.t, b.t) })
+		sort.Slice(repos, func(i, j int) bool { return strings.ToLower(repos[i]) < strings.ToLower(repos[j]) })
+		if _, dup := ix.teams[t.Name]; !dup {
+			ix.teamNames = append(ix.teamNames, t.Name)
+		}
+		ix.teams[t.Name] = ts
+		ix.teamRepos[t.Name] = repos
+	}
+	sort.Strings(ix.teamNames)
 }
 
 // openEnd is when a pull request stopped being open: its merge, its
@@ -494,14 +567,30 @@ func (ix *Index) Repos() []string { return ix.names }
 // Scope returns the index of one repository (matched case-insensitively,
 // as GitHub matches names), or of the whole source for "". It returns nil
 // for an unknown repository.
+//
+// A scope "team:NAME" (TeamScope) is the team's: the union of its
+// repositories' records. A team without any repository in the index still
+// has a scope, with no records (its counts are 0); an unknown team has
+// none.
 func (ix *Index) Scope(repo string) *Scope {
 	if repo == "" {
 		return ix.all
 	}
+	if name, ok := strings.CutPrefix(repo, "team:"); ok {
+		return ix.teams[name]
+	}
 	return ix.repos[strings.ToLower(repo)]
 }
 
-// Name is the repository of the scope, "" for the whole source.
+// Teams returns the team names of the index, sorted.
+func (ix *Index) Teams() []string { return ix.teamNames }
+
+// TeamRepos returns the repositories of a team (canonical names, sorted):
+// those of the index that its entries matched.
+func (ix *Index) TeamRepos(name string) []string { return ix.teamRepos[name] }
+
+// Name is the repository of the scope, "team:NAME" for a team's, "" for
+// the whole source.
 func (s *Scope) Name() string { return s.name }
 
 // bounds returns the index range [lo, hi) of the events in w among n events

@@ -199,7 +199,9 @@ func (s *Scope) LevelAt(key string, w Window, now time.Time) (Level, bool) {
 // Summary is every windowed metric of one scope over one window, for the
 // exported series.
 type Summary struct {
-	Repo   string // "" for the whole source
+	Repo string // "" for the whole source and for a team
+	// Team is the team of a team's summary ("" for the others).
+	Team   string
 	Window time.Duration
 	// Deployments counts successful and failed deployments and failed
 	// changes; frequency and change failure rate derive from it.
@@ -218,20 +220,29 @@ type Summary struct {
 	Levels map[string]Level
 }
 
-// Summarize computes the summary of the whole source and of every
-// repository (in that order, repositories sorted) over each window ending
-// at now, as the records stood at now (see Value).
+// Summarize computes the summary of the whole source, of every
+// repository and of every team (in that order, repositories and teams
+// sorted) over each window ending at now, as the records stood at now
+// (see Value).
 func (ix *Index) Summarize(now time.Time, windows []time.Duration) []Summary {
-	scopes := append([]*Scope{ix.all}, make([]*Scope, 0, len(ix.names))...)
+	scopes := append([]*Scope{ix.all}, make([]*Scope, 0, len(ix.names)+len(ix.teamNames))...)
 	for _, name := range ix.names {
 		scopes = append(scopes, ix.Scope(name))
 	}
+	for _, name := range ix.teamNames {
+		scopes = append(scopes, ix.teams[name])
+	}
 	out := make([]Summary, 0, len(scopes)*len(windows))
 	for _, s := range scopes {
+		repo, team := s.name, ""
+		if name, ok := strings.CutPrefix(s.name, "team:"); ok {
+			repo, team = "", name
+		}
 		for _, d := range windows {
 			w := Last(d, now)
 			sum := Summary{
-				Repo:              s.name,
+				Repo:              repo,
+				Team:              team,
 				Window:            d,
 				Deployments:       s.DeploymentsAt(w, now),
 				LeadTimes:         s.LeadTimes(w),

@@ -141,6 +141,16 @@ func genWorld(seed uint64, n int) *world {
 		if rng.IntN(40) == 0 {
 			is.Project, is.Outside = "OPS", true
 		}
+		// Components, by position (not from rng, whose sequence the other
+		// fields keep): teams select issues by them.
+		switch {
+		case i%5 == 0:
+			is.Components = []string{"Payments"}
+		case i%7 == 0:
+			is.Components = []string{"ledger", "PAYMENTS"}
+		case i%11 == 0:
+			is.Components = []string{"Ledger"}
+		}
 
 		// The status walk.
 		status := toDo

@@ -18,11 +18,23 @@ import (
 // milliseconds when it is a whole number of them, as Jira's times are;
 // strings are a length and bytes.
 
-// RecordVersion is the first byte of a binary issue record. A record
-// written as JSON (before okrd stored issues in binary) begins with '{',
-// so the first byte tells the formats apart; a later format takes the
-// next version.
-const RecordVersion byte = 1
+// RecordVersion is the first byte of a binary issue record of the latest
+// format. A record written as JSON (before okrd stored issues in binary)
+// begins with '{', so the first byte tells the formats apart; a later
+// format takes the next version. Version 2 adds the components at the
+// end; an issue without components is still written in version 1
+// (RecordVersion1), byte for byte as before, and both are read.
+const RecordVersion byte = 2
+
+// RecordVersion1 is the first byte of a record of the first format: the
+// format of an issue without components.
+const RecordVersion1 byte = 1
+
+// IsRecord reports whether data is a binary issue record of a version
+// this okrd reads.
+func IsRecord(data []byte) bool {
+	return len(data) > 0 && (data[0] == RecordVersion1 || data[0] == RecordVersion)
+}
 
 // Time codes (appendTime): an even code is a difference in whole
 // milliseconds; the odd ones stand for a difference in nanoseconds
@@ -255,7 +267,11 @@ func toTime(ns int64, zero bool) time.Time {
 // listed once and referred to by position, times are differences from
 // the previous one. Times come back in UTC, as the source stores them.
 func (is *Issue) AppendBinary(b []byte) ([]byte, error) {
-	b = append(b, RecordVersion)
+	version := RecordVersion1
+	if len(is.Components) > 0 {
+		version = RecordVersion
+	}
+	b = append(b, version)
 	b = appendString(b, is.Key)
 	b = appendString(b, is.Project)
 	b = appendString(b, is.Type)
@@ -361,6 +377,12 @@ func (is *Issue) AppendBinary(b []byte) ([]byte, error) {
 		b = appendString(b, l)
 	}
 	b = appendInts(b, is.Boards)
+	if version == RecordVersion {
+		b = binary.AppendUvarint(b, uint64(len(is.Components)))
+		for _, c := range is.Components {
+			b = appendString(b, c)
+		}
+	}
 	return b, nil
 }
 
@@ -381,7 +403,7 @@ func (is *Issue) UnmarshalBinary(data []byte) error {
 	if len(data) == 0 {
 		return errors.New("empty issue record")
 	}
-	if data[0] != RecordVersion {
+	if !IsRecord(data) {
 		return fmt.Errorf("issue record of unknown format %d", data[0])
 	}
 	// One copy of the record, of which every string is a part.
@@ -491,6 +513,14 @@ func (is *Issue) UnmarshalBinary(data []byte) error {
 		}
 	}
 	is.Boards = r.ints()
+	if data[0] == RecordVersion {
+		if n := r.count(); n > 0 {
+			is.Components = make([]string, n)
+			for i := range is.Components {
+				is.Components[i] = r.string()
+			}
+		}
+	}
 	if r.err == nil && len(r.s) > 0 {
 		r.fail(fmt.Errorf("%d bytes after the end", len(r.s)))
 	}

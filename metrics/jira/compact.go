@@ -683,6 +683,7 @@ func (m *Model) put(i int, is *Issue) {
 		m.typeLower = append(m.typeLower, m.lower.intern(strings.ToLower(is.Type)))
 	}
 	x.boards = m.sets.intern(is.Boards)
+	x.comps = m.comps.intern(is.Components)
 	x.parent = m.refs.intern(is.Parent)
 	x.epic = m.refs.intern(is.Epic)
 
@@ -838,6 +839,9 @@ func (m *Model) issue(i int) *Issue {
 		Epic:    m.refs.strs[x.epic],
 		Labels:  slices.Clone(m.labels.sets[v.labels]),
 		Boards:  slices.Clone(m.sets.sets[x.boards]),
+	}
+	if c := m.comps.sets[x.comps]; len(c) > 0 {
+		is.Components = slices.Clone(c)
 	}
 	if v.hasResolved {
 		t := toTime(v.resolved, v.resolvedZero)

@@ -93,13 +93,13 @@ var series = []struct {
 	name, help string
 	labels     []string
 }{
-	{"okrd_jira_throughput", "Issues whose done time is in the window (METRICS.md throughput).", []string{"scope", "issue_type", "window"}},
-	{"okrd_jira_inflow", "Issues created in the window.", []string{"scope", "issue_type", "window"}},
-	{"okrd_jira_lead_time_seconds", "Done time minus created of the issues done in the window (quantiles, sum and count).", []string{"scope", "window"}},
-	{"okrd_jira_cycle_time_seconds", "Done time minus start time of the issues done in the window (quantiles, sum and count).", []string{"scope", "window"}},
-	{"okrd_jira_wip", "Issues whose current status is in progress.", []string{"scope"}},
-	{"okrd_jira_wip_age_seconds", "Age (now minus start time) of the work in progress (quantiles, sum and count).", []string{"scope"}},
-	{"okrd_jira_wip_age_max_seconds", "Age of the oldest work in progress.", []string{"scope"}},
+	{"okrd_jira_throughput", "Issues whose done time is in the window (METRICS.md throughput).", []string{"scope", "team", "issue_type", "window"}},
+	{"okrd_jira_inflow", "Issues created in the window.", []string{"scope", "team", "issue_type", "window"}},
+	{"okrd_jira_lead_time_seconds", "Done time minus created of the issues done in the window (quantiles, sum and count).", []string{"scope", "team", "window"}},
+	{"okrd_jira_cycle_time_seconds", "Done time minus start time of the issues done in the window (quantiles, sum and count).", []string{"scope", "team", "window"}},
+	{"okrd_jira_wip", "Issues whose current status is in progress.", []string{"scope", "team"}},
+	{"okrd_jira_wip_age_seconds", "Age (now minus start time) of the work in progress (quantiles, sum and count).", []string{"scope", "team"}},
+	{"okrd_jira_wip_age_max_seconds", "Age of the oldest work in progress.", []string{"scope", "team"}},
 	{"okrd_jira_sprint_committed_issues", "Issues in the sprint at its start.", []string{"board", "sprint", "sprint_name"}},
 	{"okrd_jira_sprint_completed_issues", "Committed issues in the sprint and done at its completion.", []string{"board", "sprint", "sprint_name"}},
 	{"okrd_jira_sprint_added_issues", "Issues that joined the sprint after its start.", []string{"board", "sprint", "sprint_name"}},
@@ -110,8 +110,9 @@ var series = []struct {
 	{"okrd_jira_sprint_added_points", "Story points of the issues added after the start (estimates at completion).", []string{"board", "sprint", "sprint_name"}},
 	{"okrd_jira_sprint_velocity_points", "Story points completed in the sprint, committed or added.", []string{"board", "sprint", "sprint_name"}},
 	{"okrd_jira_sprint_completed_timestamp_seconds", "When the sprint was completed, as a Unix time.", []string{"board", "sprint", "sprint_name"}},
-	{"okrd_jira_investment_throughput", "Throughput of an investment category in the window: done issues, or their story points with investment.by = \"points\".", []string{"scope", "category", "window"}},
-	{"okrd_jira_investment_share_ratio", "Share of the window's throughput that went to an investment category (absent without throughput).", []string{"scope", "category", "window"}},
+	{"okrd_jira_investment_throughput", "Throughput of an investment category in the window: done issues, or their story points with investment.by = \"points\".", []string{"scope", "team", "category", "window"}},
+	{"okrd_jira_investment_share_ratio", "Share of the window's throughput that went to an investment category (absent without throughput).", []string{"scope", "team", "category", "window"}},
+	{"okrd_jira_team_board", "1 for each board of each team that the source tracks (join the sprint series on board).", []string{"team", "board"}},
 }
 
 // NewExporter returns the collector of the source's series.
@@ -237,10 +238,11 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions, inv *[]In
 		spans[i] = LastDays(now, w.Dur).span()
 	}
 	// Accumulators: the whole source, then one per upper-case project,
-	// then one per board.
+	// then one per board, then one per team.
 	boards := m.Boards()
+	teams := m.Teams()
 	nu := len(m.upper.strs)
-	accs := make([]*scopeAcc, 1+nu+len(boards))
+	accs := make([]*scopeAcc, 1+nu+len(boards)+len(teams))
 	var cls *classifier
 	ncat := 0
 	if inv := opts.Investment; inv != nil && len(inv.Categories) > 0 {
@@ -274,12 +276,26 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions, inv *[]In
 	boardsSeen := make([]bool, len(m.sets.sets))
 	seen := make([]bool, len(m.projects.strs))
 
+	// A team is one more scope an issue adds to: whether it does depends
+	// on its project, its list of boards and its list of components, so
+	// it is worked out once per group of issues that share these.
+	tms := make([]*teamMatcher, len(teams))
+	byComps := false
+	for ti, t := range teams {
+		tms[ti] = m.teamMatcher(t)
+		byComps = byComps || len(t.Components) > 0
+	}
 	// groups are the lists of accumulators issues add to, one per
-	// upper-case project and list of boards met.
+	// upper-case project, list of boards and (when a team selects by
+	// them) list of components met.
+	type groupKey struct{ proj, boards, comps uint32 }
 	var groups [][]*scopeAcc
-	groupOf := map[uint64]int32{}
+	groupOf := map[groupKey]int32{}
 	group := func(x *fact) int32 {
-		k := uint64(m.projUpper[x.proj])<<32 | uint64(x.boards)
+		k := groupKey{proj: m.projUpper[x.proj], boards: x.boards}
+		if byComps {
+			k.comps = x.comps
+		}
 		if g, ok := groupOf[k]; ok {
 			return g
 		}
@@ -297,6 +313,11 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions, inv *[]In
 		}
 		for _, ai := range byBoards[x.boards] {
 			l = append(l, accs[ai])
+		}
+		for ti, tm := range tms {
+			if tm.match(m, x) {
+				l = append(l, accs[1+nu+len(boards)+ti])
+			}
 		}
 		g := int32(len(groups))
 		groups = append(groups, l)
@@ -317,7 +338,7 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions, inv *[]In
 		}
 		seen[x.proj] = true
 		g := lastGroup
-		if last == nil || x.proj != last.proj || x.boards != last.boards {
+		if last == nil || x.proj != last.proj || x.boards != last.boards || byComps && x.comps != last.comps {
 			g = group(x)
 			last, lastGroup = x, g
 		}
@@ -404,7 +425,7 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions, inv *[]In
 		}
 	}
 
-	emit := func(label string, a *scopeAcc) {
+	emit := func(label, team string, a *scopeAcc) {
 		typeList := make([]int, 0, nt)
 		for ty, ok := range a.types {
 			if ok {
@@ -416,44 +437,57 @@ func (m *Model) export(e *Exporter, now time.Time, opts ExportOptions, inv *[]In
 			total, in := 0, 0
 			for _, ty := range typeList {
 				name := m.types.strs[ty]
-				e.gauge(&out, "okrd_jira_throughput", float64(a.throughput[i][ty]), label, name, w.Label)
-				e.gauge(&out, "okrd_jira_inflow", float64(a.inflow[i][ty]), label, name, w.Label)
+				e.gauge(&out, "okrd_jira_throughput", float64(a.throughput[i][ty]), label, team, name, w.Label)
+				e.gauge(&out, "okrd_jira_inflow", float64(a.inflow[i][ty]), label, team, name, w.Label)
 				total += a.throughput[i][ty]
 				in += a.inflow[i][ty]
 			}
-			e.gauge(&out, "okrd_jira_throughput", float64(total), label, AllLabel, w.Label)
-			e.gauge(&out, "okrd_jira_inflow", float64(in), label, AllLabel, w.Label)
-			e.summary(&out, "okrd_jira_lead_time_seconds", a.lead[i], opts.Quantiles, label, w.Label)
-			e.summary(&out, "okrd_jira_cycle_time_seconds", a.cycle[i], opts.Quantiles, label, w.Label)
+			e.gauge(&out, "okrd_jira_throughput", float64(total), label, team, AllLabel, w.Label)
+			e.gauge(&out, "okrd_jira_inflow", float64(in), label, team, AllLabel, w.Label)
+			e.summary(&out, "okrd_jira_lead_time_seconds", a.lead[i], opts.Quantiles, label, team, w.Label)
+			e.summary(&out, "okrd_jira_cycle_time_seconds", a.cycle[i], opts.Quantiles, label, team, w.Label)
 		}
 		if cls != nil {
 			names := opts.Investment.Names()
 			for i, w := range opts.Windows {
 				if inv != nil {
-					*inv = append(*inv, InvestmentFigures{Scope: label, Window: w.Label, Per: a.invest[i], Total: a.investTotal[i]})
+					sc := label
+					if team != "" {
+						sc = "team:" + team
+					}
+					*inv = append(*inv, InvestmentFigures{Scope: sc, Window: w.Label, Per: a.invest[i], Total: a.investTotal[i]})
 				}
 				for ci, name := range names {
-					e.gauge(&out, "okrd_jira_investment_throughput", a.invest[i][ci], label, name, w.Label)
+					e.gauge(&out, "okrd_jira_investment_throughput", a.invest[i][ci], label, team, name, w.Label)
 					if v, ok := investmentShare(a.invest[i], a.investTotal[i], ci); ok {
-						e.gauge(&out, "okrd_jira_investment_share_ratio", v, label, name, w.Label)
+						e.gauge(&out, "okrd_jira_investment_share_ratio", v, label, team, name, w.Label)
 					}
 				}
 			}
 		}
-		e.gauge(&out, "okrd_jira_wip", float64(a.wip), label)
+		e.gauge(&out, "okrd_jira_wip", float64(a.wip), label, team)
 		if len(a.ages) > 0 {
-			e.summary(&out, "okrd_jira_wip_age_seconds", a.ages, opts.Quantiles, label)
-			e.gauge(&out, "okrd_jira_wip_age_max_seconds", a.ages[len(a.ages)-1], label)
+			e.summary(&out, "okrd_jira_wip_age_seconds", a.ages, opts.Quantiles, label, team)
+			e.gauge(&out, "okrd_jira_wip_age_max_seconds", a.ages[len(a.ages)-1], label, team)
 		}
 	}
-	emit(AllLabel, accs[0])
+	emit(AllLabel, "", accs[0])
 	for _, p := range m.projectNames(seen) {
 		// A project scope matches its project's issues in any case.
 		u, _ := m.upper.lookup(strings.ToUpper(p))
-		emit(p, accs[1+u])
+		emit(p, "", accs[1+u])
 	}
 	for bi, b := range boards {
-		emit(BoardScope(b.ID), accs[1+nu+bi])
+		emit(BoardScope(b.ID), "", accs[1+nu+bi])
+	}
+	// A team's series have the team label and no scope.
+	for ti, t := range teams {
+		emit("", t.Name, accs[1+nu+len(boards)+ti])
+		for _, id := range t.Boards {
+			if _, ok := m.boards[id]; ok {
+				e.gauge(&out, "okrd_jira_team_board", 1, t.Name, strconv.Itoa(id))
+			}
+		}
 	}
 
 	// Sprint series: the latest closed sprints of each board, in one pass.

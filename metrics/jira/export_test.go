@@ -43,6 +43,7 @@ func TestOnePassExportsWhatEachScopeGives(t *testing.T) {
 		// The investment balance by count under one category set, by
 		// points under the other.
 		opts.Investment = testInvestment(w, []string{"", "sp"}[ci])
+		m.SetTeams(exportTeams)
 		for _, instant := range w.instantsOf(rng, 5, 5) {
 			if got := m.Len(); got != len(w.issues) {
 				t.Fatalf("model holds %d issues, want %d", got, len(w.issues))
@@ -59,6 +60,17 @@ func TestOnePassExportsWhatEachScopeGives(t *testing.T) {
 	}
 }
 
+// exportTeams are teams over the generated world: by project, by a
+// project board and a filter board, by components, by all three, and one
+// that selects nothing the source holds.
+var exportTeams = []Team{
+	{Name: "pay", Projects: []string{"PAY"}},
+	{Name: "boards", Boards: []int{2, 3}},
+	{Name: "comps", Components: []string{"payments", "LEDGER"}},
+	{Name: "mixed", Projects: []string{"web"}, Boards: []int{3, 1}, Components: []string{"Ledger"}},
+	{Name: "nothing", Projects: []string{"NOPE"}, Boards: []int{99}, Components: []string{"none"}},
+}
+
 // exportPerScope is the export computed one scope at a time, each scope
 // by its own pass, with the model's filters.
 func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []prometheus.Metric {
@@ -67,6 +79,9 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 	scopes := append([]string{""}, m.projectsAt(t)...)
 	for _, b := range m.Boards() {
 		scopes = append(scopes, BoardScope(b.ID))
+	}
+	for _, tm := range m.Teams() {
+		scopes = append(scopes, TeamScope(tm.Name))
 	}
 	var v view
 	for _, scope := range scopes {
@@ -108,9 +123,12 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 				ages = append(ages, age(t, base))
 			}
 		}
-		label := scope
+		label, team := scope, ""
 		if label == "" {
 			label = AllLabel
+		}
+		if name, ok := ParseTeamScope(scope); ok {
+			label, team = "", name
 		}
 		var typeList []string
 		for ty := range types {
@@ -121,35 +139,35 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 			pw := &pws[i]
 			total, in := 0, 0
 			for _, ty := range typeList {
-				e.gauge(&out, "okrd_jira_throughput", float64(pw.throughput[ty]), label, ty, w.Label)
-				e.gauge(&out, "okrd_jira_inflow", float64(pw.inflow[ty]), label, ty, w.Label)
+				e.gauge(&out, "okrd_jira_throughput", float64(pw.throughput[ty]), label, team, ty, w.Label)
+				e.gauge(&out, "okrd_jira_inflow", float64(pw.inflow[ty]), label, team, ty, w.Label)
 				total += pw.throughput[ty]
 				in += pw.inflow[ty]
 			}
-			e.gauge(&out, "okrd_jira_throughput", float64(total), label, AllLabel, w.Label)
-			e.gauge(&out, "okrd_jira_inflow", float64(in), label, AllLabel, w.Label)
+			e.gauge(&out, "okrd_jira_throughput", float64(total), label, team, AllLabel, w.Label)
+			e.gauge(&out, "okrd_jira_inflow", float64(in), label, team, AllLabel, w.Label)
 			sort.Float64s(pw.lead)
 			sort.Float64s(pw.cycle)
-			e.summary(&out, "okrd_jira_lead_time_seconds", pw.lead, opts.Quantiles, label, w.Label)
-			e.summary(&out, "okrd_jira_cycle_time_seconds", pw.cycle, opts.Quantiles, label, w.Label)
+			e.summary(&out, "okrd_jira_lead_time_seconds", pw.lead, opts.Quantiles, label, team, w.Label)
+			e.summary(&out, "okrd_jira_cycle_time_seconds", pw.cycle, opts.Quantiles, label, team, w.Label)
 		}
 		if inv := opts.Investment; inv != nil {
 			// Per scope and window, as a key result measures it.
 			for _, w := range opts.Windows {
 				per, total := m.InvestmentOf(inv, Filter{Scope: scope}, LastDays(now, w.Dur), now)
 				for ci, name := range inv.Names() {
-					e.gauge(&out, "okrd_jira_investment_throughput", per[ci], label, name, w.Label)
+					e.gauge(&out, "okrd_jira_investment_throughput", per[ci], label, team, name, w.Label)
 					if total > 0 {
-						e.gauge(&out, "okrd_jira_investment_share_ratio", per[ci]/total, label, name, w.Label)
+						e.gauge(&out, "okrd_jira_investment_share_ratio", per[ci]/total, label, team, name, w.Label)
 					}
 				}
 			}
 		}
-		e.gauge(&out, "okrd_jira_wip", float64(len(ages)), label)
+		e.gauge(&out, "okrd_jira_wip", float64(len(ages)), label, team)
 		if len(ages) > 0 {
 			sort.Float64s(ages)
-			e.summary(&out, "okrd_jira_wip_age_seconds", ages, opts.Quantiles, label)
-			e.gauge(&out, "okrd_jira_wip_age_max_seconds", ages[len(ages)-1], label)
+			e.summary(&out, "okrd_jira_wip_age_seconds", ages, opts.Quantiles, label, team)
+			e.gauge(&out, "okrd_jira_wip_age_max_seconds", ages[len(ages)-1], label, team)
 		}
 	}
 	// The sprint series are not the subject here: the exporter's own.
@@ -157,6 +175,14 @@ func exportPerScope(m *Model, e *Exporter, now time.Time, opts ExportOptions) []
 	for _, mt := range series {
 		if d := mt.Desc().String(); sprintDesc(d) {
 			out = append(out, mt)
+		}
+	}
+	// A team's boards, those the source tracks.
+	for _, tm := range m.Teams() {
+		for _, id := range tm.Boards {
+			if _, ok := m.Board(id); ok {
+				e.gauge(&out, "okrd_jira_team_board", 1, tm.Name, fmt.Sprint(id))
+			}
 		}
 	}
 	return out

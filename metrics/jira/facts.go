@@ -84,7 +84,10 @@ type fact struct {
 	// parent and epic are numbers into the model's table of issue keys
 	// named as parents and Epic Links (0: none).
 	parent, epic uint32
-	flags        uint8
+	// comps is the issue's list of components, a number into the model's
+	// lists of them (0: none).
+	comps uint32
+	flags uint8
 }
 
 func (x *fact) outside() bool { return x.flags&factOutside != 0 }
@@ -317,8 +320,11 @@ type Model struct {
 	statuses     statusTable
 	sets         intSets
 	labels       labelSets
+	comps        labelSets
 	boards       map[int]*Board
-	sprints      map[int]*Sprint
+	// teams are the teams whose scopes the model computes, by name.
+	teams   map[string]*Team
+	sprints map[int]*Sprint
 
 	// Buffers of the writes.
 	wv    view
@@ -334,7 +340,7 @@ type Model struct {
 func NewModel(c Categories) *Model {
 	return &Model{cats: c.compile(), keys: newKeyIndex(),
 		projects: emptyTable(), types: emptyTable(), upper: emptyTable(), lower: emptyTable(), refs: newTable(), fields: newTable(),
-		statuses: statusTable{ids: map[Status]uint32{}, raw: map[string]uint32{}}, sets: newIntSets(), labels: newLabelSets(),
+		statuses: statusTable{ids: map[Status]uint32{}, raw: map[string]uint32{}}, sets: newIntSets(), labels: newLabelSets(), comps: newLabelSets(),
 		boards: map[int]*Board{}, sprints: map[int]*Sprint{}}
 }
 
@@ -471,7 +477,8 @@ func (m *Model) projectNames(seen []bool) []string {
 
 // Filter selects issues: a scope and issue types.
 type Filter struct {
-	// Scope is "" (the whole source), a project key, or "board:<id>".
+	// Scope is "" (the whole source), a project key, "board:<id>", or
+	// "team:NAME" (a team of the model, SetTeams).
 	Scope string
 	// IssueTypes are issue type names (case-insensitive); empty = all.
 	IssueTypes []string
@@ -513,13 +520,22 @@ type matcher struct {
 	projects []uint32 // upper-case projects
 	types    []bool   // by lower-case type; nil = every type
 	sets     *intSets
+	team     *teamMatcher
 }
 
 func (m *Model) matcher(f Filter) matcher {
 	mt := matcher{sets: &m.sets}
+	team, isTeam := ParseTeamScope(f.Scope)
 	switch id, ok := ParseBoardScope(f.Scope); {
 	case f.Scope == "":
 		mt.all = true
+	case isTeam:
+		t, found := m.teams[team]
+		if !found {
+			mt.none = true
+			break
+		}
+		mt.team = m.teamMatcher(t)
 	case ok:
 		b, found := m.boards[id]
 		if !found {
@@ -558,6 +574,8 @@ func (mt *matcher) match(m *Model, x *fact) bool {
 	switch {
 	case mt.all:
 		return true
+	case mt.team != nil:
+		return mt.team.match(m, x)
 	case mt.board != nil:
 		if mt.board.ByFilter {
 			return mt.sets.has(x.boards, mt.board.ID)

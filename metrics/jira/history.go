@@ -174,7 +174,7 @@ func (m *Model) checkHistory(q *HistoryQuery) error {
 		_, err := q.investmentCategory()
 		return err
 	}
-	_, err := m.sprintBoard(q.Query)
+	_, err := m.sprintBoards(q.Query)
 	return err
 }
 
@@ -870,7 +870,9 @@ func (h *historian) prepareSprints(qs []HistoryQuery) {
 	boards := map[int]bool{}
 	for _, q := range qs {
 		if IsSprintMetric(q.Metric) {
-			boards[q.Board] = true
+			for _, b := range q.boards() {
+				boards[b] = true
+			}
 		}
 	}
 	// The issues that closing issue lists name, by position.
@@ -1000,7 +1002,10 @@ func (h *historian) reportAt(sh *sprintHistory, t int64) SprintReport {
 // sprint answers a sprint metric: at each instant, the board's latest
 // sprints closed by then, each with its report at that instant.
 func (h *historian) sprint(q *HistoryQuery, at []int64, values []HistoryValue) {
-	all := h.sprintsOf(q.Board)
+	var all [][]*sprintHistory
+	for _, b := range q.boards() {
+		all = append(all, h.sprintsOf(b))
+	}
 	n := q.sprints()
 	since := int64(math.MinInt64)
 	if !q.Since.IsZero() {
@@ -1014,16 +1019,19 @@ func (h *historian) sprint(q *HistoryQuery, at []int64, values []HistoryValue) {
 		}
 		reports = reports[:0]
 		covered := true
-		for _, sh := range all {
-			if sh.complete > t {
-				continue
-			}
-			if nanos(*sh.s.Start) < since {
-				covered = false
-			}
-			reports = append(reports, h.reportAt(sh, t))
-			if len(reports) == n {
-				break
+		for _, board := range all {
+			taken := 0
+			for _, sh := range board {
+				if sh.complete > t {
+					continue
+				}
+				if nanos(*sh.s.Start) < since {
+					covered = false
+				}
+				reports = append(reports, h.reportAt(sh, t))
+				if taken++; taken == n {
+					break
+				}
 			}
 		}
 		if !covered {

@@ -81,6 +81,9 @@ type Issue struct {
 	Parent string   `json:"parent,omitempty"`
 	Epic   string   `json:"epic,omitempty"`
 	Labels []string `json:"labels,omitempty"`
+	// Components are the names of the issue's components (teams select
+	// issues by them).
+	Components []string `json:"components,omitempty"`
 	// Boards lists the boards whose filter selects the issue, for boards
 	// whose filter is not a plain project filter (see Board.ByFilter).
 	Boards []int `json:"boards,omitempty"`

@@ -47,6 +47,7 @@ func (m *Model) PutRecord(data []byte) error {
 		m.typeLower = append(m.typeLower, m.lower.intern(strings.ToLower(m.types.strs[x.typ])))
 	}
 	x.boards = m.sets.internRaw(p.boards.raw, p.ints[p.boards.from:p.boards.to])
+	x.comps = m.comps.internRaw(p.comps, p.readComponents)
 	x.parent = m.refs.internBytes(p.parent)
 	x.epic = m.refs.internBytes(p.epic)
 
@@ -120,6 +121,8 @@ type recordParse struct {
 	pcs                                      []cpc // field: position in fields
 	labels                                   []byte
 	nLabels                                  int
+	comps                                    []byte
+	nComps                                   int
 	// inOrder is false when a history is not in time order.
 	inOrder bool
 }
@@ -156,7 +159,7 @@ func clampNanos(t int64) int64 { return min(max(t, math.MinInt64+1), never-1) }
 func (p *recordParse) read(data []byte) error {
 	*p = recordParse{statuses: p.statuses[:0], trs: p.trs[:0], ints: p.ints[:0], scs: p.scs[:0],
 		fields: p.fields[:0], points: p.points[:0], pcs: p.pcs[:0], inOrder: true}
-	if len(data) == 0 || data[0] != RecordVersion {
+	if !IsRecord(data) {
 		return errors.New("not a binary issue record")
 	}
 	r := &reader[[]byte]{s: data[1:]}
@@ -267,10 +270,31 @@ func (p *recordParse) read(data []byte) error {
 	}
 	p.labels = start[:len(start)-len(r.s)]
 	p.boards = list()
+	if data[0] == RecordVersion {
+		p.nComps = r.count()
+		start := r.s
+		for range p.nComps {
+			r.bytes()
+		}
+		p.comps = start[:len(start)-len(r.s)]
+	}
 	if r.err == nil && len(r.s) > 0 {
 		r.fail(fmt.Errorf("%d bytes after the end", len(r.s)))
 	}
 	return r.err
+}
+
+// readComponents returns the components of a record read.
+func (p *recordParse) readComponents() []string {
+	if p.nComps == 0 {
+		return nil
+	}
+	r := reader[[]byte]{s: p.comps}
+	out := make([]string, p.nComps)
+	for i := range out {
+		out[i] = r.string()
+	}
+	return out
 }
 
 // readLabels returns the labels of a record read.

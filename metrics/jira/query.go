@@ -76,6 +76,10 @@ type Query struct {
 	PointsField string
 	// Board is the board of sprint metrics.
 	Board int
+	// Boards, when set, replace Board: the sprint metrics of a team cover
+	// the latest closed sprints of each of its boards (Board's order),
+	// combined as one board's.
+	Boards []int
 	// Sprints is how many of the board's latest closed sprints the sprint
 	// metrics cover (0 = DefaultSprints).
 	Sprints int
@@ -137,13 +141,40 @@ func (m *Model) Value(q Query, now time.Time) (v float64, ok bool, err error) {
 		v, ok := investmentShare(per, total, ci)
 		return v, ok, nil
 	}
-	b, err := m.sprintBoard(q)
+	boards, err := m.sprintBoards(q)
 	if err != nil {
 		return 0, false, err
 	}
-	reports := m.sprintReportsAt(m.closedSprintsAt(b.ID, q.sprints(), nanos(now)), nanos(now))
+	var sprints []*Sprint
+	for _, b := range boards {
+		sprints = append(sprints, m.closedSprintsAt(b.ID, q.sprints(), nanos(now))...)
+	}
+	reports := m.sprintReportsAt(sprints, nanos(now))
 	v, ok = sprintValue(q, reports)
 	return v, ok, nil
+}
+
+// boards are the boards of a sprint query: Boards, or Board.
+func (q Query) boards() []int {
+	if len(q.Boards) > 0 {
+		return q.Boards
+	}
+	return []int{q.Board}
+}
+
+// sprintBoards checks a sprint query and returns its boards.
+func (m *Model) sprintBoards(q Query) ([]*Board, error) {
+	var out []*Board
+	for _, id := range q.boards() {
+		qb := q
+		qb.Board = id
+		b, err := m.sprintBoard(qb)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 func (q Query) quantile() float64 {

@@ -125,6 +125,13 @@ categories = [
   { name = "maintenance", labels = ["dependencies"] },
 ]
 
+# The checkout team: both checkout repositories and the Jira project. Its
+# figures are computed over the union of their records and exported with
+# the label team="checkout"; key results measure it with scope = "team:checkout".
+[teams.checkout]
+repositories  = ["` + githubOwner + `/checkout-*"]
+jira_projects = ["` + jiraProject + `"]
+
 # The product analytics warehouse: a SQLite file with a daily_activation table.
 [sources.warehouse]
 type     = "sql"
@@ -227,9 +234,10 @@ period = "current-quarter"
   [[objectives.key_results]]
   id          = "deploy-frequency"
   title       = "Deploy to production every day"
-  description = "github: successful production deployments per day over 28 days"
+  description = "github: successful production deployments per day over 28 days, of the checkout team's repositories"
   source      = "github"
   metric      = "deployment_frequency"
+  scope       = "team:checkout"
   window      = "28d"
   baseline    = {{ num .DeployFrequency.Baseline }}
   target      = {{ num .DeployFrequency.Target }}

@@ -333,7 +333,7 @@ func TestDemoShowsInitiativesAndTheInvestmentBalance(t *testing.T) {
 	for _, want := range []string{
 		`okr_initiative_progress_ratio{initiative="label:checkout-v2",key_result="conversion",objective="checkout-conversion"} `,
 		`okr_initiative_info{by="count",initiative="` + "label:checkout-v2" + `",key_result="conversion",kind="github_label",objective="checkout-conversion",source="github",title="Checkout v2 redesign"} 1`,
-		`okrd_jira_investment_share_ratio{category="bugs",scope="all",source="jira",window="28d"} `,
+		`okrd_jira_investment_share_ratio{category="bugs",scope="all",source="jira",team="",window="28d"} `,
 		`okrd_github_investment_share_ratio{category="maintenance",repo="all",source="github",window="28d"} `,
 	} {
 		if !strings.Contains(string(body), want) {

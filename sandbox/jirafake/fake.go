@@ -109,9 +109,11 @@ type Issue struct {
 	Resolved *time.Time
 	Status   string // status id
 	Labels   []string
-	Parent   string // parent key (rendered as fields.parent)
-	EpicLink string // Epic Link (rendered in the Epic Link field)
-	Sprints  []int  // current Sprint field
+	// Components are component names (rendered as fields.components).
+	Components []string
+	Parent     string // parent key (rendered as fields.parent)
+	EpicLink   string // Epic Link (rendered in the Epic Link field)
+	Sprints    []int  // current Sprint field
 	// Custom holds other custom field values by field id (story points).
 	Custom map[string]any
 	Rank   int
@@ -230,6 +232,7 @@ func New(flavor Flavor) *Server {
 		{ID: "updated", Name: "Updated", SchemaType: "datetime"},
 		{ID: "resolutiondate", Name: "Resolved", SchemaType: "datetime"},
 		{ID: "labels", Name: "Labels", SchemaType: "array"},
+		{ID: "components", Name: "Components", SchemaType: "array"},
 		{ID: "parent", Name: "Parent", SchemaType: "issuelink"},
 		{ID: FieldSprint, Name: "Sprint", Custom: true, SchemaType: "array", SchemaCustom: "com.pyxis.greenhopper.jira:gh-sprint"},
 		{ID: FieldStoryPoints, Name: "Story point estimate", Custom: true, SchemaType: "number", SchemaCustom: "com.pyxis.greenhopper.jira:jsw-story-points"},
@@ -485,6 +488,21 @@ func (s *Server) SetLabels(key string, labels []string, at time.Time) error {
 	from := strings.Join(is.Labels, " ")
 	is.Labels = slices.Clone(labels)
 	s.record(is, at, Item{Field: "labels", FieldType: "jira", FieldID: "labels", FromString: from, ToString: strings.Join(labels, " ")})
+	return nil
+}
+
+// SetComponents sets an issue's components at a time, with its changelog
+// entry.
+func (s *Server) SetComponents(key string, components []string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	is, ok := s.issues[key]
+	if !ok {
+		return fmt.Errorf("no issue %s", key)
+	}
+	from := strings.Join(is.Components, ", ")
+	is.Components = slices.Clone(components)
+	s.record(is, at, Item{Field: "Component", FieldType: "jira", FieldID: "components", FromString: from, ToString: strings.Join(components, ", ")})
 	return nil
 }
 

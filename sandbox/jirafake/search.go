@@ -442,6 +442,13 @@ func (s *Server) renderIssue(is *Issue, sel fieldSel, changelog bool, limit int)
 		}
 		f["labels"] = labels
 	}
+	if sel.has("components") {
+		comps := []map[string]any{}
+		for i, c := range is.Components {
+			comps = append(comps, map[string]any{"id": fmt.Sprint(10100 + i), "name": c})
+		}
+		f["components"] = comps
+	}
 	if sel.has("parent") && is.Parent != "" {
 		p := map[string]any{"key": is.Parent}
 		if pi, ok := s.issues[is.Parent]; ok {
