@@ -93,6 +93,21 @@ func TestTheReportShowsTheTreeWithChildrenUnderParentsAtRiskFirst(t *testing.T) 
 			t.Errorf("the report lacks %q:\n%s", want, text)
 		}
 	}
+	// The parent rolls up without key results of its own: no empty table
+	// under it (two tables for the two children, one for delivery at most).
+	if parent := text[i:j]; strings.Contains(parent, "| Key result |") {
+		t.Errorf("the parent without key results has an empty key result table:\n%s", parent)
+	}
+	var html strings.Builder
+	if err := r.HTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	h := html.String()
+	hi := strings.Index(h, "Company grows <span")
+	hj := strings.Index(h[hi+1:], "<h3") + hi + 1
+	if hi < 0 || hj <= hi || strings.Contains(h[hi:hj], ">Key result</th>") {
+		t.Errorf("the HTML report has a key result table under the parent without key results")
+	}
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
