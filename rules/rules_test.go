@@ -301,7 +301,7 @@ func TestInhibitRules(t *testing.T) {
 - source_matchers:
   - alertname="OKRKeyResultOffTrack"
   target_matchers:
-  - alertname=~"OKRKeyResultAtRisk|OKRKeyResultForecastMiss"
+  - alertname=~"OKRKeyResultAtRisk|OKRKeyResultForecastMiss|OKRKeyResultConfidenceDrop"
   equal:
   - objective
   - key_result
@@ -309,6 +309,13 @@ func TestInhibitRules(t *testing.T) {
   - alertname="OKRKeyResultAtRisk"
   target_matchers:
   - alertname="OKRKeyResultForecastMiss"
+  equal:
+  - objective
+  - key_result
+- source_matchers:
+  - alertname="OKRKeyResultConfidenceDrop"
+  target_matchers:
+  - alertname="OKRKeyResultConfidenceDisagrees"
   equal:
   - objective
   - key_result
@@ -339,7 +346,7 @@ func TestInhibitRulesPassAmtool(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(amtool, "check-config", cfg).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "2 inhibit rules") {
+	if err != nil || !strings.Contains(string(out), "3 inhibit rules") {
 		t.Errorf("amtool check-config: %v\n%s", err, out)
 	}
 }
