@@ -26,8 +26,7 @@ type Inhibition struct {
 // holds the drop back. A drop to a low confidence while the key result is
 // on track also disagrees with the numbers; the drop is the news (the owner
 // changed their mind this week), so it holds the disagreement back, which is
-// announced once the drop leaves the week's high and the disagreement
-// remains. A disagreement is never held back by the conditions of the
+// announced if it still holds once the drop has left the week. A disagreement is never held back by the conditions of the
 // numbers: its news is that the owner does not see what they show.
 //
 // Every alert still fires (the state machines, the okrd_alerts gauge and the
