@@ -1,6 +1,7 @@
 // Package alerting owns okrd's built-in alerting: which conditions a key
 // result or a source can be in (off track, forecast to miss, missed or
-// achieved at period end, without data, stale, source down), the pure
+// achieved at period end, without data, stale, the owner's confidence
+// dropping or disagreeing with the numbers, source down), the pure
 // state machine that turns observations of them into notifications (with
 // hysteresis, repeats and resolved notices), the precedence that notifies
 // only the worst of a key result's conditions (inhibit.go), the texts of
@@ -34,15 +35,32 @@ const (
 	Achieved     Condition = "achieved"      // the period ended with the target reached
 	NoData       Condition = "no_data"       // no value recorded yet
 	Stale        Condition = "stale"         // the latest value is older than stale_after
-	SourceDown   Condition = "source_down"   // a source's polls have failed for source_down_after
+	// ConfidenceDrop: the owner's confidence is at least
+	// Policy.ConfidenceDrop points below the week's high; off by default.
+	ConfidenceDrop Condition = "confidence_drop"
+	// ConfidenceDisagrees: the owner's confidence is high (at least
+	// ConfidenceHigh) while the key result is forecast to miss (the rule of
+	// forecast_miss), or low (at most ConfidenceLow) while it is on track
+	// or achieved; off by default.
+	ConfidenceDisagrees Condition = "confidence_disagrees"
+	SourceDown          Condition = "source_down" // a source's polls have failed for source_down_after
 )
 
 // Conditions lists every condition in a stable order.
-var Conditions = []Condition{OffTrack, AtRisk, ForecastMiss, Missed, Achieved, NoData, Stale, SourceDown}
+var Conditions = []Condition{OffTrack, AtRisk, ForecastMiss, Missed, Achieved, NoData, Stale, ConfidenceDrop, ConfidenceDisagrees, SourceDown}
+
+// The confidences confidence_disagrees calls high and low (on okrd's scale
+// of 1 to 10, where high = 9 and low = 3 in words).
+const (
+	ConfidenceHigh = 8
+	ConfidenceLow  = 3
+)
 
 // DefaultConditions are the conditions alerted on when the configuration
 // does not list them: all but at_risk, which would double every off-track
-// alert with a warning for teams that did not ask for it.
+// alert with a warning for teams that did not ask for it, and the
+// confidence conditions, which judge what owners say and are for teams
+// that ask owners for their confidence.
 var DefaultConditions = []Condition{OffTrack, ForecastMiss, Missed, Achieved, NoData, Stale, SourceDown}
 
 // Severity is an alert's severity label.
@@ -91,6 +109,10 @@ func (c Condition) AlertName() string {
 		return "OKRKeyResultNoData"
 	case Stale:
 		return "OKRKeyResultStale"
+	case ConfidenceDrop:
+		return "OKRKeyResultConfidenceDrop"
+	case ConfidenceDisagrees:
+		return "OKRKeyResultConfidenceDisagrees"
 	case SourceDown:
 		return "OKRSourceDown"
 	}
@@ -98,13 +120,14 @@ func (c Condition) AlertName() string {
 }
 
 // Severity is the severity label of the condition's alerts: critical for a
-// key result off track (act now), info for an achievement, warning for
-// the rest.
+// key result off track (act now), info for an achievement and for a
+// confidence that disagrees with the numbers (a prompt to talk, not a
+// finding), warning for the rest.
 func (c Condition) Severity() Severity {
 	switch c {
 	case OffTrack:
 		return Critical
-	case Achieved:
+	case Achieved, ConfidenceDisagrees:
 		return Info
 	default:
 		return Warning
@@ -146,6 +169,9 @@ type Policy struct {
 	// generated rules must know of it and okrd's series do not carry. The
 	// built-in alerting reads the same from the configuration itself.
 	KeyResults map[string]KeyResultInfo
+	// ConfidenceDrop is how many points below the week's high the owner's
+	// confidence must be for confidence_drop to hold.
+	ConfidenceDrop int
 	// Numbers prints the numbers of the built-in alerts' annotations; nil
 	// prints them as okrd's page does.
 	Numbers Numbers
@@ -184,12 +210,14 @@ const (
 	DefaultRepeatInterval  = 24 * time.Hour
 	DefaultSourceDownAfter = 30 * time.Minute
 	DefaultPeriodEndWindow = 7 * 24 * time.Hour
+	DefaultConfidenceDrop  = 3
 )
 
 // DefaultPolicy is the policy of an [alerting] section that sets nothing.
 func DefaultPolicy() Policy {
 	p := Policy{For: DefaultFor, KeepFiringFor: DefaultKeepFiringFor, RepeatInterval: DefaultRepeatInterval,
-		SourceDownAfter: DefaultSourceDownAfter, PeriodEndWindow: DefaultPeriodEndWindow, Enabled: map[Condition]bool{}}
+		SourceDownAfter: DefaultSourceDownAfter, PeriodEndWindow: DefaultPeriodEndWindow, ConfidenceDrop: DefaultConfidenceDrop,
+		Enabled: map[Condition]bool{}}
 	for _, c := range DefaultConditions {
 		p.Enabled[c] = true
 	}
@@ -220,6 +248,7 @@ func PolicyOf(cfg *config.Config) Policy {
 		RepeatInterval:  time.Duration(ac.RepeatInterval),
 		SourceDownAfter: time.Duration(ac.SourceDownAfter),
 		PeriodEndWindow: time.Duration(ac.PeriodEndWindow),
+		ConfidenceDrop:  ac.ConfidenceDropPoints,
 		ExternalURL:     cfg.Server.ExternalURL,
 		KeyResults:      KeyResultInfos(cfg.Objectives),
 		Enabled:         map[Condition]bool{},

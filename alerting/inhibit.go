@@ -21,14 +21,23 @@ type Inhibition struct {
 // twice that) and usually forecast to miss, and its alert's description
 // already states the forecast; likewise for at risk over forecast miss.
 //
+// The owner's confidence: a confidence that drops while the key result is
+// off track agrees with an alert that is already critical, so off track
+// holds the drop back. A drop to a low confidence while the key result is
+// on track also disagrees with the numbers; the drop is the news (the owner
+// changed their mind this week), so it holds the disagreement back, which is
+// announced if it still holds once the drop has left the week. A disagreement is never held back by the conditions of the
+// numbers: its news is that the owner does not see what they show.
+//
 // Every alert still fires (the state machines, the okrd_alerts gauge and the
 // generated rules' ALERTS series show all of them); only their notification
 // waits, the way Alertmanager's inhibition mutes the alerts of the
 // generated rules with the inhibit_rules `rules.InhibitRules` writes from
 // this table.
 var Inhibitions = []Inhibition{
-	{Source: OffTrack, Targets: []Condition{AtRisk, ForecastMiss}},
+	{Source: OffTrack, Targets: []Condition{AtRisk, ForecastMiss, ConfidenceDrop}},
 	{Source: AtRisk, Targets: []Condition{ForecastMiss}},
+	{Source: ConfidenceDrop, Targets: []Condition{ConfidenceDisagrees}},
 }
 
 // InhibitEqual are the labels an inhibiting and an inhibited alert share:

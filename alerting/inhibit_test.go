@@ -35,6 +35,17 @@ func TestInhibited(t *testing.T) {
 			[]*State{firingState(OffTrack, "o", "k"), firingState(AtRisk, "o", "k2"), firingState(AtRisk, "p", "k")}, ""},
 		{"forecast miss inhibits nothing, nor do stale and no data",
 			[]*State{firingState(ForecastMiss, "o", "k"), firingState(Stale, "o", "k"), firingState(NoData, "o", "k")}, ""},
+		{"off track does not inhibit a disagreement",
+			[]*State{firingState(OffTrack, "o", "k"), firingState(ConfidenceDisagrees, "o", "k")}, ""},
+		// As in Alertmanager, an alert held back still holds back others.
+		{"off track inhibits a confidence drop, which still inhibits a disagreement",
+			[]*State{firingState(OffTrack, "o", "k"), firingState(ConfidenceDrop, "o", "k"), firingState(ConfidenceDisagrees, "o", "k")},
+			"confidence_disagrees/o/k,confidence_drop/o/k"},
+		{"a confidence drop inhibits a disagreement",
+			[]*State{firingState(ConfidenceDrop, "o", "k"), firingState(ConfidenceDisagrees, "o", "k")}, "confidence_disagrees/o/k"},
+		{"forecast miss and at risk do not inhibit a disagreement",
+			[]*State{firingState(AtRisk, "o", "k"), firingState(ForecastMiss, "o", "k"), firingState(ConfidenceDisagrees, "o", "k")},
+			"forecast_miss/o/k"},
 		{"off track does not inhibit the conditions outside its family",
 			[]*State{firingState(OffTrack, "o", "k"), firingState(Stale, "o", "k"), firingState(Missed, "o", "k")}, ""},
 	}

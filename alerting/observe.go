@@ -119,11 +119,25 @@ func keyResultConditions(kr *snapshot.KeyResult, now time.Time, p *Policy, fille
 	}
 	add(OffTrack, r.Status == okr.StatusOffTrack)
 	add(AtRisk, r.Status == okr.StatusAtRisk || r.Status == okr.StatusOffTrack)
-	add(ForecastMiss, r.HasForecast && !kr.Stale && r.Status != okr.StatusAchieved &&
-		r.ForecastProgress < 1-tolerance(kr))
+	forecastMiss := r.HasForecast && !kr.Stale && r.Status != okr.StatusAchieved && r.ForecastProgress < 1-tolerance(kr)
+	add(ForecastMiss, forecastMiss)
 	add(NoData, !r.HasValue)
 	add(Stale, kr.Stale)
+	if conf := kr.Confidence; conf != nil {
+		add(ConfidenceDrop, conf.WeekHigh-conf.Value >= p.ConfidenceDropPoints())
+		add(ConfidenceDisagrees, conf.Value >= ConfidenceHigh && forecastMiss ||
+			conf.Value <= ConfidenceLow && (r.Status == okr.StatusOnTrack || r.Status == okr.StatusAchieved))
+	}
 	return cs
+}
+
+// ConfidenceDropPoints is the drop confidence_drop needs, the default when the
+// policy sets none.
+func (p *Policy) ConfidenceDropPoints() int {
+	if p.ConfidenceDrop > 0 {
+		return p.ConfidenceDrop
+	}
+	return DefaultConfidenceDrop
 }
 
 // tolerance is the key result's status tolerance, as the okr engine uses it.
@@ -189,6 +203,10 @@ func Summary(c Condition, title string) string {
 		return q + "has no data"
 	case Stale:
 		return q + "has stale data"
+	case ConfidenceDrop:
+		return `Confidence in key result "` + title + `" dropped this week`
+	case ConfidenceDisagrees:
+		return `Confidence in key result "` + title + `" disagrees with its numbers`
 	}
 	return q + string(c)
 }

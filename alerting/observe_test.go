@@ -92,6 +92,80 @@ func TestObserveKeyResultConditions(t *testing.T) {
 	}
 }
 
+// The confidence conditions, judged from the owner's confidence in effect
+// and its week's high (snapshot.ConfidenceAt) next to the status and the
+// forecast.
+func TestObserveConfidenceConditions(t *testing.T) {
+	mid := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	after := quarter.End.Add(2 * 24 * time.Hour)
+	value := func(progress, expected float64, st okr.Status) okr.Result {
+		return okr.Result{HasValue: true, ValueAt: mid, Progress: progress, Expected: expected, Gap: progress - expected, Status: st}
+	}
+	withForecast := func(r okr.Result, fp float64) okr.Result {
+		r.HasForecast, r.ForecastProgress = true, fp
+		return r
+	}
+	tests := []struct {
+		name   string
+		now    time.Time
+		result okr.Result
+		stale  bool
+		policy func(p *Policy)
+		want   string // the conditions that hold, sorted, comma-separated
+		conf   *snapshot.Confidence
+	}{
+		{"no confidence given: nothing", mid, value(0.5, 0.5, okr.StatusOnTrack), false, nil, "", nil},
+		{"confidence 3 points below the week's high: confidence_drop", mid, value(0.5, 0.5, okr.StatusOnTrack), false, nil,
+			"confidence_drop", &snapshot.Confidence{Value: 6, WeekHigh: 9}},
+		{"confidence 2 points below: nothing", mid, value(0.5, 0.5, okr.StatusOnTrack), false, nil,
+			"", &snapshot.Confidence{Value: 7, WeekHigh: 9}},
+		{"a drop of 2 with confidence_drop_points 2: confidence_drop", mid, value(0.5, 0.5, okr.StatusOnTrack), false,
+			func(p *Policy) { p.ConfidenceDrop = 2 }, "confidence_drop", &snapshot.Confidence{Value: 7, WeekHigh: 9}},
+		{"a drop after the period: nothing", after, value(1, 1, okr.StatusAchieved), false, func(p *Policy) { p.Enabled[Achieved] = false },
+			"", &snapshot.Confidence{Value: 2, WeekHigh: 9}},
+		// 8 is high; 0.85 < 0.9: the forecast misses.
+		{"confidence 8 while forecast to miss: confidence_disagrees", mid, withForecast(value(0.5, 0.5, okr.StatusOnTrack), 0.85), false, nil,
+			"confidence_disagrees,forecast_miss", &snapshot.Confidence{Value: 8, WeekHigh: 8}},
+		{"confidence 7 while forecast to miss: no disagreement", mid, withForecast(value(0.5, 0.5, okr.StatusOnTrack), 0.85), false, nil,
+			"forecast_miss", &snapshot.Confidence{Value: 7, WeekHigh: 7}},
+		{"confidence 9 with a forecast that is enough: nothing", mid, withForecast(value(0.5, 0.5, okr.StatusOnTrack), 0.9), false, nil,
+			"", &snapshot.Confidence{Value: 9, WeekHigh: 9}},
+		{"confidence 9 and a low forecast of a stale value: no disagreement", mid, withForecast(value(0.2, 0.5, okr.StatusNoData), 0.3), true, nil,
+			"stale", &snapshot.Confidence{Value: 9, WeekHigh: 9}},
+		{"confidence 3 while on track: confidence_disagrees", mid, value(0.5, 0.5, okr.StatusOnTrack), false, nil,
+			"confidence_disagrees", &snapshot.Confidence{Value: 3, WeekHigh: 3}},
+		{"confidence 1 while achieved mid-period: confidence_disagrees", mid, value(1, 0.5, okr.StatusAchieved), false, nil,
+			"confidence_disagrees", &snapshot.Confidence{Value: 1, WeekHigh: 1}},
+		{"confidence 4 while on track: no disagreement", mid, value(0.5, 0.5, okr.StatusOnTrack), false, nil,
+			"", &snapshot.Confidence{Value: 4, WeekHigh: 4}},
+		{"confidence 2 while at risk: no disagreement", mid, value(0.35, 0.5, okr.StatusAtRisk), false, nil,
+			"at_risk", &snapshot.Confidence{Value: 2, WeekHigh: 2}},
+		{"a drop from 9 to 2 while on track: both", mid, value(0.5, 0.5, okr.StatusOnTrack), false, nil,
+			"confidence_disagrees,confidence_drop", &snapshot.Confidence{Value: 2, WeekHigh: 9}},
+		{"confidence conditions off (the default): nothing", mid, value(0.5, 0.5, okr.StatusOnTrack), false,
+			func(p *Policy) { p.Enabled[ConfidenceDrop], p.Enabled[ConfidenceDisagrees] = false, false },
+			"", &snapshot.Confidence{Value: 2, WeekHigh: 9}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := allEnabled()
+			if tt.policy != nil {
+				tt.policy(&p)
+			}
+			snap := testSnapshot(tt.now, tt.result, tt.stale)
+			snap.Objectives[0].KeyResults[0].Confidence = tt.conf
+			var got []string
+			for _, o := range Observe(Input{Snapshot: snap}, &p) {
+				got = append(got, string(o.Condition))
+			}
+			slices.Sort(got)
+			if strings.Join(got, ",") != tt.want {
+				t.Errorf("conditions = %v, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestAPeriodOkrdOnlyFilledInRaisesNoFinalResult(t *testing.T) {
 	after := quarter.End.Add(2 * 24 * time.Hour)
 	mid := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
@@ -354,7 +428,7 @@ func TestConfigAgreesWithTheConditions(t *testing.T) {
 	d := DefaultPolicy()
 	if time.Duration(config.DefaultAlertFor) != d.For || time.Duration(config.DefaultAlertKeepFiringFor) != d.KeepFiringFor ||
 		time.Duration(config.DefaultAlertRepeatInterval) != d.RepeatInterval || time.Duration(config.DefaultAlertSourceDownAfter) != d.SourceDownAfter ||
-		time.Duration(config.DefaultAlertPeriodEndWindow) != d.PeriodEndWindow {
+		time.Duration(config.DefaultAlertPeriodEndWindow) != d.PeriodEndWindow || config.DefaultAlertConfidenceDropPoints != d.ConfidenceDrop {
 		t.Errorf("default durations differ: config %v %v %v %v %v, alerting %+v", config.DefaultAlertFor, config.DefaultAlertKeepFiringFor,
 			config.DefaultAlertRepeatInterval, config.DefaultAlertSourceDownAfter, config.DefaultAlertPeriodEndWindow, d)
 	}
@@ -383,7 +457,62 @@ period = "2026-Q4"
 	}
 	p := PolicyOf(cfg)
 	if p.For != 2*time.Hour || p.KeepFiringFor != 0 || p.RepeatInterval != 24*time.Hour || p.ExternalURL != "https://okrd.example.com/" ||
-		len(p.Enabled) != 2 || !p.Enabled[OffTrack] || !p.Enabled[AtRisk] {
+		len(p.Enabled) != 2 || !p.Enabled[OffTrack] || !p.Enabled[AtRisk] || p.ConfidenceDrop != 3 {
 		t.Errorf("policy = %+v", p)
+	}
+}
+
+// The texts of the confidence alerts, worked out by hand for NPS at 40 (from
+// 31, tolerance 0.1): 35.5 expected by now, a forecast of 35.5 (progress
+// 0.5, 50%).
+func TestConfidenceAlertTexts(t *testing.T) {
+	mid := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	r := okr.Result{HasValue: true, ValueAt: mid, Value: 35.5, Progress: 0.5, Expected: 0.5, Status: okr.StatusOnTrack,
+		HasForecast: true, Forecast: 35.5, ForecastProgress: 0.5}
+	facts := " Value 35.5, expected by now 35.5, target 40, forecast at period end 35.5."
+	for _, tc := range []struct {
+		name     string
+		conf     snapshot.Confidence
+		status   okr.Status
+		key      string
+		severity string
+		summary  string
+		desc     string
+	}{
+		{"a drop", snapshot.Confidence{Value: 5, WeekHigh: 9}, okr.StatusOnTrack, "confidence_drop/grow/nps", "warning",
+			`Confidence in key result "NPS at 40" dropped this week`,
+			"The owner's confidence is 5 (medium), down from 9 (high) within the past seven days." + facts},
+		{"high against the forecast", snapshot.Confidence{Value: 9, WeekHigh: 9}, okr.StatusOnTrack, "confidence_disagrees/grow/nps", "info",
+			`Confidence in key result "NPS at 40" disagrees with its numbers`,
+			"The owner's confidence is 9 (high), but at its current pace the key result ends the period at 50% progress; 90% is needed." + facts},
+		{"low against the status", snapshot.Confidence{Value: 3, WeekHigh: 3}, okr.StatusAchieved, "confidence_disagrees/grow/nps", "info",
+			`Confidence in key result "NPS at 40" disagrees with its numbers`,
+			"The owner's confidence is 3 (low), but the key result is achieved." + facts},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rr := r
+			rr.Status = tc.status
+			if tc.status == okr.StatusAchieved {
+				rr.HasForecast = false // an achieved result is not forecast to miss; the facts leave the forecast out
+			}
+			snap := testSnapshot(mid, rr, false)
+			kr := snap.Objectives[0].KeyResults[0]
+			kr.Config.Engine.Baseline, kr.Config.Engine.Target = 31, 40
+			conf := tc.conf
+			kr.Confidence = &conf
+			p := allEnabled()
+			o := Observe(Input{Snapshot: snap}, &p)[tc.key]
+			if o == nil {
+				t.Fatalf("%s is not observed", tc.key)
+			}
+			want := tc.desc
+			if tc.status == okr.StatusAchieved {
+				want = strings.TrimSuffix(want, ", forecast at period end 35.5.") + "."
+			}
+			if o.Labels["severity"] != tc.severity || o.Annotations["summary"] != tc.summary || o.Annotations["description"] != want ||
+				o.Annotations["dashboard"] != "https://okrd.example.com/objectives/grow/key_results/nps" {
+				t.Errorf("labels %v\nannotations %v\nwant severity %s, summary %q, description %q", o.Labels, o.Annotations, tc.severity, tc.summary, want)
+			}
+		})
 	}
 }

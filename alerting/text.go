@@ -1,6 +1,10 @@
 package alerting
 
 import (
+	"strconv"
+	"strings"
+
+	"github.com/okrd/okrd/checkins"
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
 	"github.com/okrd/okrd/report/format"
@@ -23,6 +27,8 @@ const (
 	QExpected                         // expected progress by now
 	QForecastProgress                 // the progress of the forecast
 	QNeeded                           // the forecast progress below which forecast_miss holds: 1 - tolerance
+	QConfidence                       // the owner's confidence, 1 to 10
+	QWeekHigh                         // the week's high of the owner's confidence
 )
 
 // Writer renders the quantities of a key result's alert for one alerting
@@ -45,6 +51,14 @@ type Writer interface {
 	// Maintain writes band for a maintain key result and other for an
 	// increase or a decrease.
 	Maintain(band, other string) string
+	// Confidence writes a confidence quantity with its level in words:
+	// "9 (high)".
+	Confidence(q Quantity) string
+	// HighConfidence writes high when the owner's confidence is at least
+	// ConfidenceHigh and other otherwise.
+	HighConfidence(high, other string) string
+	// Status writes the key result's status in words ("on track").
+	Status() string
 }
 
 // Numbers prints numbers for people. The built-in alerting prints them as
@@ -95,6 +109,13 @@ func statusReason(c Condition, w Writer) string {
 		return "No value has been recorded for this key result yet."
 	case Stale:
 		return "The latest value is older than the key result's stale_after; its status is no_data until a new value arrives."
+	case ConfidenceDrop:
+		return "The owner's confidence is " + w.Confidence(QConfidence) + ", down from " + w.Confidence(QWeekHigh) +
+			" within the past seven days."
+	case ConfidenceDisagrees:
+		return w.HighConfidence("The owner's confidence is "+w.Confidence(QConfidence)+", but at its current pace the key result ends the period at "+
+			w.Percent(QForecastProgress)+" progress; "+w.Percent(QNeeded)+" is needed.",
+			"The owner's confidence is "+w.Confidence(QConfidence)+", but the key result is "+w.Status()+".")
 	}
 	return ""
 }
@@ -150,6 +171,14 @@ func (w resultWriter) raw(q Quantity) float64 {
 		return r.ForecastProgress
 	case QNeeded:
 		return 1 - tolerance(w.kr)
+	case QConfidence:
+		if c := w.kr.Confidence; c != nil {
+			return float64(c.Value)
+		}
+	case QWeekHigh:
+		if c := w.kr.Confidence; c != nil {
+			return float64(c.WeekHigh)
+		}
 	}
 	return 0
 }
@@ -182,4 +211,20 @@ func (w resultWriter) Maintain(band, other string) string {
 		return band
 	}
 	return other
+}
+
+func (w resultWriter) Confidence(q Quantity) string {
+	v := int(w.raw(q))
+	return strconv.Itoa(v) + " (" + checkins.ConfidenceName(v) + ")"
+}
+
+func (w resultWriter) HighConfidence(high, other string) string {
+	if c := w.kr.Confidence; c != nil && c.Value >= ConfidenceHigh {
+		return high
+	}
+	return other
+}
+
+func (w resultWriter) Status() string {
+	return strings.ReplaceAll(string(w.kr.Result.Status), "_", " ")
 }

@@ -111,30 +111,10 @@ func (h *history) refresh(ctx context.Context) error {
 	}
 }
 
-// confidenceWeek is how far back a confidence's drop is measured.
-const confidenceWeek = 7 * 24 * time.Hour
-
 // confidenceAt is the confidence of a key result in effect at now, nil
 // without one; h.mu is held.
 func (h *history) confidenceAt(k krKey, now time.Time) *snapshot.Confidence {
-	list := h.conf[k]
-	n := sort.Search(len(list), func(j int) bool { return list[j].At.After(now) })
-	if n == 0 {
-		return nil
-	}
-	cur := list[n-1]
-	c := &snapshot.Confidence{Value: cur.Value, At: cur.At, Author: cur.Author, Note: cur.Note, WeekHigh: cur.Value}
-	if n > 1 {
-		c.Previous = list[n-2].Value
-	}
-	weekAgo := now.Add(-confidenceWeek)
-	for i := n - 2; i >= 0; i-- {
-		c.WeekHigh = max(c.WeekHigh, list[i].Value)
-		if !list[i].At.After(weekAgo) {
-			break // the one in effect a week ago is the last to count
-		}
-	}
-	return c
+	return snapshot.ConfidenceAt(h.conf[k], now)
 }
 
 // insert adds one value to a key result's series; h.mu is held.

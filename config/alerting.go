@@ -20,13 +20,16 @@ const (
 	DefaultAlertSourceDownAfter = Duration(30 * time.Minute)
 	DefaultAlertPeriodEndWindow = Duration(7 * 24 * time.Hour)
 	DefaultReceiverTimeout      = Duration(10 * time.Second)
+	// DefaultAlertConfidenceDropPoints is how far below the week's high an
+	// owner's confidence must fall for confidence_drop.
+	DefaultAlertConfidenceDropPoints = 3
 )
 
 // Alert conditions, receiver types and severities as the configuration
 // names them. (The alerting package defines the conditions; config cannot
 // import it, so a test there checks that both lists agree.)
 var (
-	AlertConditions        = []string{"off_track", "at_risk", "forecast_miss", "missed", "achieved", "no_data", "stale", "source_down"}
+	AlertConditions        = []string{"off_track", "at_risk", "forecast_miss", "missed", "achieved", "no_data", "stale", "confidence_drop", "confidence_disagrees", "source_down"}
 	DefaultAlertConditions = []string{"off_track", "forecast_miss", "missed", "achieved", "no_data", "stale", "source_down"}
 	ReceiverTypes          = []string{"slack", "webhook", "alertmanager"}
 	AlertSeverities        = []string{"critical", "warning", "info"}
@@ -47,6 +50,13 @@ func (v *validator) alerting() {
 	a.RepeatInterval = v.alertDuration("alerting.repeat_interval", a.RepeatInterval, DefaultAlertRepeatInterval, 0)
 	a.SourceDownAfter = v.alertDuration("alerting.source_down_after", a.SourceDownAfter, DefaultAlertSourceDownAfter, 0)
 	a.PeriodEndWindow = v.alertDuration("alerting.period_end_window", a.PeriodEndWindow, DefaultAlertPeriodEndWindow, Duration(time.Second))
+
+	if !v.idx.has("alerting.confidence_drop_points") {
+		a.ConfidenceDropPoints = DefaultAlertConfidenceDropPoints
+	} else if a.ConfidenceDropPoints < 1 || a.ConfidenceDropPoints > 9 {
+		// Confidences run from 1 to 10: a drop is 1 to 9 points.
+		v.check("alerting.confidence_drop_points", "must be a whole number of points from 1 to 9 (confidences run from 1 to 10), not %d", a.ConfidenceDropPoints)
+	}
 
 	if !v.idx.has("alerting.conditions") {
 		a.Conditions = slices.Clone(DefaultAlertConditions)

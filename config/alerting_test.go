@@ -49,6 +49,21 @@ func TestAlertingValidation(t *testing.T) {
 			want: []string{`okrd.toml:6: alerting.receivers[0].url: must be an absolute http:// or https:// URL`},
 		},
 		{
+			name: "A confidence drop of 0 points is an error naming the field.",
+			doc:  "[alerting]\nconfidence_drop_points = 0\n" + okObjective,
+			want: []string{`okrd.toml:2: alerting.confidence_drop_points: must be a whole number of points from 1 to 9 (confidences run from 1 to 10), not 0`},
+		},
+		{
+			name: "A confidence drop beyond the scale is an error.",
+			doc:  "[alerting]\nconfidence_drop_points = 10\n" + okObjective,
+			want: []string{`okrd.toml:2: alerting.confidence_drop_points: must be a whole number of points from 1 to 9 (confidences run from 1 to 10), not 10`},
+		},
+		{
+			name: "A confidence drop that is not a whole number is an error naming the field.",
+			doc:  "[alerting]\nconfidence_drop_points = 2.5\n" + okObjective,
+			want: []string{`okrd.toml:2: alerting.confidence_drop_points: must be an integer, not a float`},
+		},
+		{
 			name: "A `for` that is not a duration is an error naming the field.",
 			doc:  "[alerting]\nfor = \"an hour\"\n" + okObjective,
 			want: []string{`okrd.toml:2: alerting.for: invalid duration "an hour": write a number and a unit (ms, s, m, h, d, w, y) like "30s", "5m" or "1h30m"`},
@@ -66,7 +81,7 @@ func TestAlertingValidation(t *testing.T) {
 			name: "Unknown and repeated conditions are errors.",
 			doc:  "[alerting]\nconditions = [\"off_track\", \"late\", \"off_track\"]\n" + okObjective,
 			want: []string{
-				`okrd.toml:2: alerting.conditions[1]: unknown value "late" (one of off_track, at_risk, forecast_miss, missed, achieved, no_data, stale, source_down)`,
+				`okrd.toml:2: alerting.conditions[1]: unknown value "late" (one of off_track, at_risk, forecast_miss, missed, achieved, no_data, stale, confidence_drop, confidence_disagrees, source_down)`,
 				`okrd.toml:2: alerting.conditions[2]: "off_track" is listed twice`,
 			},
 		},
@@ -111,7 +126,7 @@ func TestAlertingValidation(t *testing.T) {
 			want: []string{
 				`okrd.toml:10: alerting.routes[0].objectives[1]: no objective has id "nope"`,
 				`okrd.toml:11: alerting.routes[0].severities[0]: unknown value "page" (one of critical, warning, info)`,
-				`okrd.toml:12: alerting.routes[0].conditions[0]: unknown value "down" (one of off_track, at_risk, forecast_miss, missed, achieved, no_data, stale, source_down)`,
+				`okrd.toml:12: alerting.routes[0].conditions[0]: unknown value "down" (one of off_track, at_risk, forecast_miss, missed, achieved, no_data, stale, confidence_drop, confidence_disagrees, source_down)`,
 			},
 		},
 		{
@@ -151,6 +166,16 @@ func TestAlertingDefaults(t *testing.T) {
 	}
 	if !reflect.DeepEqual(a.Conditions, DefaultAlertConditions) {
 		t.Errorf("conditions = %v", a.Conditions)
+	}
+	if a.ConfidenceDropPoints != 3 {
+		t.Errorf("confidence_drop_points = %d, want 3", a.ConfidenceDropPoints)
+	}
+	c, err = parse([]byte("[alerting]\nconfidence_drop_points = 2\nconditions = [\"confidence_drop\", \"confidence_disagrees\"]\n"+okObjective), "okrd.toml", envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Alerting.ConfidenceDropPoints != 2 || !reflect.DeepEqual(c.Alerting.Conditions, []string{"confidence_drop", "confidence_disagrees"}) {
+		t.Errorf("confidence_drop_points = %d, conditions %v", c.Alerting.ConfidenceDropPoints, c.Alerting.Conditions)
 	}
 	// "0s" is kept, not replaced by the default.
 	c, err = parse([]byte("[alerting]\nrepeat_interval = \"0s\"\nkeep_firing_for = \"0s\"\nfor = \"0s\"\n"+okObjective), "okrd.toml", envOf(nil))

@@ -338,8 +338,12 @@ type Alerting struct {
 	// achieved may still be notified. Default 7d.
 	PeriodEndWindow Duration `toml:"period_end_window"`
 	// Conditions lists the conditions alerted on. Default every condition
-	// but at_risk.
+	// but at_risk, confidence_drop and confidence_disagrees.
 	Conditions []string `toml:"conditions"`
+	// ConfidenceDropPoints is how many points below the week's high an
+	// owner's confidence must be for confidence_drop to hold (1 to 9).
+	// Default 3.
+	ConfidenceDropPoints int `toml:"confidence_drop_points"`
 	// DefaultReceiver gets the alerts no route matches.
 	DefaultReceiver string        `toml:"default_receiver"`
 	Receivers       []*Receiver   `toml:"receivers"`

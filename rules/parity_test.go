@@ -25,6 +25,7 @@ import (
 	"github.com/okrd/okrd/notify"
 	"github.com/okrd/okrd/okr"
 	"github.com/okrd/okrd/snapshot"
+	"github.com/okrd/okrd/store"
 )
 
 // The parity harness runs one scenario through both alerting paths and
@@ -87,8 +88,12 @@ type scenario struct {
 	objectives []*config.Objective
 	// values are the values recorded per "objective/key_result"; a value
 	// counts from its time on.
-	values  map[string][]okr.Point
-	sources map[string]scenarioSource
+	values map[string][]okr.Point
+	// confidences are the owners' confidences given per
+	// "objective/key_result", in time order; each is in effect from its
+	// time on.
+	confidences map[string][]store.Confidence
+	sources     map[string]scenarioSource
 	// firstFiring pins when an alert (by key) first fires.
 	firstFiring map[string]time.Duration
 	// inhibitedAt pins evaluations at which firing alerts (by key) are
@@ -404,6 +409,83 @@ func forecastScenario() scenario {
 	}
 }
 
+// given are confidences given at hours: hour, value, hour, value...
+func given(kv ...int) []store.Confidence {
+	var out []store.Confidence
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, store.Confidence{At: at(time.Duration(kv[i]) * time.Hour), Value: kv[i+1], Author: "growth"})
+	}
+	return out
+}
+
+// confidenceScenario covers the owners' confidence, whose week's high needs
+// more than a week: hours, a period of 20 days. Values are counts from 0 to
+// 100; expected progress is t / 480h.
+func confidenceScenario() scenario {
+	const hour = 60 // in minutes, for points()
+	// onPace keeps up with expected progress: 5 a day, recorded daily.
+	var onPace []okr.Point
+	for d := range 11 {
+		onPace = append(onPace, points(float64(d*24*hour), float64(5*d))...)
+	}
+	// slow grows 2 a day: its forecast, from 24h, ends near 40 (< 90).
+	slow := points(0, 0, 12*hour, 1, 24*hour, 2)
+	for d := 2; d <= 10; d++ {
+		slow = append(slow, points(float64(d*24*hour), float64(2*d))...)
+	}
+	objectives := []*config.Objective{
+		objective("c", 0, 480*time.Hour,
+			// drop: on pace, confidence 9 and then 5 from 50h (4 points
+			// below the week's high until 50h + 7d = 218h).
+			increase("drop", 0, 100, 0),
+			// calm: on pace, confidence 8 (high, with a forecast that is
+			// enough) and then 6 from 30h (a drop of 2): nothing.
+			increase("calm", 0, 100, 0),
+			// proud: confidence 9 while forecast to miss from 24h (and off
+			// track later on).
+			increase("proud", 0, 100, 0),
+			// gloomy: on pace with confidence 2 until 120h, then 6.
+			increase("gloomy", 0, 100, 0),
+			// plunge: on pace, confidence 9 and then 2 from 60h: a drop and
+			// a disagreement at once. The drop holds the disagreement back
+			// until it resolves after 60h + 7d = 228h.
+			increase("plunge", 0, 100, 0),
+		),
+	}
+	p := allConditions(alerting.Policy{For: 2 * time.Hour, KeepFiringFor: time.Hour,
+		SourceDownAfter: time.Hour, PeriodEndWindow: 12 * time.Hour, ConfidenceDrop: 3}, objectives...)
+	return scenario{
+		name: "confidence", policy: p, step: time.Hour, last: 240 * time.Hour,
+		objectives: objectives,
+		values: map[string][]okr.Point{
+			"c/drop": onPace, "c/calm": onPace, "c/gloomy": onPace, "c/plunge": onPace, "c/proud": slow,
+		},
+		confidences: map[string][]store.Confidence{
+			"c/drop":   given(0, 9, 50, 5),
+			"c/calm":   given(0, 8, 30, 6),
+			"c/proud":  given(0, 9),
+			"c/gloomy": given(0, 2, 120, 6),
+			"c/plunge": given(0, 9, 60, 2),
+		},
+		firstFiring: map[string]time.Duration{
+			alerting.Key(alerting.ConfidenceDrop, "c", "drop"):        52 * time.Hour,
+			alerting.Key(alerting.ConfidenceDisagrees, "c", "proud"):  26 * time.Hour,
+			alerting.Key(alerting.ForecastMiss, "c", "proud"):         26 * time.Hour,
+			alerting.Key(alerting.ConfidenceDisagrees, "c", "gloomy"): 2 * time.Hour,
+			alerting.Key(alerting.ConfidenceDrop, "c", "plunge"):      62 * time.Hour,
+			alerting.Key(alerting.ConfidenceDisagrees, "c", "plunge"): 62 * time.Hour,
+		},
+		inhibitedAt: map[time.Duration][]string{
+			61 * time.Hour:  nil,
+			62 * time.Hour:  {alerting.Key(alerting.ConfidenceDisagrees, "c", "plunge")},
+			200 * time.Hour: {alerting.Key(alerting.ConfidenceDisagrees, "c", "plunge")},
+			// The drop stops holding at 228h and keeps firing for an hour.
+			229 * time.Hour: nil,
+		},
+		families: []alerting.Condition{alerting.ConfidenceDrop, alerting.ConfidenceDisagrees},
+	}
+}
+
 // evaluate is the snapshot okrd publishes at now.
 func (sc *scenario) evaluate(now time.Time) *snapshot.Snapshot {
 	snap := &snapshot.Snapshot{EvaluatedAt: now}
@@ -413,7 +495,10 @@ func (sc *scenario) evaluate(now time.Time) *snapshot.Snapshot {
 		var results []okr.Result
 		for _, kc := range oc.KeyResults {
 			r := okr.Evaluate(kc.Engine, oc.Resolved, sc.values[oc.ID+"/"+kc.ID], now)
-			kr := &snapshot.KeyResult{Objective: oc, Config: kc, Result: r}
+			// As app/evaluator.go: the confidence in effect and its week's
+			// high.
+			kr := &snapshot.KeyResult{Objective: oc, Config: kc, Result: r,
+				Confidence: snapshot.ConfidenceAt(sc.confidences[oc.ID+"/"+kc.ID], now)}
 			// As app/evaluator.go: a stale value is shown, with status no_data.
 			if r.HasValue && kc.StaleAfter > 0 && now.Sub(r.ValueAt) > time.Duration(kc.StaleAfter) {
 				kr.Stale = true
@@ -787,7 +872,7 @@ func (sc *scenario) checkInhibitions(t *testing.T, r run) {
 		if pinned, ok := sc.inhibitedAt[at]; ok {
 			var got []string
 			for k := range r.inhibited[i] {
-				if strings.Contains(k, "/f/sink") || slices.Contains(pinned, k) {
+				if strings.Contains(k, "/f/sink") || strings.Contains(k, "/c/plunge") || slices.Contains(pinned, k) {
 					got = append(got, k)
 				}
 			}
@@ -801,7 +886,7 @@ func (sc *scenario) checkInhibitions(t *testing.T, r run) {
 
 func TestBuiltInAlertingAndGeneratedRulesFireTheSameAlerts(t *testing.T) {
 	bin := promtool(t)
-	for _, sc := range []scenario{statusScenario(), forecastScenario()} {
+	for _, sc := range []scenario{statusScenario(), forecastScenario(), confidenceScenario()} {
 		for _, replicas := range []struct {
 			name      string
 			instances []string

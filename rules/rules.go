@@ -2,7 +2,8 @@
 // implement okrd's alert conditions (see the alerting package) over the
 // series okrd exposes, for teams that prefer to alert from Prometheus: the
 // gap beyond tolerance for the `for` duration, the forecast miss, missed
-// and achieved at period end, no data, stale data and a source down. The
+// and achieved at period end, no data, stale data, the owner's confidence
+// dropping or disagreeing with the numbers, and a source down. The
 // alerts have the same alertnames, labels and annotations as the built-in
 // alerting's, except origin="prometheus" (and the job label of the scrape:
 // not the instance, so that okrd replicas raise each alert once), so both
@@ -23,6 +24,7 @@ import (
 	"github.com/okrd/okrd/alerting"
 	"github.com/okrd/okrd/notify"
 	"github.com/okrd/okrd/report/format"
+	"github.com/okrd/okrd/snapshot"
 )
 
 // File is a Prometheus rule file.
@@ -81,6 +83,15 @@ const (
 	// same slack so that they fire exactly when the status says so.
 	epsilon = "1e-09"
 )
+
+// forecastMiss is forecast_miss's rule without the period: the forecast
+// below 1 - tolerance, of a value not stale and not already achieved.
+const forecastMiss = "max without(instance) (okr_key_result_forecast_progress_ratio) < 1 - max without(instance) (okr_key_result_tolerance_ratio)\n" + notStale +
+	"\nunless on(objective, key_result) okr_key_result_status{status=\"achieved\"} == 1"
+
+// confidenceWeek is the range of the week's high, snapshot.ConfidenceWeek
+// in days.
+var confidenceWeek = strconv.Itoa(int(snapshot.ConfidenceWeek/(24*time.Hour))) + "d"
 
 // replicas is a series of every okrd replica as one: the instance label
 // aggregated away (see the fragments above).
@@ -143,8 +154,18 @@ func alertRule(c alerting.Condition, p alerting.Policy) Rule {
 		// status at_risk or off_track: gap < -tolerance.
 		cond = GapRecord + " < -" + replicas("okr_key_result_tolerance_ratio") + " - " + epsilon + "\n" + notStale + "\n" + inPeriod
 	case alerting.ForecastMiss:
-		cond = replicas("okr_key_result_forecast_progress_ratio") + " < 1 - " + replicas("okr_key_result_tolerance_ratio") + "\n" + notStale +
-			"\nunless on(objective, key_result) okr_key_result_status{status=\"achieved\"} == 1\n" + inPeriod
+		cond = forecastMiss + "\n" + inPeriod
+	case alerting.ConfidenceDrop:
+		// The week's high is the highest confidence exported over the past
+		// seven days, which is the one in effect a week ago and every one
+		// given since (snapshot.ConfidenceAt), as far as scrapes saw them.
+		cond = replicas("max_over_time(okr_key_result_confidence["+confidenceWeek+"])") + " - " + replicas("okr_key_result_confidence") +
+			" >= " + strconv.Itoa(p.ConfidenceDropPoints()) + "\n" + inPeriod
+	case alerting.ConfidenceDisagrees:
+		cond = "(\n" + indent(replicas("okr_key_result_confidence")+" >= "+strconv.Itoa(alerting.ConfidenceHigh)+
+			"\nand on(objective, key_result) (\n"+indent(forecastMiss)+"\n)") + "\n)\nor\n(\n" +
+			indent(replicas("okr_key_result_confidence")+" <= "+strconv.Itoa(alerting.ConfidenceLow)+
+				"\nand on(objective, key_result) okr_key_result_status{status=~\"on_track|achieved\"} == 1") + "\n)\n" + inPeriod
 	case alerting.Missed, alerting.Achieved:
 		// The status is final once the period has ended, and only then: a
 		// key result reaches achieved as soon as its progress reaches 1,
@@ -206,6 +227,8 @@ var quantityExpr = map[alerting.Quantity]string{
 	alerting.QExpected:         "okr_key_result_expected_progress_ratio" + sel,
 	alerting.QForecastProgress: "okr_key_result_forecast_progress_ratio" + sel,
 	alerting.QNeeded:           "1 - okr_key_result_tolerance_ratio" + sel,
+	alerting.QConfidence:       "okr_key_result_confidence" + sel,
+	alerting.QWeekHigh:         "max_over_time(okr_key_result_confidence" + sel + "[" + confidenceWeek + "])",
 }
 
 // valueTemplate prints a value in its unit with Prometheus's template
@@ -247,6 +270,23 @@ func (templateWriter) Known(q alerting.Quantity, text, unknown string) string {
 
 func (templateWriter) Maintain(band, other string) string {
 	return `{{ if eq $direction "maintain" }}` + band + `{{ else }}` + other + `{{ end }}`
+}
+
+// Confidence writes the confidence with its level in words, as
+// checkins.ConfidenceName names it: low 1 to 4, medium 5 to 7, high 8 to 10.
+func (templateWriter) Confidence(q alerting.Quantity) string {
+	return `{{ with ` + queryOf(quantityExpr[q]) + ` }}{{ $c := . | first | value }}{{ printf "%.0f" $c }} ` +
+		`({{ if ge $c 8.0 }}high{{ else if ge $c 5.0 }}medium{{ else }}low{{ end }}){{ end }}`
+}
+
+func (templateWriter) HighConfidence(high, other string) string {
+	return `{{ $high := false }}{{ with ` + queryOf(quantityExpr[alerting.QConfidence]) + ` }}` +
+		`{{ if ge (. | first | value) ` + strconv.Itoa(alerting.ConfidenceHigh) + `.0 }}{{ $high = true }}{{ end }}{{ end }}` +
+		`{{ if $high }}` + high + `{{ else }}` + other + `{{ end }}`
+}
+
+func (templateWriter) Status() string {
+	return query("okr_key_result_status"+sel+" == 1", `label "status" | reReplaceAll "_" " "`)
 }
 
 // preamble defines what templateWriter's code reads: the value template,

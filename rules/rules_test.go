@@ -26,6 +26,7 @@ func testPolicy() alerting.Policy {
 		KeepFiringFor:   5 * time.Minute,
 		SourceDownAfter: 15 * time.Minute,
 		PeriodEndWindow: 24 * time.Hour,
+		ConfidenceDrop:  3,
 		ExternalURL:     "https://okrd.example.com",
 		Enabled:         map[alerting.Condition]bool{},
 		KeyResults: map[string]alerting.KeyResultInfo{
@@ -233,28 +234,38 @@ func TestPromtoolCheckRules(t *testing.T) {
 	}
 }
 
-// TestPromtoolUnitTests runs testdata/rules_test.yml: for every rule, cases
+// unitTestFiles are the promtool unit tests of testdata/rules.yml:
+// rules_test.yml, evaluated every minute, and confidence_test.yml, evaluated
+// every hour over the seven days of a confidence's week's high.
+var unitTestFiles = []string{"rules_test.yml", "confidence_test.yml"}
+
+// TestPromtoolUnitTests runs the unit test files: for every rule, cases
 // where it must fire (after its `for`, with its labels and annotations) and
 // where it must not.
 func TestPromtoolUnitTests(t *testing.T) {
 	bin := promtool(t)
-	cmd := exec.Command(bin, "test", "rules", "rules_test.yml")
-	cmd.Dir = "testdata"
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("promtool test rules: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "SUCCESS") {
-		t.Fatalf("promtool test rules did not report success:\n%s", out)
+	for _, f := range unitTestFiles {
+		cmd := exec.Command(bin, "test", "rules", f)
+		cmd.Dir = "testdata"
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("promtool test rules %s: %v\n%s", f, err, out)
+		} else if !strings.Contains(string(out), "SUCCESS") {
+			t.Errorf("promtool test rules %s did not report success:\n%s", f, out)
+		}
 	}
 }
 
 // TestUnitTestsCoverEveryRule guards the point of the unit tests: a rule
 // added to the generator without a promtool test fails here.
 func TestUnitTestsCoverEveryRule(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "rules_test.yml"))
-	if err != nil {
-		t.Fatal(err)
+	var all []byte
+	for _, f := range unitTestFiles {
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
 	}
 	for _, g := range Generate(testPolicy()).Groups {
 		for _, r := range g.Rules {
@@ -263,8 +274,8 @@ func TestUnitTestsCoverEveryRule(t *testing.T) {
 			if r.Record != "" {
 				name, key = r.Record, "expr: "+r.Record
 			}
-			if !strings.Contains(string(b), key) {
-				t.Errorf("rules_test.yml has no test for %s", name)
+			if !strings.Contains(string(all), key) {
+				t.Errorf("the unit tests (%s) have no test for %s", strings.Join(unitTestFiles, ", "), name)
 			}
 		}
 	}
@@ -301,7 +312,7 @@ func TestInhibitRules(t *testing.T) {
 - source_matchers:
   - alertname="OKRKeyResultOffTrack"
   target_matchers:
-  - alertname=~"OKRKeyResultAtRisk|OKRKeyResultForecastMiss"
+  - alertname=~"OKRKeyResultAtRisk|OKRKeyResultForecastMiss|OKRKeyResultConfidenceDrop"
   equal:
   - objective
   - key_result
@@ -309,6 +320,13 @@ func TestInhibitRules(t *testing.T) {
   - alertname="OKRKeyResultAtRisk"
   target_matchers:
   - alertname="OKRKeyResultForecastMiss"
+  equal:
+  - objective
+  - key_result
+- source_matchers:
+  - alertname="OKRKeyResultConfidenceDrop"
+  target_matchers:
+  - alertname="OKRKeyResultConfidenceDisagrees"
   equal:
   - objective
   - key_result
@@ -339,7 +357,7 @@ func TestInhibitRulesPassAmtool(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(amtool, "check-config", cfg).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "2 inhibit rules") {
+	if err != nil || !strings.Contains(string(out), "3 inhibit rules") {
 		t.Errorf("amtool check-config: %v\n%s", err, out)
 	}
 }

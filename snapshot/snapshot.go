@@ -5,11 +5,13 @@
 package snapshot
 
 import (
+	"sort"
 	"sync"
 	"time"
 
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/okr"
+	"github.com/okrd/okrd/store"
 )
 
 // Snapshot is the result of one evaluation. It is never modified once
@@ -73,6 +75,39 @@ type Confidence struct {
 	// the evaluation: the one in effect a week before and every one given
 	// since. WeekHigh - Value is how far confidence dropped in the week.
 	WeekHigh int
+}
+
+// ConfidenceWeek is the span of a confidence's week's high: the seven days
+// before the evaluation. The generated Prometheus rules read the same span
+// (max_over_time over okr_key_result_confidence), so that both alerting
+// paths judge a drop alike.
+const ConfidenceWeek = 7 * 24 * time.Hour
+
+// ConfidenceAt is the confidence in effect at now among given, the
+// confidences of one key result sorted by the time they were given; nil
+// when none was given by now. Its week's high counts the confidence in
+// effect ConfidenceWeek before now and every one given since.
+func ConfidenceAt(given []store.Confidence, now time.Time) *Confidence {
+	n := sort.Search(len(given), func(j int) bool { return given[j].At.After(now) })
+	if n == 0 {
+		return nil
+	}
+	cur := given[n-1]
+	c := &Confidence{Value: cur.Value, At: cur.At, Author: cur.Author, Note: cur.Note, WeekHigh: cur.Value}
+	if n > 1 {
+		c.Previous = given[n-2].Value
+	}
+	if !cur.At.After(now.Add(-ConfidenceWeek)) {
+		return c // in effect since before the week began
+	}
+	weekAgo := now.Add(-ConfidenceWeek)
+	for i := n - 2; i >= 0; i-- {
+		c.WeekHigh = max(c.WeekHigh, given[i].Value)
+		if !given[i].At.After(weekAgo) {
+			break // the one in effect a week ago is the last to count
+		}
+	}
+	return c
 }
 
 // Objective returns the objective with the given id, or nil.
