@@ -51,6 +51,7 @@ func waitRequests(t *testing.T, ch <-chan int, n int) {
 
 func TestEvaluationsAskedForWhileOneRunsShareTheNextOne(t *testing.T) {
 	ta := startApp(t, "", baseConfig, fixedClock)
+	settled(t, ta)
 	entered, release := make(chan bool), make(chan struct{})
 	var (
 		mu    sync.Mutex
@@ -246,6 +247,7 @@ func okrPart(t *testing.T, body string) string {
 
 func TestAScrapeWhileCheckinsArriveGetsOneWholeExposition(t *testing.T) {
 	ta := startApp(t, "", baseConfig, fixedClock)
+	settled(t, ta)
 	var mu sync.Mutex
 	texts := map[string]bool{}
 	ta.hooks.Store(&evalHooks{published: func(s *snapshot.Snapshot) {
@@ -411,6 +413,7 @@ func watchWarmer(ta *testApp, start uint64) (entered chan warming, release chan 
 func TestTheWarmerGivesUpOnASnapshotANewerOneReplaced(t *testing.T) {
 	clk := fakeWarmClock(t)
 	ta := startApp(t, "", baseConfig, fixedClock)
+	settled(t, ta)
 	entered, release, results, _ := watchWarmer(ta, ta.Snapshot().Generation)
 
 	postCheckin(t, ta, "grow", "nps", 33)
@@ -437,6 +440,7 @@ func TestTheWarmerGivesUpOnASnapshotANewerOneReplaced(t *testing.T) {
 func TestTheWarmerEncodesABurstOfCheckinsOnceAtItsNewestSnapshot(t *testing.T) {
 	clk := fakeWarmClock(t)
 	ta := startApp(t, "", baseConfig, fixedClock)
+	settled(t, ta)
 	entered, release, results, restarted := watchWarmer(ta, ta.Snapshot().Generation)
 	noWarming := func() {
 		t.Helper()

@@ -536,6 +536,16 @@ func TestAReloadFillsInAnAddedKeyResultAndClearsOneMovedToCheckins(t *testing.T)
 	dir := t.TempDir()
 	ta := startApp(t, dir, fillConfigText("m", ""), func() time.Time { return fillNow })
 	waitFor(t, func() bool { return len(ta.Points("o", "filled", time.Time{}, fillNow)) >= 47 })
+	// The live source's first poll runs on its own schedule: counted
+	// before the reload only once it has happened.
+	waitFor(t, func() bool {
+		for _, h := range ta.Sources() {
+			if h.Name == "live" && h.Polls > 0 {
+				return true
+			}
+		}
+		return false
+	})
 	polls := fakes.counter("live").Load()
 
 	// Add a key result to the source with history, and move "filled" to
