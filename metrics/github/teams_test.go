@@ -63,8 +63,11 @@ func TestATeamsMetricsAreTheMetricsOverTheUnionOfItsRecords(t *testing.T) {
 				{Name: "pay", Repos: []string{"acme/web", "acme/ops", "ACME/WEB"}},
 				{Name: "empty"},
 			}
+			data.Investment = testInvestment
 			full := NewIndex(data)
-			union := NewIndex(w.only("acme/web", "acme/ops").full())
+			unionData := w.only("acme/web", "acme/ops").full()
+			unionData.Investment = testInvestment
+			union := NewIndex(unionData)
 			if got := full.TeamRepos("pay"); !slices.Equal(got, []string{"acme/ops", "acme/web"}) {
 				t.Fatalf("team repositories %v, want [acme/ops acme/web]", got)
 			}
@@ -74,8 +77,31 @@ func TestATeamsMetricsAreTheMetricsOverTheUnionOfItsRecords(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(ci), 3))
 			ats := w.instants(rng, start.Add(-5*24*time.Hour), days+10, 40)
 			ats = append(ats, start.Add(days*24*time.Hour+time.Hour))
+			// The investment balance by category, as of each instant.
+			shares := 0
+			for _, rule := range rules {
+				for _, cat := range testInvestment.Names() {
+					for _, at := range ats {
+						win := rule.At(at)
+						want, wantOK, err1 := union.InvestmentShare("", cat, win, at)
+						got, gotOK, err2 := full.InvestmentShare(TeamScope("pay"), cat, win, at)
+						if err1 != nil || err2 != nil || got != want || gotOK != wantOK {
+							t.Fatalf("investment_share %s at %s: team %v (%v, %v), union %v (%v, %v)", cat, at, got, gotOK, err2, want, wantOK, err1)
+						}
+						if wantOK && want > 0 && want < 1 {
+							shares++
+						}
+					}
+				}
+			}
+			if shares == 0 {
+				t.Error("no investment share strictly between 0 and 1 was compared")
+			}
 			var teamQs, unionQs []HistoryQuery
 			for _, m := range Metrics {
+				if m.Name == MetricInvestmentShare {
+					continue // by category, above
+				}
 				qsOf := []float64{DefaultQuantile}
 				if m.Distribution {
 					qsOf = quantiles

@@ -429,10 +429,10 @@ func TestInvestmentSharesByHand(t *testing.T) {
 	e.Update(m, now, opts)
 	got := gatherExport(t, e)
 	for _, want := range []string{
-		`okrd_jira_investment_share_ratio{category="bugs",scope="all",source="jira",window="28d"} 0.4`,
-		`okrd_jira_investment_share_ratio{category="other",scope="WEB",source="jira",window="28d"} 0.5`,
-		`okrd_jira_investment_throughput{category="maintenance",scope="PAY",source="jira",window="7d"} 1`,
-		`okrd_jira_investment_throughput{category="bugs",scope="all",source="jira",window="90d"} 3`,
+		`okrd_jira_investment_share_ratio{category="bugs",scope="all",source="jira",team="",window="28d"} 0.4`,
+		`okrd_jira_investment_share_ratio{category="other",scope="WEB",source="jira",team="",window="28d"} 0.5`,
+		`okrd_jira_investment_throughput{category="maintenance",scope="PAY",source="jira",team="",window="7d"} 1`,
+		`okrd_jira_investment_throughput{category="bugs",scope="all",source="jira",team="",window="90d"} 3`,
 	} {
 		if !strings.Contains(got, want+"\n") {
 			t.Errorf("export lacks %s", want)
