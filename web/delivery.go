@@ -254,12 +254,18 @@ func (h *Handler) annotations(w http.ResponseWriter, r *http.Request) {
 	if len(out) > limit {
 		out, truncated = out[len(out)-limit:], true
 	}
+	// Without a from, the range has no start: null rather than year 1.
+	var fromJSON *time.Time
+	if !from.IsZero() {
+		f := from.UTC()
+		fromJSON = &f
+	}
 	writeJSON(w, http.StatusOK, struct {
-		From        time.Time        `json:"from"`
+		From        *time.Time       `json:"from"`
 		To          time.Time        `json:"to"`
 		Truncated   bool             `json:"truncated"`
 		Annotations []annotationJSON `json:"annotations"`
-	}{from.UTC(), to.UTC(), truncated, out})
+	}{fromJSON, to.UTC(), truncated, out})
 }
 
 // investment serves GET /api/v1/investment: the investment balance of

@@ -135,6 +135,20 @@ func TestAnnotationsAreTheInitiativesEventsInTime(t *testing.T) {
 			}
 		})
 	}
+	// Without from the range has no start: null, not year 1.
+	var raw map[string]any
+	if err := json.Unmarshal(getPath(h, "/api/v1/annotations").Body.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := raw["from"]; !ok || v != nil {
+		t.Errorf("from without a from parameter = %v (present %v), want null", v, ok)
+	}
+	if err := json.Unmarshal(getPath(h, "/api/v1/annotations?from=2026-11-01").Body.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if raw["from"] != "2026-11-01T00:00:00Z" {
+		t.Errorf("from = %v, want the parameter's instant", raw["from"])
+	}
 	// One annotation in full.
 	var a annotationsAnswer
 	_ = json.Unmarshal(getPath(h, "/api/v1/annotations?kind=deployment").Body.Bytes(), &a)
