@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,7 +24,10 @@ func TestAConnectionThatSentNothingDoesNotOutliveOkrd(t *testing.T) {
 	if err := conn.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-		t.Errorf("reading the connection after okrd stopped gave %v, want EOF: okrd left it open", err)
+	// Closed, the read ends with EOF, or with a reset when the kernel
+	// closed a connection the server had not accepted yet; left open, it
+	// times out.
+	if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("reading the connection after okrd stopped gave %v, want EOF or a reset: okrd left it open", err)
 	}
 }
