@@ -400,7 +400,7 @@ func TestAPIErrorsAreJSON(t *testing.T) {
 		{"GET", "/api/v1/objectives/nope", 404, `objective \"nope\" does not exist (objectives: grow, ship)`},
 		{"GET", "/api/v1/objectives/grow/key_results/nope", 404, `key result \"nope\" does not exist`},
 		{"DELETE", "/api/v1/objectives", 405, "method DELETE not allowed; use GET"},
-		{"GET", "/api/v1/objectives/grow/key_results/nps/checkins?limit=0", 400, `limit: \"0\" is not a number from 1 to 10000`},
+		{"GET", "/api/v1/objectives/grow/key_results/nps/checkins?limit=0", 400, `limit: \"0\" is not a whole number from 1 to 10000`},
 	} {
 		r := do(t, tc.method, ta.url+tc.path, "", "")
 		if r.code != tc.code || !strings.Contains(r.body, `"error": "`+tc.msg) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/okrd/okrd/checkins"
@@ -90,14 +89,9 @@ func (h *Handler) confidence(w http.ResponseWriter, r *http.Request) {
 	if kr == nil {
 		return
 	}
-	limit := 100
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 10000 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a number from 1 to 10000", l))
-			return
-		}
-		limit = n
+	limit, ok := limitParam(w, r.URL.Query(), 100, 10000, "")
+	if !ok {
+		return
 	}
 	cs, err := h.b.Store().Confidences(r.Context(), o.Config.ID, kr.Config.ID, limit)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -387,14 +388,9 @@ func (h *Handler) checkins(w http.ResponseWriter, r *http.Request) {
 	if kr == nil {
 		return
 	}
-	limit := 100
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 10000 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a number from 1 to 10000", l))
-			return
-		}
-		limit = n
+	limit, ok := limitParam(w, r.URL.Query(), 100, 10000, "")
+	if !ok {
+		return
 	}
 	cs, err := h.b.Store().Checkins(r.Context(), o.Config.ID, kr.Config.ID, limit)
 	if err != nil {
@@ -409,6 +405,26 @@ func (h *Handler) checkins(w http.ResponseWriter, r *http.Request) {
 		out.Checkins = append(out.Checkins, toCheckinJSON(c))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// limitParam reads the query's limit parameter: def when absent, else a
+// whole number from 1 to max (hint, when not empty, follows the error).
+// On a bad value it answers 400 naming the parameter and returns false.
+func limitParam(w http.ResponseWriter, q url.Values, def, max int, hint string) (int, bool) {
+	l := q.Get("limit")
+	if l == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > max {
+		msg := fmt.Sprintf("limit: %q is not a whole number from 1 to %d", l, max)
+		if hint != "" {
+			msg += " (" + hint + ")"
+		}
+		writeError(w, http.StatusBadRequest, msg)
+		return 0, false
+	}
+	return n, true
 }
 
 // readBody authorizes a write and reads its JSON body (what names what the

@@ -204,14 +204,9 @@ func (h *Handler) annotations(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "to: is before from")
 		return
 	}
-	limit := defaultAnnotations
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > maxAnnotations {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: must be a whole number from 1 to %d, not %q", maxAnnotations, l))
-			return
-		}
-		limit = n
+	limit, ok := limitParam(w, q, defaultAnnotations, maxAnnotations, "")
+	if !ok {
+		return
 	}
 	out := []annotationJSON{}
 	found := iid == ""

@@ -177,8 +177,8 @@ func TestAnnotationsRefuseBadParametersNamingThem(t *testing.T) {
 		{"?to=2026-13-01", "to: must be epoch milliseconds"},
 		{"?from=2026-11-02&to=2026-11-01", "to: is before from"},
 		{"?kind=merged", `kind: "merged" is not an event kind (issue_done, pr_merged, deployment)`},
-		{"?limit=0", "limit: must be a whole number from 1 to 10000"},
-		{"?limit=10001", "limit: must be a whole number from 1 to 10000"},
+		{"?limit=0", `limit: "0" is not a whole number from 1 to 10000`},
+		{"?limit=10001", `limit: "10001" is not a whole number from 1 to 10000`},
 		{"?dashboard=1", `unknown parameter "dashboard"`},
 	} {
 		rec := getPath(h, "/api/v1/annotations"+tc.query)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -54,14 +53,9 @@ func (h *Handler) explain(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("format: %q is not json or csv", f))
 		return
 	}
-	limit := explainDefaultLimit
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > explainMaxLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a number from 1 to %d (the CSV, format=csv, has every row)", l, explainMaxLimit))
-			return
-		}
-		limit = n
+	limit, ok := limitParam(w, q, explainDefaultLimit, explainMaxLimit, "the CSV, format=csv, has every row")
+	if !ok {
+		return
 	}
 	res, code, msg := h.explainResult(r.Context(), o.Config.ID, kr.Config.ID, at)
 	if res == nil {
