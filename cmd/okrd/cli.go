@@ -20,6 +20,7 @@ import (
 	"github.com/okrd/okrd/checkins"
 	"github.com/okrd/okrd/config"
 	"github.com/okrd/okrd/report/format"
+	"github.com/okrd/okrd/store"
 )
 
 const usage = `okrd turns objectives and key results into live, measured numbers.
@@ -309,39 +310,12 @@ func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 		}
 		conf = n
 	}
-	cfg, err := config.Load(c.config)
-	if err != nil {
-		printError(stderr, "okrd checkin", err)
-		return exitFailure
+	rec, code := openRecording(&c, "okrd checkin", at, author, stderr)
+	if rec == nil {
+		return code
 	}
-	var when *time.Time
-	if at != "" {
-		t, err := checkins.ParseTime(at, cfg.Global.Location)
-		if err != nil {
-			fmt.Fprintf(stderr, "okrd checkin: --at: %v\n", err)
-			return exitUsage
-		}
-		when = &t
-	}
-	if author == "" {
-		author = os.Getenv("USER")
-	}
-	if author == "" {
-		author = "cli"
-	}
-	logger, err := newLogger(&c, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "okrd checkin:", err)
-		return exitUsage
-	}
-	ctx, stop := signalContext()
-	defer stop()
-	st, err := app.OpenStore(ctx, cfg.Storage, logger)
-	if err != nil {
-		printError(stderr, "okrd checkin", err)
-		return exitFailure
-	}
-	defer st.Close()
+	defer rec.close()
+	cfg, ctx, st, when, author := rec.cfg, rec.ctx, rec.st, rec.when, rec.author
 	ci, err := checkins.Record(ctx, cfg, st, checkins.Request{
 		ObjectiveID: objID, KeyResultID: krID, Value: value, At: when, Author: author, Note: note, Confidence: conf,
 	}, time.Now())
@@ -367,6 +341,62 @@ func cmdCheckin(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout)
 	return exitOK
+}
+
+// recording is what okrd checkin and okrd confidence need to record:
+// the configuration, the instant of --at read in its time zone (nil for
+// now), the author (--author, else $USER, else "cli") and the store.
+type recording struct {
+	cfg    *config.Config
+	ctx    context.Context
+	st     store.Store
+	when   *time.Time
+	author string
+	close  func()
+}
+
+// openRecording loads the configuration and opens the store for a command
+// that records something; on failure it says why under the command's name
+// and returns nil and the exit code.
+func openRecording(c *common, cmd, at, author string, stderr io.Writer) (*recording, int) {
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		printError(stderr, cmd, err)
+		return nil, exitFailure
+	}
+	r := &recording{cfg: cfg, author: author}
+	if at != "" {
+		t, err := checkins.ParseTime(at, cfg.Global.Location)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --at: %v\n", cmd, err)
+			return nil, exitUsage
+		}
+		r.when = &t
+	}
+	if r.author == "" {
+		r.author = os.Getenv("USER")
+	}
+	if r.author == "" {
+		r.author = "cli"
+	}
+	logger, err := newLogger(c, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, cmd+":", err)
+		return nil, exitUsage
+	}
+	ctx, stop := signalContext()
+	st, err := app.OpenStore(ctx, cfg.Storage, logger)
+	if err != nil {
+		stop()
+		printError(stderr, cmd, err)
+		return nil, exitFailure
+	}
+	r.ctx, r.st = ctx, st
+	r.close = func() {
+		st.Close()
+		stop()
+	}
+	return r, 0
 }
 
 // confidenceArgs names the fields of a confidence the way `okrd
@@ -402,39 +432,12 @@ func cmdConfidence(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "okrd confidence: CONFIDENCE: %s\n", fe.Msg)
 		return exitUsage
 	}
-	cfg, err := config.Load(c.config)
-	if err != nil {
-		printError(stderr, "okrd confidence", err)
-		return exitFailure
+	rec, code := openRecording(&c, "okrd confidence", at, author, stderr)
+	if rec == nil {
+		return code
 	}
-	var when *time.Time
-	if at != "" {
-		t, err := checkins.ParseTime(at, cfg.Global.Location)
-		if err != nil {
-			fmt.Fprintf(stderr, "okrd confidence: --at: %v\n", err)
-			return exitUsage
-		}
-		when = &t
-	}
-	if author == "" {
-		author = os.Getenv("USER")
-	}
-	if author == "" {
-		author = "cli"
-	}
-	logger, err := newLogger(&c, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "okrd confidence:", err)
-		return exitUsage
-	}
-	ctx, stop := signalContext()
-	defer stop()
-	st, err := app.OpenStore(ctx, cfg.Storage, logger)
-	if err != nil {
-		printError(stderr, "okrd confidence", err)
-		return exitFailure
-	}
-	defer st.Close()
+	defer rec.close()
+	cfg, ctx, st, when, author := rec.cfg, rec.ctx, rec.st, rec.when, rec.author
 	cc, err := checkins.RecordConfidence(ctx, cfg, st, checkins.ConfidenceRequest{
 		ObjectiveID: objID, KeyResultID: krID, Value: value, At: when, Author: author, Note: note,
 	}, time.Now())
