@@ -23,16 +23,23 @@ func (a *App) AddCheckin(ctx context.Context, req checkins.Request) (store.Check
 		return c, err
 	}
 	a.metrics.checkinsTotal.Inc()
+	a.awaitEvaluation(ctx, "a check-in", c.ObjectiveID, c.KeyResultID)
+	return c, nil
+}
+
+// awaitEvaluation waits, at most checkinWait, for an evaluation that
+// includes what was just stored (what: "a check-in"), so that the answer
+// shows the key result with it.
+func (a *App) awaitEvaluation(ctx context.Context, what, objective, keyResult string) {
 	timer := time.NewTimer(checkinWait)
 	defer timer.Stop()
 	select {
 	case <-a.requestEvaluation(ctx, false):
 	case <-ctx.Done():
 	case <-timer.C:
-		a.logger.Warn("a check-in was stored but no evaluation has included it yet; the answer shows the key result without it",
-			"objective", c.ObjectiveID, "key_result", c.KeyResultID, "waited", checkinWait.String())
+		a.logger.Warn(what+" was stored but no evaluation has included it yet; the answer shows the key result without it",
+			"objective", objective, "key_result", keyResult, "waited", checkinWait.String())
 	}
-	return c, nil
 }
 
 // AddConfidence records an owner's confidence in a key result and waits
@@ -42,14 +49,6 @@ func (a *App) AddConfidence(ctx context.Context, req checkins.ConfidenceRequest)
 	if err != nil {
 		return c, err
 	}
-	timer := time.NewTimer(checkinWait)
-	defer timer.Stop()
-	select {
-	case <-a.requestEvaluation(ctx, false):
-	case <-ctx.Done():
-	case <-timer.C:
-		a.logger.Warn("a confidence was stored but no evaluation has included it yet; the answer shows the key result without it",
-			"objective", c.ObjectiveID, "key_result", c.KeyResultID, "waited", checkinWait.String())
-	}
+	a.awaitEvaluation(ctx, "a confidence", c.ObjectiveID, c.KeyResultID)
 	return c, nil
 }

@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -307,10 +309,6 @@ func (v *validator) configuredTeams() string {
 	if len(v.cfg.Teams) == 0 {
 		return "no [teams] are configured"
 	}
-	names := make([]string, 0, len(v.cfg.Teams))
-	for name := range v.cfg.Teams {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(v.cfg.Teams))
 	return "configured teams: " + strings.Join(names, ", ")
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"net"
 	"net/url"
@@ -601,11 +602,7 @@ func (v *validator) configuredSources() string {
 	if len(v.cfg.Sources) == 0 {
 		return "no sources are configured (leave source out to record values by manual check-in)"
 	}
-	names := make([]string, 0, len(v.cfg.Sources))
-	for name := range v.cfg.Sources {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(v.cfg.Sources))
 	return "configured sources: " + strings.Join(names, ", ")
 }
 
