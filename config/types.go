@@ -1,6 +1,8 @@
 package config
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/okrd/okrd/okr"
@@ -298,6 +300,23 @@ type InvestmentCategory struct {
 
 // Enabled reports whether the investment balance is configured.
 func (inv *Investment) Enabled() bool { return inv != nil && len(inv.Categories) > 0 }
+
+// CheckCategory checks the category of a key result bound to
+// investment_share against the source's investment balance: the source
+// has one, and the category is one of it. The error names the key
+// result's field (metric or category).
+func (inv *Investment) CheckCategory(kr *KeyResult) error {
+	names := inv.CategoryNames()
+	switch {
+	case !inv.Enabled():
+		return FieldErrorf("metric", "investment_share needs the source's investment categories: configure [sources.%s.investment]", kr.Source)
+	case kr.Category == "":
+		return FieldErrorf("category", "investment_share needs the category whose share it measures (%s)", strings.Join(names, ", "))
+	case !slices.Contains(names, kr.Category):
+		return FieldErrorf("category", "unknown category %q; the source's categories are %s", kr.Category, strings.Join(names, ", "))
+	}
+	return nil
+}
 
 // CategoryNames returns the configured categories in order, then other.
 func (inv *Investment) CategoryNames() []string {

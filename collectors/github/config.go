@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -333,13 +332,8 @@ func validateKeyResult(spec any, kr *config.KeyResult) error {
 		if s != nil {
 			inv = s.Investment
 		}
-		switch names := inv.CategoryNames(); {
-		case !inv.Enabled():
-			errs = append(errs, config.FieldErrorf("metric", "investment_share needs the source's investment categories: configure [sources.%s.investment]", kr.Source))
-		case kr.Category == "":
-			errs = append(errs, config.FieldErrorf("category", "investment_share needs the category whose share it measures (%s)", strings.Join(names, ", ")))
-		case !slices.Contains(names, kr.Category):
-			errs = append(errs, config.FieldErrorf("category", "unknown category %q; the source's categories are %s", kr.Category, strings.Join(names, ", ")))
+		if err := inv.CheckCategory(kr); err != nil {
+			errs = append(errs, err)
 		}
 	case kr.Category != "":
 		errs = append(errs, config.FieldErrorf("category", "applies only to metric \"investment_share\""))

@@ -287,13 +287,8 @@ func investmentKeyResult(inv *config.Investment, kr *config.KeyResult, issueType
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, config.FieldErrorf(field, format, args...))
 	}
-	switch {
-	case !inv.Enabled():
-		bad("metric", "investment_share needs the source's investment categories: configure [sources.%s.investment]", kr.Source)
-	case kr.Category == "":
-		bad("category", "investment_share needs the category whose share it measures (%s)", strings.Join(inv.CategoryNames(), ", "))
-	case !contains(inv.CategoryNames(), kr.Category):
-		bad("category", "unknown category %q; the source's categories are %s", kr.Category, strings.Join(inv.CategoryNames(), ", "))
+	if err := inv.CheckCategory(kr); err != nil {
+		errs = append(errs, err)
 	}
 	if len(issueTypes) > 0 {
 		bad("issue_types", "does not apply to investment_share (the categories type the work)")
@@ -314,16 +309,6 @@ func investmentKeyResult(inv *config.Investment, kr *config.KeyResult, issueType
 		bad("quantile", "does not apply to investment_share")
 	}
 	return errors.Join(errs...)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-
 }
 
 // checkTeam warns about a team's Jira selectors that the source cannot
